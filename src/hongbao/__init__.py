@@ -1,0 +1,3 @@
+"""hongbao: an open-source red-packet (红包) platform on a double-entry ledger."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The only place with I/O: SQL stores, the in-process gate, payment channels, images."""

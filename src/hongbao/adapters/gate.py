@@ -1,0 +1,107 @@
+"""The in-process grab gate of embedded mode: packet state and group membership cached in memory.
+
+Safe with several processes too: everything it remembers is either permanent (a claim, an
+exhausted or expired packet) or re-checked against the store before a refusal (membership),
+and the store decides every claim again inside its atomic step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from hongbao.domain.packets import PacketKind, PacketStatus, PacketView, check_grab
+from hongbao.service.cache import Lru
+from hongbao.service.ports import Store
+
+@dataclass
+class _PacketState:
+    view: PacketView
+    claimers: set[int]
+    pending: set[int] = field(default_factory=set)
+    exhausted: bool = False
+
+
+class LocalGate:
+    """Gate held in this process's memory (DESIGN.md §4, embedded mode)."""
+
+    def __init__(self, store: Store, *, packets_max: int = 10_000, groups_max: int = 10_000) -> None:
+        self._store = store
+        self._packets: Lru[int, _PacketState] = Lru(packets_max)
+        self._members: Lru[int, set[int]] = Lru(groups_max)
+        self._loading: dict[int, asyncio.Future[_PacketState | None]] = {}
+
+    async def admit(self, packet_id: int, user_id: int, now: datetime, *, reserve: bool) -> PacketView:
+        st = self._packets.get(packet_id) or await self._load(packet_id)
+        view = st.view if st else None
+        is_member = True
+        if view is not None and view.kind is PacketKind.GROUP and view.group_id is not None:
+            is_member = await self._is_member(view.group_id, user_id)
+        taken = len(st.claimers) + len(st.pending) if st else 0
+        check_grab(
+            view,
+            user_id=user_id,
+            now=now,
+            is_member=is_member,
+            already_claimed=bool(st and (user_id in st.claimers or user_id in st.pending)),
+            claimed_count=view.shares_count if st and st.exhausted else taken,
+        )
+        assert st is not None and view is not None
+        if reserve:
+            st.pending.add(user_id)
+        return view
+
+    def settle(self, packet_id: int, user_id: int, outcome: str) -> None:
+        st = self._packets.get(packet_id)
+        if st is None:
+            return
+        st.pending.discard(user_id)
+        if outcome in ("won", "already_claimed"):
+            st.claimers.add(user_id)
+            if len(st.claimers) >= st.view.shares_count:
+                st.exhausted = True
+        elif outcome == "exhausted":
+            st.exhausted = True
+        elif outcome == "expired":
+            st.view = replace(st.view, status=PacketStatus.EXPIRED)
+
+    def forget_group(self, group_id: int) -> None:
+        self._members.pop(group_id)
+
+    def forget_packet(self, packet_id: int) -> None:
+        self._packets.pop(packet_id)
+
+    async def _load(self, packet_id: int) -> _PacketState | None:
+        pending = self._loading.get(packet_id)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        fut: asyncio.Future[_PacketState | None] = asyncio.get_running_loop().create_future()
+        self._loading[packet_id] = fut
+        try:
+            row, claimers = await self._store.read(lambda tx: (tx.packet(packet_id), tx.claimer_ids(packet_id)))
+            st = None
+            if row is not None:
+                st = _PacketState(row.view, set(claimers), exhausted=row.view.status is PacketStatus.FINISHED)
+                self._packets.put(packet_id, st)
+            fut.set_result(st)
+            return st
+        except BaseException as exc:
+            fut.set_exception(exc)
+            fut.exception()  # mark retrieved: waiters re-raise it themselves
+            raise
+        finally:
+            del self._loading[packet_id]
+
+    async def _is_member(self, group_id: int, user_id: int) -> bool:
+        members = self._members.get(group_id)
+        if members is None:
+            members = set(await self._store.read(lambda tx: tx.member_ids(group_id)))
+            self._members.put(group_id, members)
+        if user_id in members:
+            return True
+        # A refusal is re-checked against the store: another process may have added the member.
+        if await self._store.read(lambda tx: tx.is_member(group_id, user_id)):
+            members.add(user_id)
+            return True
+        return False

@@ -1,0 +1,1 @@
+"""SQL store on SQLAlchemy Core: SQLite (embedded, WAL) and PostgreSQL (scaled)."""

@@ -1,0 +1,184 @@
+"""Tables of the SQL store; Alembic migrations create exactly these."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants BIGINT identities.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+TS = DateTime(timezone=True)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(32), nullable=False, unique=True),
+    Column("display_name", String(64), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),  # public half of the bearer token
+    Column("secret_hash", LargeBinary(32), nullable=False),  # sha256 of the secret half
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("expires_at", TS, nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("owner_id", Id, nullable=True),
+    Column("balance_fen", BigInteger, nullable=False, server_default="0"),
+    UniqueConstraint("kind", "owner_id", name="uq_accounts_kind_owner"),
+    CheckConstraint("kind = 'world' OR balance_fen >= 0", name="ck_accounts_non_negative"),
+)
+
+transfers = Table(
+    "transfers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("debit_account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("credit_account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("code", String(24), nullable=False),
+    Column("ref", String(64), nullable=False),
+    Column("created_at", TS, nullable=False),
+    CheckConstraint("amount_fen > 0", name="ck_transfers_positive"),
+    CheckConstraint("debit_account_id <> credit_account_id", name="ck_transfers_distinct"),
+    # A reference names one movement of money: the same claim or refund can never be booked twice.
+    UniqueConstraint("code", "ref", name="uq_transfers_code_ref"),
+)
+Index("ix_transfers_debit", transfers.c.debit_account_id, transfers.c.id)
+Index("ix_transfers_credit", transfers.c.credit_account_id, transfers.c.id)
+
+channel_payments = Table(
+    "channel_payments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("direction", String(8), nullable=False),  # "in" (top-up) or "out" (withdrawal)
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("channel_ref", String(64), nullable=False),
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("channel", "channel_ref", name="uq_channel_payments_ref"),
+)
+
+friendships = Table(
+    "friendships",
+    metadata,
+    # One row per ordered request; accepted friendships are symmetric through `status`.
+    Column("requester_id", Id, ForeignKey("users.id"), primary_key=True),
+    Column("addressee_id", Id, ForeignKey("users.id"), primary_key=True),
+    Column("status", String(12), nullable=False),  # "pending" or "accepted"
+    Column("created_at", TS, nullable=False),
+)
+Index("ix_friendships_addressee", friendships.c.addressee_id)
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False),
+    Column("owner_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    Column("group_id", Id, ForeignKey("groups.id"), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id"), primary_key=True),
+    Column("joined_at", TS, nullable=False),
+)
+Index("ix_group_members_user", group_members.c.user_id)
+
+packets = Table(
+    "packets",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("split", String(16), nullable=False),
+    Column("sender_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("group_id", Id, ForeignKey("groups.id"), nullable=True),
+    Column("recipient_id", Id, ForeignKey("users.id"), nullable=True),
+    Column("escrow_account_id", Id, ForeignKey("accounts.id"), nullable=True),
+    Column("total_fen", BigInteger, nullable=False),
+    Column("shares_count", Integer, nullable=False),
+    Column("greeting", Text, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("claimed_count", Integer, nullable=False, server_default="0"),
+    Column("claimed_fen", BigInteger, nullable=False, server_default="0"),
+    Column("refunded_fen", BigInteger, nullable=False, server_default="0"),
+    Column("created_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),
+    Column("finished_at", TS, nullable=True),
+    CheckConstraint("claimed_count <= shares_count", name="ck_packets_claims_within_shares"),
+    CheckConstraint("claimed_fen + refunded_fen <= total_fen", name="ck_packets_conservation"),
+)
+Index("ix_packets_active_expiry", packets.c.status, packets.c.expires_at)
+Index("ix_packets_sender", packets.c.sender_id, packets.c.id)
+Index("ix_packets_group", packets.c.group_id, packets.c.id)
+
+packet_shares = Table(
+    "packet_shares",
+    metadata,
+    # Drawn at send time, in draw order; never shown to clients.
+    Column("packet_id", Id, ForeignKey("packets.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("amount_fen", BigInteger, nullable=False),
+    CheckConstraint("amount_fen >= 1", name="ck_packet_shares_positive"),
+)
+
+claims = Table(
+    "claims",
+    metadata,
+    Column("packet_id", Id, ForeignKey("packets.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),  # one claim per share
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("created_at", TS, nullable=False),
+    # One claim per user, decided by the database inside the atomic step.
+    UniqueConstraint("packet_id", "user_id", name="uq_claims_packet_user"),
+)
+Index("ix_claims_user", claims.c.user_id, claims.c.created_at)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("user_id", Id, ForeignKey("users.id"), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("request_hash", LargeBinary(32), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response", Text, nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Pure rules of hongbao: money, splits, the ledger, packets, errors. Standard library only."""

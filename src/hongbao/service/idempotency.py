@@ -1,0 +1,58 @@
+"""Idempotent money-moving requests: the same key and body get the first answer and have one effect."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hongbao.domain.errors import Conflict, Rejected
+
+if TYPE_CHECKING:
+    from hongbao.service.ports import Tx
+
+KEY_CHARS_MAX = 128
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """A client-chosen request id, scoped to one user, with a fingerprint of the request."""
+
+    user_id: int
+    key: str
+    request_hash: bytes
+
+    @classmethod
+    def of(cls, user_id: int, key: str | None, what: str, body: object) -> IdempotencyKey | None:
+        if key is None:
+            return None
+        if not 1 <= len(key) <= KEY_CHARS_MAX or not key.isprintable():
+            raise Rejected(
+                f"Idempotency-Key must be 1–{KEY_CHARS_MAX} printable characters.", code="invalid_idempotency_key"
+            )
+        canonical = json.dumps([what, body], sort_keys=True, separators=(",", ":"), default=str)
+        return cls(user_id, key, hashlib.sha256(canonical.encode()).digest())
+
+
+def once(tx: Tx, idem: IdempotencyKey | None, effect: Callable[[], dict[str, Any]], now_status: int = 201,
+         *, now: Any) -> dict[str, Any]:
+    """Run `effect` inside the caller's transaction unless this key already ran; return the (first) reply.
+
+    The key is stored in the same transaction as the effect, so a crash leaves neither or both.
+    """
+    if idem is not None:
+        prev = tx.idempotent_reply(idem.user_id, idem.key)
+        if prev is not None:
+            request_hash, _status, response = prev
+            if request_hash != idem.request_hash:
+                raise Conflict(
+                    "This Idempotency-Key was used for a different request.", code="idempotency_key_reused"
+                )
+            reply: dict[str, Any] = json.loads(response)
+            return reply
+    reply = effect()
+    if idem is not None:
+        tx.save_idempotent_reply(idem.user_id, idem.key, idem.request_hash, now_status, json.dumps(reply), now)
+    return reply

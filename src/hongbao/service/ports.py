@@ -1,0 +1,81 @@
+"""Ports: what the use cases need from the outside world, as small Protocols."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from hongbao.domain.packets import PacketView
+
+if TYPE_CHECKING:
+    # The transaction API is the SQL adapter's repository; there is one store implementation
+    # (SQLite and PostgreSQL share it), so its class doubles as the port's description.
+    from hongbao.adapters.sql.tx import SqlTx as Tx
+
+T = TypeVar("T")
+
+
+class Store(Protocol):
+    """Runs jobs against the store: writes are serialised and group-committed, reads run in parallel."""
+
+    async def write(self, job: Callable[[Tx], T]) -> T: ...
+
+    async def read(self, job: Callable[[Tx], T]) -> T: ...
+
+    def write_sync(self, job: Callable[[Tx], T]) -> T: ...
+
+    def read_sync(self, job: Callable[[Tx], T]) -> T: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """Wall-clock time, aware UTC."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password_hash: str, password: str) -> bool: ...
+
+
+class PaymentChannel(Protocol):
+    """Moves real money in and out of the platform (a bank, Alipay, WeChat Pay…)."""
+
+    name: str
+
+    def charge(self, user_id: int, amount_fen: int) -> str:
+        """Take money from the user's outside account; return the channel's reference or raise Rejected."""
+        ...
+
+    def payout(self, user_id: int, amount_fen: int) -> str:
+        """Send money to the user's outside account; return the channel's reference or raise Rejected."""
+        ...
+
+
+class Gate(Protocol):
+    """Answers the cheap question before any money moves: is a share left for this user?
+
+    The in-process gate serves embedded mode; the Redis Lua gate serves scaled mode.  A gate is
+    an accelerator: the store decides every claim again inside its atomic step.
+    """
+
+    async def admit(self, packet_id: int, user_id: int, now: datetime, *, reserve: bool) -> PacketView:
+        """Raise the first refusal in the documented order; with `reserve`, hold a place until `settle`."""
+        ...
+
+    def settle(self, packet_id: int, user_id: int, outcome: str) -> None:
+        """Record how an open ended: "won", "already_claimed", "exhausted", "expired" or "failed"."""
+        ...
+
+    def forget_group(self, group_id: int) -> None:
+        """Membership of this group changed: drop what the gate remembers of it."""
+        ...
+
+    def forget_packet(self, packet_id: int) -> None: ...

@@ -1,0 +1,153 @@
+"""Friends and groups, minimal: request / accept friends; create a group, add, remove, leave."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hongbao.domain.errors import Conflict, Forbidden, NotFound, Rejected
+from hongbao.service.deps import Deps
+
+GROUP_NAME_CHARS_MAX = 64
+
+
+def _group_not_found() -> NotFound:
+    return NotFound("No such group.", code="group_not_found")
+
+
+class Social:
+    def __init__(self, deps: Deps) -> None:
+        self.d = deps
+
+    # ------------------------------------------------------------------ friends
+
+    async def request_friend(self, user_id: int, other_id: int) -> dict[str, Any]:
+        """Ask `other_id` to be friends; if they already asked us, this accepts their request."""
+        if user_id == other_id:
+            raise Rejected("You cannot befriend yourself.", code="cannot_befriend_self")
+        now = self.d.clock.now()
+
+        def job(tx: Any) -> dict[str, Any]:
+            if not tx.user_exists(other_id):
+                raise NotFound("No such user.", code="user_not_found")
+            found = tx.friendship(user_id, other_id)
+            if found is None:
+                tx.add_friend_request(user_id, other_id, now)
+                return {"user_id": other_id, "status": "pending"}
+            requester, _, status = found
+            if status == "accepted":
+                raise Conflict("You are already friends.", code="already_friends")
+            if requester == other_id:
+                tx.accept_friend_request(other_id, user_id)
+                return {"user_id": other_id, "status": "accepted"}
+            raise Conflict("You already asked; wait for an answer.", code="already_requested")
+
+        return await self.d.store.write(job)
+
+    async def accept_friend(self, user_id: int, requester_id: int) -> dict[str, Any]:
+        def job(tx: Any) -> dict[str, Any]:
+            if not tx.accept_friend_request(requester_id, user_id):
+                raise NotFound("No pending friend request from this user.", code="friend_request_not_found")
+            return {"user_id": requester_id, "status": "accepted"}
+
+        return await self.d.store.write(job)
+
+    async def friends(self, user_id: int) -> dict[str, Any]:
+        def job(tx: Any) -> dict[str, Any]:
+            friend_ids = tx.friends_of(user_id)
+            pending = tx.pending_requests_to(user_id)
+            users = tx.users_by_ids([*friend_ids, *pending])
+            return {
+                "friends": [_user(users[i]) for i in friend_ids],
+                "requests": [_user(users[i]) for i in pending],
+            }
+
+        return await self.d.store.read(job)
+
+    # ------------------------------------------------------------------ groups
+
+    async def create_group(self, owner_id: int, name: object, member_ids: list[int] | None = None) -> dict[str, Any]:
+        if not isinstance(name, str) or not 1 <= len(name.strip()) <= GROUP_NAME_CHARS_MAX or not name.isprintable():
+            raise Rejected(f"Group name: 1–{GROUP_NAME_CHARS_MAX} printable characters.", code="invalid_group_name")
+        members = sorted(set(member_ids or []) - {owner_id})
+        if len(members) + 1 > self.d.limits.group_members_max:
+            raise Rejected(f"A group has at most {self.d.limits.group_members_max} members.", code="group_full")
+        now = self.d.clock.now()
+
+        def job(tx: Any) -> dict[str, Any]:
+            gid = tx.create_group(name.strip(), owner_id, now)
+            for m in members:
+                self._check_can_add(tx, owner_id, m)
+                tx.add_member(gid, m, now)
+            return self._group_view(tx, gid)
+
+        return await self.d.store.write(job)
+
+    async def add_member(self, actor_id: int, group_id: int, user_id: int) -> dict[str, Any]:
+        """Any member may add one of their friends (as in WeChat groups)."""
+        now = self.d.clock.now()
+
+        def job(tx: Any) -> dict[str, Any]:
+            if tx.group(group_id) is None or not tx.is_member(group_id, actor_id):
+                raise _group_not_found()
+            self._check_can_add(tx, actor_id, user_id)
+            if tx.member_count(group_id) >= self.d.limits.group_members_max:
+                raise Rejected(f"A group has at most {self.d.limits.group_members_max} members.", code="group_full")
+            tx.add_member(group_id, user_id, now)
+            return self._group_view(tx, group_id)
+
+        try:
+            return await self.d.store.write(job)
+        finally:
+            self.d.gate.forget_group(group_id)
+
+    async def remove_member(self, actor_id: int, group_id: int, user_id: int) -> dict[str, Any]:
+        """The owner removes a member; any member removes themselves (leave)."""
+
+        def job(tx: Any) -> dict[str, Any]:
+            group = tx.group(group_id)
+            if group is None or not tx.is_member(group_id, actor_id):
+                raise _group_not_found()
+            if actor_id != user_id and group.owner_id != actor_id:
+                raise Forbidden("Only the owner removes other members.", code="not_group_owner")
+            if user_id == group.owner_id:
+                raise Rejected("The owner cannot leave the group.", code="owner_cannot_leave")
+            if not tx.remove_member(group_id, user_id):
+                raise NotFound("Not a member of this group.", code="member_not_found")
+            return {"group_id": group_id, "removed_user_id": user_id}
+
+        try:
+            return await self.d.store.write(job)
+        finally:
+            self.d.gate.forget_group(group_id)
+
+    async def group(self, user_id: int, group_id: int) -> dict[str, Any]:
+        def job(tx: Any) -> dict[str, Any]:
+            if tx.group(group_id) is None or not tx.is_member(group_id, user_id):
+                raise _group_not_found()
+            return self._group_view(tx, group_id)
+
+        return await self.d.store.read(job)
+
+    async def groups(self, user_id: int) -> list[dict[str, Any]]:
+        def job(tx: Any) -> list[dict[str, Any]]:
+            return [{"id": g.id, "name": g.name, "owner_id": g.owner_id} for g in tx.groups_of(user_id)]
+
+        return await self.d.store.read(job)
+
+    @staticmethod
+    def _check_can_add(tx: Any, actor_id: int, user_id: int) -> None:
+        if not tx.user_exists(user_id):
+            raise NotFound("No such user.", code="user_not_found")
+        if not tx.are_friends(actor_id, user_id):
+            raise Rejected("You can only add your friends to a group.", code="not_friends")
+
+    @staticmethod
+    def _group_view(tx: Any, group_id: int) -> dict[str, Any]:
+        g = tx.group(group_id)
+        ids = tx.member_ids(group_id)
+        users = tx.users_by_ids(ids)
+        return {"id": g.id, "name": g.name, "owner_id": g.owner_id, "members": [_user(users[i]) for i in ids]}
+
+
+def _user(u: Any) -> dict[str, Any]:
+    return {"id": u.id, "username": u.username, "display_name": u.display_name}
