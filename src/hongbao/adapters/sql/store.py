@@ -52,8 +52,10 @@ def make_engine(url: str, *, pool_size: int = 4) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
-            # IMMEDIATE takes the write lock up front: no deadlock between two would-be writers.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # The writer's IMMEDIATE takes the write lock up front (no deadlock between two would-be
+            # writers); readers take a deferred BEGIN: a consistent WAL snapshot that blocks nobody.
+            writer = conn.get_execution_options().get("hongbao_writer", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
         return engine
     if url.startswith("postgresql://"):
@@ -94,8 +96,11 @@ class SqlStore:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self.read_sync, job)
 
-    def read_sync(self, job: Callable[[SqlTx], T]) -> T:
+    def read_sync(self, job: Callable[[SqlTx], T], *, snapshot: bool = False) -> T:
+        """Run `job` on a read connection; `snapshot` gives every statement the same view (audits)."""
         with self.engine.connect() as conn:
+            if snapshot and not self.is_sqlite:
+                conn.execution_options(isolation_level="REPEATABLE READ")
             result = job(SqlTx(conn, self.is_sqlite))
             conn.rollback()
             return result
@@ -158,6 +163,7 @@ class SqlStore:
     def _attempt(self, batch: list[tuple[Callable[[SqlTx], Any], Future[Any]]]) -> list[tuple[bool, Any]]:
         outcomes: list[tuple[bool, Any]] = []
         with self.engine.connect() as conn:
+            conn.execution_options(hongbao_writer=True)
             with conn.begin():
                 tx = SqlTx(conn, self.is_sqlite)
                 for job, _ in batch:

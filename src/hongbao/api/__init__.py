@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): routes call use cases; errors become problem+json once, here."""

@@ -1,0 +1,74 @@
+"""The FastAPI application: routes, problem+json errors, the web page, and the embedded scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import FileResponse, Response
+
+from hongbao import __version__
+from hongbao.api import errors
+from hongbao.api.routes import packets, social, users, wallet
+from hongbao.bootstrap import App
+
+log = logging.getLogger(__name__)
+WEB = Path(__file__).resolve().parent.parent / "web"
+
+DESCRIPTION = """
+hongbao: red packets (红包) on a double-entry ledger.
+
+* Amounts are integers in **fen** (`amount_fen`; 100 fen = 1 yuan).
+* Authenticate with `POST /v1/sessions`, then send `Authorization: Bearer <token>`.
+* Money-moving POSTs take an `Idempotency-Key` header: a retry gets the first answer and moves no money again.
+* Errors are RFC 9457 `application/problem+json` with a stable `code`.
+"""
+
+
+async def _expiry_loop(app: App) -> None:
+    """Embedded mode: refund expired packets in this process (scaled mode runs `hongbao worker`)."""
+    while True:
+        try:
+            await app.packets.expire_due()
+        except Exception:  # keep the scheduler alive; the next tick retries
+            log.exception("expiry tick failed")
+        await asyncio.sleep(app.settings.scheduler_interval_s)
+
+
+def create_app(hongbao: App, *, scheduler: bool | None = None) -> FastAPI:
+    run_scheduler = hongbao.settings.scheduler if scheduler is None else scheduler
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_expiry_loop(hongbao)) if run_scheduler else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    api = FastAPI(title="hongbao", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    api.state.hongbao = hongbao
+    errors.install(api)
+    for module in (users, wallet, social, packets):
+        api.include_router(module.router)
+
+    @api.get("/health", tags=["ops"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    if (WEB / "index.html").exists():
+        api.mount("/static", StaticFiles(directory=WEB / "static", check_dir=False), name="static")
+
+        @api.get("/", include_in_schema=False)
+        async def index() -> Response:
+            return FileResponse(WEB / "index.html")
+
+    return api

@@ -1,0 +1,62 @@
+"""Friends and groups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, status
+
+from hongbao.api.deps import PathId, AppDep, CurrentUser
+from hongbao.api.schemas import FriendRequestCreate, GroupCreate, MemberAdd
+
+router = APIRouter(prefix="/v1", tags=["friends and groups"])
+
+
+@router.get("/friends")
+async def friends(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """Your friends and the friend requests waiting for your answer."""
+    return await app.social.friends(user_id)
+
+
+@router.post("/friends/requests", status_code=status.HTTP_201_CREATED)
+async def request_friend(body: FriendRequestCreate, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """Ask a user to be your friend (accepts theirs if they already asked you)."""
+    return await app.social.request_friend(user_id, body.user_id)
+
+
+@router.post("/friends/requests/{requester_id}/accept")
+async def accept_friend(requester_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    return await app.social.accept_friend(user_id, requester_id)
+
+
+@router.get("/groups")
+async def my_groups(app: AppDep, user_id: CurrentUser) -> list[dict[str, Any]]:
+    return await app.social.groups(user_id)
+
+
+@router.post("/groups", status_code=status.HTTP_201_CREATED)
+async def create_group(body: GroupCreate, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """Create a group with you as owner; `member_ids` must be your friends."""
+    return await app.social.create_group(user_id, body.name, body.member_ids)
+
+
+@router.get("/groups/{group_id}")
+async def group(group_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    return await app.social.group(user_id, group_id)
+
+
+@router.post("/groups/{group_id}/members", status_code=status.HTTP_201_CREATED)
+async def add_member(group_id: PathId, body: MemberAdd, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """Any member adds one of their friends."""
+    return await app.social.add_member(user_id, group_id, body.user_id)
+
+
+@router.delete("/groups/{group_id}/members/{member_id}")
+async def remove_member(group_id: PathId, member_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """The owner removes a member; a member removes themselves."""
+    return await app.social.remove_member(user_id, group_id, member_id)
+
+
+@router.post("/groups/{group_id}/leave")
+async def leave(group_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    return await app.social.remove_member(user_id, group_id, user_id)

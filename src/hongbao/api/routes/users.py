@@ -1,0 +1,51 @@
+"""Registration, sessions (login / logout) and looking users up."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request, status
+
+from hongbao.api.deps import AppDep, CurrentUser
+from hongbao.api.schemas import SessionCreate, SessionPublic, UserCreate, UserPublic
+from hongbao.domain.errors import NotFound
+
+router = APIRouter(prefix="/v1", tags=["users"])
+
+
+@router.post("/users", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
+async def register(body: UserCreate, app: AppDep) -> UserPublic:
+    """Create an account (no token needed)."""
+    user_id = await app.users.register(body.username, body.password, body.display_name)
+    return await _user(app, user_id)
+
+
+@router.post("/sessions", status_code=status.HTTP_201_CREATED, response_model=SessionPublic)
+async def login(body: SessionCreate, app: AppDep) -> SessionPublic:
+    """Log in: returns a bearer token for `Authorization: Bearer <token>`."""
+    session = await app.users.login(body.username, body.password)
+    return SessionPublic(token=session.token, user_id=session.user_id, expires_at=session.expires_at.isoformat())
+
+
+@router.delete("/sessions/current", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(request: Request, app: AppDep, _: CurrentUser) -> None:
+    """Revoke the token used for this request."""
+    await app.users.logout(request.headers["authorization"].partition(" ")[2].strip())
+
+
+@router.get("/me", response_model=UserPublic)
+async def me(app: AppDep, user_id: CurrentUser) -> UserPublic:
+    return await _user(app, user_id)
+
+
+@router.get("/users", response_model=UserPublic)
+async def find_user(app: AppDep, _: CurrentUser, username: str = Query(max_length=64)) -> UserPublic:
+    """Find a user by username (to befriend them)."""
+    found = await app.store.read(lambda tx: tx.user_by_username(username.strip().lower()))
+    if found is None:
+        raise NotFound("No such user.", code="user_not_found")
+    return UserPublic(id=found.id, username=found.username, display_name=found.display_name)
+
+
+async def _user(app: AppDep, user_id: int) -> UserPublic:
+    users = await app.store.read(lambda tx: tx.users_by_ids([user_id]))
+    u = users[user_id]
+    return UserPublic(id=u.id, username=u.username, display_name=u.display_name)

@@ -1,0 +1,73 @@
+"""The caller's wallet: balance, top-up and withdrawal (sandbox channel), statement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, status
+
+from hongbao.api.deps import PathId, AppDep, CurrentUser, IdempotencyKeyHeader
+from hongbao.api.schemas import AmountBody, BalancePublic, PaymentPublic
+from hongbao.domain.errors import NotFound, Rejected
+from hongbao.service.idempotency import IdempotencyKey
+
+router = APIRouter(prefix="/v1", tags=["wallet"])
+
+
+def _own(user_id: int, path_user_id: int) -> None:
+    if user_id != path_user_id:
+        # Another user's wallet does not exist for you.
+        raise NotFound("No such wallet.", code="account_not_found")
+
+
+def _cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    if not cursor.isdigit() or len(cursor) > 18:
+        raise Rejected("cursor is the next_cursor of a previous page.", code="invalid_cursor")
+    return int(cursor)
+
+
+@router.get("/wallet", response_model=BalancePublic)
+async def balance(app: AppDep, user_id: CurrentUser) -> BalancePublic:
+    return BalancePublic(user_id=user_id, balance_fen=await app.wallet.balance(user_id))
+
+
+@router.get("/users/{owner_id}/wallet", response_model=BalancePublic)
+async def balance_of(owner_id: PathId, app: AppDep, user_id: CurrentUser) -> BalancePublic:
+    """A wallet by user id: only your own (others answer 404)."""
+    _own(user_id, owner_id)
+    return BalancePublic(user_id=user_id, balance_fen=await app.wallet.balance(user_id))
+
+
+@router.post("/wallet/top-ups", status_code=status.HTTP_201_CREATED, response_model=PaymentPublic)
+async def top_up(body: AmountBody, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None) -> Any:
+    """Add money from the (sandbox) payment channel."""
+    idem = IdempotencyKey.of(user_id, key, "top-up", body.model_dump())
+    return await app.wallet.top_up(user_id, body.amount_fen, idem)
+
+
+@router.post("/wallet/withdrawals", status_code=status.HTTP_201_CREATED, response_model=PaymentPublic)
+async def withdraw(body: AmountBody, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None) -> Any:
+    """Send money out through the (sandbox) payment channel."""
+    idem = IdempotencyKey.of(user_id, key, "withdraw", body.model_dump())
+    return await app.wallet.withdraw(user_id, body.amount_fen, idem)
+
+
+@router.get("/wallet/statement")
+async def statement(
+    app: AppDep, user_id: CurrentUser, cursor: str | None = Query(None, max_length=32),
+    limit: int = Query(20, ge=1, le=100),
+) -> dict[str, Any]:
+    """Sent, received, refunded, top-ups and withdrawals, newest first; pass `next_cursor` for more."""
+    return await app.wallet.statement(user_id, _cursor(cursor), limit)
+
+
+@router.get("/users/{owner_id}/statement")
+async def statement_of(
+    owner_id: PathId, app: AppDep, user_id: CurrentUser, cursor: str | None = Query(None, max_length=32),
+    limit: int = Query(20, ge=1, le=100),
+) -> dict[str, Any]:
+    """A statement by user id: only your own (others answer 404)."""
+    _own(user_id, owner_id)
+    return await app.wallet.statement(user_id, _cursor(cursor), limit)

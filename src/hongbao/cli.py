@@ -1,0 +1,193 @@
+"""The `hongbao` command: serve, migrate, worker, reconcile, fairness, demo, simulate."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hongbao.config import Settings
+
+app = typer.Typer(help="hongbao: red packets (红包) on a double-entry ledger.", no_args_is_help=True,
+                  add_completion=False)
+console = Console()
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Folder of the embedded SQLite store [HONGBAO_DATA_DIR].")]
+DbUrl = Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL [HONGBAO_DATABASE_URL].")]
+
+
+def _settings(data_dir: Path | None = None, database_url: str | None = None, **extra: object) -> Settings:
+    s = Settings()
+    updates: dict[str, object] = {k: v for k, v in extra.items() if v is not None}
+    if data_dir is not None:
+        updates["data_dir"] = data_dir
+    if database_url is not None:
+        updates["database_url"] = database_url
+    return s.model_copy(update=updates)
+
+
+@app.command()
+def serve(
+    data_dir: DataDir = None,
+    database_url: DbUrl = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on [HONGBAO_HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [HONGBAO_PORT].")] = None,
+    demo: Annotated[bool | None, typer.Option("--demo/--no-demo", help="Create demo data on first start.")] = None,
+    scheduler: Annotated[bool | None, typer.Option("--scheduler/--no-scheduler",
+                                                   help="Run expiry in this process.")] = None,
+) -> None:
+    """Run the HTTP API and web page (embedded SQLite by default) on 127.0.0.1:8000."""
+    import uvicorn
+
+    from hongbao.api.app import create_app
+    from hongbao.bootstrap import build
+    from hongbao.seed import DEMO_PASSWORD, DEMO_USERS, seed_demo
+
+    settings = _settings(data_dir, database_url, host=host, port=port, demo=demo, scheduler=scheduler)
+    hb = build(settings)
+    if settings.demo:
+        created = asyncio.run(seed_demo(hb))
+        names = ", ".join(n for n, _ in DEMO_USERS)
+        console.print(f"[bold red]红包[/] demo users {names} (password [bold]{DEMO_PASSWORD}[/])"
+                      + (" created." if created else " are ready."))
+    where = f"http://{settings.host}:{settings.port}"
+    console.print(f"Store: {settings.resolved_database_url().split('@')[-1]}")
+    console.print(f"Open {where}/ in a browser, or the API docs at {where}/docs")
+    console.print(f"  curl -s -X POST {where}/v1/sessions -H 'content-type: application/json' "
+                  f"-d '{{\"username\":\"alice\",\"password\":\"{DEMO_PASSWORD}\"}}'")
+    try:
+        uvicorn.run(create_app(hb), host=settings.host, port=settings.port, log_level="warning",
+                    access_log=False, loop="auto", http="auto")
+    finally:
+        hb.close()
+
+
+@app.command()
+def migrate(data_dir: DataDir = None, database_url: DbUrl = None) -> None:
+    """Create or upgrade the schema (Alembic) to the newest revision."""
+    from hongbao.bootstrap import build
+
+    hb = build(_settings(data_dir, database_url))
+    hb.close()
+    console.print("Schema is at the newest revision.")
+
+
+@app.command()
+def worker(
+    data_dir: DataDir = None,
+    database_url: DbUrl = None,
+    once: Annotated[bool, typer.Option(help="Run one pass and exit.")] = False,
+) -> None:
+    """Scaled mode: refund expired packets (run beside API servers started with --no-scheduler)."""
+    from hongbao.bootstrap import build
+
+    settings = _settings(data_dir, database_url)
+    hb = build(settings)
+
+    async def loop() -> None:
+        while True:
+            n = await hb.packets.expire_due()
+            if n:
+                console.print(f"expired {n} packet(s), remainders refunded")
+            if once:
+                return
+            await asyncio.sleep(settings.scheduler_interval_s)
+
+    try:
+        asyncio.run(loop())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        hb.close()
+
+
+@app.command()
+def reconcile(data_dir: DataDir = None, database_url: DbUrl = None) -> None:
+    """Recompute every balance from transfers and check every ledger invariant; exit 1 on any violation."""
+    from hongbao.bootstrap import build
+    from hongbao.service.reconcile import reconcile as run
+
+    hb = build(_settings(data_dir, database_url))
+    try:
+        report = run(hb.store)
+    finally:
+        hb.close()
+    console.print(f"accounts {report.accounts}, transfers {report.transfers}, packets {report.packets}, "
+                  f"claims {report.claims}; money inside the platform {report.inside_fen} fen")
+    if not report.violations:
+        console.print("[green]ledger clean[/]: every invariant holds")
+        return
+    table = Table("invariant", "subject", "detail", title=f"{len(report.violations)} violation(s)")
+    for v in report.violations:
+        table.add_row(v.invariant, v.subject, v.detail)
+    console.print(table)
+    raise typer.Exit(1)
+
+
+@app.command()
+def fairness(
+    total_fen: Annotated[int, typer.Option(help="Packet total in fen.")] = 10_000,
+    shares: Annotated[int, typer.Option(help="Number of shares.")] = 10,
+    runs: Annotated[int, typer.Option(help="Packets to simulate.")] = 100_000,
+    algorithm: Annotated[str, typer.Option(help="double-mean, line-cut or equal.")] = "double-mean",
+    seed: Annotated[int | None, typer.Option(help="Seed for a reproducible run.")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write a PNG chart here.")] = None,
+) -> None:
+    """Mean, standard deviation and best-luck probability of each grab position."""
+    from hongbao.domain.errors import HongbaoError
+    from hongbao.domain.fairness import position_stats
+    from hongbao.domain.split import Split, seeded
+
+    names = {"double-mean": Split.DOUBLE_MEAN, "line-cut": Split.LINE_CUT, "equal": Split.EQUAL}
+    if algorithm.replace("_", "-") not in names:
+        console.print(f"[red]unknown algorithm {algorithm!r}[/]: choose double-mean, line-cut or equal")
+        raise typer.Exit(2)
+    how = names[algorithm.replace("_", "-")]
+    try:
+        stats = position_stats(total_fen, shares, runs, how, seeded(seed) if seed is not None else None)
+    except HongbaoError as exc:
+        console.print(f"[red]{exc.code}[/]: {exc.detail}")
+        raise typer.Exit(2) from exc
+    table = Table("position", "mean (fen)", "stdev (fen)", "P(best luck)", "min", "max",
+                  title=f"{algorithm}: {total_fen} fen in {shares} shares, {runs} runs"
+                  + (f", seed {seed}" if seed is not None else ""))
+    for p in stats:
+        table.add_row(str(p.position), f"{p.mean_fen:.1f}", f"{p.stdev_fen:.1f}",
+                      f"{p.best_luck_probability:.4f}", str(p.min_fen), str(p.max_fen))
+    console.print(table)
+    if plot is not None:
+        from hongbao.adapters.plot import plot_fairness
+
+        plot_fairness(stats, f"{algorithm}: {total_fen} fen / {shares} shares ({runs} runs)", plot)
+        console.print(f"chart written to {plot}")
+
+
+@app.command()
+def demo() -> None:
+    """Run a scripted Spring Festival scenario in-process and end with a clean reconcile."""
+    from hongbao.demo import run_demo
+
+    ok = run_demo(console)
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def simulate(
+    seed: Annotated[int, typer.Option(help="Seed; a failure prints it so the run replays exactly.")] = 1,
+    ops: Annotated[int, typer.Option(help="Operations to run.")] = 2_000,
+    database_url: DbUrl = None,
+) -> None:
+    """Seeded workload of sends, grabs, opens, retries and expiries, audited after every step."""
+    from hongbao.simulation import run_simulation
+
+    result = run_simulation(seed=seed, ops=ops, database_url=database_url, console=console)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app(sys.argv[1:])

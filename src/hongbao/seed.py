@@ -1,0 +1,25 @@
+"""Demo data for the embedded server's first start: users, friendships, a group and balances."""
+
+from __future__ import annotations
+
+from hongbao.bootstrap import App
+
+DEMO_PASSWORD = "hongbao123"
+DEMO_USERS = [("alice", "Alice 爱丽丝"), ("bob", "Bob 小明"), ("carol", "Carol 小红"), ("dave", "Dave 大伟")]
+DEMO_TOPUP_FEN = 100_000  # 1,000 yuan each
+SEEDED_KEY = "demo_seeded"
+
+
+async def seed_demo(app: App) -> bool:
+    """Create the demo world once; return False if it was already there."""
+    if await app.store.read(lambda tx: tx.meta_get(SEEDED_KEY)) is not None:
+        return False
+    ids = [await app.users.register(name, DEMO_PASSWORD, shown) for name, shown in DEMO_USERS]
+    for i, a in enumerate(ids):
+        await app.wallet.top_up(a, DEMO_TOPUP_FEN)
+        for b in ids[i + 1 :]:
+            await app.social.request_friend(a, b)
+            await app.social.accept_friend(b, a)
+    await app.social.create_group(ids[0], "新春快乐 Spring Festival", ids[1:])
+    await app.store.write(lambda tx: tx.meta_set(SEEDED_KEY, "1"))
+    return True
