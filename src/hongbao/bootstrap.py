@@ -35,8 +35,13 @@ class App:
         self.store.close()
 
 
-def build(settings: Settings | None = None, *, clock: Clock | None = None, rng: Rng | None = None,
-          migrate_schema: bool = True) -> App:
+def build(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    rng: Rng | None = None,
+    migrate_schema: bool = True,
+) -> App:
     settings = settings or Settings()
     url = settings.resolved_database_url()
     if url.startswith("sqlite") and settings.database_url is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,11 +14,14 @@ from rich.table import Table
 
 from hongbao.config import Settings
 
-app = typer.Typer(help="hongbao: red packets (红包) on a double-entry ledger.", no_args_is_help=True,
-                  add_completion=False)
+app = typer.Typer(
+    help="hongbao: red packets (红包) on a double-entry ledger.", no_args_is_help=True, add_completion=False
+)
 console = Console()
 
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Folder of the embedded SQLite store [HONGBAO_DATA_DIR].")]
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Folder of the embedded SQLite store [HONGBAO_DATA_DIR].")
+]
 DbUrl = Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL [HONGBAO_DATABASE_URL].")]
 
 
@@ -37,9 +41,13 @@ def serve(
     database_url: DbUrl = None,
     host: Annotated[str | None, typer.Option(help="Address to listen on [HONGBAO_HOST].")] = None,
     port: Annotated[int | None, typer.Option(help="Port [HONGBAO_PORT].")] = None,
-    demo: Annotated[bool | None, typer.Option("--demo/--no-demo", help="Create demo data on first start.")] = None,
-    scheduler: Annotated[bool | None, typer.Option("--scheduler/--no-scheduler",
-                                                   help="Run expiry in this process.")] = None,
+    demo: Annotated[
+        bool | None, typer.Option("--demo/--no-demo", help="Create demo data on first start.")
+    ] = None,
+    scheduler: Annotated[
+        bool | None, typer.Option("--scheduler/--no-scheduler", help="Run expiry in this process.")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="API processes (scaled mode; each has its own gate).")] = 1,
 ) -> None:
     """Run the HTTP API and web page (embedded SQLite by default) on 127.0.0.1:8000."""
     import uvicorn
@@ -53,16 +61,44 @@ def serve(
     if settings.demo:
         created = asyncio.run(seed_demo(hb))
         names = ", ".join(n for n, _ in DEMO_USERS)
-        console.print(f"[bold red]红包[/] demo users {names} (password [bold]{DEMO_PASSWORD}[/])"
-                      + (" created." if created else " are ready."))
+        console.print(
+            f"[bold red]红包[/] demo users {names} (password [bold]{DEMO_PASSWORD}[/])"
+            + (" created." if created else " are ready.")
+        )
     where = f"http://{settings.host}:{settings.port}"
     console.print(f"Store: {settings.resolved_database_url().split('@')[-1]}")
     console.print(f"Open {where}/ in a browser, or the API docs at {where}/docs")
-    console.print(f"  curl -s -X POST {where}/v1/sessions -H 'content-type: application/json' "
-                  f"-d '{{\"username\":\"alice\",\"password\":\"{DEMO_PASSWORD}\"}}'")
+    console.print(
+        f"  curl -s -X POST {where}/v1/sessions -H 'content-type: application/json' "
+        f'-d \'{{"username":"alice","password":"{DEMO_PASSWORD}"}}\''
+    )
+    if workers > 1:
+        hb.close()
+        # Worker processes read their settings from the environment: hand the resolved ones over.
+        os.environ["HONGBAO_DATABASE_URL"] = settings.resolved_database_url()
+        if settings.scheduler:  # one expiry scheduler is enough: run `hongbao worker` beside them
+            console.print("with --workers, expiry runs in every worker (safe: each refund happens once)")
+        os.environ["HONGBAO_SCHEDULER"] = "1" if settings.scheduler else "0"
+        uvicorn.run(
+            "hongbao.api.asgi:app_from_env",
+            factory=True,
+            workers=workers,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+        )
+        return
     try:
-        uvicorn.run(create_app(hb), host=settings.host, port=settings.port, log_level="warning",
-                    access_log=False, loop="auto", http="auto")
+        uvicorn.run(
+            create_app(hb),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+            loop="auto",
+            http="auto",
+        )
     finally:
         hb.close()
 
@@ -117,8 +153,10 @@ def reconcile(data_dir: DataDir = None, database_url: DbUrl = None) -> None:
         report = run(hb.store)
     finally:
         hb.close()
-    console.print(f"accounts {report.accounts}, transfers {report.transfers}, packets {report.packets}, "
-                  f"claims {report.claims}; money inside the platform {report.inside_fen} fen")
+    console.print(
+        f"accounts {report.accounts}, transfers {report.transfers}, packets {report.packets}, "
+        f"claims {report.claims}; money inside the platform {report.inside_fen} fen"
+    )
     if not report.violations:
         console.print("[green]ledger clean[/]: every invariant holds")
         return
@@ -153,12 +191,25 @@ def fairness(
     except HongbaoError as exc:
         console.print(f"[red]{exc.code}[/]: {exc.detail}")
         raise typer.Exit(2) from exc
-    table = Table("position", "mean (fen)", "stdev (fen)", "P(best luck)", "min", "max",
-                  title=f"{algorithm}: {total_fen} fen in {shares} shares, {runs} runs"
-                  + (f", seed {seed}" if seed is not None else ""))
+    table = Table(
+        "position",
+        "mean (fen)",
+        "stdev (fen)",
+        "P(best luck)",
+        "min",
+        "max",
+        title=f"{algorithm}: {total_fen} fen in {shares} shares, {runs} runs"
+        + (f", seed {seed}" if seed is not None else ""),
+    )
     for p in stats:
-        table.add_row(str(p.position), f"{p.mean_fen:.1f}", f"{p.stdev_fen:.1f}",
-                      f"{p.best_luck_probability:.4f}", str(p.min_fen), str(p.max_fen))
+        table.add_row(
+            str(p.position),
+            f"{p.mean_fen:.1f}",
+            f"{p.stdev_fen:.1f}",
+            f"{p.best_luck_probability:.4f}",
+            str(p.min_fen),
+            str(p.max_fen),
+        )
     console.print(table)
     if plot is not None:
         from hongbao.adapters.plot import plot_fairness

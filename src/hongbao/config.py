@@ -17,12 +17,15 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("hongbao-data")
     database_url: str | None = Field(
-        default=None, description="SQLAlchemy URL; default: SQLite file in data_dir. postgresql://… for scaled mode."
+        default=None,
+        description="SQLAlchemy URL; default: SQLite file in data_dir. postgresql://… for scaled mode.",
     )
     host: str = "127.0.0.1"
     port: int = 8000
     demo: bool = True  # create demo users, a group and balances on first start (embedded serve only)
-    scheduler: bool = True  # run the expiry scheduler inside the server (embedded); `hongbao worker` otherwise
+    scheduler: bool = (
+        True  # run the expiry scheduler inside the server (embedded); `hongbao worker` otherwise
+    )
     scheduler_interval_s: float = 1.0
 
     # Packet limits (DESIGN.md §1 defaults).

@@ -15,6 +15,7 @@ from hongbao.domain.packets import PacketKind, PacketStatus, PacketView, check_g
 from hongbao.service.cache import Lru
 from hongbao.service.ports import Store
 
+
 @dataclass
 class _PacketState:
     view: PacketView
@@ -45,7 +46,7 @@ class LocalGate:
             now=now,
             is_member=is_member,
             already_claimed=bool(st and (user_id in st.claimers or user_id in st.pending)),
-            claimed_count=view.shares_count if st and st.exhausted else taken,
+            claimed_count=st.view.shares_count if st and st.exhausted else taken,
         )
         assert st is not None and view is not None
         if reserve:
@@ -79,7 +80,9 @@ class LocalGate:
         fut: asyncio.Future[_PacketState | None] = asyncio.get_running_loop().create_future()
         self._loading[packet_id] = fut
         try:
-            row, claimers = await self._store.read(lambda tx: (tx.packet(packet_id), tx.claimer_ids(packet_id)))
+            row, claimers = await self._store.read(
+                lambda tx: (tx.packet(packet_id), tx.claimer_ids(packet_id))
+            )
             st = None
             if row is not None:
                 st = _PacketState(row.view, set(claimers), exhausted=row.view.status is PacketStatus.FINISHED)

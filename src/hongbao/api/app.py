@@ -40,7 +40,7 @@ async def _expiry_loop(app: App) -> None:
         await asyncio.sleep(app.settings.scheduler_interval_s)
 
 
-def create_app(hongbao: App, *, scheduler: bool | None = None) -> FastAPI:
+def create_app(hongbao: App, *, scheduler: bool | None = None, close_on_shutdown: bool = False) -> FastAPI:
     run_scheduler = hongbao.settings.scheduler if scheduler is None else scheduler
 
     @contextlib.asynccontextmanager
@@ -53,6 +53,8 @@ def create_app(hongbao: App, *, scheduler: bool | None = None) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if close_on_shutdown:
+                hongbao.close()
 
     api = FastAPI(title="hongbao", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     api.state.hongbao = hongbao

@@ -22,7 +22,9 @@ async def current_user(request: Request, app: AppDep) -> int:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("Send 'Authorization: Bearer <token>' (POST /v1/sessions to get one).", code="token_missing")
+        raise Unauthorized(
+            "Send 'Authorization: Bearer <token>' (POST /v1/sessions to get one).", code="token_missing"
+        )
     return await app.users.authenticate(token.strip())
 
 

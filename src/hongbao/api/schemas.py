@@ -7,7 +7,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 IdField = Annotated[StrictInt, Field(ge=1, le=2**62)]
-Fen = Annotated[StrictInt, Field(description="Amount in fen (分), an integer: 100 fen = 1 yuan.", examples=[888])]
+Fen = Annotated[
+    StrictInt, Field(description="Amount in fen (分), an integer: 100 fen = 1 yuan.", examples=[888])
+]
 
 
 class Strict(BaseModel):
@@ -92,12 +94,24 @@ PacketCreate = Annotated[PersonalPacketCreate | GroupPacketCreate, Field(discrim
 PACKET_CREATE_EXAMPLES = {
     "lucky": {
         "summary": "Lucky group packet (拼手气)",
-        "value": {"kind": "group", "group_id": 1, "split": "double_mean", "shares_count": 10, "total_fen": 2000,
-                  "greeting": "恭喜发财"},
+        "value": {
+            "kind": "group",
+            "group_id": 1,
+            "split": "double_mean",
+            "shares_count": 10,
+            "total_fen": 2000,
+            "greeting": "恭喜发财",
+        },
     },
     "equal": {
         "summary": "Equal group packet (普通)",
-        "value": {"kind": "group", "group_id": 1, "split": "equal", "shares_count": 5, "amount_each_fen": 100},
+        "value": {
+            "kind": "group",
+            "group_id": 1,
+            "split": "equal",
+            "shares_count": 5,
+            "amount_each_fen": 100,
+        },
     },
     "personal": {
         "summary": "Personal packet to a friend",

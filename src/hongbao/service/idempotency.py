@@ -30,14 +30,21 @@ class IdempotencyKey:
             return None
         if not 1 <= len(key) <= KEY_CHARS_MAX or not key.isprintable():
             raise Rejected(
-                f"Idempotency-Key must be 1–{KEY_CHARS_MAX} printable characters.", code="invalid_idempotency_key"
+                f"Idempotency-Key must be 1–{KEY_CHARS_MAX} printable characters.",
+                code="invalid_idempotency_key",
             )
         canonical = json.dumps([what, body], sort_keys=True, separators=(",", ":"), default=str)
         return cls(user_id, key, hashlib.sha256(canonical.encode()).digest())
 
 
-def once(tx: Tx, idem: IdempotencyKey | None, effect: Callable[[], dict[str, Any]], now_status: int = 201,
-         *, now: Any) -> dict[str, Any]:
+def once(
+    tx: Tx,
+    idem: IdempotencyKey | None,
+    effect: Callable[[], dict[str, Any]],
+    now_status: int = 201,
+    *,
+    now: Any,
+) -> dict[str, Any]:
     """Run `effect` inside the caller's transaction unless this key already ran; return the (first) reply.
 
     The key is stored in the same transaction as the effect, so a crash leaves neither or both.
@@ -54,5 +61,7 @@ def once(tx: Tx, idem: IdempotencyKey | None, effect: Callable[[], dict[str, Any
             return reply
     reply = effect()
     if idem is not None:
-        tx.save_idempotent_reply(idem.user_id, idem.key, idem.request_hash, now_status, json.dumps(reply), now)
+        tx.save_idempotent_reply(
+            idem.user_id, idem.key, idem.request_hash, now_status, json.dumps(reply), now
+        )
     return reply

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -13,9 +16,14 @@ from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once
 
 EXPIRE_BATCH_MAX = 500
+log = logging.getLogger(__name__)
 
 # Refusals the store may give at open time, and what the gate should remember of them.
-_GATE_OUTCOME = {"already_claimed": "already_claimed", "packet_exhausted": "exhausted", "packet_expired": "expired"}
+_GATE_OUTCOME = {
+    "already_claimed": "already_claimed",
+    "packet_exhausted": "exhausted",
+    "packet_expired": "expired",
+}
 
 
 class Packets:
@@ -26,7 +34,11 @@ class Packets:
     # ------------------------------------------------------------------ send
 
     async def send_personal(
-        self, sender_id: int, recipient_id: int, amount_fen: object, greeting: object = None,
+        self,
+        sender_id: int,
+        recipient_id: int,
+        amount_fen: object,
+        greeting: object = None,
         idem: IdempotencyKey | None = None,
     ) -> dict[str, Any]:
         total, _ = self.d.rules.check_new(total_fen=amount_fen, shares_count=1)
@@ -42,8 +54,15 @@ class Packets:
                 if not tx.are_friends(sender_id, recipient_id):
                     raise Rejected("You can only send a personal packet to a friend.", code="not_friends")
                 pid = tx.create_packet(
-                    kind=PacketKind.PERSONAL, how=Split.EQUAL, sender_id=sender_id, group_id=None,
-                    recipient_id=recipient_id, total_fen=total, shares=[total], greeting=text, now=now,
+                    kind=PacketKind.PERSONAL,
+                    how=Split.EQUAL,
+                    sender_id=sender_id,
+                    group_id=None,
+                    recipient_id=recipient_id,
+                    total_fen=total,
+                    shares=[total],
+                    greeting=text,
+                    now=now,
                     expires_at=self.d.rules.expires_at(now),
                 )
                 return _public(tx.packet(pid), claims=[], users={}, viewer_id=sender_id)
@@ -53,8 +72,15 @@ class Packets:
         return await self.d.store.write(job)
 
     async def send_group(
-        self, sender_id: int, group_id: int, *, how: object, shares_count: object,
-        total_fen: object = None, amount_each_fen: object = None, greeting: object = None,
+        self,
+        sender_id: int,
+        group_id: int,
+        *,
+        how: object,
+        shares_count: object,
+        total_fen: object = None,
+        amount_each_fen: object = None,
+        greeting: object = None,
         idem: IdempotencyKey | None = None,
     ) -> dict[str, Any]:
         """Equal: `amount_each_fen` × `shares_count`.  Lucky (double_mean or line_cut): `total_fen` split at random."""
@@ -82,8 +108,15 @@ class Packets:
                 if tx.group(group_id) is None or not tx.is_member(group_id, sender_id):
                     raise NotFound("No such group.", code="group_not_found")
                 pid = tx.create_packet(
-                    kind=PacketKind.GROUP, how=split_how, sender_id=sender_id, group_id=group_id,
-                    recipient_id=None, total_fen=total, shares=shares, greeting=text, now=now,
+                    kind=PacketKind.GROUP,
+                    how=split_how,
+                    sender_id=sender_id,
+                    group_id=group_id,
+                    recipient_id=None,
+                    total_fen=total,
+                    shares=shares,
+                    greeting=text,
+                    now=now,
                     expires_at=self.d.rules.expires_at(now),
                 )
                 return _public(tx.packet(pid), claims=[], users={}, viewer_id=sender_id)
@@ -150,7 +183,9 @@ class Packets:
 
         return await self.d.store.read(job)
 
-    async def list_for_group(self, group_id: int, viewer_id: int, cursor: int | None, limit: int) -> dict[str, Any]:
+    async def list_for_group(
+        self, group_id: int, viewer_id: int, cursor: int | None, limit: int
+    ) -> dict[str, Any]:
         def job(tx: Any) -> dict[str, Any]:
             if tx.group(group_id) is None or not tx.is_member(group_id, viewer_id):
                 raise NotFound("No such group.", code="group_not_found")
@@ -169,10 +204,17 @@ class Packets:
         """Refund the remainder of every packet past its TTL, exactly once; return how many expired."""
         at = now or self.d.clock.now()
         due = await self.d.store.read(lambda tx: tx.due_packet_ids(at, EXPIRE_BATCH_MAX))
+
+        def expire(pid: int) -> Callable[[Any], int | None]:
+            return lambda tx: tx.expire_packet(pid, at)
+
+        # Submitted together, the refunds share one group commit; each is its own savepoint.
+        refunds = await asyncio.gather(*(self.d.store.write(expire(pid)) for pid in due), return_exceptions=True)
         expired = 0
-        for pid in due:
-            refund = await self.d.store.write(lambda tx, pid=pid: tx.expire_packet(pid, at))
-            if refund is not None:
+        for pid, refund in zip(due, refunds, strict=True):
+            if isinstance(refund, BaseException):
+                log.error("expiring packet %s failed: %r", pid, refund)
+            elif refund is not None:
                 expired += 1
                 self.d.gate.settle(pid, 0, "expired")
         return expired
@@ -201,7 +243,11 @@ def _public(row: Any, *, claims: list[Any] | None, users: dict[int, Any], viewer
         out["sender_name"] = users[v.sender_id].display_name
     if claims is not None:
         finished = v.status is PacketStatus.FINISHED
-        best = best_luck_index([c.amount_fen for c in claims]) if finished and v.split is not Split.EQUAL else None
+        best = (
+            best_luck_index([c.amount_fen for c in claims])
+            if finished and v.split is not Split.EQUAL
+            else None
+        )
         out["claims"] = [
             {
                 "user_id": c.user_id,

@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     # (SQLite and PostgreSQL share it), so its class doubles as the port's description.
     from hongbao.adapters.sql.tx import SqlTx as Tx
 
+__all__ = ["Clock", "Gate", "PasswordHasher", "PaymentChannel", "Store", "SystemClock", "Tx"]
+
 T = TypeVar("T")
 
 

@@ -65,12 +65,22 @@ class Social:
 
     # ------------------------------------------------------------------ groups
 
-    async def create_group(self, owner_id: int, name: object, member_ids: list[int] | None = None) -> dict[str, Any]:
-        if not isinstance(name, str) or not 1 <= len(name.strip()) <= GROUP_NAME_CHARS_MAX or not name.isprintable():
-            raise Rejected(f"Group name: 1–{GROUP_NAME_CHARS_MAX} printable characters.", code="invalid_group_name")
+    async def create_group(
+        self, owner_id: int, name: object, member_ids: list[int] | None = None
+    ) -> dict[str, Any]:
+        if (
+            not isinstance(name, str)
+            or not 1 <= len(name.strip()) <= GROUP_NAME_CHARS_MAX
+            or not name.isprintable()
+        ):
+            raise Rejected(
+                f"Group name: 1–{GROUP_NAME_CHARS_MAX} printable characters.", code="invalid_group_name"
+            )
         members = sorted(set(member_ids or []) - {owner_id})
         if len(members) + 1 > self.d.limits.group_members_max:
-            raise Rejected(f"A group has at most {self.d.limits.group_members_max} members.", code="group_full")
+            raise Rejected(
+                f"A group has at most {self.d.limits.group_members_max} members.", code="group_full"
+            )
         now = self.d.clock.now()
 
         def job(tx: Any) -> dict[str, Any]:
@@ -91,7 +101,9 @@ class Social:
                 raise _group_not_found()
             self._check_can_add(tx, actor_id, user_id)
             if tx.member_count(group_id) >= self.d.limits.group_members_max:
-                raise Rejected(f"A group has at most {self.d.limits.group_members_max} members.", code="group_full")
+                raise Rejected(
+                    f"A group has at most {self.d.limits.group_members_max} members.", code="group_full"
+                )
             tx.add_member(group_id, user_id, now)
             return self._group_view(tx, group_id)
 

@@ -64,7 +64,9 @@ class Users:
         token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
         now = self.d.clock.now()
         expires_at = now + timedelta(seconds=self.d.limits.token_ttl_s)
-        await self.d.store.write(lambda tx: tx.add_token(token_id, _hash_secret(secret), user_id, expires_at, now))
+        await self.d.store.write(
+            lambda tx: tx.add_token(token_id, _hash_secret(secret), user_id, expires_at, now)
+        )
         return Session(f"{token_id}.{secret}", user_id, expires_at)
 
     async def authenticate(self, token: str) -> int:

@@ -18,10 +18,14 @@ class Wallet:
     def __init__(self, deps: Deps) -> None:
         self.d = deps
 
-    async def top_up(self, user_id: int, amount_fen: object, idem: IdempotencyKey | None = None) -> dict[str, Any]:
+    async def top_up(
+        self, user_id: int, amount_fen: object, idem: IdempotencyKey | None = None
+    ) -> dict[str, Any]:
         amount = check_amount_fen(amount_fen)
         if amount > self.d.limits.topup_fen_max:
-            raise Rejected(f"One top-up is at most {self.d.limits.topup_fen_max} fen.", code="amount_too_large")
+            raise Rejected(
+                f"One top-up is at most {self.d.limits.topup_fen_max} fen.", code="amount_too_large"
+            )
         if idem is not None:
             prev = await self.d.store.read(lambda tx: tx.idempotent_reply(idem.user_id, idem.key))
             if prev is not None:  # a replay must not charge the channel again
@@ -32,16 +36,28 @@ class Wallet:
         def job(tx: Any) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 pid = tx.record_channel_payment(user_id, "in", amount, self.d.channel.name, channel_ref, now)
-                tx.transfer(WORLD_ACCOUNT_ID, tx.wallet_account_id(user_id), amount, TransferCode.TOPUP,
-                            f"topup:{pid}", now)
-                return {"payment_id": pid, "amount_fen": amount, "channel": self.d.channel.name,
-                        "balance_fen": tx.balance_fen(user_id)}
+                tx.transfer(
+                    WORLD_ACCOUNT_ID,
+                    tx.wallet_account_id(user_id),
+                    amount,
+                    TransferCode.TOPUP,
+                    f"topup:{pid}",
+                    now,
+                )
+                return {
+                    "payment_id": pid,
+                    "amount_fen": amount,
+                    "channel": self.d.channel.name,
+                    "balance_fen": tx.balance_fen(user_id),
+                }
 
             return once(tx, idem, effect, now=now)
 
         return await self.d.store.write(job)
 
-    async def withdraw(self, user_id: int, amount_fen: object, idem: IdempotencyKey | None = None) -> dict[str, Any]:
+    async def withdraw(
+        self, user_id: int, amount_fen: object, idem: IdempotencyKey | None = None
+    ) -> dict[str, Any]:
         amount = check_amount_fen(amount_fen)
         now = self.d.clock.now()
         channel_ref = f"out-{secrets.token_hex(12)}"
@@ -51,10 +67,20 @@ class Wallet:
             def effect() -> dict[str, Any]:
                 ran.append(True)
                 pid = tx.record_channel_payment(user_id, "out", amount, self.d.channel.name, channel_ref, now)
-                tx.transfer(tx.wallet_account_id(user_id), WORLD_ACCOUNT_ID, amount, TransferCode.WITHDRAW,
-                            f"withdraw:{pid}", now)
-                return {"payment_id": pid, "amount_fen": amount, "channel": self.d.channel.name,
-                        "balance_fen": tx.balance_fen(user_id)}
+                tx.transfer(
+                    tx.wallet_account_id(user_id),
+                    WORLD_ACCOUNT_ID,
+                    amount,
+                    TransferCode.WITHDRAW,
+                    f"withdraw:{pid}",
+                    now,
+                )
+                return {
+                    "payment_id": pid,
+                    "amount_fen": amount,
+                    "channel": self.d.channel.name,
+                    "balance_fen": tx.balance_fen(user_id),
+                }
 
             return once(tx, idem, effect, now=now)
 
@@ -76,8 +102,13 @@ class Wallet:
         page, more = rows[:limit], len(rows) > limit
         return {
             "entries": [
-                {"id": r.id, "kind": _KIND[r.code], "amount_fen": r.amount_fen, "ref": r.ref,
-                 "created_at": r.created_at.isoformat()}
+                {
+                    "id": r.id,
+                    "kind": _KIND[r.code],
+                    "amount_fen": r.amount_fen,
+                    "ref": r.ref,
+                    "created_at": r.created_at.isoformat(),
+                }
                 for r in page
             ],
             "next_cursor": str(page[-1].id) if more else None,

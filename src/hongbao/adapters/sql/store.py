@@ -173,7 +173,7 @@ class SqlStore:
                     except HongbaoError as exc:
                         savepoint.rollback()
                         outcomes.append((False, exc))
-                    except (OperationalError,) as exc:
+                    except OperationalError as exc:
                         savepoint.rollback()
                         if _is_retryable(exc):
                             raise

@@ -106,12 +106,16 @@ class SqlTx:
         try:
             user_id = self.conn.execute(
                 insert(s.users)
-                .values(username=username, display_name=display_name, password_hash=password_hash, created_at=now)
+                .values(
+                    username=username, display_name=display_name, password_hash=password_hash, created_at=now
+                )
                 .returning(s.users.c.id)
             ).scalar_one()
         except IntegrityError as exc:
             raise Conflict(f"The username {username!r} is taken.", code="username_taken") from exc
-        self.conn.execute(insert(s.accounts).values(kind=AccountKind.WALLET.value, owner_id=user_id, balance_fen=0))
+        self.conn.execute(
+            insert(s.accounts).values(kind=AccountKind.WALLET.value, owner_id=user_id, balance_fen=0)
+        )
         return int(user_id)
 
     def user_by_username(self, username: str) -> UserRow | None:
@@ -127,7 +131,9 @@ class SqlTx:
     def user_exists(self, user_id: int) -> bool:
         return self.conn.execute(select(s.users.c.id).where(s.users.c.id == user_id)).first() is not None
 
-    def add_token(self, token_id: str, secret_hash: bytes, user_id: int, expires_at: datetime, now: datetime) -> None:
+    def add_token(
+        self, token_id: str, secret_hash: bytes, user_id: int, expires_at: datetime, now: datetime
+    ) -> None:
         self.conn.execute(
             insert(s.tokens).values(
                 id=token_id, secret_hash=secret_hash, user_id=user_id, expires_at=expires_at, created_at=now
@@ -247,7 +253,9 @@ class SqlTx:
         )
         if before_id is not None:
             q = q.where(t.c.id < before_id)
-        return [StatementRow(r.id, r.code, r.ref, int(r.amount), utc(r.created_at)) for r in self.conn.execute(q)]
+        return [
+            StatementRow(r.id, r.code, r.ref, int(r.amount), utc(r.created_at)) for r in self.conn.execute(q)
+        ]
 
     # ------------------------------------------------------------------ friends
 
@@ -318,24 +326,36 @@ class SqlTx:
 
     def add_member(self, group_id: int, user_id: int, now: datetime) -> None:
         try:
-            self.conn.execute(insert(s.group_members).values(group_id=group_id, user_id=user_id, joined_at=now))
+            self.conn.execute(
+                insert(s.group_members).values(group_id=group_id, user_id=user_id, joined_at=now)
+            )
         except IntegrityError as exc:
             raise Conflict("Already a member of this group.", code="already_member") from exc
 
     def remove_member(self, group_id: int, user_id: int) -> bool:
         gm = s.group_members
-        return self.conn.execute(delete(gm).where(gm.c.group_id == group_id, gm.c.user_id == user_id)).rowcount == 1
+        return (
+            self.conn.execute(delete(gm).where(gm.c.group_id == group_id, gm.c.user_id == user_id)).rowcount
+            == 1
+        )
 
     def is_member(self, group_id: int, user_id: int) -> bool:
         gm = s.group_members
         return (
-            self.conn.execute(select(gm.c.user_id).where(gm.c.group_id == group_id, gm.c.user_id == user_id)).first()
+            self.conn.execute(
+                select(gm.c.user_id).where(gm.c.group_id == group_id, gm.c.user_id == user_id)
+            ).first()
             is not None
         )
 
     def member_ids(self, group_id: int) -> list[int]:
         gm = s.group_members
-        return [r.user_id for r in self.conn.execute(select(gm.c.user_id).where(gm.c.group_id == group_id).order_by(gm.c.user_id))]
+        return [
+            r.user_id
+            for r in self.conn.execute(
+                select(gm.c.user_id).where(gm.c.group_id == group_id).order_by(gm.c.user_id)
+            )
+        ]
 
     def member_count(self, group_id: int) -> int:
         gm = s.group_members
@@ -393,10 +413,16 @@ class SqlTx:
         )
         self.conn.execute(update(s.packets).where(s.packets.c.id == pid).values(escrow_account_id=escrow))
         self.conn.execute(
-            insert(s.packet_shares), [{"packet_id": pid, "seq": i, "amount_fen": a} for i, a in enumerate(shares)]
+            insert(s.packet_shares),
+            [{"packet_id": pid, "seq": i, "amount_fen": a} for i, a in enumerate(shares)],
         )
         self.transfer(
-            self.wallet_account_id(sender_id), escrow, total_fen, TransferCode.PACKET_FUND, f"packet:{pid}", now
+            self.wallet_account_id(sender_id),
+            escrow,
+            total_fen,
+            TransferCode.PACKET_FUND,
+            f"packet:{pid}",
+            now,
         )
         return pid
 
@@ -404,8 +430,14 @@ class SqlTx:
         row = self.conn.execute(select(s.packets).where(s.packets.c.id == packet_id)).first()
         return None if row is None else _packet_row(row)
 
-    def packets_where(self, *, sender_id: int | None = None, group_id: int | None = None,
-                      before_id: int | None = None, limit: int = 20) -> list[PacketRow]:
+    def packets_where(
+        self,
+        *,
+        sender_id: int | None = None,
+        group_id: int | None = None,
+        before_id: int | None = None,
+        limit: int = 20,
+    ) -> list[PacketRow]:
         q = select(s.packets).order_by(s.packets.c.id.desc()).limit(limit)
         if sender_id is not None:
             q = q.where(s.packets.c.sender_id == sender_id)
@@ -418,7 +450,11 @@ class SqlTx:
     def claim_of(self, packet_id: int, user_id: int) -> ClaimRow | None:
         c = s.claims
         row = self.conn.execute(select(c).where(c.c.packet_id == packet_id, c.c.user_id == user_id)).first()
-        return None if row is None else ClaimRow(row.packet_id, row.seq, row.user_id, row.amount_fen, utc(row.created_at))
+        return (
+            None
+            if row is None
+            else ClaimRow(row.packet_id, row.seq, row.user_id, row.amount_fen, utc(row.created_at))
+        )
 
     def claims_of(self, packet_id: int) -> list[ClaimRow]:
         c = s.claims
@@ -479,7 +515,9 @@ class SqlTx:
         )
         try:
             self.conn.execute(
-                insert(s.claims).values(packet_id=packet_id, seq=seq, user_id=user_id, amount_fen=amount, created_at=now)
+                insert(s.claims).values(
+                    packet_id=packet_id, seq=seq, user_id=user_id, amount_fen=amount, created_at=now
+                )
             )
         except IntegrityError as exc:
             raise errors.already_claimed() from exc
@@ -531,7 +569,9 @@ class SqlTx:
     def idempotent_reply(self, user_id: int, key: str) -> tuple[bytes, int, str] | None:
         k = s.idempotency_keys
         row = self.conn.execute(
-            select(k.c.request_hash, k.c.status_code, k.c.response).where(k.c.user_id == user_id, k.c.key == key)
+            select(k.c.request_hash, k.c.status_code, k.c.response).where(
+                k.c.user_id == user_id, k.c.key == key
+            )
         ).first()
         return None if row is None else (bytes(row.request_hash), int(row.status_code), str(row.response))
 
@@ -551,7 +591,9 @@ class SqlTx:
             )
         except IntegrityError as exc:
             # Another process is committing the same key right now; its effect wins, this one rolls back.
-            raise Conflict("A request with this Idempotency-Key is in progress; retry.", code="request_in_progress") from exc
+            raise Conflict(
+                "A request with this Idempotency-Key is in progress; retry.", code="request_in_progress"
+            ) from exc
 
     # ------------------------------------------------------------------ audit
 
@@ -561,7 +603,9 @@ class SqlTx:
             for r in self.conn.execute(select(s.accounts))
         ]
         transfers = (
-            Transfer(r.id, r.debit_account_id, r.credit_account_id, int(r.amount_fen), TransferCode(r.code), r.ref)
+            Transfer(
+                r.id, r.debit_account_id, r.credit_account_id, int(r.amount_fen), TransferCode(r.code), r.ref
+            )
             for r in self.conn.execute(select(s.transfers).order_by(s.transfers.c.id))
         )
         shares: dict[int, list[int]] = {}
@@ -585,7 +629,8 @@ class SqlTx:
             for r in self.conn.execute(select(s.packets))
         ]
         claims = [
-            ClaimFacts(r.packet_id, r.user_id, r.seq, int(r.amount_fen)) for r in self.conn.execute(select(s.claims))
+            ClaimFacts(r.packet_id, r.user_id, r.seq, int(r.amount_fen))
+            for r in self.conn.execute(select(s.claims))
         ]
         return accounts, list(transfers).__iter__(), packets, claims
 

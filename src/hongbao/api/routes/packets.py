@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Body, Query, status
 from starlette.responses import Response
 
-from hongbao.api.deps import PathId, AppDep, CurrentUser, IdempotencyKeyHeader
+from hongbao.api.deps import AppDep, CurrentUser, IdempotencyKeyHeader, PathId
 from hongbao.api.routes.wallet import _cursor
 from hongbao.api.schemas import (
     PACKET_CREATE_EXAMPLES,
@@ -26,15 +26,25 @@ router = APIRouter(prefix="/v1", tags=["packets"])
 @router.post("/packets", status_code=status.HTTP_201_CREATED, response_model=PacketPublic)
 async def send(
     body: Annotated[PacketCreate, Body(openapi_examples=PACKET_CREATE_EXAMPLES)],
-    app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None,
+    app: AppDep,
+    user_id: CurrentUser,
+    key: IdempotencyKeyHeader = None,
 ) -> Any:
     """Send a red packet: the money leaves your wallet into the packet's escrow at once."""
     idem = IdempotencyKey.of(user_id, key, "send", body.model_dump())
     if isinstance(body, PersonalPacketCreate):
-        return await app.packets.send_personal(user_id, body.recipient_id, body.amount_fen, body.greeting, idem)
+        return await app.packets.send_personal(
+            user_id, body.recipient_id, body.amount_fen, body.greeting, idem
+        )
     return await app.packets.send_group(
-        user_id, body.group_id, how=body.split, shares_count=body.shares_count, total_fen=body.total_fen,
-        amount_each_fen=body.amount_each_fen, greeting=body.greeting, idem=idem,
+        user_id,
+        body.group_id,
+        how=body.split,
+        shares_count=body.shares_count,
+        total_fen=body.total_fen,
+        amount_each_fen=body.amount_each_fen,
+        greeting=body.greeting,
+        idem=idem,
     )
 
 
@@ -50,9 +60,14 @@ async def grab(packet_id: PathId, app: AppDep, user_id: CurrentUser) -> Any:
     return await app.packets.grab(packet_id, user_id)
 
 
-@router.post("/packets/{packet_id}/open", response_model=OpenPublic,
-             responses={409: {"description": "already_claimed or packet_exhausted"}})
-async def open_packet(packet_id: PathId, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None) -> Response:
+@router.post(
+    "/packets/{packet_id}/open",
+    response_model=OpenPublic,
+    responses={409: {"description": "already_claimed or packet_exhausted"}},
+)
+async def open_packet(
+    packet_id: PathId, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
+) -> Response:
     """拆: take a share; the amount is credited to your wallet before this answers."""
     idem = IdempotencyKey.of(user_id, key, "open", packet_id) if key is not None else None
     reply = await app.packets.open(packet_id, user_id, idem)
@@ -61,7 +76,10 @@ async def open_packet(packet_id: PathId, app: AppDep, user_id: CurrentUser, key:
 
 @router.get("/groups/{group_id}/packets")
 async def group_packets(
-    group_id: PathId, app: AppDep, user_id: CurrentUser, cursor: str | None = Query(None, max_length=32),
+    group_id: PathId,
+    app: AppDep,
+    user_id: CurrentUser,
+    cursor: str | None = Query(None, max_length=32),
     limit: int = Query(20, ge=1, le=100),
 ) -> dict[str, Any]:
     return await app.packets.list_for_group(group_id, user_id, _cursor(cursor), limit)

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from hongbao.api.deps import PathId, AppDep, CurrentUser
+from hongbao.api.deps import AppDep, CurrentUser, PathId
 from hongbao.api.schemas import FriendRequestCreate, GroupCreate, MemberAdd
 
 router = APIRouter(prefix="/v1", tags=["friends and groups"])
@@ -52,7 +52,9 @@ async def add_member(group_id: PathId, body: MemberAdd, app: AppDep, user_id: Cu
 
 
 @router.delete("/groups/{group_id}/members/{member_id}")
-async def remove_member(group_id: PathId, member_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def remove_member(
+    group_id: PathId, member_id: PathId, app: AppDep, user_id: CurrentUser
+) -> dict[str, Any]:
     """The owner removes a member; a member removes themselves."""
     return await app.social.remove_member(user_id, group_id, member_id)
 

@@ -22,7 +22,9 @@ async def register(body: UserCreate, app: AppDep) -> UserPublic:
 async def login(body: SessionCreate, app: AppDep) -> SessionPublic:
     """Log in: returns a bearer token for `Authorization: Bearer <token>`."""
     session = await app.users.login(body.username, body.password)
-    return SessionPublic(token=session.token, user_id=session.user_id, expires_at=session.expires_at.isoformat())
+    return SessionPublic(
+        token=session.token, user_id=session.user_id, expires_at=session.expires_at.isoformat()
+    )
 
 
 @router.delete("/sessions/current", status_code=status.HTTP_204_NO_CONTENT)

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, status
 
-from hongbao.api.deps import PathId, AppDep, CurrentUser, IdempotencyKeyHeader
+from hongbao.api.deps import AppDep, CurrentUser, IdempotencyKeyHeader, PathId
 from hongbao.api.schemas import AmountBody, BalancePublic, PaymentPublic
 from hongbao.domain.errors import NotFound, Rejected
 from hongbao.service.idempotency import IdempotencyKey
@@ -41,14 +41,18 @@ async def balance_of(owner_id: PathId, app: AppDep, user_id: CurrentUser) -> Bal
 
 
 @router.post("/wallet/top-ups", status_code=status.HTTP_201_CREATED, response_model=PaymentPublic)
-async def top_up(body: AmountBody, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None) -> Any:
+async def top_up(
+    body: AmountBody, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
+) -> Any:
     """Add money from the (sandbox) payment channel."""
     idem = IdempotencyKey.of(user_id, key, "top-up", body.model_dump())
     return await app.wallet.top_up(user_id, body.amount_fen, idem)
 
 
 @router.post("/wallet/withdrawals", status_code=status.HTTP_201_CREATED, response_model=PaymentPublic)
-async def withdraw(body: AmountBody, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None) -> Any:
+async def withdraw(
+    body: AmountBody, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
+) -> Any:
     """Send money out through the (sandbox) payment channel."""
     idem = IdempotencyKey.of(user_id, key, "withdraw", body.model_dump())
     return await app.wallet.withdraw(user_id, body.amount_fen, idem)
@@ -56,7 +60,9 @@ async def withdraw(body: AmountBody, app: AppDep, user_id: CurrentUser, key: Ide
 
 @router.get("/wallet/statement")
 async def statement(
-    app: AppDep, user_id: CurrentUser, cursor: str | None = Query(None, max_length=32),
+    app: AppDep,
+    user_id: CurrentUser,
+    cursor: str | None = Query(None, max_length=32),
     limit: int = Query(20, ge=1, le=100),
 ) -> dict[str, Any]:
     """Sent, received, refunded, top-ups and withdrawals, newest first; pass `next_cursor` for more."""
@@ -65,7 +71,10 @@ async def statement(
 
 @router.get("/users/{owner_id}/statement")
 async def statement_of(
-    owner_id: PathId, app: AppDep, user_id: CurrentUser, cursor: str | None = Query(None, max_length=32),
+    owner_id: PathId,
+    app: AppDep,
+    user_id: CurrentUser,
+    cursor: str | None = Query(None, max_length=32),
     limit: int = Query(20, ge=1, le=100),
 ) -> dict[str, Any]:
     """A statement by user id: only your own (others answer 404)."""
