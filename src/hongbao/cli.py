@@ -20,9 +20,15 @@ app = typer.Typer(
 console = Console()
 
 DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="Folder of the embedded SQLite store [HONGBAO_DATA_DIR].")
+    Path | None,
+    typer.Option("--data-dir", help="Folder of the embedded SQLite store, default ./hongbao-data [HONGBAO_DATA_DIR]."),
 ]
-DbUrl = Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL [HONGBAO_DATABASE_URL].")]
+DbUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url", help="SQLAlchemy URL (postgresql://…), instead of --data-dir [HONGBAO_DATABASE_URL]."
+    ),
+]
 
 
 def _settings(data_dir: Path | None = None, database_url: str | None = None, **extra: object) -> Settings:
@@ -117,7 +123,7 @@ def migrate(data_dir: DataDir = None, database_url: DbUrl = None) -> None:
 def worker(
     data_dir: DataDir = None,
     database_url: DbUrl = None,
-    once: Annotated[bool, typer.Option(help="Run one pass and exit.")] = False,
+    once: Annotated[bool, typer.Option("--once", help="Run one pass and exit.")] = False,
 ) -> None:
     """Scaled mode: refund expired packets (run beside API servers started with --no-scheduler)."""
     from hongbao.bootstrap import build
@@ -155,7 +161,7 @@ def reconcile(data_dir: DataDir = None, database_url: DbUrl = None) -> None:
         hb.close()
     console.print(
         f"accounts {report.accounts}, transfers {report.transfers}, packets {report.packets}, "
-        f"claims {report.claims}; money inside the platform {report.inside_fen} fen"
+        f"claims {report.claims}; inside the platform {report.inside_fen} fen"
     )
     if not report.violations:
         console.print("[green]ledger clean[/]: every invariant holds")

@@ -180,10 +180,11 @@ def refusal(
     packet: PacketView | None,
     *,
     user_id: int,
-    is_member: bool = True,
+    eligible: bool = True,
     already_claimed: bool = False,
     claimed_count: int = 0,
     now: datetime = NOW,
+    secret_ok: bool = True,
 ) -> str:
     """The code of the refusal `check_grab` gives (failing the test if it allows the grab)."""
     with pytest.raises(HongbaoError) as refused:
@@ -191,21 +192,22 @@ def refusal(
             packet,
             user_id=user_id,
             now=now,
-            is_member=is_member,
+            eligible=eligible,
             already_claimed=already_claimed,
             claimed_count=claimed_count,
+            secret_ok=secret_ok,
         )
     return refused.value.code
 
 
 def test_a_member_may_grab_an_active_packet_with_shares_left():
     check_grab(
-        group_packet(), user_id=MEMBER, now=NOW, is_member=True, already_claimed=False, claimed_count=2
+        group_packet(), user_id=MEMBER, now=NOW, eligible=True, already_claimed=False, claimed_count=2
     )
 
 
 def test_a_missing_packet_is_not_found_before_anything_else():
-    code = refusal(None, user_id=OUTSIDER, is_member=False, already_claimed=True, claimed_count=99)
+    code = refusal(None, user_id=OUTSIDER, eligible=False, already_claimed=True, claimed_count=99)
 
     assert code == "packet_not_found"
 
@@ -214,7 +216,7 @@ def test_an_expired_packet_reports_expiry_before_eligibility():
     # Given a non-member opening a packet past its expiry that is also exhausted
     packet = group_packet(expires_at=NOW - timedelta(seconds=1))
 
-    code = refusal(packet, user_id=OUTSIDER, is_member=False, already_claimed=True, claimed_count=3)
+    code = refusal(packet, user_id=OUTSIDER, eligible=False, already_claimed=True, claimed_count=3)
 
     assert code == "packet_expired"
 
@@ -233,7 +235,7 @@ def test_a_packet_marked_expired_is_expired_even_before_its_deadline():
 
 def test_a_non_member_who_already_claimed_is_told_they_are_not_a_member():
     # Given someone who claimed, then left the group
-    code = refusal(group_packet(), user_id=OUTSIDER, is_member=False, already_claimed=True, claimed_count=1)
+    code = refusal(group_packet(), user_id=OUTSIDER, eligible=False, already_claimed=True, claimed_count=1)
 
     # Then eligibility is checked before the earlier claim
     assert code == "not_group_member"
@@ -242,7 +244,7 @@ def test_a_non_member_who_already_claimed_is_told_they_are_not_a_member():
 def test_an_already_claimed_user_on_an_exhausted_packet_is_told_they_already_claimed():
     packet = group_packet(status=PacketStatus.FINISHED)
 
-    code = refusal(packet, user_id=MEMBER, is_member=True, already_claimed=True, claimed_count=3)
+    code = refusal(packet, user_id=MEMBER, eligible=True, already_claimed=True, claimed_count=3)
 
     assert code == "already_claimed"
 
@@ -254,19 +256,22 @@ def test_a_member_too_late_for_the_last_share_finds_the_packet_exhausted():
 
 
 def test_a_personal_packet_opened_by_someone_else_is_not_eligible():
-    # Even a user who shares a group with the sender (is_member) may not open a friend's packet
-    code = refusal(personal_packet(), user_id=OUTSIDER, is_member=True)
+    # Whatever the audience rule said, only the recipient may open a personal packet
+    code = refusal(personal_packet(), user_id=OUTSIDER, eligible=True)
 
     assert code == "not_eligible"
 
 
 def test_the_sender_may_not_open_their_own_personal_packet():
-    code = refusal(personal_packet(), user_id=SENDER, is_member=True)
+    code = refusal(personal_packet(), user_id=SENDER, eligible=True)
 
     assert code == "not_eligible"
 
 
 def test_the_recipient_may_open_a_personal_packet_without_any_group():
-    check_grab(
-        personal_packet(), user_id=FRIEND, now=NOW, is_member=False, already_claimed=False, claimed_count=0
-    )
+    check_grab(personal_packet(), user_id=FRIEND, now=NOW, eligible=True, already_claimed=False, claimed_count=0)
+
+
+def test_a_wrong_code_comes_after_eligibility_and_before_already_claimed():
+    assert refusal(group_packet(), user_id=OUTSIDER, eligible=False, secret_ok=False) == "not_group_member"
+    assert refusal(group_packet(), user_id=MEMBER, secret_ok=False, already_claimed=True) == "wrong_code"

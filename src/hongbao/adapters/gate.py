@@ -8,10 +8,11 @@ and the store decides every claim again inside its atomic step.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from hongbao.domain.packets import PacketKind, PacketStatus, PacketView, check_grab
+from hongbao.domain.packets import PacketStatus, PacketView, check_grab
 from hongbao.service.cache import Lru
 from hongbao.service.ports import Store
 
@@ -33,18 +34,26 @@ class LocalGate:
         self._members: Lru[int, set[int]] = Lru(groups_max)
         self._loading: dict[int, asyncio.Future[_PacketState | None]] = {}
 
-    async def admit(self, packet_id: int, user_id: int, now: datetime, *, reserve: bool) -> PacketView:
+    async def admit(
+        self,
+        packet_id: int,
+        user_id: int,
+        now: datetime,
+        *,
+        reserve: bool,
+        audience: Callable[[PacketView], Awaitable[bool]],
+        secret_ok: Callable[[PacketView], bool] = lambda _: True,
+    ) -> PacketView:
         st = self._packets.get(packet_id) or await self._load(packet_id)
         view = st.view if st else None
-        is_member = True
-        if view is not None and view.kind is PacketKind.GROUP and view.group_id is not None:
-            is_member = await self._is_member(view.group_id, user_id)
+        eligible = await audience(view) if view is not None else True
         taken = len(st.claimers) + len(st.pending) if st else 0
         check_grab(
             view,
             user_id=user_id,
             now=now,
-            is_member=is_member,
+            eligible=eligible,
+            secret_ok=secret_ok(view) if view is not None else True,
             already_claimed=bool(st and (user_id in st.claimers or user_id in st.pending)),
             claimed_count=st.view.shares_count if st and st.exhausted else taken,
         )
@@ -96,7 +105,8 @@ class LocalGate:
         finally:
             del self._loading[packet_id]
 
-    async def _is_member(self, group_id: int, user_id: int) -> bool:
+    async def is_member(self, group_id: int, user_id: int) -> bool:
+        """Membership from memory; a refusal is re-checked against the store."""
         members = self._members.get(group_id)
         if members is None:
             members = set(await self._store.read(lambda tx: tx.member_ids(group_id)))

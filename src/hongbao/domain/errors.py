@@ -4,14 +4,15 @@
     ├── NotFound (404)                the thing does not exist, or the caller may not know it exists
     │     user_not_found, packet_not_found, group_not_found, account_not_found, friend_request_not_found
     ├── Unauthorized (401)            bad_credentials, token_invalid
-    ├── Forbidden (403)               not_group_member, not_group_owner, not_eligible
+    ├── Forbidden (403)               not_group_member, not_group_owner, not_eligible, not_follower, wrong_code
     ├── Rejected (422)                the request is well-formed but breaks a rule of the product
     │     invalid_amount, amount_too_large, invalid_share_count, share_too_small, invalid_greeting,
     │     not_friends, packet_expired, insufficient_funds, invalid_username, weak_password,
     │     group_full, cannot_befriend_self, channel_declined
-    └── Conflict (409)                the state of the world disagrees with the request
-          already_claimed, packet_exhausted, username_taken, idempotency_key_reused,
-          already_friends, already_member, request_in_progress
+    ├── Conflict (409)                the state of the world disagrees with the request
+    │     already_claimed, packet_exhausted, username_taken, idempotency_key_reused,
+    │     already_friends, already_member, request_in_progress
+    └── TooManyRequests (429)         too_many_attempts: a guessable secret was tried too often
 
 Grab and open check in this fixed order, the first failing check wins (DESIGN.md §6):
     packet_not_found → packet_expired → not_eligible (not_group_member) → wrong code
@@ -78,6 +79,14 @@ class Conflict(HongbaoError):
     title = "Conflict with the current state"
 
 
+class TooManyRequests(HongbaoError):
+    """Raised when a caller tries a guessable secret (password, code) too often."""
+
+    code = "too_many_attempts"
+    status = 429
+    title = "Too many attempts"
+
+
 class InvariantViolation(AssertionError):
     """Raised when a ledger invariant is broken: a bug, never a refusal."""
 
@@ -97,6 +106,10 @@ def not_group_member() -> Forbidden:
 
 def not_eligible() -> Forbidden:
     return Forbidden("This red packet is not for you.", code="not_eligible")
+
+
+def wrong_code() -> Forbidden:
+    return Forbidden("That code or phrase does not open this red packet.", code="wrong_code")
 
 
 def already_claimed() -> Conflict:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -16,6 +17,15 @@ from hongbao.domain.split import Split
 class PacketKind(StrEnum):
     PERSONAL = "personal"  # 个人红包: one friend, fixed amount
     GROUP = "group"  # 群红包: equal or lucky shares for members of a group
+    RELAY = "relay"  # 接龙红包: a lucky group packet whose best-luck claimer owes the next round
+    FACE_TO_FACE = "face_to_face"  # 面对面红包: anyone present who enters its code
+    PASSWORD = "password"  # 口令红包: anyone who types the exact phrase
+    CELEBRITY = "celebrity"  # 明星红包: followers of a verified account
+    ENTERPRISE = "enterprise"  # 企业红包: paid from a campaign budget under the campaign's rules
+
+
+# Kinds whose audience is the members of one group.
+GROUP_KINDS = frozenset({PacketKind.GROUP, PacketKind.RELAY})
 
 
 class PacketStatus(StrEnum):
@@ -86,6 +96,18 @@ class PacketView:
     shares_count: int
     expires_at: datetime
     status: PacketStatus
+    secret_hash: bytes | None = None  # digest of a face-to-face code or a password phrase; never shown
+    link_id: int | None = None  # relay chain, ask or campaign this packet belongs to
+    extra: Mapping[str, object] = field(default_factory=dict)  # kind-specific, e.g. location and radius
+
+
+def not_eligible_for(kind: PacketKind) -> errors.HongbaoError:
+    """The refusal a user outside a packet's audience gets."""
+    if kind in GROUP_KINDS:
+        return errors.not_group_member()
+    if kind is PacketKind.CELEBRITY:
+        return errors.Forbidden("Only followers may grab this red packet.", code="not_follower")
+    return errors.not_eligible()
 
 
 def check_grab(
@@ -93,24 +115,28 @@ def check_grab(
     *,
     user_id: int,
     now: datetime,
-    is_member: bool,
+    eligible: bool,
     already_claimed: bool,
     claimed_count: int,
+    secret_ok: bool = True,
 ) -> None:
     """Refuse a grab with the first failing check, in the documented order; return if allowed.
 
-    Order: not found → expired → not eligible → (wrong code: later kinds) → already claimed → exhausted.
+    Order: not found → expired → not eligible → wrong code → already claimed → exhausted.
+    `eligible` is the kind's audience rule (the recipient of a personal packet, a member of the
+    group, a follower…); `secret_ok` whether the code or phrase given matches.
     """
     if packet is None:
         raise errors.packet_not_found()
     if packet.status is PacketStatus.EXPIRED or now >= packet.expires_at:
         raise errors.packet_expired()
     if packet.kind is PacketKind.PERSONAL:
-        if user_id != packet.recipient_id:
-            # The sender may see their own personal packet but not open it.
-            raise errors.not_eligible()
-    elif not is_member:
-        raise errors.not_group_member()
+        # The sender may see their own personal packet but not open it.
+        eligible = eligible and user_id == packet.recipient_id
+    if not eligible:
+        raise not_eligible_for(packet.kind)
+    if not secret_ok:
+        raise errors.wrong_code()
     if already_claimed:
         raise errors.already_claimed()
     if packet.status is PacketStatus.FINISHED or claimed_count >= packet.shares_count:

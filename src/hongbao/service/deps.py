@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hongbao.domain.packets import PacketRules
+from hongbao.service.hooks import PacketHooks
 from hongbao.service.ports import Clock, Gate, PasswordHasher, PaymentChannel, Store
 
 
@@ -24,3 +25,4 @@ class Deps:
     channel: PaymentChannel
     rules: PacketRules
     limits: Limits
+    hooks: PacketHooks = field(default_factory=PacketHooks)

@@ -1,17 +1,22 @@
-"""Red-packet use cases: send (personal, group equal, group lucky), grab (抢), open (拆), detail, expire."""
+"""Red-packet use cases: send (personal, group equal, group lucky), grab (抢), open (拆), detail, expire.
+
+Other kinds (relay, face-to-face, password, celebrity, enterprise) reuse `create` and `open` with their
+own audience rule (`register_audience`) and react to events through `deps.hooks`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from hongbao.domain import errors
 from hongbao.domain.errors import HongbaoError, NotFound, Rejected
 from hongbao.domain.packets import PacketKind, PacketStatus, PacketView
 from hongbao.domain.split import Rng, Split, best_luck_index, split
+from hongbao.service.audience import Audience, Claimant, GroupMembers, Nobody, Recipient
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once
 
@@ -30,8 +35,55 @@ class Packets:
     def __init__(self, deps: Deps, rng: Rng | None = None) -> None:
         self.d = deps
         self.rng = rng  # None: secrets.SystemRandom; a seeded Random only in tests and simulation
+        members = GroupMembers(deps.gate)
+        self.audiences: dict[PacketKind, Audience] = {
+            PacketKind.PERSONAL: Recipient(),
+            PacketKind.GROUP: members,
+            PacketKind.RELAY: members,
+        }
+
+    def register_audience(self, kind: PacketKind, audience: Audience) -> None:
+        """Say who may open packets of `kind` (each kind's use-case module calls this once)."""
+        self.audiences[kind] = audience
+
+    def audience(self, kind: PacketKind) -> Audience:
+        return self.audiences.get(kind) or Nobody()
 
     # ------------------------------------------------------------------ send
+
+    def create(
+        self,
+        tx: Any,
+        *,
+        kind: PacketKind,
+        how: Split,
+        sender_id: int,
+        total_fen: int,
+        shares_count: int,
+        greeting: str,
+        now: datetime,
+        group_id: int | None = None,
+        recipient_id: int | None = None,
+        secret_hash: bytes | None = None,
+        link_id: int | None = None,
+        extra: Mapping[str, object] | None = None,
+        ttl_s: int | None = None,
+    ) -> Any:
+        """Inside a write job: draw the shares, fund the escrow, run the `sent` hooks; return the row.
+
+        Amounts and counts must already be validated (PacketRules.check_new).
+        """
+        shares = split(total_fen, shares_count, how, self.rng)
+        expires_at = self.d.rules.expires_at(now) if ttl_s is None else now + timedelta(seconds=ttl_s)
+        pid = tx.create_packet(
+            kind=kind, how=how, sender_id=sender_id, group_id=group_id, recipient_id=recipient_id,
+            total_fen=total_fen, shares=shares, greeting=greeting, now=now, expires_at=expires_at,
+            secret_hash=secret_hash, link_id=link_id, extra=dict(extra or {}),
+        )
+        row = tx.packet(pid)
+        for hook in self.d.hooks.sent:
+            hook(tx, row)
+        return row
 
     async def send_personal(
         self,
@@ -53,23 +105,15 @@ class Packets:
                     raise NotFound("No such user.", code="user_not_found")
                 if not tx.are_friends(sender_id, recipient_id):
                     raise Rejected("You can only send a personal packet to a friend.", code="not_friends")
-                pid = tx.create_packet(
-                    kind=PacketKind.PERSONAL,
-                    how=Split.EQUAL,
-                    sender_id=sender_id,
-                    group_id=None,
-                    recipient_id=recipient_id,
-                    total_fen=total,
-                    shares=[total],
-                    greeting=text,
-                    now=now,
-                    expires_at=self.d.rules.expires_at(now),
+                row = self.create(
+                    tx, kind=PacketKind.PERSONAL, how=Split.EQUAL, sender_id=sender_id, recipient_id=recipient_id,
+                    total_fen=total, shares_count=1, greeting=text, now=now,
                 )
-                return _public(tx.packet(pid), claims=[], users={}, viewer_id=sender_id)
+                return public(row, claims=[], users={}, viewer_id=sender_id)
 
             return once(tx, idem, effect, now=now)
 
-        return await self.d.store.write(job)
+        return await self._sent(await self.d.store.write(job))
 
     async def send_group(
         self,
@@ -82,8 +126,32 @@ class Packets:
         amount_each_fen: object = None,
         greeting: object = None,
         idem: IdempotencyKey | None = None,
+        kind: PacketKind = PacketKind.GROUP,
+        link_id: int | None = None,
     ) -> dict[str, Any]:
-        """Equal: `amount_each_fen` × `shares_count`.  Lucky (double_mean or line_cut): `total_fen` split at random."""
+        """Equal: `amount_each_fen` × `shares_count`.  Lucky (double_mean or line_cut): `total_fen` at random."""
+        split_how, total, count = self.check_split(how, shares_count, total_fen, amount_each_fen)
+        text = self.d.rules.clean_greeting(greeting)
+        now = self.d.clock.now()
+
+        def job(tx: Any) -> dict[str, Any]:
+            def effect() -> dict[str, Any]:
+                if tx.group(group_id) is None or not tx.is_member(group_id, sender_id):
+                    raise NotFound("No such group.", code="group_not_found")
+                row = self.create(
+                    tx, kind=kind, how=split_how, sender_id=sender_id, group_id=group_id, total_fen=total,
+                    shares_count=count, greeting=text, now=now, link_id=link_id,
+                )
+                return public(row, claims=[], users={}, viewer_id=sender_id)
+
+            return once(tx, idem, effect, now=now)
+
+        return await self._sent(await self.d.store.write(job))
+
+    def check_split(
+        self, how: object, shares_count: object, total_fen: object, amount_each_fen: object
+    ) -> tuple[Split, int, int]:
+        """Validate a split request: (how, total, count); equal takes amount_each_fen, lucky takes total_fen."""
         try:
             split_how = Split(how) if isinstance(how, str) else None
         except ValueError:
@@ -99,50 +167,45 @@ class Packets:
             if amount_each_fen is not None:
                 raise Rejected("A lucky packet takes total_fen, not amount_each_fen.", code="invalid_amount")
             total, count = self.d.rules.check_new(total_fen=total_fen, shares_count=shares_count)
-        text = self.d.rules.clean_greeting(greeting)
-        shares = split(total, count, split_how, self.rng)
-        now = self.d.clock.now()
+        return split_how, total, count
 
-        def job(tx: Any) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
-                if tx.group(group_id) is None or not tx.is_member(group_id, sender_id):
-                    raise NotFound("No such group.", code="group_not_found")
-                pid = tx.create_packet(
-                    kind=PacketKind.GROUP,
-                    how=split_how,
-                    sender_id=sender_id,
-                    group_id=group_id,
-                    recipient_id=None,
-                    total_fen=total,
-                    shares=shares,
-                    greeting=text,
-                    now=now,
-                    expires_at=self.d.rules.expires_at(now),
-                )
-                return _public(tx.packet(pid), claims=[], users={}, viewer_id=sender_id)
-
-            return once(tx, idem, effect, now=now)
-
-        return await self.d.store.write(job)
+    async def _sent(self, reply: dict[str, Any]) -> dict[str, Any]:
+        self.d.hooks.published("packet_sent", reply)
+        return reply
 
     # ------------------------------------------------------------------ grab and open
 
-    async def grab(self, packet_id: int, user_id: int) -> dict[str, Any]:
+    async def grab(self, packet_id: int, user_id: int, *, secret: str | None = None,
+                   location: tuple[float, float] | None = None) -> dict[str, Any]:
         """抢: the cheap question — may this user open the packet now?  Moves no money."""
-        view = await self._admit(packet_id, user_id, reserve=False)
+        view = await self._admit(packet_id, Claimant(user_id, secret, location), reserve=False)
         return {"packet_id": view.id, "can_open": True}
 
-    async def open(self, packet_id: int, user_id: int, idem: IdempotencyKey | None = None) -> dict[str, Any]:
+    async def open(
+        self,
+        packet_id: int,
+        user_id: int,
+        idem: IdempotencyKey | None = None,
+        *,
+        secret: str | None = None,
+        location: tuple[float, float] | None = None,
+        channel: str = "app",
+    ) -> dict[str, Any]:
         """拆: take a share and credit it to the user's wallet; return the amount."""
-        view = await self._admit(packet_id, user_id, reserve=True)
+        who = Claimant(user_id, secret, location, channel)
+        view = await self._admit(packet_id, who, reserve=True)
+        audience = self.audience(view.kind)
         now = self.d.clock.now()
 
         def job(tx: Any) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
-                # The gate's answer is re-decided here, inside the atomic step.
-                if view.kind is PacketKind.GROUP and not tx.is_member(view.group_id, user_id):
-                    raise errors.not_group_member()
+                # The gate's answer is decided again here, inside the atomic step.
+                audience.confirm(tx, view, who)
                 claim = tx.open_share(packet_id, user_id, now)
+                if self.d.hooks.opened:
+                    row = tx.packet(packet_id)
+                    for hook in self.d.hooks.opened:
+                        hook(tx, row, claim)
                 return {"packet_id": packet_id, "amount_fen": claim.amount_fen, "seq": claim.seq}
 
             return once(tx, idem, effect, 200, now=now)
@@ -156,30 +219,51 @@ class Packets:
             self.d.gate.settle(packet_id, user_id, "failed")
             raise
         self.d.gate.settle(packet_id, user_id, "won")
+        self.d.hooks.published("packet_opened", {"user_id": user_id, **reply})
         return {"packet_id": reply["packet_id"], "amount_fen": reply["amount_fen"]}
 
-    async def _admit(self, packet_id: int, user_id: int, *, reserve: bool) -> PacketView:
-        view = await self.d.gate.admit(packet_id, user_id, self.d.clock.now(), reserve=reserve)
-        return view
+    async def _admit(self, packet_id: int, who: Claimant, *, reserve: bool) -> PacketView:
+        audience_of = self.audience
+
+        async def in_audience(view: PacketView) -> bool:
+            return await audience_of(view.kind).admits(view, who)
+
+        return await self.d.gate.admit(
+            packet_id,
+            who.user_id,
+            self.d.clock.now(),
+            reserve=reserve,
+            audience=in_audience,
+            secret_ok=lambda view: audience_of(view.kind).secret_ok(view, who),
+        )
 
     # ------------------------------------------------------------------ read
 
+    def check_visible(self, tx: Any, view: PacketView, viewer_id: int) -> None:
+        """Who may see a packet: its sender, its claimers, and its audience.
+
+        Another user's personal packet, and a code or phrase packet, do not exist for others (404);
+        a group packet answers non-members with 403 not_group_member.
+        """
+        if viewer_id == view.sender_id or tx.claim_of(view.id, viewer_id) is not None:
+            return
+        if view.kind is PacketKind.PERSONAL or view.secret_hash is not None:
+            if viewer_id != view.recipient_id:
+                raise errors.packet_not_found()
+            return
+        self.audience(view.kind).confirm(tx, view, Claimant(viewer_id))
+
     async def detail(self, packet_id: int, viewer_id: int) -> dict[str, Any]:
-        """The packet with its claim list, for the sender, the recipient or members of its group."""
+        """The packet with its claim list, for those allowed to see it."""
 
         def job(tx: Any) -> dict[str, Any]:
             row = tx.packet(packet_id)
             if row is None:
                 raise errors.packet_not_found()
-            v = row.view
-            if v.kind is PacketKind.PERSONAL:
-                if viewer_id not in (v.sender_id, v.recipient_id):
-                    raise errors.packet_not_found()  # another's personal packet does not exist for you
-            elif viewer_id != v.sender_id and not tx.is_member(v.group_id, viewer_id):
-                raise errors.not_group_member()
+            self.check_visible(tx, row.view, viewer_id)
             claims = tx.claims_of(packet_id)
-            users = tx.users_by_ids([v.sender_id, *(c.user_id for c in claims)])
-            return _public(row, claims=claims, users=users, viewer_id=viewer_id)
+            users = tx.users_by_ids([row.view.sender_id, *(c.user_id for c in claims)])
+            return public(row, claims=claims, users=users, viewer_id=viewer_id)
 
         return await self.d.store.read(job)
 
@@ -192,7 +276,7 @@ class Packets:
             rows = tx.packets_where(group_id=group_id, before_id=cursor, limit=limit + 1)
             page = rows[:limit]
             return {
-                "packets": [_public(r, claims=None, users={}, viewer_id=viewer_id) for r in page],
+                "packets": [public(r, claims=None, users={}, viewer_id=viewer_id) for r in page],
                 "next_cursor": str(page[-1].view.id) if len(rows) > limit else None,
             }
 
@@ -203,24 +287,35 @@ class Packets:
     async def expire_due(self, now: datetime | None = None) -> int:
         """Refund the remainder of every packet past its TTL, exactly once; return how many expired."""
         at = now or self.d.clock.now()
-        due = await self.d.store.read(lambda tx: tx.due_packet_ids(at, EXPIRE_BATCH_MAX))
-
-        def expire(pid: int) -> Callable[[Any], int | None]:
-            return lambda tx: tx.expire_packet(pid, at)
-
-        # Submitted together, the refunds share one group commit; each is its own savepoint.
-        refunds = await asyncio.gather(*(self.d.store.write(expire(pid)) for pid in due), return_exceptions=True)
         expired = 0
-        for pid, refund in zip(due, refunds, strict=True):
-            if isinstance(refund, BaseException):
-                log.error("expiring packet %s failed: %r", pid, refund)
-            elif refund is not None:
-                expired += 1
-                self.d.gate.settle(pid, 0, "expired")
-        return expired
+        while True:
+            due = await self.d.store.read(lambda tx: tx.due_packet_ids(at, EXPIRE_BATCH_MAX))
+            # Submitted together, the refunds share one group commit; each is its own savepoint.
+            refunds = await asyncio.gather(*(self.d.store.write(self._expire_job(pid, at)) for pid in due),
+                                           return_exceptions=True)
+            for pid, refund in zip(due, refunds, strict=True):
+                if isinstance(refund, BaseException):
+                    log.error("expiring packet %s failed: %r", pid, refund)
+                elif refund is not None:
+                    expired += 1
+                    self.d.gate.settle(pid, 0, "expired")
+                    self.d.hooks.published("packet_expired", {"packet_id": pid, "refunded_fen": refund})
+            if len(due) < EXPIRE_BATCH_MAX or all(isinstance(r, BaseException) for r in refunds):
+                return expired
+
+    def _expire_job(self, packet_id: int, at: datetime) -> Callable[[Any], int | None]:
+        def job(tx: Any) -> int | None:
+            refund: int | None = tx.expire_packet(packet_id, at)
+            if refund is not None and self.d.hooks.expired:
+                row = tx.packet(packet_id)
+                for hook in self.d.hooks.expired:
+                    hook(tx, row, refund)
+            return refund
+
+        return job
 
 
-def _public(row: Any, *, claims: list[Any] | None, users: dict[int, Any], viewer_id: int) -> dict[str, Any]:
+def public(row: Any, *, claims: list[Any] | None, users: dict[int, Any], viewer_id: int) -> dict[str, Any]:
     v: PacketView = row.view
     out: dict[str, Any] = {
         "id": v.id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -68,8 +68,25 @@ class Gate(Protocol):
     an accelerator: the store decides every claim again inside its atomic step.
     """
 
-    async def admit(self, packet_id: int, user_id: int, now: datetime, *, reserve: bool) -> PacketView:
-        """Raise the first refusal in the documented order; with `reserve`, hold a place until `settle`."""
+    async def admit(
+        self,
+        packet_id: int,
+        user_id: int,
+        now: datetime,
+        *,
+        reserve: bool,
+        audience: Callable[[PacketView], Awaitable[bool]],
+        secret_ok: Callable[[PacketView], bool] = ...,
+    ) -> PacketView:
+        """Raise the first refusal in the documented order; with `reserve`, hold a place until `settle`.
+
+        `audience` answers "is this user in the packet's audience?" cheaply; `secret_ok` whether the
+        code or phrase the user gave matches.
+        """
+        ...
+
+    async def is_member(self, group_id: int, user_id: int) -> bool:
+        """Cheap membership check (cached); refusals re-checked against the store."""
         ...
 
     def settle(self, packet_id: int, user_id: int, outcome: str) -> None:

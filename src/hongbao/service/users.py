@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from hongbao.domain.errors import Rejected, Unauthorized
 from hongbao.service.cache import Lru
 from hongbao.service.deps import Deps
+from hongbao.service.ratelimit import FailureLimiter
 
 USERNAME_RE = re.compile(r"^[a-z0-9_]{3,32}$")
 PASSWORD_CHARS_MIN = 8
@@ -37,6 +38,7 @@ class Users:
         self.d = deps
         self._tokens: Lru[str, tuple[int, datetime, float]] = Lru(100_000)
         self._dummy_hash: str | None = None
+        self.login_limiter = FailureLimiter(failures_max=10, window_s=900.0)
 
     async def register(self, username: object, password: object, display_name: object = None) -> int:
         name = _clean_username(username)
@@ -47,17 +49,24 @@ class Users:
         return await self.d.store.write(lambda tx: tx.create_user(name, shown, pw_hash, now))
 
     async def login(self, username: object, password: object) -> Session:
+        """A new session for the right password; 10 failures per username in 15 min lock it for a while."""
         if not isinstance(username, str) or not isinstance(password, str):
             raise Unauthorized("Wrong username or password.", code="bad_credentials")
-        user = await self.d.store.read(lambda tx: tx.user_by_username(username.strip().lower()))
+        name = username.strip().lower()
+        self.login_limiter.check(name)
+        user = await self.d.store.read(lambda tx: tx.user_by_username(name))
         if user is None:
             # Spend the same time as a real check, so a wrong name is not told apart by timing.
             if self._dummy_hash is None:
                 self._dummy_hash = await asyncio.to_thread(self.d.hasher.hash, secrets.token_hex(8))
             await asyncio.to_thread(self.d.hasher.verify, self._dummy_hash, password)
+            ok = False
+        else:
+            ok = await asyncio.to_thread(self.d.hasher.verify, user.password_hash, password)
+        if not ok or user is None:
+            self.login_limiter.failed(name)
             raise Unauthorized("Wrong username or password.", code="bad_credentials")
-        if not await asyncio.to_thread(self.d.hasher.verify, user.password_hash, password):
-            raise Unauthorized("Wrong username or password.", code="bad_credentials")
+        self.login_limiter.succeeded(name)
         return await self.issue_token(user.id)
 
     async def issue_token(self, user_id: int) -> Session:

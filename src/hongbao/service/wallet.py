@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import Any
 
@@ -17,6 +18,9 @@ STATEMENT_PAGE_MAX = 100
 class Wallet:
     def __init__(self, deps: Deps) -> None:
         self.d = deps
+        # Idempotent top-ups running in this process, by (user, key): a concurrent replay waits for
+        # the first instead of charging the channel again (only the first charge would be booked).
+        self._topups_running: dict[tuple[int, str], asyncio.Event] = {}
 
     async def top_up(
         self, user_id: int, amount_fen: object, idem: IdempotencyKey | None = None
@@ -26,6 +30,19 @@ class Wallet:
             raise Rejected(
                 f"One top-up is at most {self.d.limits.topup_fen_max} fen.", code="amount_too_large"
             )
+        if idem is None:
+            return await self._top_up(user_id, amount, None)
+        slot = (idem.user_id, idem.key)
+        while (running := self._topups_running.get(slot)) is not None:
+            await running.wait()
+        self._topups_running[slot] = done = asyncio.Event()
+        try:
+            return await self._top_up(user_id, amount, idem)
+        finally:
+            del self._topups_running[slot]
+            done.set()
+
+    async def _top_up(self, user_id: int, amount: int, idem: IdempotencyKey | None) -> dict[str, Any]:
         if idem is not None:
             prev = await self.d.store.read(lambda tx: tx.idempotent_reply(idem.user_id, idem.key))
             if prev is not None:  # a replay must not charge the channel again

@@ -135,12 +135,20 @@ packets = Table(
     Column("created_at", TS, nullable=False),
     Column("expires_at", TS, nullable=False),
     Column("finished_at", TS, nullable=True),
+    # Digest of a face-to-face code or password phrase (never the secret itself).
+    Column("secret_hash", LargeBinary(32), nullable=True),
+    # The relay chain, ask or campaign this packet belongs to (its meaning depends on `kind`).
+    Column("link_id", Id, nullable=True),
+    # Kind-specific attributes that nothing filters on (location and radius, branding…), as JSON.
+    Column("extra", Text, nullable=False, server_default="{}"),
     CheckConstraint("claimed_count <= shares_count", name="ck_packets_claims_within_shares"),
     CheckConstraint("claimed_fen + refunded_fen <= total_fen", name="ck_packets_conservation"),
 )
 Index("ix_packets_active_expiry", packets.c.status, packets.c.expires_at)
 Index("ix_packets_sender", packets.c.sender_id, packets.c.id)
 Index("ix_packets_group", packets.c.group_id, packets.c.id)
+Index("ix_packets_secret", packets.c.secret_hash, packets.c.status)
+Index("ix_packets_link", packets.c.kind, packets.c.link_id)
 
 packet_shares = Table(
     "packet_shares",

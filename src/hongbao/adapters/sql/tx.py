@@ -7,6 +7,7 @@ where a unique constraint can decide; a statement that fails a constraint is tur
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -383,6 +384,9 @@ class SqlTx:
         greeting: str,
         now: datetime,
         expires_at: datetime,
+        secret_hash: bytes | None = None,
+        link_id: int | None = None,
+        extra: dict[str, object] | None = None,
     ) -> int:
         """Insert the packet, its secret shares and its escrow account, and fund the escrow from the sender."""
         pid = int(
@@ -400,6 +404,9 @@ class SqlTx:
                     status=PacketStatus.ACTIVE.value,
                     created_at=now,
                     expires_at=expires_at,
+                    secret_hash=secret_hash,
+                    link_id=link_id,
+                    extra=json.dumps(extra or {}, ensure_ascii=False, separators=(",", ":")),
                 )
                 .returning(s.packets.c.id)
             ).scalar_one()
@@ -647,6 +654,9 @@ def _packet_row(r: Any) -> PacketRow:
         shares_count=r.shares_count,
         expires_at=utc(r.expires_at),
         status=PacketStatus(r.status),
+        secret_hash=bytes(r.secret_hash) if r.secret_hash is not None else None,
+        link_id=r.link_id,
+        extra=json.loads(r.extra) if r.extra and r.extra != "{}" else {},
     )
     return PacketRow(
         view=view,

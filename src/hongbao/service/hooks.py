@@ -1,0 +1,35 @@
+"""Transactional hooks: other use cases (conversations, relay chains, campaigns) react to packet events
+inside the same transaction as the money, so a notice or a chain step is never lost nor doubled."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hongbao.adapters.sql.tx import ClaimRow, PacketRow
+    from hongbao.service.ports import Tx
+
+SentHook = Callable[["Tx", "PacketRow"], None]
+OpenedHook = Callable[["Tx", "PacketRow", "ClaimRow"], None]  # the row as it is after this claim
+ExpiredHook = Callable[["Tx", "PacketRow", int], None]  # the row after expiry, and the refund in fen
+AfterCommit = Callable[[str, dict[str, Any]], None]  # (event name, payload), for live delivery
+
+
+@dataclass
+class PacketHooks:
+    sent: list[SentHook] = field(default_factory=list)
+    opened: list[OpenedHook] = field(default_factory=list)
+    expired: list[ExpiredHook] = field(default_factory=list)
+    after_commit: list[AfterCommit] = field(default_factory=list)
+
+    def published(self, event: str, payload: dict[str, Any]) -> None:
+        """Tell live listeners (SSE) after the commit; a listener's failure never touches money."""
+        for listener in self.after_commit:
+            try:
+                listener(event, payload)
+            except Exception:
+                import logging
+
+                logging.getLogger(__name__).exception("after-commit listener failed")
