@@ -63,8 +63,11 @@ def pg_database() -> Iterator[str]:
         admin.dispose()
 
 
-TABLES = "claims, packet_shares, transfers, channel_payments, idempotency_keys, tokens, group_members, groups, " \
-         "friendships, packets, accounts, users, meta"
+def _all_tables() -> str:
+    """Every table the schema knows (each area adds its own), for TRUNCATE between tests."""
+    from hongbao.adapters.sql.schema import metadata
+
+    return ", ".join(f'"{name}"' for name in sorted(metadata.tables))
 
 
 def _reset_postgres(url: str) -> None:
@@ -72,7 +75,7 @@ def _reset_postgres(url: str) -> None:
     with engine.begin() as conn:
         exists = conn.execute(text("SELECT to_regclass('public.accounts')")).scalar()
         if exists:
-            conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+            conn.execute(text(f"TRUNCATE {_all_tables()} RESTART IDENTITY CASCADE"))
             conn.execute(text("INSERT INTO accounts (id, kind, owner_id, balance_fen) VALUES (1, 'world', NULL, 0)"))
             conn.execute(text("SELECT setval(pg_get_serial_sequence('accounts', 'id'), 1)"))
     engine.dispose()

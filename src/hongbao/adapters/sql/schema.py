@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -32,6 +34,9 @@ users = Table(
     Column("display_name", String(64), nullable=False),
     Column("password_hash", String(255), nullable=False),
     Column("created_at", TS, nullable=False),
+    # "celebrity" or "enterprise" once an admin verified the account; NULL for everyone else.
+    Column("verified_as", String(16), nullable=True),
+    Column("is_admin", Boolean, nullable=False, server_default=false()),
 )
 
 tokens = Table(
@@ -96,6 +101,15 @@ friendships = Table(
     Column("created_at", TS, nullable=False),
 )
 Index("ix_friendships_addressee", friendships.c.addressee_id)
+
+follows = Table(
+    "follows",
+    metadata,
+    Column("follower_id", Id, ForeignKey("users.id"), primary_key=True),
+    Column("followee_id", Id, ForeignKey("users.id"), primary_key=True),
+    Column("created_at", TS, nullable=False),
+)
+Index("ix_follows_followee", follows.c.followee_id, follows.c.follower_id)
 
 groups = Table(
     "groups",
@@ -190,3 +204,7 @@ meta = Table(
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+
+# Tables of each area live in their own module on the same metadata (imported last: they import this one).
+from hongbao.adapters.sql import schema_campaign, schema_open, schema_relay, schema_social  # noqa: E402, F401

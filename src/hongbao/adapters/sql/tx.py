@@ -18,6 +18,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from hongbao.adapters.sql import schema as s
+from hongbao.adapters.sql.tx_campaign import CampaignTx
+from hongbao.adapters.sql.tx_open import OpenTx
+from hongbao.adapters.sql.tx_relay import RelayTx
+from hongbao.adapters.sql.tx_social import SocialTx
 from hongbao.domain import errors
 from hongbao.domain.errors import Conflict, NotFound
 from hongbao.domain.ledger import (
@@ -84,8 +88,12 @@ class GroupRow:
     created_at: datetime
 
 
-class SqlTx:
-    """One connection inside a transaction (writer) or a read snapshot (readers)."""
+class SqlTx(SocialTx, OpenTx, RelayTx, CampaignTx):
+    """One connection inside a transaction (writer) or a read snapshot (readers).
+
+    Each area's repository methods live in its own mixin (tx_social.py, tx_open.py, tx_relay.py,
+    tx_campaign.py); this class holds the core: users, tokens, ledger, friends, groups, packets.
+    """
 
     def __init__(self, conn: Connection, is_sqlite: bool) -> None:
         self.conn = conn
@@ -311,6 +319,54 @@ class SqlTx:
             select(f.c.requester_id).where(f.c.addressee_id == user_id, f.c.status == "pending")
         )
         return sorted(r.requester_id for r in rows)
+
+    # ------------------------------------------------------------------ followers and verified accounts
+
+    def follow(self, follower_id: int, followee_id: int, now: datetime) -> bool:
+        """Follow an account; False if already following."""
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(
+                    insert(s.follows).values(follower_id=follower_id, followee_id=followee_id, created_at=now)
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def unfollow(self, follower_id: int, followee_id: int) -> bool:
+        f = s.follows
+        done = self.conn.execute(delete(f).where(f.c.follower_id == follower_id, f.c.followee_id == followee_id))
+        return done.rowcount == 1
+
+    def is_follower(self, follower_id: int, followee_id: int) -> bool:
+        f = s.follows
+        found = self.conn.execute(
+            select(f.c.follower_id).where(f.c.follower_id == follower_id, f.c.followee_id == followee_id)
+        ).first()
+        return found is not None
+
+    def follower_count(self, followee_id: int) -> int:
+        f = s.follows
+        return int(self.conn.execute(select(func.count()).where(f.c.followee_id == followee_id)).scalar_one())
+
+    def verified_as(self, user_id: int) -> str | None:
+        """"celebrity" or "enterprise" for a verified account, else None."""
+        found: str | None = self.conn.execute(
+            select(s.users.c.verified_as).where(s.users.c.id == user_id)
+        ).scalar_one_or_none()
+        return found
+
+    def set_verified_as(self, user_id: int, verified_as: str | None) -> bool:
+        done = self.conn.execute(update(s.users).where(s.users.c.id == user_id).values(verified_as=verified_as))
+        return done.rowcount == 1
+
+    def is_admin(self, user_id: int) -> bool:
+        found = self.conn.execute(select(s.users.c.is_admin).where(s.users.c.id == user_id)).scalar_one_or_none()
+        return bool(found)
+
+    def set_admin(self, user_id: int, is_admin: bool) -> bool:
+        done = self.conn.execute(update(s.users).where(s.users.c.id == user_id).values(is_admin=is_admin))
+        return done.rowcount == 1
 
     # ------------------------------------------------------------------ groups
 
