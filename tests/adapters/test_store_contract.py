@@ -1,0 +1,216 @@
+"""The store contract, on SQLite and PostgreSQL: migrations, the ledger's rules and group commit."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect, text
+
+from hongbao.adapters.sql import migrate
+from hongbao.adapters.sql import schema as s
+from hongbao.adapters.sql.store import SqlStore
+from hongbao.adapters.sql.tx import SqlTx
+from hongbao.domain.errors import HongbaoError, Rejected
+from hongbao.domain.ledger import WORLD_ACCOUNT_ID, Account, AccountKind, Transfer, TransferCode, computed_balances
+from hongbao.service.reconcile import reconcile
+
+NOW = datetime(2026, 2, 18, 20, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[SqlStore]:
+    """A migrated store; checks the ledger when the test ends."""
+    sql_store = SqlStore(store_url)
+    migrate.upgrade(sql_store.engine)
+    try:
+        yield sql_store
+        assert reconcile(sql_store).violations == []
+    finally:
+        sql_store.close()
+
+
+def wallets(store: SqlStore, *names: str) -> list[int]:
+    """Create users; return their wallet account ids."""
+
+    def job(tx: SqlTx) -> list[int]:
+        return [tx.wallet_account_id(tx.create_user(n, n, "not-a-real-hash", NOW)) for n in names]
+
+    return store.write_sync(job)
+
+
+def book(store: SqlStore, debit: int, credit: int, amount_fen: int, ref: str) -> int:
+    code = TransferCode.TOPUP if debit == WORLD_ACCOUNT_ID else TransferCode.WITHDRAW
+    if WORLD_ACCOUNT_ID not in (debit, credit):
+        code = TransferCode.PACKET_FUND  # any code: the store does not interpret it
+    return store.write_sync(lambda tx: tx.transfer(debit, credit, amount_fen, code, ref, NOW))
+
+
+def ledger(store: SqlStore) -> tuple[dict[int, Account], list[Transfer]]:
+    accounts, transfers, _, _ = store.read_sync(lambda tx: tx.audit_facts(), snapshot=True)
+    return {a.id: a for a in accounts}, list(transfers)
+
+
+def refusal(call: Callable[[], Any]) -> str:
+    with pytest.raises(HongbaoError) as info:
+        call()
+    return info.value.code
+
+
+# ---------------------------------------------------------------------- migrations
+
+
+def test_migrating_twice_gives_the_schema_once_with_one_world_account(store_url: str) -> None:
+    sql_store = SqlStore(store_url)
+    try:
+        migrate.upgrade(sql_store.engine)
+        migrate.upgrade(sql_store.engine)
+
+        tables = set(inspect(sql_store.engine).get_table_names())
+        with sql_store.engine.connect() as conn:
+            worlds = conn.execute(text("SELECT id FROM accounts WHERE kind = 'world'")).scalars().all()
+            versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    finally:
+        sql_store.close()
+
+    assert tables == {*s.metadata.tables, "alembic_version"}
+    assert worlds == [WORLD_ACCOUNT_ID]
+    assert len(versions) == 1
+
+
+def test_migrations_create_every_column_the_schema_declares(store: SqlStore) -> None:
+    inspector = inspect(store.engine)
+
+    for name, table in s.metadata.tables.items():
+        assert {c["name"] for c in inspector.get_columns(name)} == set(table.columns.keys()), name
+
+
+def test_the_world_account_is_account_one(store: SqlStore) -> None:
+    accounts, transfers = ledger(store)
+
+    assert accounts[WORLD_ACCOUNT_ID].kind is AccountKind.WORLD
+    assert accounts[WORLD_ACCOUNT_ID].balance_fen == 0
+    assert transfers == []
+
+
+# ---------------------------------------------------------------------- transfers
+
+
+def test_every_cached_balance_equals_the_sum_of_its_transfers(store: SqlStore) -> None:
+    alice, bob, carol = wallets(store, "alice", "bob", "carol")
+
+    book(store, WORLD_ACCOUNT_ID, alice, 1_000, "topup:1")
+    book(store, alice, bob, 300, "move:1")
+    book(store, bob, carol, 100, "move:2")
+    book(store, alice, WORLD_ACCOUNT_ID, 50, "withdraw:1")
+
+    accounts, transfers = ledger(store)
+    truth = computed_balances(transfers)
+    assert {i: a.balance_fen for i, a in accounts.items() if i in truth} == truth
+    assert truth == {WORLD_ACCOUNT_ID: -950, alice: 650, bob: 200, carol: 100}
+    assert sum(a.balance_fen for a in accounts.values()) == 0
+
+
+def test_booked_transfers_are_never_changed_by_later_ones(store: SqlStore) -> None:
+    alice, bob = wallets(store, "alice", "bob")
+    book(store, WORLD_ACCOUNT_ID, alice, 1_000, "topup:1")
+    book(store, alice, bob, 400, "move:1")
+    _, before = ledger(store)
+
+    book(store, bob, alice, 400, "move:2")  # a correction is a new transfer
+    refusal(lambda: book(store, alice, bob, 5_000, "move:3"))
+    refusal(lambda: book(store, alice, bob, 1, "move:1"))
+
+    _, after = ledger(store)
+    assert after[: len(before)] == before
+    assert [t.ref for t in after[len(before) :]] == ["move:2"]
+    assert all(t.amount_fen > 0 for t in after)
+
+
+def test_a_transfer_overdrawing_a_wallet_gives_insufficient_funds_and_changes_nothing(store: SqlStore) -> None:
+    alice, bob = wallets(store, "alice", "bob")
+    book(store, WORLD_ACCOUNT_ID, alice, 500, "topup:1")
+    before = ledger(store)
+
+    assert refusal(lambda: book(store, alice, bob, 501, "move:1")) == "insufficient_funds"
+    assert refusal(lambda: book(store, bob, alice, 1, "move:2")) == "insufficient_funds"
+
+    assert ledger(store) == before
+
+
+def test_a_wallet_may_be_emptied_to_exactly_zero(store: SqlStore) -> None:
+    alice, bob = wallets(store, "alice", "bob")
+    book(store, WORLD_ACCOUNT_ID, alice, 500, "topup:1")
+
+    book(store, alice, bob, 500, "move:1")
+
+    accounts, _ = ledger(store)
+    assert (accounts[alice].balance_fen, accounts[bob].balance_fen) == (0, 500)
+
+
+def test_booking_the_same_code_and_ref_twice_gives_already_booked_and_changes_nothing(store: SqlStore) -> None:
+    alice, bob = wallets(store, "alice", "bob")
+    book(store, WORLD_ACCOUNT_ID, alice, 500, "topup:1")
+    before = ledger(store)
+
+    assert refusal(lambda: book(store, WORLD_ACCOUNT_ID, alice, 500, "topup:1")) == "already_booked"
+    assert refusal(lambda: book(store, WORLD_ACCOUNT_ID, bob, 7, "topup:1")) == "already_booked"
+
+    assert ledger(store) == before
+
+
+# ---------------------------------------------------------------------- group commit
+
+
+def test_concurrent_writes_share_commits_and_a_failing_job_rolls_back_alone(store: SqlStore) -> None:
+    (alice,) = wallets(store, "alice")
+    release = threading.Event()
+    batches_before, jobs_before = store.batches, store.jobs_done
+
+    def top_up(i: int) -> Callable[[SqlTx], int]:
+        def job(tx: SqlTx) -> int:
+            tx.transfer(WORLD_ACCOUNT_ID, alice, 1, TransferCode.TOPUP, f"topup:gc-{i}", NOW)
+            if i == 37:
+                raise Rejected("refused after booking", code="test_refusal")
+            if i == 61:
+                raise RuntimeError("a bug after booking")
+            return i
+
+        return job
+
+    async def hundred_writes() -> list[Any]:
+        # The writer is held on a first job until all 100 are queued, so the batching is deterministic.
+        blocker = asyncio.ensure_future(store.write(lambda tx: release.wait(30)))
+        writes = [asyncio.ensure_future(store.write(top_up(i))) for i in range(100)]
+        await asyncio.sleep(0)  # every write has queued its job
+        release.set()
+        await blocker
+        return await asyncio.gather(*writes, return_exceptions=True)
+
+    results = asyncio.run(hundred_writes())
+
+    assert store.jobs_done - jobs_before == 101
+    assert store.batches - batches_before <= 2  # far fewer commits than jobs
+    assert isinstance(results[37], HongbaoError) and results[37].code == "test_refusal"
+    assert isinstance(results[61], RuntimeError)
+    assert [r for i, r in enumerate(results) if i not in (37, 61)] == [i for i in range(100) if i not in (37, 61)]
+    accounts, transfers = ledger(store)
+    assert accounts[alice].balance_fen == 98
+    assert {t.ref for t in transfers} == {f"topup:gc-{i}" for i in range(100) if i not in (37, 61)}
+
+
+def test_a_write_is_committed_for_every_connection_once_it_returns(store: SqlStore, store_url: str) -> None:
+    (alice,) = wallets(store, "alice")
+    book(store, WORLD_ACCOUNT_ID, alice, 9, "topup:1")
+
+    other = SqlStore(store_url)  # its own engine: its own connections
+    try:
+        accounts, _ = ledger(other)
+    finally:
+        other.close()
+
+    assert accounts[alice].balance_fen == 9
