@@ -18,7 +18,7 @@ from hongbao.bootstrap import App
 with warnings.catch_warnings():
     # Starlette asks for httpx2; the project pins httpx (pyproject dev extra), which still works.
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
+    from fastapi.testclient import TestClient as TestClient  # re-exported for the test modules
 
 PASSWORD = "correct horse battery"
 PROBLEM = "application/problem+json"
@@ -133,15 +133,21 @@ def send_personal(client: TestClient, sender: User, recipient: User, amount_fen:
     return packet
 
 
-def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
-    """The response is an RFC 9457 problem with this status (and code), and no traceback leaked."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM), response.headers["content-type"]
+def assert_problem(
+    response: httpx.Response, status: int, code: str | None = None, *, case: object = None
+) -> dict[str, Any]:
+    """The response is an RFC 9457 problem with this status (and code), and no traceback leaked.
+
+    `case` names the input in the failure message, for table-driven tests.
+    """
+    where = f"case {case!r}: " if case is not None else ""
+    assert response.status_code == status, where + response.text
+    assert response.headers["content-type"].startswith(PROBLEM), where + response.headers["content-type"]
     body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert isinstance(body["code"], str) and body["code"]
-    assert body["title"] and isinstance(body["detail"], str)
-    assert "Traceback" not in response.text
+    assert body["status"] == status, where + response.text
+    assert isinstance(body["code"], str) and body["code"], where + response.text
+    assert body["title"] and isinstance(body["detail"], str), where + response.text
+    assert "Traceback" not in response.text, where + response.text
     if code is not None:
-        assert body["code"] == code, body
+        assert body["code"] == code, where + response.text
     return body

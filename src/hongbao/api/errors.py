@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -17,7 +18,9 @@ log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 
 
-def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> Response:
+def problem(
+    status: int, code: str, title: str, detail: str, *, headers: Mapping[str, str] | None = None, **extra: Any
+) -> Response:
     body = {
         "type": f"/problems/{code}",
         "code": code,
@@ -26,8 +29,10 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> Re
         "detail": detail,
         **extra,
     }
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM, headers=headers)
+    sent = dict(headers or {})
+    if status == 401:
+        sent["WWW-Authenticate"] = "Bearer"
+    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM, headers=sent)
 
 
 def install(app: FastAPI) -> None:
@@ -47,16 +52,21 @@ def install(app: FastAPI) -> None:
         ][:20]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         where = ".".join(first["loc"][1:] if len(first["loc"]) > 1 else first["loc"])
+        if first.get("type") == "json_invalid":
+            where = "body"  # its loc is ("body", character offset), not a field
         return problem(
             422, "invalid_request", "The request is malformed", f"{where}: {first['msg']}", errors=errors
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> Response:
-        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 413: "too_large"}
-        return problem(
-            exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail), str(exc.detail)
-        )
+        # 400 is FastAPI's "error parsing the body" (JSON nested too deep, an integer of thousands of digits).
+        codes = {
+            400: "invalid_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 413: "too_large"
+        }
+        code = codes.get(exc.status_code, "http_error")
+        # Keep the exception's headers: a 405 must say which methods are allowed (Allow).
+        return problem(exc.status_code, code, str(exc.detail), str(exc.detail), headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _bug(_: Request, exc: Exception) -> Response:

@@ -192,6 +192,13 @@ class Packets:
         channel: str = "app",
     ) -> dict[str, Any]:
         """拆: take a share and credit it to the user's wallet; return the amount."""
+        if idem is not None:
+            # A retry gets the first answer (or idempotency_key_reused) before the gate, which
+            # would now refuse it as already claimed.
+            prev = await self.d.store.read(lambda tx: tx.idempotent_reply(idem.user_id, idem.key))
+            if prev is not None:
+                first = await self.d.store.read(lambda tx: once(tx, idem, dict, 200, now=self.d.clock.now()))
+                return {"packet_id": first["packet_id"], "amount_fen": first["amount_fen"]}
         who = Claimant(user_id, secret, location, channel)
         view = await self._admit(packet_id, who, reserve=True)
         audience = self.audience(view.kind)
