@@ -52,7 +52,7 @@ def pg_database() -> Iterator[str]:
         admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - any failure to reach the server means "not available"
+    except Exception as exc:  # any failure to reach the server means "not available"
         service_missing("PostgreSQL", str(exc).splitlines()[0])
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     try:
