@@ -1,0 +1,92 @@
+"""The seeded simulator: clean runs on both stores, the same seed replays the same operations, and a
+corrupted ledger is caught and reported with the seed that replays it."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from hongbao.cli import app as cli
+from hongbao.simulation import run_simulation
+
+OPS = 250
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_seeded_workload_on_a_temporary_sqlite_store_passes_every_audit(seed: int) -> None:
+    # When the simulator runs a mixed workload of sends, opens, bursts, retries, expiries and crashes
+    result = run_simulation(seed=seed, ops=OPS, database_url=None, console=None)
+
+    # Then every audit passed, and the workload really moved money through packets
+    assert result.ok, "\n".join(result.failures)
+    assert result.log[-1].startswith(f"{OPS:05d} ")
+    assert result.stats["claims"] > 0
+    assert result.stats["refunds"] > 0
+    assert result.stats["bursts"] > 0
+
+
+def test_a_seeded_workload_passes_every_audit_on_each_store(store_url: str) -> None:
+    # Given an empty database on SQLite or PostgreSQL
+    # When the simulator runs on it
+    result = run_simulation(seed=4, ops=OPS, database_url=store_url, console=None)
+
+    # Then every audit passed
+    assert result.ok, "\n".join(result.failures)
+    assert result.stats["claims"] > 0
+
+
+def test_the_same_seed_gives_the_same_operations_and_outcomes_twice() -> None:
+    first = run_simulation(seed=11, ops=120, database_url=None, console=None)
+    second = run_simulation(seed=11, ops=120, database_url=None, console=None)
+
+    assert first.ok and second.ok, "\n".join(first.failures + second.failures)
+    assert first.log == second.log
+    # Outcomes too (refusal counts aside: which of two twin opens the gate refuses is a real race)
+    assert _outcomes(first.stats) == _outcomes(second.stats)
+
+
+def _outcomes(stats: dict[str, int]) -> dict[str, int]:
+    return {k: v for k, v in stats.items() if not k.startswith("refused:")}
+
+
+def test_another_seed_gives_other_operations() -> None:
+    first = run_simulation(seed=12, ops=60, database_url=None, console=None)
+    second = run_simulation(seed=13, ops=60, database_url=None, console=None)
+
+    assert first.log != second.log
+
+
+@pytest.mark.parametrize("fault_at", [120, 233])  # 233: past the every-step audits, and not a multiple of 10
+def test_a_balance_changed_without_a_transfer_fails_the_run_and_names_the_seed(fault_at: int) -> None:
+    # When a cached wallet balance is moved by raw SQL in the middle of the run
+    result = run_simulation(seed=5, ops=OPS, database_url=None, console=None, inject_fault_at=fault_at)
+
+    # Then the auditor stops the run at that step, and the failure says how to replay it
+    assert not result.ok
+    [failure] = result.failures
+    assert f"seed=5 step={fault_at}/{OPS}" in failure
+    assert "cached-balance" in failure
+    assert f"replay with: hongbao simulate --seed 5 --ops {OPS}" in failure
+    assert result.log[-1] == f"{fault_at:05d} fault: unbalanced cached-balance update"
+
+
+def test_a_database_that_is_not_empty_is_refused(tmp_path) -> None:
+    # Given a database where a simulation already ran
+    url = f"sqlite:///{tmp_path / 'used.db'}"
+    assert run_simulation(seed=6, ops=20, database_url=url, console=None).ok
+
+    # When another simulation is pointed at it
+    result = run_simulation(seed=6, ops=20, database_url=url, console=None)
+
+    # Then it refuses: the auditor's model starts from an empty ledger
+    assert not result.ok
+    assert "not empty" in result.failures[0]
+    assert result.log == []
+
+
+def test_the_simulate_command_exits_0_on_a_clean_run_and_prints_the_summary() -> None:
+    result = CliRunner().invoke(cli, ["simulate", "--seed", "7", "--ops", "60"])
+
+    assert result.exit_code == 0, result.output
+    assert "simulation: seed 7, 60 operations" in result.output
+    assert "every audit passed" in result.output
