@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hongbao.adapters.channel import SandboxChannel
+from hongbao.adapters.events import EventBus
 from hongbao.adapters.gate import LocalGate
 from hongbao.adapters.passwords import Argon2Hasher
 from hongbao.adapters.sql import migrate
 from hongbao.adapters.sql.store import SqlStore
 from hongbao.config import Settings
 from hongbao.domain.split import Rng
+from hongbao.service.asks import Asks
+from hongbao.service.campaigns import Campaigns
+from hongbao.service.conversations import Conversations, LiveFeed
 from hongbao.service.deps import Deps, Limits
+from hongbao.service.open_kinds import OpenKinds
 from hongbao.service.packets import Packets
 from hongbao.service.ports import Clock, SystemClock
+from hongbao.service.relay import Relay
+from hongbao.service.shake import Shake
+from hongbao.service.sharing import Sharing
 from hongbao.service.social import Social
+from hongbao.service.social_graph import SocialGraph
+from hongbao.service.transfers import Transfers
 from hongbao.service.users import Users
 from hongbao.service.wallet import Wallet
 
@@ -30,6 +40,20 @@ class App:
     wallet: Wallet
     social: Social
     packets: Packets
+    # Social area (followers, conversations, live events): wired by `_wire_social` after construction.
+    social_graph: SocialGraph = field(init=False)
+    conversations: Conversations = field(init=False)
+    live: LiveFeed = field(init=False)
+    # Campaign area (enterprise campaigns, coupons, merchants, shake): wired by `_wire_campaigns`.
+    campaigns: Campaigns = field(init=False)
+    shake: Shake = field(init=False)
+    # Relay area (relay chains, asks, transfers): wired by `_wire_relay`.
+    relay: Relay = field(init=False)
+    asks: Asks = field(init=False)
+    transfers: Transfers = field(init=False)
+    # Open area (face-to-face, password, celebrity packets and share links): wired by `_wire_open`.
+    sharing: Sharing = field(init=False)
+    open_kinds: OpenKinds = field(init=False)
 
     def close(self) -> None:
         self.store.close()
@@ -66,4 +90,41 @@ def build(
             token_ttl_s=settings.token_ttl_s,
         ),
     )
-    return App(settings, store, deps, Users(deps), Wallet(deps), Social(deps), Packets(deps, rng))
+    app = App(settings, store, deps, Users(deps), Wallet(deps), Social(deps), Packets(deps, rng))
+    _wire_social(app)
+    _wire_relay(app)
+    _wire_campaigns(app)
+    _wire_open(app)
+    return app
+
+
+def _wire_open(app: App) -> None:
+    """Share links (they record attributed claims) and the open-audience kinds (audiences, secret release)."""
+    app.sharing = Sharing(app.deps)
+    app.open_kinds = OpenKinds(app.deps, app.packets, app.sharing, app.settings)
+
+
+def _wire_social(app: App) -> None:
+    """Followers, conversations and live events; packets post their bubbles and notices through hooks."""
+    deps = app.deps
+    app.live = LiveFeed(app.store, EventBus(), poll_s=app.settings.events_poll_s)
+    app.social_graph = SocialGraph(deps)
+    app.conversations = Conversations(deps, app.live)
+    deps.hooks.sent.append(app.conversations.on_sent)
+    deps.hooks.opened.append(app.conversations.on_opened)
+    deps.hooks.expired.append(app.conversations.on_expired)
+    deps.hooks.after_commit.append(app.live.on_after_commit)
+
+
+def _wire_campaigns(app: App) -> None:
+    """Enterprise campaigns, coupons and nearby merchants, and shake events (pools are campaigns)."""
+    app.campaigns = Campaigns(app.deps, app.settings.campaign_limits())
+    app.shake = Shake(app.deps, app.campaigns)
+
+
+def _wire_relay(app: App) -> None:
+    """Relay chains (they hook packet opens and expiries), asks and transfers."""
+    limits = app.settings.relay_rules()
+    app.relay = Relay(app.deps, app.packets, limits)
+    app.asks = Asks(app.deps, app.packets, limits)
+    app.transfers = Transfers(app.deps, limits)

@@ -134,8 +134,17 @@ def worker(
     async def loop() -> None:
         while True:
             n = await hb.packets.expire_due()
+            closed = await hb.campaigns.close_ended_campaigns(hb.deps.clock.now())
+            if closed:
+                console.print(f"closed {closed} campaign(s), unspent budgets returned")
             if n:
                 console.print(f"expired {n} packet(s), remainders refunded")
+            ended = await hb.relay.end_overdue_chains()  # relay deadlines
+            if ended:
+                console.print(f"ended {ended} relay chain(s) whose deadline passed")
+            refunded = await hb.transfers.refund_overdue_transfers()
+            if refunded:
+                console.print(f"refunded {refunded} transfer(s) not accepted in time")
             if once:
                 return
             await asyncio.sleep(settings.scheduler_interval_s)
@@ -239,11 +248,62 @@ def simulate(
     ops: Annotated[int, typer.Option(help="Operations to run.")] = 2_000,
     database_url: DbUrl = None,
 ) -> None:
-    """Seeded workload of sends, grabs, opens, retries and expiries, audited after every step."""
+    """Seeded workload of sends, opens, retries, crashes and expiries, audited as it goes; failures print the seed."""
     from hongbao.simulation import run_simulation
 
     result = run_simulation(seed=seed, ops=ops, database_url=database_url, console=console)
     raise typer.Exit(0 if result.ok else 1)
+
+
+admin = typer.Typer(help="Operator commands: admins and verified accounts.", no_args_is_help=True)
+app.add_typer(admin, name="admin")
+
+
+@admin.command("verify")
+def admin_verify(
+    username: Annotated[str, typer.Argument(help="The account to verify.")],
+    verified_as: Annotated[
+        str, typer.Option("--as", help='"celebrity" (明星), "enterprise" (企业), or "none" to remove.')
+    ],
+    data_dir: DataDir = None,
+    database_url: DbUrl = None,
+) -> None:
+    """Verify an account as a celebrity or an enterprise (their packets go to followers / campaigns)."""
+    from hongbao.bootstrap import build
+    from hongbao.domain.errors import HongbaoError
+
+    hb = build(_settings(data_dir, database_url))
+    try:
+        label = None if verified_as.lower() in ("none", "null", "") else verified_as.lower()
+        done = asyncio.run(hb.social_graph.verify_username(username, label))
+    except HongbaoError as exc:
+        console.print(f"[red]{exc.code}[/]: {exc.detail}")
+        raise typer.Exit(1) from exc
+    finally:
+        hb.close()
+    console.print(f"{done['username']} is now verified as {done['verified_as'] or 'nothing (unverified)'}")
+
+
+@admin.command("grant")
+def admin_grant(
+    username: Annotated[str, typer.Argument(help="The account to make an admin.")],
+    revoke: Annotated[bool, typer.Option("--revoke", help="Take the admin right away instead.")] = False,
+    data_dir: DataDir = None,
+    database_url: DbUrl = None,
+) -> None:
+    """Make an account an admin (admins verify accounts over the API)."""
+    from hongbao.bootstrap import build
+    from hongbao.domain.errors import HongbaoError
+
+    hb = build(_settings(data_dir, database_url))
+    try:
+        done = asyncio.run(hb.social_graph.grant_admin(username, not revoke))
+    except HongbaoError as exc:
+        console.print(f"[red]{exc.code}[/]: {exc.detail}")
+        raise typer.Exit(1) from exc
+    finally:
+        hb.close()
+    console.print(f"{done['username']} is {'now an admin' if done['is_admin'] else 'no longer an admin'}")
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -7,7 +7,9 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hongbao.domain.campaigns import CampaignLimits
 from hongbao.domain.packets import PacketRules
+from hongbao.domain.relay import RelayRules
 
 
 class Settings(BaseSettings):
@@ -45,6 +47,39 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 1
 
+    # Live delivery (Server-Sent Events at /v1/events).
+    events_heartbeat_s: float = 15.0  # a comment line this often keeps proxies from closing idle streams
+    events_poll_s: float = 1.0  # idle streams look for notices posted without a poke this often
+
+    # Open-audience kinds (face-to-face, password, celebrity) and share links.
+    face_code_digits: int = 6
+    password_shares_count_max: int = 10_000  # campaign-sized; Alipay allowed 999,999
+    celebrity_shares_count_max: int = 1_000_000
+    open_packet_fen_max: int = 100_000_000  # password and celebrity packets: up to 1,000,000 yuan
+    guess_failures_max_per_user: int = 10  # wrong codes or phrases per user per window
+    guess_failures_max_per_address: int = 50  # wrong codes or phrases per client address per window
+    guess_window_s: float = 900.0
+    # Mixed into the per-install key of code and phrase digests; kept out of the database, so a dump
+    # alone cannot reverse a 6-digit code's digest.
+    secret_pepper: str | None = None
+    public_url: str | None = None  # e.g. https://hongbao.example; default: the request's own base URL
+
+    # Relay chains (接龙), asks (讨红包) and transfers (转账).
+    relay_deadline_s: int = 3600  # the best-luck claimer sends the next round within this
+    relay_min_fen: int = 100  # a round's minimum when the chain's starter names none
+    ask_ttl_s: int = 24 * 3600
+    asks_per_day_max: int = 10  # per asker per day (China time)
+    transfer_ttl_s: int = 24 * 3600  # not accepted within this → refunded to the sender
+    transfer_fen_max: int = 5_000_000
+
+    # Enterprise campaigns, coupons and shake (摇一摇).
+    campaign_budget_fen_max: int = 10_000_000  # 100,000 yuan per campaign or shake pool
+    campaign_days_max: int = 90
+    campaign_day_utc_offset_h: int = 8  # per-day caps count China days
+    shake_wins_per_user_max: int = 3  # K wins per user per event (WeChat's Gala: 3)
+    shakes_per_second_max: int = 5
+    shakes_per_round_max: int = 100
+
     # Store.
     write_batch_max: int = 256
     read_threads: int = 4
@@ -56,6 +91,27 @@ class Settings(BaseSettings):
             shares_count_max=self.shares_count_max,
             ttl_s=self.packet_ttl_s,
             greeting_chars_max=self.greeting_chars_max,
+        )
+
+    def relay_rules(self) -> RelayRules:
+        return RelayRules(
+            relay_deadline_s=self.relay_deadline_s,
+            relay_min_fen=self.relay_min_fen,
+            ask_ttl_s=self.ask_ttl_s,
+            asks_per_day_max=self.asks_per_day_max,
+            transfer_ttl_s=self.transfer_ttl_s,
+            transfer_fen_max=self.transfer_fen_max,
+        )
+
+    def campaign_limits(self) -> CampaignLimits:
+        return CampaignLimits(
+            budget_fen_max=self.campaign_budget_fen_max,
+            cash_prize_fen_max=self.packet_fen_max,
+            days_max=self.campaign_days_max,
+            day_utc_offset_h=self.campaign_day_utc_offset_h,
+            shake_wins_per_user_max=self.shake_wins_per_user_max,
+            shakes_per_second_max=self.shakes_per_second_max,
+            shakes_per_round_max=self.shakes_per_round_max,
         )
 
     def resolved_database_url(self) -> str:

@@ -8,6 +8,9 @@ DEMO_PASSWORD = "hongbao123"
 DEMO_USERS = [("alice", "Alice 爱丽丝"), ("bob", "Bob 小明"), ("carol", "Carol 小红"), ("dave", "Dave 大伟")]
 DEMO_TOPUP_FEN = 100_000  # 1,000 yuan each
 SEEDED_KEY = "demo_seeded"
+# Verified accounts (same password): a celebrity whom the demo users follow, and a company with a budget.
+DEMO_VERIFIED = [("star", "Star 明星", "celebrity", 500_000), ("acme", "ACME 爱克米", "enterprise", 2_000_000)]
+DEMO_ADMIN = "alice"
 
 
 async def seed_demo(app: App) -> bool:
@@ -21,5 +24,13 @@ async def seed_demo(app: App) -> bool:
             await app.social.request_friend(a, b)
             await app.social.accept_friend(b, a)
     await app.social.create_group(ids[0], "新春快乐 Spring Festival", ids[1:])
+    await app.social_graph.grant_admin(DEMO_ADMIN)
+    for name, shown, verified_as, top_up_fen in DEMO_VERIFIED:
+        vid = await app.users.register(name, DEMO_PASSWORD, shown)
+        await app.wallet.top_up(vid, top_up_fen)
+        await app.social_graph.verify_username(name, verified_as)
+        if verified_as == "celebrity":
+            for fan in ids:
+                await app.social_graph.follow(fan, vid)
     await app.store.write(lambda tx: tx.meta_set(SEEDED_KEY, "1"))
     return True

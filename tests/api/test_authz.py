@@ -30,6 +30,11 @@ PUBLIC = {
     ("GET", "/redoc"),
     ("GET", "/openapi.json"),
     ("GET", "/"),  # the browser app's page; it logs in through the API
+    ("GET", "/app"),  # the browser app's deep links answer the same page (web area)
+    ("GET", "/app/{rest:path}"),
+    ("GET", "/v1/demo-users"),  # embedded mode with demo data only (404 otherwise): the demo logins
+    ("GET", "/s/{token}"),  # share-link landing page (open area): anyone with the link; it logs in through the API
+    ("GET", "/s/{token}/card.png"),  # its password card: the phrase only if the sharer embedded it
 }
 
 

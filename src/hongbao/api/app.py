@@ -14,7 +14,18 @@ from starlette.responses import FileResponse, Response
 
 from hongbao import __version__
 from hongbao.api import errors
-from hongbao.api.routes import packets, social, users, wallet
+from hongbao.api.routes import (
+    campaigns,
+    conversations,
+    open_kinds,
+    packets,
+    relay,
+    social,
+    social_graph,
+    users,
+    wallet,
+    web,
+)
 from hongbao.bootstrap import App
 
 log = logging.getLogger(__name__)
@@ -37,6 +48,15 @@ async def _expiry_loop(app: App) -> None:
             await app.packets.expire_due()
         except Exception:  # keep the scheduler alive; the next tick retries
             log.exception("expiry tick failed")
+        try:  # relay deadlines and transfers not accepted in time
+            await app.relay.end_overdue_chains()
+            await app.transfers.refund_overdue_transfers()
+        except Exception:
+            log.exception("relay deadlines tick failed")
+        try:  # campaigns and shake pools past their end give their unspent budget back
+            await app.campaigns.close_ended_campaigns(app.deps.clock.now())
+        except Exception:
+            log.exception("campaign close tick failed")
         await asyncio.sleep(app.settings.scheduler_interval_s)
 
 
@@ -59,7 +79,7 @@ def create_app(hongbao: App, *, scheduler: bool | None = None, close_on_shutdown
     api = FastAPI(title="hongbao", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     api.state.hongbao = hongbao
     errors.install(api)
-    for module in (users, wallet, social, packets):
+    for module in (users, wallet, social, packets, social_graph, conversations, relay, campaigns, open_kinds, web):
         api.include_router(module.router)
 
     @api.get("/health", tags=["ops"])

@@ -3,20 +3,47 @@
     HongbaoError                      root; `code` is stable, `status` is the HTTP status the API uses
     ├── NotFound (404)                the thing does not exist, or the caller may not know it exists
     │     user_not_found, packet_not_found, group_not_found, account_not_found, friend_request_not_found
+    │     relay_not_found, ask_not_found, transfer_not_found                      (relay area)
+    │     conversation_not_found, friend_not_found                                (social area)
+    │     campaign_not_found, coupon_not_found, offer_not_found, merchant_not_found,
+    │     shake_event_not_found                                                   (campaign area)
+    │     wrong_code, wrong_phrase: no live packet has this code or phrase         (open area)
     ├── Unauthorized (401)            bad_credentials, token_invalid
     ├── Forbidden (403)               not_group_member, not_group_owner, not_eligible, not_follower, wrong_code
+    │     not_your_turn, not_asked, asks_disabled, not_transfer_recipient          (relay area)
+    │     not_admin                                                               (social area)
+    │     not_verified, not_campaign_owner (and not_follower for followers campaigns) (campaign area)
+    │     too_far, not_verified; wrong_code for a share link opened with a wrong secret (open area)
     ├── Rejected (422)                the request is well-formed but breaks a rule of the product
     │     invalid_amount, amount_too_large, invalid_share_count, share_too_small, invalid_greeting,
     │     not_friends, packet_expired, insufficient_funds, invalid_username, weak_password,
     │     group_full, cannot_befriend_self, channel_declined
+    │     below_relay_minimum, relay_deadline_passed, invalid_deadline, ask_expired, cannot_ask_self,
+    │     invalid_ask_target, invalid_message, group_ask_not_declinable, invalid_setting,
+    │     transfer_expired, cannot_transfer_to_self, invalid_note                   (relay area)
+    │     cannot_follow_self, invalid_verification, invalid_message, invalid_conversation,
+    │     invalid_limit                                                           (social area)
+    │     campaign_not_started, campaign_ended, round_not_active, coupon_expired, invalid_channel,
+    │     invalid_window, invalid_prize, invalid_branding, invalid_cap, invalid_stock,
+    │     invalid_location, invalid_probability                                   (campaign area)
+    │     invalid_code, invalid_phrase, location_required, invalid_location, invalid_platform,
+    │     invalid_channel, not_shareable, nothing_to_embed, not_password            (open area)
     ├── Conflict (409)                the state of the world disagrees with the request
     │     already_claimed, packet_exhausted, username_taken, idempotency_key_reused,
     │     already_friends, already_member, request_in_progress
+    │     relay_ended, relay_round_taken, ask_answered, transfer_settled           (relay area)
+    │     cap_reached, campaign_exhausted, pool_empty, coupon_redeemed               (campaign area)
+    │     phrase_taken: a live packet already has this phrase                      (open area)
     └── TooManyRequests (429)         too_many_attempts: a guessable secret was tried too often
+          asked_too_often: more asks in a day than the cap allows                 (relay area)
+          too_many_shakes: over 5 shakes a second or 100 a round                  (campaign area)
 
 Grab and open check in this fixed order, the first failing check wins (DESIGN.md §6):
     packet_not_found → packet_expired → not_eligible (not_group_member) → wrong code
     → already_claimed → packet_exhausted
+Campaign claims: campaign_not_found → campaign_not_started / campaign_ended → not_follower
+    → cap_reached → campaign_exhausted.  Shakes: shake_event_not_found → round_not_active
+    → too_many_shakes → pool_empty.
 
 A broken ledger invariant is not a refusal but a bug: `InvariantViolation` is raised, the
 transaction rolls back, nothing continues.

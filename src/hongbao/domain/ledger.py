@@ -19,6 +19,8 @@ class AccountKind(StrEnum):
     WORLD = "world"  # money outside the platform; its balance is minus everything inside
     WALLET = "wallet"  # a user's spendable money; never below zero
     ESCROW = "escrow"  # one per packet: money sent and not yet claimed or refunded
+    BUDGET = "budget"  # one per campaign or shake pool: funded by its owner, paid out to claimers
+    TRANSFER_ESCROW = "transfer_escrow"  # one per 转账: money sent to a friend, not yet accepted or returned
 
 
 class TransferCode(StrEnum):
@@ -29,6 +31,13 @@ class TransferCode(StrEnum):
     PACKET_FUND = "packet_fund"  # sender's wallet → packet escrow
     PACKET_CLAIM = "packet_claim"  # escrow → claimer's wallet
     PACKET_REFUND = "packet_refund"  # escrow → sender's wallet, at expiry
+    CAMPAIGN_FUND = "campaign_fund"  # enterprise's wallet → campaign (or shake pool) budget
+    CAMPAIGN_PAYOUT = "campaign_payout"  # budget → claimer's wallet (a cash prize)
+    CAMPAIGN_RETURN = "campaign_return"  # budget → enterprise's wallet, the unspent rest at the end
+    TRANSFER_SEND = "transfer_send"  # sender's wallet → transfer escrow (转账)
+    TRANSFER_ACCEPT = "transfer_accept"  # transfer escrow → recipient's wallet
+    TRANSFER_RETURN = "transfer_return"  # transfer escrow → sender's wallet, the recipient sent it back
+    TRANSFER_REFUND = "transfer_refund"  # transfer escrow → sender's wallet, not accepted in time
 
 
 WORLD_ACCOUNT_ID = 1
@@ -77,6 +86,38 @@ class ClaimFacts:
 
 
 @dataclass(frozen=True)
+class TransferOrderFacts:
+    """What the ledger audit needs to know of one 转账 (a direct transfer to a friend)."""
+
+    id: int
+    escrow_account_id: int
+    amount_fen: int
+    status: str  # "pending", "accepted", "returned" or "refunded"
+
+
+@dataclass(frozen=True)
+class CampaignFacts:
+    """What the ledger audit needs to know of one campaign budget (an enterprise campaign or a shake pool)."""
+
+    id: int
+    budget_account_id: int
+    status: str  # "active" or "closed"
+    budget_fen: int
+    paid_fen: int  # stored counter
+    returned_fen: int
+    cash_claims_fen: tuple[int, ...]  # the amount of every cash claim recorded
+
+
+@dataclass(frozen=True)
+class CapFacts:
+    """A per-user cap and how often it was used (e.g. claims of one user on one campaign and day)."""
+
+    subject: str
+    limit: int
+    count: int
+
+
+@dataclass(frozen=True)
 class Violation:
     """One broken invariant, readable by a person."""
 
@@ -102,6 +143,9 @@ def audit(
     transfers: Iterable[Transfer],
     packets: Iterable[PacketFacts],
     claims: Iterable[ClaimFacts],
+    transfer_orders: Iterable[TransferOrderFacts] = (),
+    campaigns: Iterable[CampaignFacts] = (),
+    caps: Iterable[CapFacts] = (),
 ) -> list[Violation]:
     """Check every invariant of DESIGN.md §2 (1–3); return each violation found, none when clean."""
     accounts = list(accounts)
@@ -150,6 +194,95 @@ def audit(
     for p in packets:
         escrow_fen = computed.get(p.escrow_account_id, 0)
         out.extend(_audit_packet(p, claims_by_packet.get(p.id, []), flows, escrow_fen))
+    out.extend(_audit_transfer_orders(accounts, transfers, computed, list(transfer_orders)))
+    out.extend(_audit_campaigns(accounts, transfers, computed, list(campaigns)))
+    out.extend(
+        Violation("per-user-cap", c.subject, f"{c.count} claims, cap {c.limit}") for c in caps if c.count > c.limit
+    )
+    return out
+
+
+def _audit_campaigns(
+    accounts: list[Account], transfers: list[Transfer], computed: dict[int, int], campaigns: list[CampaignFacts]
+) -> list[Violation]:
+    """4. A campaign never pays out more than its budget: funded once; paid = Σ cash claims; paid + returned +
+    held = budget; closed → budget account empty; every budget account belongs to a known campaign."""
+    out: list[Violation] = []
+    flows: dict[tuple[int, TransferCode], int] = defaultdict(int)
+    for t in transfers:
+        if t.code is TransferCode.CAMPAIGN_FUND:
+            flows[(t.credit_account_id, t.code)] += t.amount_fen
+        elif t.code in (TransferCode.CAMPAIGN_PAYOUT, TransferCode.CAMPAIGN_RETURN):
+            flows[(t.debit_account_id, t.code)] += t.amount_fen
+    known = {c.budget_account_id for c in campaigns}
+    for a in accounts:
+        if a.kind is AccountKind.BUDGET and a.id not in known:
+            out.append(Violation("budget-owned", f"account {a.id}", "no campaign holds this budget"))
+    for c in campaigns:
+        subject = f"campaign {c.id}"
+        held = computed.get(c.budget_account_id, 0)
+        funded = flows.get((c.budget_account_id, TransferCode.CAMPAIGN_FUND), 0)
+        paid = flows.get((c.budget_account_id, TransferCode.CAMPAIGN_PAYOUT), 0)
+        returned = flows.get((c.budget_account_id, TransferCode.CAMPAIGN_RETURN), 0)
+        claimed = sum(c.cash_claims_fen)
+        if funded != c.budget_fen:
+            out.append(Violation("budget-funded-once", subject, f"funded {funded}, budget {c.budget_fen}"))
+        if paid + returned > c.budget_fen:
+            out.append(Violation("within-budget", subject, f"paid {paid} + returned {returned} > {c.budget_fen}"))
+        if not paid == claimed == c.paid_fen:
+            detail = f"paid {paid}, claims {claimed}, counter {c.paid_fen}"
+            out.append(Violation("payouts-match-claims", subject, detail))
+        if returned != c.returned_fen:
+            out.append(Violation("return-recorded", subject, f"returned {returned}, counter {c.returned_fen}"))
+        if paid + returned + held != funded:
+            out.append(Violation("budget-conservation", subject, f"paid {paid} + returned {returned} + held {held}"))
+        if c.status == "closed" and held != 0:
+            out.append(Violation("budget-empty-when-closed", subject, f"closed campaign still holds {held} fen"))
+        if c.status != "closed" and returned:
+            out.append(Violation("return-only-at-close", subject, f"active campaign returned {returned}"))
+    return out
+
+
+_RELEASE_BY_STATUS = {
+    "accepted": TransferCode.TRANSFER_ACCEPT,
+    "returned": TransferCode.TRANSFER_RETURN,
+    "refunded": TransferCode.TRANSFER_REFUND,
+}
+
+
+def _audit_transfer_orders(
+    accounts: list[Account], transfers: list[Transfer], computed: dict[int, int], orders: list[TransferOrderFacts]
+) -> list[Violation]:
+    """Per 转账: funded once with its amount; pending → escrow holds it all; settled → escrow empty,
+    released once to the side its status names; every transfer escrow belongs to a known transfer."""
+    out: list[Violation] = []
+    flows: dict[tuple[int, TransferCode], int] = defaultdict(int)
+    for t in transfers:
+        if t.code is TransferCode.TRANSFER_SEND:
+            flows[(t.credit_account_id, t.code)] += t.amount_fen
+        elif t.code in (TransferCode.TRANSFER_ACCEPT, TransferCode.TRANSFER_RETURN, TransferCode.TRANSFER_REFUND):
+            flows[(t.debit_account_id, t.code)] += t.amount_fen
+    known = {o.escrow_account_id for o in orders}
+    for a in accounts:
+        if a.kind is AccountKind.TRANSFER_ESCROW and a.id not in known:
+            out.append(Violation("transfer-escrow-owned", f"account {a.id}", "no transfer holds this escrow"))
+    for o in orders:
+        subject = f"transfer order {o.id}"
+        escrow_fen = computed.get(o.escrow_account_id, 0)
+        funded = flows.get((o.escrow_account_id, TransferCode.TRANSFER_SEND), 0)
+        released = {code: flows.get((o.escrow_account_id, code), 0) for code in _RELEASE_BY_STATUS.values()}
+        if funded != o.amount_fen:
+            out.append(Violation("transfer-funded-once", subject, f"escrow funded {funded}, amount {o.amount_fen}"))
+        if funded - sum(released.values()) != escrow_fen:
+            out.append(Violation("transfer-conservation", subject, f"funded {funded}, released {released}"))
+        expected = _RELEASE_BY_STATUS.get(o.status)
+        if expected is None:
+            if escrow_fen != o.amount_fen or any(released.values()):
+                out.append(Violation("transfer-held-while-pending", subject, f"escrow {escrow_fen}"))
+        elif escrow_fen != 0 or released[expected] != o.amount_fen or sum(released.values()) != o.amount_fen:
+            out.append(
+                Violation("transfer-released-once", subject, f"{o.status}: escrow {escrow_fen}, released {released}")
+            )
     return out
 
 

@@ -22,8 +22,12 @@ class Report:
 
 def reconcile(store: Store) -> Report:
     """Read one consistent snapshot and audit it."""
-    accounts, transfers_iter, packets, claims = store.read_sync(lambda tx: tx.audit_facts(), snapshot=True)
+    (accounts, transfers_iter, packets, claims), orders, (campaigns, caps) = store.read_sync(
+        lambda tx: (tx.audit_facts(), tx.transfer_order_facts(), tx.campaign_facts()), snapshot=True
+    )
     transfers = list(transfers_iter)
-    violations = audit(accounts, transfers, packets, claims)
+    violations = audit(
+        accounts, transfers, packets, claims, transfer_orders=orders, campaigns=campaigns, caps=caps
+    )
     world = computed_balances(transfers).get(1, 0)
     return Report(len(accounts), len(transfers), len(packets), len(claims), -world, violations)

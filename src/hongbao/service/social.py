@@ -51,6 +51,28 @@ class Social:
 
         return await self.d.store.write(job)
 
+    async def decline_friend(self, user_id: int, requester_id: int) -> dict[str, Any]:
+        """Say no to a pending request; the requester may ask again later."""
+
+        def job(tx: Any) -> dict[str, Any]:
+            if not tx.decline_friend_request(requester_id, user_id):
+                raise NotFound("No pending friend request from this user.", code="friend_request_not_found")
+            return {"user_id": requester_id, "status": "declined"}
+
+        return await self.d.store.write(job)
+
+    async def remove_friend(self, user_id: int, other_id: int) -> dict[str, Any]:
+        """Unfriend someone, or withdraw the request you sent them.  Groups and past packets stay."""
+
+        def job(tx: Any) -> dict[str, Any]:
+            if tx.remove_friendship(user_id, other_id):
+                return {"user_id": other_id, "status": "removed"}
+            if tx.decline_friend_request(user_id, other_id):
+                return {"user_id": other_id, "status": "withdrawn"}
+            raise NotFound("This user is not your friend.", code="friend_not_found")
+
+        return await self.d.store.write(job)
+
     async def friends(self, user_id: int) -> dict[str, Any]:
         def job(tx: Any) -> dict[str, Any]:
             friend_ids = tx.friends_of(user_id)

@@ -73,9 +73,10 @@ class Users:
         token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
         now = self.d.clock.now()
         expires_at = now + timedelta(seconds=self.d.limits.token_ttl_s)
-        await self.d.store.write(
-            lambda tx: tx.add_token(token_id, _hash_secret(secret), user_id, expires_at, now)
-        )
+        digest = _hash_secret(secret)
+        await self.d.store.write(lambda tx: tx.add_token(token_id, digest, user_id, expires_at, now))
+        # Known good: the first request with it needs no store read (in this process).
+        self._tokens.put(f"{token_id}.{digest.hex()}", (user_id, expires_at, time.monotonic() + TOKEN_CACHE_S))
         return Session(f"{token_id}.{secret}", user_id, expires_at)
 
     async def authenticate(self, token: str) -> int:

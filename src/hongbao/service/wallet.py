@@ -121,7 +121,7 @@ class Wallet:
             "entries": [
                 {
                     "id": r.id,
-                    "kind": _KIND[r.code],
+                    "kind": _KIND.get(r.code, r.code),  # a code added later never breaks the statement
                     "amount_fen": r.amount_fen,
                     "ref": r.ref,
                     "created_at": r.created_at.isoformat(),
@@ -138,4 +138,13 @@ _KIND = {
     TransferCode.PACKET_FUND.value: "sent",
     TransferCode.PACKET_CLAIM.value: "received",
     TransferCode.PACKET_REFUND.value: "refunded",
+    # Transfers (转账) use the same words; the ref ("transfer:12") tells them from packets.
+    TransferCode.TRANSFER_SEND.value: "sent",
+    TransferCode.TRANSFER_ACCEPT.value: "received",
+    TransferCode.TRANSFER_RETURN.value: "refunded",
+    TransferCode.TRANSFER_REFUND.value: "refunded",
+    # Campaigns: funding a budget is money sent, a prize received, the unspent rest refunded.
+    TransferCode.CAMPAIGN_FUND.value: "sent",
+    TransferCode.CAMPAIGN_PAYOUT.value: "received",
+    TransferCode.CAMPAIGN_RETURN.value: "refunded",
 }

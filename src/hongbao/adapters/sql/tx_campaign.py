@@ -1,9 +1,611 @@
-"""Repository methods of enterprise campaigns, coupons, shake events and nearby merchants (mixed into SqlTx)."""
+"""Repository methods of enterprise campaigns, coupons, shake events and nearby merchants (mixed into SqlTx).
+
+Every limit is decided by one conditional UPDATE inside the write job (budget, prize counts, coupon
+stock, per-user and per-day caps, K wins per event, shakes per round), never by a read before it.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, case, distinct, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
+
+from hongbao.adapters.sql import schema as s
+from hongbao.adapters.sql import schema_campaign as c
+from hongbao.domain import campaigns as dc
+from hongbao.domain.campaigns import CampaignStatus, Candidate, Prize, PrizeKind, Round
+from hongbao.domain.ledger import AccountKind, CampaignFacts, CapFacts, TransferCode
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class CampaignRow:
+    id: int
+    owner_id: int
+    channel: str
+    event_id: int | None
+    name: str
+    logo_url: str | None
+    cover_text: str
+    starts_at: datetime
+    ends_at: datetime
+    budget_fen: int
+    paid_fen: int
+    returned_fen: int
+    budget_account_id: int
+    per_user_max: int | None
+    per_day_max: int | None
+    link_token_hash: bytes | None
+    status: str
+    claims_count: int
+    created_at: datetime
+
+    @property
+    def left_fen(self) -> int:
+        return self.budget_fen - self.paid_fen - self.returned_fen
+
+
+@dataclass(frozen=True)
+class AwardRow:
+    claim_id: int
+    campaign_id: int
+    kind: str
+    amount_fen: int
+    coupon_id: int | None
+
+
+@dataclass(frozen=True)
+class OfferRow:
+    id: int
+    merchant_id: int
+    merchant_owner_id: int
+    merchant_name: str
+    title: str
+    face_value_fen: int
+    stock: int
+    issued_count: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class EventRow:
+    id: int
+    owner_id: int
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+    win_permille: int
+    wins_per_user_max: int
+    cards: list[str]
+    rounds: list[Round]
+
+
+class _Lost(Exception):
+    """Another writer took the last of a prize, a budget or a stock between the draw and the award."""
+
+
+def _campaign_row(r: Any) -> CampaignRow:
+    return CampaignRow(
+        id=r.id, owner_id=r.owner_id, channel=r.channel, event_id=r.event_id, name=r.name, logo_url=r.logo_url,
+        cover_text=r.cover_text, starts_at=_utc(r.starts_at), ends_at=_utc(r.ends_at), budget_fen=int(r.budget_fen),
+        paid_fen=int(r.paid_fen), returned_fen=int(r.returned_fen), budget_account_id=int(r.budget_account_id),
+        per_user_max=r.per_user_max, per_day_max=r.per_day_max,
+        link_token_hash=bytes(r.link_token_hash) if r.link_token_hash is not None else None,
+        status=r.status, claims_count=r.claims_count, created_at=_utc(r.created_at),
+    )  # fmt: skip
 
 
 class CampaignTx:
     conn: Connection
+
+    if TYPE_CHECKING:  # these live in SqlTx (tx.py); declared for the type checker only
+
+        def transfer(
+            self, debit_id: int, credit_id: int, amount_fen: int, code: TransferCode, ref: str, now: datetime
+        ) -> int: ...
+
+        def wallet_account_id(self, user_id: int) -> int: ...
+
+    # ------------------------------------------------------------------ merchants and coupons
+
+    def create_merchant(self, owner_id: int, name: str, lat: float, lng: float, now: datetime) -> int:
+        mid = self.conn.execute(
+            insert(c.merchants)
+            .values(owner_id=owner_id, name=name, lat=lat, lng=lng, created_at=now)
+            .returning(c.merchants.c.id)
+        ).scalar_one()
+        return int(mid)
+
+    def merchant_owner(self, merchant_id: int) -> int | None:
+        found = self.conn.execute(
+            select(c.merchants.c.owner_id).where(c.merchants.c.id == merchant_id)
+        ).scalar_one_or_none()
+        return None if found is None else int(found)
+
+    def create_offer(
+        self, merchant_id: int, title: str, face_value_fen: int, stock: int, expires_at: datetime, now: datetime
+    ) -> int:
+        oid = self.conn.execute(
+            insert(c.coupon_offers)
+            .values(merchant_id=merchant_id, title=title, face_value_fen=face_value_fen, stock=stock,
+                    expires_at=expires_at, created_at=now)
+            .returning(c.coupon_offers.c.id)
+        ).scalar_one()  # fmt: skip
+        return int(oid)
+
+    def offers(self, offer_ids: Sequence[int]) -> dict[int, OfferRow]:
+        o, m = c.coupon_offers, c.merchants
+        rows = self.conn.execute(
+            select(o, m.c.owner_id, m.c.name.label("merchant_name"))
+            .join(m, m.c.id == o.c.merchant_id)
+            .where(o.c.id.in_(set(offer_ids)))
+        )
+        return {
+            r.id: OfferRow(r.id, r.merchant_id, r.owner_id, r.merchant_name, r.title, int(r.face_value_fen),
+                           r.stock, r.issued_count, _utc(r.expires_at))
+            for r in rows
+        }  # fmt: skip
+
+    def nearby(
+        self, box: tuple[float, float, float, float], now: datetime, limit: int
+    ) -> list[tuple[int, str, float, float, OfferRow]]:
+        """Offers with stock left, of merchants inside the bounding box: (merchant id, name, lat, lng, offer)."""
+        o, m = c.coupon_offers, c.merchants
+        lat_min, lat_max, lng_min, lng_max = box
+        lng_ok: ColumnElement[bool]
+        if lng_max - lng_min >= 360:
+            lng_ok = m.c.lng.between(-180.0, 180.0)
+        elif lng_min < -180:  # the box crosses the antimeridian: two ranges
+            lng_ok = or_(m.c.lng >= lng_min + 360, m.c.lng <= lng_max)
+        elif lng_max > 180:
+            lng_ok = or_(m.c.lng >= lng_min, m.c.lng <= lng_max - 360)
+        else:
+            lng_ok = m.c.lng.between(lng_min, lng_max)
+        q = (
+            select(o, m.c.owner_id, m.c.name.label("merchant_name"), m.c.lat, m.c.lng)
+            .join(m, m.c.id == o.c.merchant_id)
+            .where(m.c.lat.between(lat_min, lat_max), lng_ok)
+            .where(o.c.expires_at > now, o.c.issued_count < o.c.stock)
+            .limit(limit)
+        )
+        return [
+            (r.merchant_id, r.merchant_name, float(r.lat), float(r.lng),
+             OfferRow(r.id, r.merchant_id, r.owner_id, r.merchant_name, r.title, int(r.face_value_fen), r.stock,
+                      r.issued_count, _utc(r.expires_at)))
+            for r in self.conn.execute(q)
+        ]  # fmt: skip
+
+    def issue_coupon(self, offer_id: int, holder_id: int, now: datetime) -> int | None:
+        """Take one from the offer's stock and hand the coupon to the holder; None when none is left."""
+        o = c.coupon_offers
+        taken = self.conn.execute(
+            update(o)
+            .where(o.c.id == offer_id, o.c.issued_count < o.c.stock, o.c.expires_at > now)
+            .values(issued_count=o.c.issued_count + 1)
+        )
+        if taken.rowcount != 1:
+            return None
+        cid = self.conn.execute(
+            insert(c.coupons)
+            .values(offer_id=offer_id, holder_id=holder_id, status="held", issued_at=now)
+            .returning(c.coupons.c.id)
+        ).scalar_one()
+        return int(cid)
+
+    def coupons_of(self, holder_id: int, limit: int) -> list[dict[str, Any]]:
+        k, o, m = c.coupons, c.coupon_offers, c.merchants
+        rows = self.conn.execute(
+            select(k, o.c.title, o.c.face_value_fen, o.c.expires_at, m.c.id.label("merchant_id"),
+                   m.c.name.label("merchant_name"))
+            .join(o, o.c.id == k.c.offer_id)
+            .join(m, m.c.id == o.c.merchant_id)
+            .where(k.c.holder_id == holder_id)
+            .order_by(k.c.id.desc())
+            .limit(limit)
+        )  # fmt: skip
+        return [
+            {
+                "id": r.id, "offer_id": r.offer_id, "title": r.title, "face_value_fen": int(r.face_value_fen),
+                "merchant_id": r.merchant_id, "merchant_name": r.merchant_name, "status": r.status,
+                "issued_at": _utc(r.issued_at).isoformat(), "expires_at": _utc(r.expires_at).isoformat(),
+                "redeemed_at": _utc(r.redeemed_at).isoformat() if r.redeemed_at else None,
+            }
+            for r in rows
+        ]  # fmt: skip
+
+    def redeem_coupon(self, coupon_id: int, merchant_owner_id: int, now: datetime) -> int:
+        """Mark a held coupon redeemed, once, by the merchant account that issued it; return its holder."""
+        k, o, m = c.coupons, c.coupon_offers, c.merchants
+        row = self.conn.execute(
+            select(k.c.status, k.c.holder_id, o.c.expires_at, m.c.owner_id)
+            .join(o, o.c.id == k.c.offer_id)
+            .join(m, m.c.id == o.c.merchant_id)
+            .where(k.c.id == coupon_id)
+        ).first()
+        if row is None or int(row.owner_id) != merchant_owner_id:
+            raise dc.coupon_not_found()
+        if row.status == "redeemed":
+            raise dc.coupon_redeemed()
+        if _utc(row.expires_at) <= now:
+            raise dc.coupon_expired()
+        done = self.conn.execute(
+            update(k).where(k.c.id == coupon_id, k.c.status == "held").values(status="redeemed", redeemed_at=now)
+        )
+        if done.rowcount != 1:
+            raise dc.coupon_redeemed()
+        return int(row.holder_id)
+
+    # ------------------------------------------------------------------ campaigns
+
+    def create_campaign(
+        self,
+        *,
+        owner_id: int,
+        channel: str,
+        event_id: int | None,
+        branding: dc.Branding,
+        starts_at: datetime,
+        ends_at: datetime,
+        budget_fen: int,
+        per_user_max: int | None,
+        per_day_max: int | None,
+        link_token_hash: bytes | None,
+        prizes: Sequence[Prize],
+        now: datetime,
+    ) -> int:
+        """Insert the campaign, its prize table and its budget account, and fund the budget from the owner."""
+        cid = int(
+            self.conn.execute(
+                insert(c.campaigns)
+                .values(owner_id=owner_id, channel=channel, event_id=event_id, name=branding.name,
+                        logo_url=branding.logo_url, cover_text=branding.cover_text, starts_at=starts_at,
+                        ends_at=ends_at, budget_fen=budget_fen, per_user_max=per_user_max, per_day_max=per_day_max,
+                        link_token_hash=link_token_hash, status=CampaignStatus.ACTIVE.value, created_at=now)
+                .returning(c.campaigns.c.id)
+            ).scalar_one()
+        )  # fmt: skip
+        budget = int(
+            self.conn.execute(
+                insert(s.accounts)
+                .values(kind=AccountKind.BUDGET.value, owner_id=cid, balance_fen=0)
+                .returning(s.accounts.c.id)
+            ).scalar_one()
+        )
+        self.conn.execute(update(c.campaigns).where(c.campaigns.c.id == cid).values(budget_account_id=budget))
+        self.conn.execute(
+            insert(c.campaign_prizes),
+            [
+                {"campaign_id": cid, "kind": p.kind.value, "amount_fen": p.amount_fen, "offer_id": p.offer_id,
+                 "weight": p.weight, "count_max": p.count_max}
+                for p in prizes
+            ],
+        )  # fmt: skip
+        if budget_fen > 0:  # a coupon-only campaign holds no money
+            self.transfer(
+                self.wallet_account_id(owner_id), budget, budget_fen, TransferCode.CAMPAIGN_FUND, f"campaign:{cid}", now
+            )
+        return cid
+
+    def campaign(self, campaign_id: int) -> CampaignRow | None:
+        row = self.conn.execute(select(c.campaigns).where(c.campaigns.c.id == campaign_id)).first()
+        return None if row is None else _campaign_row(row)
+
+    def campaigns_of_owner(self, owner_id: int, limit: int) -> list[CampaignRow]:
+        k = c.campaigns
+        q = select(k).where(k.c.owner_id == owner_id).order_by(k.c.id.desc()).limit(limit)
+        return [_campaign_row(r) for r in self.conn.execute(q)]
+
+    def campaigns_of_event(self, event_id: int) -> list[CampaignRow]:
+        q = select(c.campaigns).where(c.campaigns.c.event_id == event_id).order_by(c.campaigns.c.id)
+        return [_campaign_row(r) for r in self.conn.execute(q)]
+
+    def prizes_of(self, campaign_id: int) -> list[dict[str, Any]]:
+        p = c.campaign_prizes
+        rows = self.conn.execute(select(p).where(p.c.campaign_id == campaign_id).order_by(p.c.id))
+        return [
+            {"kind": r.kind, "amount_fen": int(r.amount_fen) if r.kind == PrizeKind.CASH.value else None,
+             "offer_id": r.offer_id, "weight": r.weight, "count": r.count_max, "issued": r.issued_count}
+            for r in rows
+        ]  # fmt: skip
+
+    def prize_candidates(self, campaign: CampaignRow, now: datetime) -> list[Candidate]:
+        """Prizes of the campaign still available: count left, cash within the budget left, coupon stock left."""
+        p, o = c.campaign_prizes, c.coupon_offers
+        q = (
+            select(p.c.id, p.c.kind, p.c.weight, p.c.amount_fen, p.c.offer_id)
+            .select_from(p.outerjoin(o, o.c.id == p.c.offer_id))
+            .where(p.c.campaign_id == campaign.id)
+            .where(or_(p.c.count_max.is_(None), p.c.issued_count < p.c.count_max))
+            .where(
+                or_(
+                    and_(p.c.kind == PrizeKind.CASH.value, p.c.amount_fen <= campaign.left_fen),
+                    and_(p.c.kind == PrizeKind.COUPON.value, o.c.issued_count < o.c.stock, o.c.expires_at > now),
+                )
+            )
+            .order_by(p.c.id)
+        )
+        return [
+            Candidate(r.id, PrizeKind(r.kind), r.weight, int(r.amount_fen), r.offer_id) for r in self.conn.execute(q)
+        ]
+
+    def count_claim(
+        self, campaign_id: int, user_id: int, day: str, per_user_max: int | None, per_day_max: int | None
+    ) -> bool:
+        """Count one more claim of the user (total and on `day`) if both caps allow it; False when a cap is reached."""
+        cl = c.campaign_claimers
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(insert(cl).values(campaign_id=campaign_id, user_id=user_id))
+        except IntegrityError:
+            pass  # the user claimed before
+        same_day = cl.c.day == day
+        q = update(cl).where(cl.c.campaign_id == campaign_id, cl.c.user_id == user_id)
+        if per_user_max is not None:
+            q = q.where(cl.c.claims_count < per_user_max)
+        if per_day_max is not None:
+            q = q.where(or_(cl.c.day != day, cl.c.day_count < per_day_max))
+        done = self.conn.execute(
+            q.values(
+                claims_count=cl.c.claims_count + 1,
+                day_count=case((same_day, cl.c.day_count + 1), else_=literal(1)),
+                day=day,
+            )
+        )
+        return done.rowcount == 1
+
+    def claim_allowed(
+        self, campaign_id: int, user_id: int, day: str, per_user_max: int | None, per_day_max: int | None
+    ) -> bool:
+        """Whether the caps would let the user claim once more (a read; `count_claim` decides)."""
+        cl = c.campaign_claimers
+        row = self.conn.execute(
+            select(cl.c.claims_count, cl.c.day, cl.c.day_count).where(
+                cl.c.campaign_id == campaign_id, cl.c.user_id == user_id
+            )
+        ).first()
+        if row is None:
+            return True
+        if per_user_max is not None and row.claims_count >= per_user_max:
+            return False
+        return per_day_max is None or row.day != day or row.day_count < per_day_max
+
+    def award_prize(
+        self, campaign_id: int, prize: Candidate, user_id: int, day: str, channel: str, now: datetime
+    ) -> AwardRow | None:
+        """Issue one drawn prize, all or nothing; None when another writer took the last of it first."""
+        try:
+            with self.conn.begin_nested():
+                return self._award(campaign_id, prize, user_id, day, channel, now)
+        except _Lost:
+            return None
+
+    def _award(
+        self, campaign_id: int, prize: Candidate, user_id: int, day: str, channel: str, now: datetime
+    ) -> AwardRow:
+        p, k = c.campaign_prizes, c.campaigns
+        taken = self.conn.execute(
+            update(p)
+            .where(p.c.id == prize.prize_id, or_(p.c.count_max.is_(None), p.c.issued_count < p.c.count_max))
+            .values(issued_count=p.c.issued_count + 1)
+        )
+        if taken.rowcount != 1:
+            raise _Lost
+        cash = prize.amount_fen if prize.kind is PrizeKind.CASH else 0
+        # The budget decides here: one statement, only while active, inside the window and within the budget.
+        row = self.conn.execute(
+            update(k)
+            .where(
+                k.c.id == campaign_id,
+                k.c.status == CampaignStatus.ACTIVE.value,
+                k.c.starts_at <= now,
+                k.c.ends_at > now,
+                k.c.paid_fen + k.c.returned_fen + cash <= k.c.budget_fen,
+            )
+            .values(paid_fen=k.c.paid_fen + cash, claims_count=k.c.claims_count + 1)
+            .returning(k.c.budget_account_id)
+        ).first()
+        if row is None:
+            raise _Lost
+        coupon_id = None
+        if prize.kind is PrizeKind.COUPON:
+            assert prize.offer_id is not None
+            coupon_id = self.issue_coupon(prize.offer_id, user_id, now)
+            if coupon_id is None:
+                raise _Lost
+        claim_id = int(
+            self.conn.execute(
+                insert(c.campaign_claims)
+                .values(campaign_id=campaign_id, user_id=user_id, prize_id=prize.prize_id, kind=prize.kind.value,
+                        amount_fen=cash, coupon_id=coupon_id, day=day, channel=channel, created_at=now)
+                .returning(c.campaign_claims.c.id)
+            ).scalar_one()
+        )  # fmt: skip
+        if cash:
+            self.transfer(
+                int(row.budget_account_id), self.wallet_account_id(user_id), cash, TransferCode.CAMPAIGN_PAYOUT,
+                f"campaign-claim:{claim_id}", now,
+            )  # fmt: skip
+        return AwardRow(claim_id, campaign_id, prize.kind.value, cash, coupon_id)
+
+    def campaign_figures(self, campaign_id: int) -> dict[str, Any]:
+        cc, k = c.campaign_claims, c.coupons
+        total = self.conn.execute(
+            select(
+                func.count(), func.count(distinct(cc.c.user_id)), func.coalesce(func.sum(cc.c.amount_fen), 0),
+                func.count(cc.c.coupon_id),
+            ).where(cc.c.campaign_id == campaign_id)
+        ).one()  # fmt: skip
+        redeemed = self.conn.execute(
+            select(func.count())
+            .select_from(cc.join(k, k.c.id == cc.c.coupon_id))
+            .where(cc.c.campaign_id == campaign_id, k.c.status == "redeemed")
+        ).scalar_one()
+        by_day = self.conn.execute(
+            select(cc.c.day, func.count(), func.count(distinct(cc.c.user_id)),
+                   func.coalesce(func.sum(cc.c.amount_fen), 0), func.count(cc.c.coupon_id))
+            .where(cc.c.campaign_id == campaign_id)
+            .group_by(cc.c.day)
+            .order_by(cc.c.day)
+        )  # fmt: skip
+        return {
+            "issued": int(total[0]),
+            "unique_claimers": int(total[1]),
+            "claimed_fen": int(total[2]),
+            "coupons_issued": int(total[3]),
+            "coupons_redeemed": int(redeemed),
+            "by_day": [
+                {"day": r[0], "issued": int(r[1]), "unique_claimers": int(r[2]), "claimed_fen": int(r[3]),
+                 "coupons_issued": int(r[4])}
+                for r in by_day
+            ],
+        }  # fmt: skip
+
+    def due_campaign_ids(self, now: datetime, limit: int) -> list[int]:
+        k = c.campaigns
+        rows = self.conn.execute(
+            select(k.c.id)
+            .where(k.c.status == CampaignStatus.ACTIVE.value, k.c.ends_at <= now)
+            .order_by(k.c.ends_at)
+            .limit(limit)
+        )
+        return [int(r.id) for r in rows]
+
+    def close_campaign(self, campaign_id: int, now: datetime) -> int | None:
+        """Close an ended campaign and return its unspent budget to the owner, once; None if not due or closed."""
+        k = c.campaigns
+        done = self.conn.execute(
+            update(k)
+            .where(k.c.id == campaign_id, k.c.status == CampaignStatus.ACTIVE.value, k.c.ends_at <= now)
+            .values(status=CampaignStatus.CLOSED.value, closed_at=now, returned_fen=k.c.budget_fen - k.c.paid_fen)
+            .returning(k.c.returned_fen, k.c.budget_account_id, k.c.owner_id)
+        ).first()
+        if done is None:
+            return None
+        back = int(done.returned_fen)
+        if back > 0:
+            self.transfer(
+                int(done.budget_account_id), self.wallet_account_id(int(done.owner_id)), back,
+                TransferCode.CAMPAIGN_RETURN, f"campaign:{campaign_id}", now,
+            )  # fmt: skip
+        return back
+
+    def campaign_facts(self) -> tuple[list[CampaignFacts], list[CapFacts]]:
+        """What the audit needs: every campaign's budget figures and every per-user cap with its use."""
+        k, cc, e = c.campaigns, c.campaign_claims, c.shake_events
+        cash: dict[int, list[int]] = {}
+        for r in self.conn.execute(select(cc.c.campaign_id, cc.c.amount_fen).where(cc.c.kind == "cash")):
+            cash.setdefault(r.campaign_id, []).append(int(r.amount_fen))
+        rows = list(self.conn.execute(select(k)))
+        facts = [
+            CampaignFacts(r.id, int(r.budget_account_id), r.status, int(r.budget_fen), int(r.paid_fen),
+                          int(r.returned_fen), tuple(cash.get(r.id, ())))
+            for r in rows
+        ]  # fmt: skip
+        caps: list[CapFacts] = []
+        per_user = {r.id: r.per_user_max for r in rows if r.per_user_max is not None}
+        per_day = {r.id: r.per_day_max for r in rows if r.per_day_max is not None}
+        n = func.count().label("n")
+        for u in self.conn.execute(select(cc.c.campaign_id, cc.c.user_id, n).group_by(cc.c.campaign_id, cc.c.user_id)):
+            if u.campaign_id in per_user:
+                caps.append(CapFacts(f"campaign {u.campaign_id} user {u.user_id}", per_user[u.campaign_id], int(u.n)))
+        for d in self.conn.execute(
+            select(cc.c.campaign_id, cc.c.user_id, cc.c.day, n).group_by(cc.c.campaign_id, cc.c.user_id, cc.c.day)
+        ):
+            if d.campaign_id in per_day:
+                subject = f"campaign {d.campaign_id} user {d.user_id} day {d.day}"
+                caps.append(CapFacts(subject, per_day[d.campaign_id], int(d.n)))
+        for w in self.conn.execute(
+            select(e.c.id, e.c.wins_per_user_max, cc.c.user_id, n)
+            .select_from(cc.join(k, k.c.id == cc.c.campaign_id).join(e, e.c.id == k.c.event_id))
+            .group_by(e.c.id, e.c.wins_per_user_max, cc.c.user_id)
+        ):
+            caps.append(CapFacts(f"shake event {w.id} user {w.user_id}", int(w.wins_per_user_max), int(w.n)))
+        return facts, caps
+
+    # ------------------------------------------------------------------ shake events
+
+    def create_event(
+        self, owner_id: int, name: str, rounds: Sequence[Round], win_permille: int, wins_per_user_max: int,
+        cards: Sequence[str], now: datetime,
+    ) -> int:  # fmt: skip
+        eid = int(
+            self.conn.execute(
+                insert(c.shake_events)
+                .values(owner_id=owner_id, name=name, starts_at=rounds[0].starts_at, ends_at=rounds[-1].ends_at,
+                        win_permille=win_permille, wins_per_user_max=wins_per_user_max,
+                        cards=json.dumps(list(cards), ensure_ascii=False), created_at=now)
+                .returning(c.shake_events.c.id)
+            ).scalar_one()
+        )  # fmt: skip
+        self.conn.execute(
+            insert(c.shake_rounds),
+            [{"event_id": eid, "seq": r.seq, "starts_at": r.starts_at, "ends_at": r.ends_at} for r in rounds],
+        )
+        return eid
+
+    def event(self, event_id: int) -> EventRow | None:
+        e, r = c.shake_events, c.shake_rounds
+        row = self.conn.execute(select(e).where(e.c.id == event_id)).first()
+        if row is None:
+            return None
+        rounds = [
+            Round(x.seq, _utc(x.starts_at), _utc(x.ends_at))
+            for x in self.conn.execute(select(r).where(r.c.event_id == event_id).order_by(r.c.seq))
+        ]
+        return EventRow(row.id, row.owner_id, row.name, _utc(row.starts_at), _utc(row.ends_at), row.win_permille,
+                        row.wins_per_user_max, list(json.loads(row.cards)), rounds)  # fmt: skip
+
+    def count_shake(self, event_id: int, user_id: int, round_seq: int, round_shakes_max: int) -> bool:
+        """Count one shake of the user in this round; False when the round's allowance is used up."""
+        sp = c.shake_players
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(insert(sp).values(event_id=event_id, user_id=user_id))
+        except IntegrityError:
+            pass
+        same = sp.c.round_seq == round_seq
+        done = self.conn.execute(
+            update(sp)
+            .where(sp.c.event_id == event_id, sp.c.user_id == user_id)
+            .where(or_(sp.c.round_seq != round_seq, sp.c.round_shakes < round_shakes_max))
+            .values(
+                round_shakes=case((same, sp.c.round_shakes + 1), else_=literal(1)),
+                round_seq=round_seq,
+                shakes=sp.c.shakes + 1,
+            )
+        )
+        return done.rowcount == 1
+
+    def take_win(self, event_id: int, user_id: int, wins_max: int) -> bool:
+        """Count a win of the user if fewer than `wins_max` so far (the row exists: count_shake made it)."""
+        sp = c.shake_players
+        done = self.conn.execute(
+            update(sp)
+            .where(sp.c.event_id == event_id, sp.c.user_id == user_id, sp.c.wins < wins_max)
+            .values(wins=sp.c.wins + 1)
+        )
+        return done.rowcount == 1
+
+    def give_back_win(self, event_id: int, user_id: int) -> None:
+        sp = c.shake_players
+        self.conn.execute(
+            update(sp).where(sp.c.event_id == event_id, sp.c.user_id == user_id).values(wins=sp.c.wins - 1)
+        )
+
+    def shake_player(self, event_id: int, user_id: int) -> tuple[int, int]:
+        """(wins, shakes) of the user in the event."""
+        sp = c.shake_players
+        row = self.conn.execute(
+            select(sp.c.wins, sp.c.shakes).where(sp.c.event_id == event_id, sp.c.user_id == user_id)
+        ).first()
+        return (0, 0) if row is None else (int(row.wins), int(row.shakes))

@@ -1,9 +1,246 @@
-"""Repository methods of conversations and messages (mixed into SqlTx)."""
+"""Repository methods of the social graph and of conversations and messages (mixed into SqlTx)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from hongbao.adapters.sql import schema as s
+from hongbao.adapters.sql import schema_social as ss
+
+FOLLOWEES_MAX = 1_000
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ConversationRow:
+    id: int
+    kind: str  # "pair" or "group"
+    user_low_id: int | None
+    user_high_id: int | None
+    group_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    id: int
+    conversation_id: int
+    sender_id: int | None
+    type: str
+    body: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ProfileRow:
+    id: int
+    username: str
+    display_name: str
+    verified_as: str | None
+    is_admin: bool
+
+
+def _conversation(r: Any) -> ConversationRow:
+    return ConversationRow(r.id, r.kind, r.user_low_id, r.user_high_id, r.group_id, _utc(r.created_at))
+
+
+def _message(r: Any) -> MessageRow:
+    data = json.loads(r.data) if r.data and r.data != "{}" else {}
+    return MessageRow(r.id, r.conversation_id, r.sender_id, r.type, r.body, data, _utc(r.created_at))
 
 
 class SocialTx:
     conn: Connection
+
+    # ------------------------------------------------------------------ friends
+
+    def decline_friend_request(self, requester: int, addressee: int) -> bool:
+        f = s.friendships
+        done = self.conn.execute(
+            delete(f).where(f.c.requester_id == requester, f.c.addressee_id == addressee, f.c.status == "pending")
+        )
+        return done.rowcount == 1
+
+    def remove_friendship(self, a: int, b: int) -> bool:
+        f = s.friendships
+        done = self.conn.execute(
+            delete(f).where(
+                f.c.status == "accepted",
+                or_(
+                    and_(f.c.requester_id == a, f.c.addressee_id == b),
+                    and_(f.c.requester_id == b, f.c.addressee_id == a),
+                ),
+            )
+        )
+        return done.rowcount == 1
+
+    # ------------------------------------------------------------------ profiles and followers
+
+    def profile(self, user_id: int) -> ProfileRow | None:
+        u = s.users
+        r = self.conn.execute(
+            select(u.c.id, u.c.username, u.c.display_name, u.c.verified_as, u.c.is_admin).where(u.c.id == user_id)
+        ).first()
+        return None if r is None else ProfileRow(r.id, r.username, r.display_name, r.verified_as, bool(r.is_admin))
+
+    def followee_ids(self, follower_id: int, limit: int = FOLLOWEES_MAX) -> list[int]:
+        f = s.follows
+        rows = self.conn.execute(
+            select(f.c.followee_id)
+            .where(f.c.follower_id == follower_id)
+            .order_by(f.c.created_at.desc(), f.c.followee_id)
+            .limit(limit)
+        )
+        return [r.followee_id for r in rows]
+
+    def followee_count(self, follower_id: int) -> int:
+        f = s.follows
+        return int(self.conn.execute(select(func.count()).where(f.c.follower_id == follower_id)).scalar_one())
+
+    # ------------------------------------------------------------------ conversations
+
+    def conversation(self, conversation_id: int) -> ConversationRow | None:
+        c = ss.conversations
+        r = self.conn.execute(select(c).where(c.c.id == conversation_id)).first()
+        return None if r is None else _conversation(r)
+
+    def pair_conversation_id(self, low: int, high: int) -> int | None:
+        c = ss.conversations
+        found = self.conn.execute(
+            select(c.c.id).where(c.c.user_low_id == low, c.c.user_high_id == high)
+        ).scalar_one_or_none()
+        return None if found is None else int(found)
+
+    def group_conversation_id(self, group_id: int) -> int | None:
+        c = ss.conversations
+        found = self.conn.execute(select(c.c.id).where(c.c.group_id == group_id)).scalar_one_or_none()
+        return None if found is None else int(found)
+
+    def create_conversation(
+        self, kind: str, now: datetime, *, low: int | None = None, high: int | None = None, group_id: int | None = None
+    ) -> int:
+        """Insert a conversation; if another process created it first, return that one (unique keys decide)."""
+        c = ss.conversations
+        try:
+            with self.conn.begin_nested():
+                cid = self.conn.execute(
+                    insert(c)
+                    .values(kind=kind, user_low_id=low, user_high_id=high, group_id=group_id, created_at=now)
+                    .returning(c.c.id)
+                ).scalar_one()
+            return int(cid)
+        except IntegrityError:
+            if group_id is not None:
+                found = self.group_conversation_id(group_id)
+            else:
+                assert low is not None and high is not None, "a pair conversation names two users"
+                found = self.pair_conversation_id(low, high)
+            assert found is not None, "a conversation insert failed without a conflicting row"
+            return found
+
+    def conversations_of(self, user_id: int) -> list[ConversationRow]:
+        """Pair conversations the user is in, and the conversations of the groups they belong to now."""
+        c, gm = ss.conversations, s.group_members
+        pairs = select(c).where(or_(c.c.user_low_id == user_id, c.c.user_high_id == user_id))
+        groups = select(c).join(gm, gm.c.group_id == c.c.group_id).where(gm.c.user_id == user_id)
+        q = union_all(pairs, groups)
+        return [_conversation(r) for r in self.conn.execute(q)]
+
+    # ------------------------------------------------------------------ messages
+
+    def add_message(
+        self,
+        conversation_id: int,
+        sender_id: int | None,
+        type_: str,
+        body: str,
+        data: dict[str, Any],
+        now: datetime,
+    ) -> MessageRow:
+        m = ss.messages
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        mid = self.conn.execute(
+            insert(m)
+            .values(
+                conversation_id=conversation_id, sender_id=sender_id, type=type_, body=body, data=text, created_at=now
+            )
+            .returning(m.c.id)
+        ).scalar_one()
+        return MessageRow(int(mid), conversation_id, sender_id, type_, body, dict(data), now)
+
+    def messages_page(self, conversation_id: int, before_id: int | None, limit: int) -> list[MessageRow]:
+        """Newest first, keyset-paginated by message id."""
+        m = ss.messages
+        q = select(m).where(m.c.conversation_id == conversation_id).order_by(m.c.id.desc()).limit(limit)
+        if before_id is not None:
+            q = q.where(m.c.id < before_id)
+        return [_message(r) for r in self.conn.execute(q)]
+
+    def last_messages(self, conversation_ids: Sequence[int]) -> dict[int, MessageRow]:
+        """The newest message of each conversation (those without messages are absent)."""
+        if not conversation_ids:
+            return {}
+        m = ss.messages
+        newest = (
+            select(func.max(m.c.id).label("id"))
+            .where(m.c.conversation_id.in_(set(conversation_ids)))
+            .group_by(m.c.conversation_id)
+            .subquery()
+        )
+        rows = self.conn.execute(select(m).join(newest, newest.c.id == m.c.id))
+        return {r.conversation_id: _message(r) for r in rows}
+
+    def unread_counts(self, user_id: int, conversation_ids: Sequence[int]) -> dict[int, int]:
+        """Messages from others after the user's read marker, per conversation (absent: none unread)."""
+        if not conversation_ids:
+            return {}
+        m, r = ss.messages, ss.conversation_reads
+        q = (
+            select(m.c.conversation_id, func.count().label("n"))
+            .select_from(m.outerjoin(r, and_(r.c.conversation_id == m.c.conversation_id, r.c.user_id == user_id)))
+            .where(
+                m.c.conversation_id.in_(set(conversation_ids)),
+                or_(r.c.last_read_id.is_(None), m.c.id > r.c.last_read_id),
+                or_(m.c.sender_id.is_(None), m.c.sender_id != user_id),
+            )
+            .group_by(m.c.conversation_id)
+        )
+        return {row.conversation_id: int(row.n) for row in self.conn.execute(q)}
+
+    def mark_read(self, conversation_id: int, user_id: int, message_id: int) -> None:
+        """Move the user's read marker forward to `message_id` (never backwards)."""
+        r = ss.conversation_reads
+        done = self.conn.execute(
+            update(r)
+            .where(r.c.conversation_id == conversation_id, r.c.user_id == user_id, r.c.last_read_id < message_id)
+            .values(last_read_id=message_id)
+        )
+        if done.rowcount == 0:
+            try:
+                with self.conn.begin_nested():
+                    self.conn.execute(
+                        insert(r).values(conversation_id=conversation_id, user_id=user_id, last_read_id=message_id)
+                    )
+            except IntegrityError:
+                pass  # the marker exists and is already at or past message_id
+
+    def messages_after(self, after_id: int, limit: int) -> list[MessageRow]:
+        """Every message newer than `after_id`, oldest first: what live delivery has not sent yet."""
+        m = ss.messages
+        rows = self.conn.execute(select(m).where(m.c.id > after_id).order_by(m.c.id).limit(limit))
+        return [_message(r) for r in rows]
+
+    def newest_message_id(self) -> int:
+        return int(self.conn.execute(select(func.coalesce(func.max(ss.messages.c.id), 0))).scalar_one())

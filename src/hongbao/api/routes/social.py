@@ -29,6 +29,18 @@ async def accept_friend(requester_id: PathId, app: AppDep, user_id: CurrentUser)
     return await app.social.accept_friend(user_id, requester_id)
 
 
+@router.post("/friends/requests/{requester_id}/decline")
+async def decline_friend(requester_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """Say no to a friend request."""
+    return await app.social.decline_friend(user_id, requester_id)
+
+
+@router.delete("/friends/{friend_id}")
+async def remove_friend(friend_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """Unfriend someone (or withdraw the request you sent them)."""
+    return await app.social.remove_friend(user_id, friend_id)
+
+
 @router.get("/groups")
 async def my_groups(app: AppDep, user_id: CurrentUser) -> list[dict[str, Any]]:
     return await app.social.groups(user_id)

@@ -1,0 +1,218 @@
+"""Enterprise campaigns, coupons, merchants and nearby offers, and shake (摇一摇) events over HTTP."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request, status
+from pydantic import BaseModel, Field
+
+from hongbao.api.deps import AppDep, CurrentUser, IdempotencyKeyHeader, PathId
+from hongbao.service.idempotency import IdempotencyKey
+
+router = APIRouter(prefix="/v1")
+
+Text64 = Annotated[str, Field(max_length=256)]
+
+
+class PrizeIn(BaseModel):
+    kind: str = Field(max_length=16, description='"cash" or "coupon"')
+    amount_fen: int | None = Field(None, description="cash prizes: the amount paid")
+    offer_id: int | None = Field(None, description="coupon prizes: an offer of one of your merchants")
+    weight: int = Field(1, description="relative chance of this prize")
+    count: int | None = Field(None, description="at most this many (default: until budget or stock runs out)")
+
+
+class Branding(BaseModel):
+    name: Text64
+    logo_url: str | None = Field(None, max_length=1024)
+    cover_text: str | None = Field(None, max_length=512)
+
+
+class CampaignCreate(Branding):
+    channel: str = Field(max_length=16, description='"link" (claim link token) or "followers"')
+    starts_at: datetime | None = Field(None, description="default: now")
+    ends_at: datetime
+    budget_fen: int = Field(description="moved from your wallet into the campaign budget at once")
+    prizes: list[PrizeIn] = Field(max_length=64)
+    per_user_max: int | None = None
+    per_day_max: int | None = None
+
+
+class ClaimBody(BaseModel):
+    token: str | None = Field(None, max_length=128, description="the claim link's token (link campaigns)")
+
+
+class PoolCreate(Branding):
+    budget_fen: int
+    prizes: list[PrizeIn] = Field(max_length=64)
+
+
+class RoundIn(BaseModel):
+    starts_at: datetime
+    ends_at: datetime
+
+
+class EventCreate(BaseModel):
+    name: Text64
+    rounds: list[RoundIn] = Field(max_length=64)
+    win_permille: int = Field(500, description="chance a shake wins, in ‰")
+    wins_per_user_max: int | None = Field(None, description="K: wins per user per event (default 3)")
+    cards: list[str] | None = Field(None, max_length=64, description="greeting-card texts a shake may show")
+
+
+class MerchantCreate(BaseModel):
+    name: Text64
+    lat: float
+    lng: float
+
+
+class OfferCreate(BaseModel):
+    title: Text64
+    face_value_fen: int
+    stock: int
+    expires_at: datetime
+
+
+def _prizes(prizes: list[PrizeIn]) -> list[dict[str, Any]]:
+    return [p.model_dump(exclude_none=True) for p in prizes]
+
+
+# ---------------------------------------------------------------------- campaigns
+
+
+@router.post("/campaigns", status_code=status.HTTP_201_CREATED, tags=["campaigns"])
+async def create_campaign(
+    body: CampaignCreate, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
+) -> dict[str, Any]:
+    """企业红包: a verified enterprise funds a campaign budget from its wallet (a link campaign's token: once)."""
+    idem = IdempotencyKey.of(user_id, key, "campaign", body.model_dump(mode="json"))
+    return await app.campaigns.create(
+        user_id, channel=body.channel, name=body.name, logo_url=body.logo_url, cover_text=body.cover_text,
+        starts_at=body.starts_at or app.deps.clock.now(), ends_at=body.ends_at, budget_fen=body.budget_fen,
+        prizes=_prizes(body.prizes), per_user_max=body.per_user_max, per_day_max=body.per_day_max, idem=idem,
+    )  # fmt: skip
+
+
+@router.get("/campaigns", tags=["campaigns"])
+async def my_campaigns(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """Your campaigns and shake pools, newest first, with budget, paid, returned and remaining."""
+    return await app.campaigns.mine(user_id)
+
+
+@router.get("/campaigns/{campaign_id}", tags=["campaigns"])
+async def campaign(
+    campaign_id: PathId, app: AppDep, user_id: CurrentUser, token: str | None = Query(None, max_length=128)
+) -> dict[str, Any]:
+    """Branding and window (the owner also sees budget and prizes); a link campaign needs its token."""
+    return await app.campaigns.detail(campaign_id, user_id, token)
+
+
+@router.post("/campaigns/{campaign_id}/claim", status_code=status.HTTP_201_CREATED, tags=["campaigns"])
+async def claim(
+    campaign_id: PathId,
+    request: Request,
+    app: AppDep,
+    user_id: CurrentUser,
+    body: Annotated[ClaimBody | None, Body()] = None,
+    key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    """Draw a prize: cash is credited to your wallet at once, a coupon goes to your coupon list.
+
+    Refusals in order: campaign_not_found → campaign_not_started / campaign_ended → not_follower →
+    cap_reached → campaign_exhausted.
+    """
+    token = body.token if body is not None else None
+    idem = IdempotencyKey.of(user_id, key, "campaign-claim", [campaign_id, token])
+    address = request.client.host if request.client else "unknown"
+    return await app.campaigns.claim(campaign_id, user_id, token=token, idem=idem, address=address)
+
+
+@router.get("/campaigns/{campaign_id}/figures", tags=["campaigns"])
+async def figures(campaign_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """Owner only: issued, claimed, remaining budget, unique claimers, by day."""
+    return await app.campaigns.figures(campaign_id, user_id)
+
+
+# ---------------------------------------------------------------------- coupons and merchants
+
+
+@router.get("/coupons", tags=["coupons"])
+async def coupons(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """Your coupons, newest first."""
+    return await app.campaigns.coupons(user_id)
+
+
+@router.post("/coupons/{coupon_id}/redeem", tags=["coupons"])
+async def redeem(coupon_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """The merchant account that issued the coupon redeems it, once (again: 409 coupon_redeemed)."""
+    return await app.campaigns.redeem(coupon_id, user_id)
+
+
+@router.post("/merchants", status_code=status.HTTP_201_CREATED, tags=["merchants"])
+async def register_merchant(body: MerchantCreate, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """Register a merchant at a location; your account is the merchant account."""
+    return await app.campaigns.register_merchant(user_id, body.name, body.lat, body.lng)
+
+
+@router.post("/merchants/{merchant_id}/offers", status_code=status.HTTP_201_CREATED, tags=["merchants"])
+async def add_offer(merchant_id: PathId, body: OfferCreate, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """A coupon offer of your merchant: face value, stock, expiry."""
+    return await app.campaigns.add_offer(
+        merchant_id, user_id, title=body.title, face_value_fen=body.face_value_fen, stock=body.stock,
+        expires_at=body.expires_at,
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------- shake
+
+
+@router.get("/shake/nearby", tags=["shake"])
+async def nearby(
+    app: AppDep,
+    user_id: CurrentUser,
+    lat: float = Query(ge=-90, le=90),
+    lng: float = Query(ge=-180, le=180),
+    radius_m: float = Query(1000, ge=1, le=50_000),
+) -> dict[str, Any]:
+    """Offers of merchants within radius_m, nearest first."""
+    return await app.campaigns.nearby(lat, lng, radius_m)
+
+
+@router.post("/shake/events", status_code=status.HTTP_201_CREATED, tags=["shake"])
+async def create_event(body: EventCreate, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """An admin or enterprise account schedules a shake event (the Gala) in rounds."""
+    return await app.shake.create_event(
+        user_id, name=body.name, rounds=[(r.starts_at, r.ends_at) for r in body.rounds],
+        win_permille=body.win_permille, wins_per_user_max=body.wins_per_user_max, cards=body.cards,
+    )  # fmt: skip
+
+
+@router.get("/shake/events/{event_id}", tags=["shake"])
+async def event(event_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    return await app.shake.event(event_id)
+
+
+@router.post("/shake/events/{event_id}/pools", status_code=status.HTTP_201_CREATED, tags=["shake"])
+async def add_pool(
+    event_id: PathId, body: PoolCreate, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
+) -> dict[str, Any]:
+    """A sponsor (verified enterprise) funds a prize pool of the event from its wallet."""
+    idem = IdempotencyKey.of(user_id, key, "shake-pool", [event_id, body.model_dump(mode="json")])
+    return await app.shake.add_pool(
+        event_id, user_id, budget_fen=body.budget_fen, prizes=_prizes(body.prizes), name=body.name,
+        logo_url=body.logo_url, cover_text=body.cover_text, idem=idem,
+    )  # fmt: skip
+
+
+@router.post("/shake/events/{event_id}/shake", tags=["shake"])
+async def shake(
+    event_id: PathId, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
+) -> dict[str, Any]:
+    """摇一摇: nothing, cash (credited at once), a coupon or a greeting card.
+
+    Refusals: shake_event_not_found → round_not_active → too_many_shakes (429) → pool_empty.
+    """
+    idem = IdempotencyKey.of(user_id, key, "shake", event_id)
+    return await app.shake.shake(event_id, user_id, idem)

@@ -1,0 +1,152 @@
+"""Conversations, messages, and the live event stream (Server-Sent Events)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, status
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from starlette.responses import StreamingResponse
+
+from hongbao.adapters.events import DROPPED, Event
+from hongbao.api.deps import ID_MAX, AppDep, CurrentUser, IdempotencyKeyHeader, PathId
+from hongbao.domain.errors import Rejected, Unauthorized
+from hongbao.domain.social import MESSAGE_CHARS_MAX
+from hongbao.service.idempotency import IdempotencyKey
+
+router = APIRouter(prefix="/v1", tags=["conversations"])
+
+
+class ConversationOpen(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: int | None = Field(default=None, ge=1, le=ID_MAX, description="A friend: your 1:1 conversation.")
+    group_id: int | None = Field(default=None, ge=1, le=ID_MAX, description="A group of yours: its conversation.")
+
+
+class MessageCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: StrictStr = Field(max_length=MESSAGE_CHARS_MAX * 2, examples=["新年快乐！"])
+
+
+class ReadMark(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message_id: int | None = Field(default=None, ge=1, le=ID_MAX)
+
+
+def _cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    if not cursor.isdigit() or len(cursor) > 18:
+        raise Rejected("cursor is the next_cursor of a previous page.", code="invalid_cursor")
+    return int(cursor)
+
+
+@router.get("/conversations")
+async def conversations(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """Your conversations, most recently active first, each with its last message and unread count."""
+    return await app.conversations.of_user(user_id)
+
+
+@router.post("/conversations")
+async def open_conversation(body: ConversationOpen, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """The conversation with a friend (`user_id`) or of a group (`group_id`), created on first use."""
+    if (body.user_id is None) == (body.group_id is None):
+        raise Rejected("Give either user_id (a friend) or group_id.", code="invalid_conversation")
+    if body.user_id is not None:
+        return await app.conversations.with_friend(user_id, body.user_id)
+    assert body.group_id is not None
+    return await app.conversations.of_group(user_id, body.group_id)
+
+
+@router.get("/conversations/{conversation_id}/messages")
+async def messages(
+    conversation_id: PathId,
+    app: AppDep,
+    user_id: CurrentUser,
+    cursor: str | None = Query(None, max_length=32),
+    limit: int = Query(50, ge=1, le=100),
+) -> dict[str, Any]:
+    """Messages newest first: text, packets (`data.packet_id`), claim notices, system notices."""
+    return await app.conversations.messages(user_id, conversation_id, _cursor(cursor), limit)
+
+
+@router.post("/conversations/{conversation_id}/messages", status_code=status.HTTP_201_CREATED)
+async def post_message(
+    conversation_id: PathId,
+    body: MessageCreate,
+    app: AppDep,
+    user_id: CurrentUser,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    """Post a text message (participants only; a 1:1 conversation needs you to still be friends)."""
+    idem = IdempotencyKey.of(user_id, idempotency_key, "post_message", [conversation_id, body.text])
+    return await app.conversations.post_text(user_id, conversation_id, body.text, idem)
+
+
+@router.post("/conversations/{conversation_id}/read")
+async def mark_read(
+    conversation_id: PathId, app: AppDep, user_id: CurrentUser, body: ReadMark | None = None
+) -> dict[str, Any]:
+    """Mark the conversation read up to `message_id` (default: everything)."""
+    return await app.conversations.mark_read(user_id, conversation_id, body.message_id if body else None)
+
+
+# ---------------------------------------------------------------------- live events
+
+
+def sse(event: Event) -> str:
+    """One Server-Sent Event: `event:`, optional `id:`, one `data:` line of JSON."""
+    head = f"event: {event.name}\n" + (f"id: {event.id}\n" if event.id is not None else "")
+    return head + "data: " + json.dumps(event.data, ensure_ascii=False, separators=(",", ":")) + "\n\n"
+
+
+@router.get("/events", response_class=StreamingResponse)
+async def events(request: Request, app: AppDep, token: str | None = Query(None, max_length=256)) -> StreamingResponse:
+    """Live events as Server-Sent Events: `message` (any new message of your conversations), `packet_sent`,
+    `packet_opened` (with `claimed_count` / `shares_count`), `packet_expired`; a comment every 15 s.
+
+    Authenticate with `Authorization: Bearer …`, or with `?token=…` because the browser's EventSource
+    cannot send headers.  The query form puts the token where access logs and proxies may record it:
+    hongbao's own server logs no URLs, and a client should prefer a short-lived token for the stream.
+    """
+    header = request.headers.get("authorization", "")
+    scheme, _, bearer = header.partition(" ")
+    secret = bearer.strip() if scheme.lower() == "bearer" and bearer.strip() else token
+    if not secret:
+        raise Unauthorized("Send 'Authorization: Bearer <token>' or ?token=<token>.", code="token_missing")
+    user_id = await app.users.authenticate(secret)
+    live, settings = app.live, app.settings
+
+    async def stream() -> AsyncIterator[str]:
+        sub = await live.subscribe(user_id)
+        try:
+            yield "retry: 3000\n: connected\n\n"
+            quiet_since = time.monotonic()
+            while True:
+                event = await sub.next(min(settings.events_poll_s, settings.events_heartbeat_s))
+                if event is None:
+                    if await request.is_disconnected():
+                        return
+                    await live.pump_if_due()
+                    if time.monotonic() - quiet_since >= settings.events_heartbeat_s:
+                        yield ": heartbeat\n\n"
+                        quiet_since = time.monotonic()
+                    continue
+                yield sse(event)
+                quiet_since = time.monotonic()
+                if event is DROPPED:
+                    return
+        finally:
+            live.unsubscribe(sub)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,50 @@
+"""Followers, profiles and the admin's verification of celebrity and enterprise accounts."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from hongbao.api.deps import AppDep, CurrentUser, PathId
+
+router = APIRouter(prefix="/v1", tags=["followers"])
+
+
+class VerificationSet(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    verified_as: Literal["celebrity", "enterprise"] | None = Field(
+        alias="as", description='"celebrity" (明星), "enterprise" (企业), or null to remove the verification.'
+    )
+
+
+@router.post("/users/{target_id}/follow")
+async def follow(target_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """Follow an account (again: no change). Celebrity packets go to followers."""
+    return await app.social_graph.follow(user_id, target_id)
+
+
+@router.delete("/users/{target_id}/follow")
+async def unfollow(target_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """Stop following an account (not following: no change)."""
+    return await app.social_graph.unfollow(user_id, target_id)
+
+
+@router.get("/following")
+async def following(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """The accounts you follow, the most recent first."""
+    return await app.social_graph.following(user_id)
+
+
+@router.get("/users/{target_id}/profile")
+async def profile(target_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """Display name, `verified_as`, `follower_count`, and whether you follow them (`followed_by_me`)."""
+    return await app.social_graph.profile(user_id, target_id)
+
+
+@router.post("/admin/users/{target_id}/verify")
+async def verify(target_id: PathId, body: VerificationSet, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """Admins only (403 not_admin): verify an account as a celebrity or an enterprise, or remove it."""
+    return await app.social_graph.verify(user_id, target_id, body.verified_as)

@@ -1,0 +1,383 @@
+"""Enterprise campaigns (企业红包), merchant coupons and nearby merchants: create, claim, figures, close, redeem.
+
+A cash prize is a direct transfer budget → claimer's wallet (not a packet): one campaign budget
+account, one conditional UPDATE on the campaign row per claim; a coupon prize takes one from a
+merchant offer's stock and never touches the cash ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from hongbao.domain import campaigns as dc
+from hongbao.domain.campaigns import CampaignLimits, Channel, PrizeKind, Rng
+from hongbao.domain.errors import Forbidden, HongbaoError, NotFound, Rejected
+from hongbao.domain.money import check_amount_fen
+from hongbao.service.cache import Lru
+from hongbao.service.deps import Deps
+from hongbao.service.idempotency import IdempotencyKey, once
+from hongbao.service.ratelimit import FailureLimiter
+
+CLOSE_BATCH_MAX = 200
+AWARD_ATTEMPTS_MAX = 5
+log = logging.getLogger(__name__)
+
+
+def token_digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+class Campaigns:
+    def __init__(self, deps: Deps, limits: CampaignLimits | None = None, rng: Rng | None = None) -> None:
+        self.d = deps
+        self.limits = limits or CampaignLimits()
+        self.rng: Rng = rng or secrets.SystemRandom()
+        # Wrong claim-link tokens, per user and per client address (tokens are 128-bit: this stops scanning).
+        self.link_failures = FailureLimiter(failures_max=10, window_s=900.0)
+        self.link_failures_by_address = FailureLimiter(failures_max=50, window_s=900.0)
+        self._exhausted: Lru[int, bool] = Lru(100_000)  # campaigns with nothing left: a permanent state
+
+    def day(self, at: datetime) -> str:
+        return dc.day_of(at, self.limits.day_utc_offset_h)
+
+    # ------------------------------------------------------------------ create
+
+    def check_budget(self, budget_fen: object, prizes: list[dc.Prize]) -> int:
+        if isinstance(budget_fen, bool) or not isinstance(budget_fen, int) or budget_fen < 0:
+            raise Rejected("budget_fen must be a whole number of fen, 0 or more.", code="invalid_amount")
+        if budget_fen > self.limits.budget_fen_max:
+            raise Rejected(f"A budget is at most {self.limits.budget_fen_max} fen.", code="amount_too_large")
+        cash = [p.amount_fen for p in prizes if p.kind is PrizeKind.CASH]
+        if cash and budget_fen < min(cash):
+            raise Rejected("The budget does not cover the smallest cash prize.", code="invalid_amount")
+        if not cash and budget_fen:
+            raise Rejected("A budget without cash prizes would never be paid out.", code="invalid_amount")
+        return budget_fen
+
+    def check_offers(self, tx: Any, owner_id: int, prizes: list[dc.Prize]) -> None:
+        """Coupon prizes must name offers of the owner's own merchants (nobody gives away another's stock)."""
+        wanted = {p.offer_id for p in prizes if p.offer_id is not None}
+        if not wanted:
+            return
+        found = tx.offers(list(wanted))
+        for oid in wanted:
+            if oid not in found or found[oid].merchant_owner_id != owner_id:
+                raise NotFound(f"No offer {oid} of your merchants.", code="offer_not_found")
+
+    async def create(
+        self,
+        owner_id: int,
+        *,
+        channel: object,
+        name: object,
+        logo_url: object = None,
+        cover_text: object = None,
+        starts_at: datetime,
+        ends_at: datetime,
+        budget_fen: object,
+        prizes: object,
+        per_user_max: object = None,
+        per_day_max: object = None,
+        idem: IdempotencyKey | None = None,
+    ) -> dict[str, Any]:
+        """An enterprise account creates a campaign and funds its budget from its wallet at once."""
+        if channel not in (Channel.LINK.value, Channel.FOLLOWERS.value):
+            raise Rejected("channel is link or followers (shake pools are added to an event).", code="invalid_channel")
+        branding = dc.check_branding(name, logo_url, cover_text)
+        table = dc.check_prizes(prizes, cash_fen_max=self.limits.cash_prize_fen_max)
+        budget = self.check_budget(budget_fen, table)
+        user_cap = dc.check_cap(per_user_max, "per_user_max")
+        day_cap = dc.check_cap(per_day_max, "per_day_max")
+        now = self.d.clock.now()
+        dc.check_window(starts_at, ends_at, now, days_max=self.limits.days_max)
+        token = secrets.token_urlsafe(16) if channel == Channel.LINK.value else None
+
+        def job(tx: Any) -> dict[str, Any]:
+            def effect() -> dict[str, Any]:
+                if tx.verified_as(owner_id) != "enterprise":
+                    raise dc.not_verified()
+                self.check_offers(tx, owner_id, table)
+                cid = tx.create_campaign(
+                    owner_id=owner_id, channel=str(channel), event_id=None, branding=branding,
+                    starts_at=starts_at, ends_at=ends_at, budget_fen=budget, per_user_max=user_cap,
+                    per_day_max=day_cap, link_token_hash=token_digest(token) if token else None,
+                    prizes=table, now=now,
+                )  # fmt: skip
+                out = self.public(tx, tx.campaign(cid), owner_view=True)
+                if token is not None:
+                    out["link_token"] = token  # shown to the owner once; only its digest is stored
+                return out
+
+            return once(tx, idem, effect, now=now)
+
+        return await self.d.store.write(job)
+
+    # ------------------------------------------------------------------ read
+
+    def public(self, tx: Any, row: Any, *, owner_view: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": row.id,
+            "owner_id": row.owner_id,
+            "channel": row.channel,
+            "event_id": row.event_id,
+            "name": row.name,
+            "logo_url": row.logo_url,
+            "cover_text": row.cover_text,
+            "starts_at": row.starts_at.isoformat(),
+            "ends_at": row.ends_at.isoformat(),
+            "status": row.status,
+            "per_user_max": row.per_user_max,
+            "per_day_max": row.per_day_max,
+        }
+        if owner_view:
+            out.update(
+                budget_fen=row.budget_fen, paid_fen=row.paid_fen, returned_fen=row.returned_fen,
+                remaining_fen=row.left_fen, prizes=tx.prizes_of(row.id),
+            )  # fmt: skip
+        return out
+
+    def visible(self, row: Any, viewer_id: int, token: str | None) -> bool:
+        """The owner sees every campaign; followers campaigns are public; a link campaign needs its token."""
+        if row is None:
+            return False
+        if row.owner_id == viewer_id or row.channel in (Channel.FOLLOWERS.value, Channel.SHAKE.value):
+            return True
+        return (
+            token is not None
+            and row.link_token_hash is not None
+            and hmac.compare_digest(row.link_token_hash, token_digest(token))
+        )
+
+    async def detail(self, campaign_id: int, viewer_id: int, token: str | None = None) -> dict[str, Any]:
+        def job(tx: Any) -> dict[str, Any]:
+            row = tx.campaign(campaign_id)
+            if not self.visible(row, viewer_id, token):
+                raise dc.campaign_not_found()
+            return self.public(tx, row, owner_view=row.owner_id == viewer_id)
+
+        return await self.d.store.read(job)
+
+    async def mine(self, owner_id: int, limit: int = 100) -> dict[str, Any]:
+        """The owner's campaigns and shake pools, newest first, with their budget figures."""
+
+        def job(tx: Any) -> dict[str, Any]:
+            rows = tx.campaigns_of_owner(owner_id, limit)
+            return {"campaigns": [self.public(tx, r, owner_view=True) for r in rows]}
+
+        return await self.d.store.read(job)
+
+    async def figures(self, campaign_id: int, viewer_id: int) -> dict[str, Any]:
+        """Owner only: issued, claimed, remaining budget, unique claimers, by day."""
+
+        def job(tx: Any) -> dict[str, Any]:
+            row = tx.campaign(campaign_id)
+            if not self.visible(row, viewer_id, None):
+                raise dc.campaign_not_found()
+            if row.owner_id != viewer_id:
+                raise Forbidden("Only the campaign's owner sees its figures.", code="not_campaign_owner")
+            figures: dict[str, Any] = tx.campaign_figures(campaign_id)
+            return {
+                "campaign_id": campaign_id, "status": row.status, "budget_fen": row.budget_fen,
+                "paid_fen": row.paid_fen, "returned_fen": row.returned_fen, "remaining_fen": row.left_fen,
+                **figures,
+            }  # fmt: skip
+
+        return await self.d.store.read(job)
+
+    # ------------------------------------------------------------------ claim
+
+    async def claim(
+        self,
+        campaign_id: int,
+        user_id: int,
+        *,
+        token: str | None = None,
+        idem: IdempotencyKey | None = None,
+        channel: str = "app",
+        address: str | None = None,
+    ) -> dict[str, Any]:
+        """Draw a prize: cash paid budget → wallet at once, or a coupon into the user's coupon list.
+
+        Checks in order: campaign_not_found → campaign_not_started / campaign_ended → not_follower →
+        cap_reached → campaign_exhausted; every one decided again inside the write job.
+        """
+        limiter_key = f"campaign-link:{user_id}"
+        self.link_failures.check(limiter_key)
+        if address is not None:
+            self.link_failures_by_address.check(address)
+        now = self.d.clock.now()
+        day = self.day(now)
+        gone: list[bool] = []
+
+        def job(tx: Any) -> dict[str, Any]:
+            def effect() -> dict[str, Any]:
+                row = self._admit(tx, campaign_id, user_id, token, day, now, count=True)
+                award = self.award(tx, row, user_id, day, channel, now)
+                if award is None:
+                    if not tx.prize_candidates(tx.campaign(campaign_id), now):
+                        gone.append(True)
+                    raise dc.campaign_exhausted()
+                return award
+
+            return once(tx, idem, effect, now=now)
+
+        try:
+            if idem is not None:
+                prev = await self.d.store.read(lambda tx: tx.idempotent_reply(idem.user_id, idem.key))
+                if prev is not None:
+                    return await self.d.store.read(lambda tx: once(tx, idem, dict, now=now))
+            if self._exhausted.get(campaign_id):
+                # Nothing is left, for good (budgets, counts and stock only shrink): answer from a read,
+                # in the same order, and keep the single writer for claims that can still win.
+                await self.d.store.read(lambda tx: self._admit(tx, campaign_id, user_id, token, day, now, count=False))
+                raise dc.campaign_exhausted()
+            reply = await self.d.store.write(job)
+        except HongbaoError as exc:
+            if gone:
+                self._exhausted.put(campaign_id, True)
+            if isinstance(exc, NotFound) and token is not None:
+                self.link_failures.failed(limiter_key)
+                if address is not None:
+                    self.link_failures_by_address.failed(address)
+            raise
+        self.d.hooks.published("campaign_claimed", {"user_id": user_id, **reply})
+        return reply
+
+    def _admit(
+        self, tx: Any, campaign_id: int, user_id: int, token: str | None, day: str, now: datetime, *, count: bool
+    ) -> Any:
+        """The claim checks in order; with `count` (inside the write job) the user's claim is counted against
+        the caps by one conditional UPDATE, without it (a read) the caps are only compared."""
+        row = tx.campaign(campaign_id)
+        if row is None or row.channel == Channel.SHAKE.value or not self.visible(row, user_id, token):
+            raise dc.campaign_not_found()
+        if row.status != "active" or now >= row.ends_at:
+            raise dc.campaign_ended()
+        if now < row.starts_at:
+            raise dc.campaign_not_started()
+        if row.channel == Channel.FOLLOWERS.value and not tx.is_follower(user_id, row.owner_id):
+            raise dc.not_follower()
+        if count:
+            allowed = tx.count_claim(campaign_id, user_id, day, row.per_user_max, row.per_day_max)
+        else:
+            allowed = tx.claim_allowed(campaign_id, user_id, day, row.per_user_max, row.per_day_max)
+        if not allowed:
+            raise dc.cap_reached("You have claimed as often as this campaign allows (per user or per day).")
+        return row
+
+    def award(self, tx: Any, row: Any, user_id: int, day: str, channel: str, now: datetime) -> dict[str, Any] | None:
+        """Inside a write job: draw among the prizes left and issue one; None when nothing is left."""
+        lost: set[int] = set()
+        for _ in range(AWARD_ATTEMPTS_MAX):
+            candidates = [c for c in tx.prize_candidates(tx.campaign(row.id), now) if c.prize_id not in lost]
+            if not candidates:
+                return None
+            prize = dc.draw(candidates, self.rng)
+            got = tx.award_prize(row.id, prize, user_id, day, channel, now)
+            if got is not None:
+                return {
+                    "campaign_id": row.id, "claim_id": got.claim_id, "kind": got.kind,
+                    "amount_fen": got.amount_fen, "coupon_id": got.coupon_id, "name": row.name,
+                    "cover_text": row.cover_text, "logo_url": row.logo_url,
+                }  # fmt: skip
+            lost.add(prize.prize_id)
+        return None
+
+    # ------------------------------------------------------------------ close
+
+    async def close_ended_campaigns(self, now: datetime | None = None) -> int:
+        """Close every campaign (and shake pool) past its end and return the unspent budget, exactly once."""
+        at = now or self.d.clock.now()
+        closed = 0
+        while True:
+            due = await self.d.store.read(lambda tx: tx.due_campaign_ids(at, CLOSE_BATCH_MAX))
+            results = await asyncio.gather(
+                *(self.d.store.write(self._close_job(cid, at)) for cid in due), return_exceptions=True
+            )
+            for cid, result in zip(due, results, strict=True):
+                if isinstance(result, BaseException):
+                    log.error("closing campaign %s failed: %r", cid, result)
+                elif result is not None:
+                    closed += 1
+                    self.d.hooks.published("campaign_closed", {"campaign_id": cid, "returned_fen": result})
+            if len(due) < CLOSE_BATCH_MAX or all(isinstance(r, BaseException) for r in results):
+                return closed
+
+    def _close_job(self, campaign_id: int, at: datetime) -> Callable[[Any], int | None]:
+        def job(tx: Any) -> int | None:
+            back: int | None = tx.close_campaign(campaign_id, at)
+            return back
+
+        return job
+
+    # ------------------------------------------------------------------ merchants and coupons
+
+    async def register_merchant(self, owner_id: int, name: object, lat: object, lng: object) -> dict[str, Any]:
+        clean = dc.clean_text(name, "name", 64)
+        where = dc.check_location(lat, lng)
+        now = self.d.clock.now()
+        mid = await self.d.store.write(lambda tx: tx.create_merchant(owner_id, clean, where[0], where[1], now))
+        return {"id": mid, "owner_id": owner_id, "name": clean, "lat": where[0], "lng": where[1]}
+
+    async def add_offer(
+        self, merchant_id: int, owner_id: int, *, title: object, face_value_fen: object, stock: object,
+        expires_at: datetime,
+    ) -> dict[str, Any]:  # fmt: skip
+        clean = dc.clean_text(title, "title", 64)
+        face = check_amount_fen(face_value_fen, field="face_value_fen")
+        if isinstance(stock, bool) or not isinstance(stock, int) or not 1 <= stock <= self.limits.offer_stock_max:
+            raise Rejected(f"stock is a whole number from 1 to {self.limits.offer_stock_max}.", code="invalid_stock")
+        now = self.d.clock.now()
+        if expires_at.tzinfo is None or expires_at <= now:
+            raise Rejected("expires_at must be a future time with a timezone.", code="invalid_window")
+
+        def job(tx: Any) -> dict[str, Any]:
+            if tx.merchant_owner(merchant_id) != owner_id:
+                raise NotFound("No such merchant of yours.", code="merchant_not_found")
+            oid = tx.create_offer(merchant_id, clean, face, stock, expires_at, now)
+            return {
+                "id": oid, "merchant_id": merchant_id, "title": clean, "face_value_fen": face, "stock": stock,
+                "issued": 0, "expires_at": expires_at.isoformat(),
+            }  # fmt: skip
+
+        return await self.d.store.write(job)
+
+    async def nearby(self, lat: object, lng: object, radius_m: object) -> dict[str, Any]:
+        """Offers of merchants within `radius_m`, nearest first: a bounding box in SQL, then haversine."""
+        here = dc.check_location(lat, lng)
+        if isinstance(radius_m, bool) or not isinstance(radius_m, (int, float)) or not 1 <= radius_m <= dc.RADIUS_M_MAX:
+            raise Rejected(f"radius_m is 1 to {dc.RADIUS_M_MAX}.", code="invalid_location")
+        radius = float(radius_m)
+        box = dc.bounding_box(here[0], here[1], radius)
+        now = self.d.clock.now()
+        rows = await self.d.store.read(lambda tx: tx.nearby(box, now, 10 * self.limits.nearby_results_max))
+        found = []
+        for mid, name, mlat, mlng, offer in rows:
+            distance = dc.haversine_m(here[0], here[1], mlat, mlng)
+            if distance <= radius:
+                found.append((distance, offer.id, mid, name, offer))
+        found.sort(key=lambda f: (f[0], f[1]))
+        return {
+            "offers": [
+                {"offer_id": o.id, "merchant_id": mid, "merchant_name": name, "title": o.title,
+                 "face_value_fen": o.face_value_fen, "left": o.stock - o.issued_count,
+                 "expires_at": o.expires_at.isoformat(), "distance_m": round(d, 1)}
+                for d, _, mid, name, o in found[: self.limits.nearby_results_max]
+            ]
+        }  # fmt: skip
+
+    async def coupons(self, user_id: int, limit: int = 100) -> dict[str, Any]:
+        return {"coupons": await self.d.store.read(lambda tx: tx.coupons_of(user_id, limit))}
+
+    async def redeem(self, coupon_id: int, merchant_owner_id: int) -> dict[str, Any]:
+        """The merchant account that issued the coupon marks it used, once (a second time: coupon_redeemed)."""
+        now = self.d.clock.now()
+        holder = await self.d.store.write(lambda tx: tx.redeem_coupon(coupon_id, merchant_owner_id, now))
+        return {"id": coupon_id, "status": "redeemed", "holder_id": holder, "redeemed_at": now.isoformat()}

@@ -1,0 +1,482 @@
+"""Conversations (one per pair of friends, one per group) with their messages, packet notices and live feed.
+
+Packets appear in conversations through transactional hooks (`sent`, `opened`, `expired`): the
+envelope, "B opened A's packet", best luck and the refund notice are written in the same transaction
+as the money, so none is lost or doubled.  Other areas post their own notices from inside their jobs
+with `post_system_notice(tx, conversation_for_pair(tx, a, b, now=now), text, data, now=now)`.
+
+Live delivery reads new messages after commit (`LiveFeed.pump`, poked by every commit that may have
+posted one and run at least once a second while someone listens) and hands them to the event bus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from hongbao.adapters.events import Event, EventBus, Subscription
+from hongbao.domain.errors import NotFound, Rejected
+from hongbao.domain.money import format_fen
+from hongbao.domain.packets import PacketStatus
+from hongbao.domain.social import MESSAGES_PAGE_MAX, ConversationKind, MessageType, clean_text, pair_key
+from hongbao.domain.split import Split, best_luck_index
+from hongbao.service.deps import Deps
+from hongbao.service.idempotency import IdempotencyKey, once
+
+if TYPE_CHECKING:
+    from hongbao.adapters.sql.tx import ClaimRow, PacketRow
+    from hongbao.adapters.sql.tx_social import ConversationRow, MessageRow
+    from hongbao.service.ports import Store, Tx
+
+log = logging.getLogger(__name__)
+PUMP_BATCH_MAX = 500
+
+
+def conversation_not_found() -> NotFound:
+    return NotFound("No such conversation.", code="conversation_not_found")
+
+
+# ---------------------------------------------------------------------- for other areas, inside their jobs
+
+
+def conversation_for_pair(tx: Tx, a: int, b: int, *, now: datetime | None = None) -> int:
+    """The id of the one-to-one conversation of users a and b, created on first use.
+
+    The caller decides whether a and b may talk (they are friends, or one answers the other's ask).
+    """
+    low, high = pair_key(a, b)
+    found = tx.pair_conversation_id(low, high)
+    if found is not None:
+        return found
+    return tx.create_conversation(ConversationKind.PAIR.value, now or datetime.now(UTC), low=low, high=high)
+
+
+def conversation_for_group(tx: Tx, group_id: int, *, now: datetime | None = None) -> int:
+    """The id of the group's conversation, created on first use."""
+    found = tx.group_conversation_id(group_id)
+    if found is not None:
+        return found
+    return tx.create_conversation(ConversationKind.GROUP.value, now or datetime.now(UTC), group_id=group_id)
+
+
+def post_system_notice(
+    tx: Tx, conversation_id: int, text: str, data: Mapping[str, Any] | None = None, *, now: datetime | None = None
+) -> int:
+    """Post a notice from hongbao itself (refund, relay owed, ask received…); return the message id.
+
+    `data` must be JSON-serialisable; an `"event"` key also sends that live event to the participants.
+    Pass `now=` from your use case's clock (wall-clock time otherwise).
+    """
+    row = tx.add_message(
+        conversation_id, None, MessageType.SYSTEM.value, text, dict(data or {}), now or datetime.now(UTC)
+    )
+    return row.id
+
+
+def _packet_conversation(tx: Tx, row: PacketRow, now: datetime) -> int | None:
+    """Where a packet's bubble goes: its group's conversation, or sender ↔ recipient; None for the others
+    (face-to-face, password, celebrity, enterprise packets live outside conversations)."""
+    view = row.view
+    if view.group_id is not None:
+        return conversation_for_group(tx, view.group_id, now=now)
+    if view.recipient_id is not None and view.recipient_id != view.sender_id:
+        return conversation_for_pair(tx, view.sender_id, view.recipient_id, now=now)
+    return None
+
+
+def _existing_packet_conversation(tx: Tx, row: PacketRow) -> int | None:
+    view = row.view
+    if view.group_id is not None:
+        return tx.group_conversation_id(view.group_id)
+    if view.recipient_id is not None and view.recipient_id != view.sender_id:
+        return tx.pair_conversation_id(*pair_key(view.sender_id, view.recipient_id))
+    return None
+
+
+# ---------------------------------------------------------------------- use cases
+
+
+class Conversations:
+    def __init__(self, deps: Deps, live: LiveFeed | None = None) -> None:
+        self.d = deps
+        self.live = live
+
+    # ------------------------------------------------------------------ packet hooks (inside the money's transaction)
+
+    def on_sent(self, tx: Tx, row: PacketRow) -> None:
+        now = row.created_at
+        cid = _packet_conversation(tx, row, now)
+        if cid is None:
+            return
+        v = row.view
+        data = {
+            "event": "packet_sent",
+            "packet_id": v.id,
+            "kind": v.kind.value,
+            "split": v.split.value,
+            "greeting": row.greeting,
+            "shares_count": v.shares_count,
+            "sender_id": v.sender_id,
+        }
+        tx.add_message(cid, v.sender_id, MessageType.PACKET.value, row.greeting, data, now)
+
+    def on_opened(self, tx: Tx, row: PacketRow, claim: ClaimRow) -> None:
+        v = row.view
+        cid = _existing_packet_conversation(tx, row)
+        if cid is None:
+            return
+        now = claim.created_at
+        names = tx.users_by_ids([v.sender_id, claim.user_id])
+        claimer, sender = names[claim.user_id].display_name, names[v.sender_id].display_name
+        text = (
+            f"{claimer} opened their own red packet"
+            if claim.user_id == v.sender_id
+            else f"{claimer} opened {sender}'s red packet"
+        )
+        data = {
+            "event": "packet_opened",
+            "packet_id": v.id,
+            "user_id": claim.user_id,
+            "sender_id": v.sender_id,
+            "claimed_count": row.claimed_count,
+            "shares_count": v.shares_count,
+            "status": v.status.value,
+        }
+        tx.add_message(cid, None, MessageType.CLAIM.value, text, data, now)
+        if v.status is PacketStatus.FINISHED and v.split is not Split.EQUAL and v.shares_count > 1:
+            claims = tx.claims_of(v.id)
+            best = best_luck_index([c.amount_fen for c in claims])
+            assert best is not None, "a finished packet has claims"
+            winner = claims[best]
+            lucky = tx.users_by_ids([winner.user_id])[winner.user_id].display_name
+            tx.add_message(
+                cid,
+                None,
+                MessageType.BEST_LUCK.value,
+                f"{lucky} got the best luck (手气最佳) in {sender}'s red packet",
+                {"packet_id": v.id, "user_id": winner.user_id, "amount_fen": winner.amount_fen},
+                now,
+            )
+
+    def on_expired(self, tx: Tx, row: PacketRow, refund_fen: int) -> None:
+        v = row.view
+        cid = _existing_packet_conversation(tx, row)
+        if cid is None:
+            return
+        sender = tx.users_by_ids([v.sender_id])[v.sender_id].display_name
+        unclaimed = v.shares_count - row.claimed_count
+        text = (
+            f"{sender}'s red packet expired: {unclaimed} of {v.shares_count} share(s) unclaimed, "
+            f"{format_fen(refund_fen)} refunded to {sender}"
+        )
+        data = {
+            "event": "packet_expired",
+            "packet_id": v.id,
+            "sender_id": v.sender_id,
+            "refunded_fen": refund_fen,
+            "claimed_count": row.claimed_count,
+            "shares_count": v.shares_count,
+            "status": v.status.value,
+        }
+        post_system_notice(tx, cid, text, data, now=self.d.clock.now())
+
+    # ------------------------------------------------------------------ opening a conversation
+
+    async def with_friend(self, user_id: int, friend_id: int) -> dict[str, Any]:
+        """The one-to-one conversation with a friend (created on first use)."""
+        if friend_id == user_id:
+            raise Rejected("A conversation is with a friend, not with yourself.", code="not_friends")
+        now = self.d.clock.now()
+
+        def job(tx: Tx) -> dict[str, Any]:
+            if not tx.user_exists(friend_id):
+                raise NotFound("No such user.", code="user_not_found")
+            if not tx.are_friends(user_id, friend_id):
+                raise Rejected("You can only talk with your friends.", code="not_friends")
+            cid = conversation_for_pair(tx, user_id, friend_id, now=now)
+            return self._views(tx, user_id, [_row(tx, cid)])[0]
+
+        return await self.d.store.write(job)
+
+    async def of_group(self, user_id: int, group_id: int) -> dict[str, Any]:
+        """The conversation of a group the user belongs to (created on first use)."""
+        now = self.d.clock.now()
+
+        def job(tx: Tx) -> dict[str, Any]:
+            if tx.group(group_id) is None or not tx.is_member(group_id, user_id):
+                raise NotFound("No such group.", code="group_not_found")
+            cid = conversation_for_group(tx, group_id, now=now)
+            return self._views(tx, user_id, [_row(tx, cid)])[0]
+
+        return await self.d.store.write(job)
+
+    # ------------------------------------------------------------------ reading
+
+    async def of_user(self, user_id: int) -> dict[str, Any]:
+        """The user's conversations, the most recently active first, with last message and unread count."""
+
+        def job(tx: Tx) -> dict[str, Any]:
+            return {"conversations": self._views(tx, user_id, tx.conversations_of(user_id))}
+
+        return await self.d.store.read(job)
+
+    async def messages(
+        self, user_id: int, conversation_id: int, cursor: int | None = None, limit: int = 50
+    ) -> dict[str, Any]:
+        """A page of messages, newest first; `next_cursor` fetches older ones."""
+        if not 1 <= limit <= MESSAGES_PAGE_MAX:
+            raise Rejected(f"limit: 1–{MESSAGES_PAGE_MAX}.", code="invalid_limit")
+
+        def job(tx: Tx) -> dict[str, Any]:
+            self._participant(tx, conversation_id, user_id)
+            rows = tx.messages_page(conversation_id, cursor, limit + 1)
+            page = rows[:limit]
+            return {
+                "messages": messages_public(tx, page),
+                "next_cursor": str(page[-1].id) if len(rows) > limit else None,
+            }
+
+        return await self.d.store.read(job)
+
+    # ------------------------------------------------------------------ writing
+
+    async def post_text(
+        self, user_id: int, conversation_id: int, text: object, idem: IdempotencyKey | None = None
+    ) -> dict[str, Any]:
+        body = clean_text(text)
+        now = self.d.clock.now()
+
+        def job(tx: Tx) -> dict[str, Any]:
+            def effect() -> dict[str, Any]:
+                conv = self._participant(tx, conversation_id, user_id)
+                if conv.kind == ConversationKind.PAIR.value:
+                    other = conv.user_high_id if conv.user_low_id == user_id else conv.user_low_id
+                    assert other is not None
+                    if not tx.are_friends(user_id, other):
+                        raise Rejected("You are no longer friends.", code="not_friends")
+                row = tx.add_message(conversation_id, user_id, MessageType.TEXT.value, body, {}, now)
+                tx.mark_read(conversation_id, user_id, row.id)
+                return messages_public(tx, [row])[0]
+
+            return once(tx, idem, effect, now=now)
+
+        reply = await self.d.store.write(job)
+        if self.live is not None:
+            self.live.poke()
+        return reply
+
+    async def mark_read(self, user_id: int, conversation_id: int, message_id: int | None = None) -> dict[str, Any]:
+        """Move the read marker to `message_id` (default: the newest message)."""
+
+        def job(tx: Tx) -> dict[str, Any]:
+            self._participant(tx, conversation_id, user_id)
+            newest = tx.messages_page(conversation_id, None, 1)
+            upto = newest[0].id if newest else 0
+            if message_id is not None:
+                upto = min(upto, message_id)
+            if upto > 0:
+                tx.mark_read(conversation_id, user_id, upto)
+            return {"conversation_id": conversation_id, "last_read_id": upto}
+
+        return await self.d.store.write(job)
+
+    # ------------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _participant(tx: Tx, conversation_id: int, user_id: int) -> ConversationRow:
+        """The conversation, if the user takes part in it now; 404 otherwise (others may not know it exists)."""
+        conv = tx.conversation(conversation_id)
+        if conv is None or not is_participant(tx, conv, user_id):
+            raise conversation_not_found()
+        return conv
+
+    @staticmethod
+    def _views(tx: Tx, user_id: int, convs: list[ConversationRow]) -> list[dict[str, Any]]:
+        ids = [c.id for c in convs]
+        last = tx.last_messages(ids)
+        unread = tx.unread_counts(user_id, ids)
+        peers = tx.users_by_ids([_peer(c, user_id) for c in convs if c.kind == ConversationKind.PAIR.value])
+        groups: dict[int | None, Any] = {c.group_id: tx.group(c.group_id) for c in convs if c.group_id is not None}
+        lasts = messages_public(tx, list(last.values()))
+        last_view = {m["conversation_id"]: m for m in lasts}
+        out = []
+        for c in convs:
+            view: dict[str, Any] = {"id": c.id, "kind": c.kind, "group_id": c.group_id, "peer": None}
+            if c.kind == ConversationKind.PAIR.value:
+                peer = peers[_peer(c, user_id)]
+                view["peer"] = {"id": peer.id, "username": peer.username, "display_name": peer.display_name}
+                view["title"] = peer.display_name
+            else:
+                group = groups.get(c.group_id)
+                view["title"] = group.name if group is not None else ""
+            view["last_message"] = last_view.get(c.id)
+            view["unread_count"] = unread.get(c.id, 0)
+            out.append(view)
+        out.sort(key=lambda v: (v["last_message"]["id"] if v["last_message"] else 0, v["id"]), reverse=True)
+        return out
+
+
+def is_participant(tx: Tx, conv: ConversationRow, user_id: int) -> bool:
+    if conv.kind == ConversationKind.PAIR.value:
+        return user_id in (conv.user_low_id, conv.user_high_id)
+    return conv.group_id is not None and tx.is_member(conv.group_id, user_id)
+
+
+def _peer(conv: ConversationRow, user_id: int) -> int:
+    other = conv.user_high_id if conv.user_low_id == user_id else conv.user_low_id
+    assert other is not None
+    return other
+
+
+def _row(tx: Tx, conversation_id: int) -> ConversationRow:
+    conv = tx.conversation(conversation_id)
+    assert conv is not None
+    return conv
+
+
+def messages_public(tx: Tx, rows: list[MessageRow]) -> list[dict[str, Any]]:
+    names = tx.users_by_ids([r.sender_id for r in rows if r.sender_id is not None])
+    return [message_public(r, names[r.sender_id].display_name if r.sender_id in names else None) for r in rows]
+
+
+def message_public(row: MessageRow, sender_name: str | None) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "conversation_id": row.conversation_id,
+        "type": row.type,
+        "sender_id": row.sender_id,
+        "sender_name": sender_name,
+        "text": row.body,
+        "data": row.data,
+        "created_at": row.created_at.isoformat(),
+    }
+
+
+# ---------------------------------------------------------------------- live delivery
+
+
+class LiveFeed:
+    """Hands committed messages and packet events to connected users through the event bus.
+
+    The feed remembers the newest message id it delivered; `pump` reads what came after (one indexed
+    query) and publishes each message to the participants who are listening.  Within one process the
+    single writer commits ids in order, so nothing is skipped; several writing processes on PostgreSQL
+    could commit ids out of order (a later Redis-based feed fixes that along with the fan-out).
+    """
+
+    def __init__(self, store: Store, bus: EventBus, *, poll_s: float = 1.0) -> None:
+        self.store = store
+        self.bus = bus
+        self.poll_s = poll_s
+        self._last_id: int | None = None
+        self._busy = False
+        self._again = False
+        self._guard = threading.Lock()
+        self._last_pump = 0.0
+        self._tasks: set[asyncio.Task[int]] = set()
+
+    async def subscribe(self, user_id: int) -> Subscription:
+        if self._last_id is None:
+            newest = await self.store.read(lambda tx: tx.newest_message_id())
+            with self._guard:
+                if self._last_id is None:
+                    self._last_id = newest
+        return self.bus.subscribe(user_id)
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        self.bus.unsubscribe(sub)
+        if not self.bus.has_subscribers():
+            with self._guard:
+                self._last_id = None  # nobody listens: the next subscriber starts from "now"
+
+    def on_after_commit(self, event: str, payload: dict[str, Any]) -> None:
+        """`deps.hooks.after_commit` listener: a packet event may have posted messages; deliver them."""
+        if not self.bus.has_subscribers():
+            return
+        if event == "packet_sent" and payload.get("group_id") is None and payload.get("recipient_id") is None:
+            # Packets outside conversations (password, face-to-face, celebrity…): tell their sender.
+            sender = payload.get("sender_id")
+            if isinstance(sender, int):
+                self.bus.publish(sender, Event("packet_sent", {"packet_id": payload.get("id"), **payload}))
+        self.poke()
+
+    def poke(self) -> None:
+        """Deliver new messages soon, on the running event loop (no-op without listeners or a loop)."""
+        if not self.bus.has_subscribers():
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        task = loop.create_task(self.pump())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def pump_if_due(self) -> int:
+        """Called by idle streams: catch messages other jobs posted without poking (relay deadlines…)."""
+        if time.monotonic() - self._last_pump < self.poll_s:
+            return 0
+        return await self.pump()
+
+    async def pump(self) -> int:
+        """Publish every message committed since the last pump; return how many events went out."""
+        with self._guard:
+            if self._busy:
+                self._again = True
+                return 0
+            self._busy = True
+        sent = 0
+        try:
+            while True:
+                self._again = False
+                after = self._last_id
+                if after is None or not self.bus.has_subscribers():
+                    break
+                listening = self.bus.user_ids()
+                rows, events = await self.store.read(partial(_collect, after_id=after, listening=listening))
+                for user_id, event in events:
+                    sent += self.bus.publish(user_id, event)
+                with self._guard:
+                    if self._last_id is not None and rows:
+                        self._last_id = max(self._last_id, rows[-1].id)
+                if not self._again and len(rows) < PUMP_BATCH_MAX:
+                    break
+        except Exception:  # live delivery never breaks the request that poked it; the next pump retries
+            log.exception("live feed pump failed")
+        finally:
+            self._last_pump = time.monotonic()
+            with self._guard:
+                self._busy = False
+        return sent
+
+
+def _collect(tx: Tx, after_id: int, listening: frozenset[int]) -> tuple[list[MessageRow], list[tuple[int, Event]]]:
+    rows = tx.messages_after(after_id, PUMP_BATCH_MAX)
+    convs: dict[int, ConversationRow | None] = {}
+    audience: dict[int, list[int]] = {}
+    for r in rows:
+        if r.conversation_id in convs:
+            continue
+        conv = convs[r.conversation_id] = tx.conversation(r.conversation_id)
+        if conv is None:
+            audience[r.conversation_id] = []
+        elif conv.kind == ConversationKind.PAIR.value:
+            audience[r.conversation_id] = [u for u in (conv.user_low_id, conv.user_high_id) if u in listening]
+        else:
+            assert conv.group_id is not None
+            audience[r.conversation_id] = [u for u in tx.member_ids(conv.group_id) if u in listening]
+    events: list[tuple[int, Event]] = []
+    wanted = [r for r in rows if audience[r.conversation_id]]
+    for view, r in zip(messages_public(tx, wanted), wanted, strict=True):
+        extra = r.data.get("event")
+        for user_id in audience[r.conversation_id]:
+            events.append((user_id, Event("message", view, r.id)))
+            if isinstance(extra, str):
+                events.append((user_id, Event(extra, {"conversation_id": r.conversation_id, **r.data})))
+    return rows, events

@@ -1,0 +1,524 @@
+"""Face-to-face (面对面), password (口令) and celebrity (明星) packets: send, claim by code or phrase, audiences.
+
+Secrets: a code or phrase is stored as an HMAC-SHA256 digest (packets.secret_hash, and live_secrets
+while its packet is live, whose primary key makes it unique among live packets) under a per-install
+key kept in the `meta` table and optionally peppered by HONGBAO_SECRET_PEPPER, which lives outside
+the database.  So the sender can see it again (GET /v1/packets/{id}/secret, the QR image, the
+card), it is also sealed (encrypted and authenticated) in the packet's `extra`; nobody else is
+ever shown it, and the idempotency table stores replies without it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from hongbao.domain import errors
+from hongbao.domain.errors import HongbaoError, Rejected, TooManyRequests
+from hongbao.domain.open_kinds import (
+    Place,
+    SecretKind,
+    check_coordinates,
+    check_distance,
+    check_place,
+    clean_code,
+    digest_matches,
+    new_code,
+    normalize_phrase,
+    not_follower,
+    not_verified,
+    parse_platform,
+    phrase_taken,
+    place_of,
+    seal,
+    secret_digest,
+    unseal,
+    wrong_code,
+    wrong_phrase,
+)
+from hongbao.domain.packets import PacketKind, PacketRules, PacketView
+from hongbao.domain.split import Split
+from hongbao.service.audience import Claimant
+from hongbao.service.cache import Lru
+from hongbao.service.deps import Deps
+from hongbao.service.idempotency import IdempotencyKey, once
+from hongbao.service.packets import Packets, public
+from hongbao.service.ratelimit import FailureLimiter
+from hongbao.service.sharing import Sharing, link_path
+
+if TYPE_CHECKING:
+    from hongbao.adapters.sql.tx import ClaimRow, PacketRow
+    from hongbao.config import Settings
+    from hongbao.service.ports import Store, Tx
+
+META_KEY = "open_secret_key"
+CODE_TRIES_MAX = 20  # a free 6-digit code is found at once unless ~a million packets are live
+
+
+class InstallKey:
+    """The key of code and phrase digests: random per install (stored in `meta`), peppered from the settings."""
+
+    def __init__(self, store: Store, pepper: str | None) -> None:
+        self.store = store
+        self.pepper = pepper
+        self._key: bytes | None = None
+
+    def _job(self, tx: Tx) -> str:
+        return tx.meta_get_or_add(META_KEY, secrets.token_hex(32))
+
+    def _derive(self, stored: str) -> bytes:
+        raw = bytes.fromhex(stored)
+        self._key = hmac.new(self.pepper.encode(), raw, hashlib.sha256).digest() if self.pepper else raw
+        return self._key
+
+    async def ensure(self) -> bytes:
+        return self._key or self._derive(await self.store.write(self._job))
+
+    def get(self) -> bytes:
+        """The key (loaded synchronously on first use; the async paths call `ensure` first)."""
+        return self._key or self._derive(self.store.write_sync(self._job))
+
+
+class GuessLimiter(FailureLimiter):
+    """Failures per key in a window, counting guesses still in flight, so concurrent guesses cannot overshoot."""
+
+    def __init__(self, failures_max: int, window_s: float) -> None:
+        super().__init__(failures_max=failures_max, window_s=window_s)
+        self._in_flight: dict[str, int] = {}
+
+    def begin(self, key: str) -> None:
+        """Refuse with 429 if failures plus guesses in flight reach the limit; else count one in flight."""
+        self.check(key)
+        window = self._recent(key)
+        if len(window or ()) + self._in_flight.get(key, 0) >= self.failures_max:
+            raise TooManyRequests("Too many guesses at once; wait for the answers.")
+        self._in_flight[key] = self._in_flight.get(key, 0) + 1
+
+    def end(self, key: str, *, failed: bool) -> None:
+        left = self._in_flight.get(key, 1) - 1
+        if left:
+            self._in_flight[key] = left
+        else:
+            self._in_flight.pop(key, None)
+        if failed:
+            self.failed(key)
+
+
+class Guesses:
+    """Codes and phrases are guessable: failures are limited per user AND per client address."""
+
+    def __init__(self, per_user: int, per_address: int, window_s: float) -> None:
+        self.users = GuessLimiter(per_user, window_s)
+        self.addresses = GuessLimiter(per_address, window_s)
+
+    def begin(self, user_id: int, address: str) -> None:
+        self.users.begin(f"u:{user_id}")
+        try:
+            self.addresses.begin(f"a:{address}")
+        except TooManyRequests:
+            self.users.end(f"u:{user_id}", failed=False)
+            raise
+
+    def end(self, user_id: int, address: str, *, failed: bool) -> None:
+        self.users.end(f"u:{user_id}", failed=failed)
+        self.addresses.end(f"a:{address}", failed=failed)
+
+
+# ---------------------------------------------------------------------- audiences
+
+
+class FaceToFaceAudience:
+    """Anyone logged in who brings the code, standing within the radius if the sender set one."""
+
+    def __init__(self, key: InstallKey, digits: int) -> None:
+        self.key, self.digits = key, digits
+
+    async def admits(self, view: PacketView, who: Claimant) -> bool:
+        return True
+
+    def secret_ok(self, view: PacketView, who: Claimant) -> bool:
+        try:
+            code = clean_code(who.secret, self.digits)
+        except Rejected:
+            return False
+        return digest_matches(self.key.get(), SecretKind.CODE, code, view.secret_hash)
+
+    def confirm(self, tx: Tx, view: PacketView, who: Claimant) -> None:
+        check_distance(place_of(view.extra), who.location)
+
+
+class PasswordAudience:
+    """Anyone logged in who types the exact phrase (after normalisation)."""
+
+    def __init__(self, key: InstallKey) -> None:
+        self.key = key
+
+    async def admits(self, view: PacketView, who: Claimant) -> bool:
+        return True
+
+    def secret_ok(self, view: PacketView, who: Claimant) -> bool:
+        try:
+            phrase = normalize_phrase(who.secret)
+        except Rejected:
+            return False
+        return digest_matches(self.key.get(), SecretKind.PHRASE, phrase, view.secret_hash)
+
+    def confirm(self, tx: Tx, view: PacketView, who: Claimant) -> None:
+        return None
+
+
+class Followers:
+    """Celebrity packets: followers of the sender.  `admits` caches only "yes" (stale only permissively)."""
+
+    def __init__(self, store: Store, size_max: int = 200_000) -> None:
+        self.store = store
+        self._yes: Lru[tuple[int, int], bool] = Lru(size_max)  # touched on the event loop only
+        self._stale: set[tuple[int, int]] = set()  # refusals seen by the writer thread, forgotten on the loop
+
+    async def admits(self, view: PacketView, who: Claimant) -> bool:
+        pair = (who.user_id, view.sender_id)
+        if pair in self._stale:
+            self._stale.discard(pair)
+            self._yes.pop(pair)
+        if self._yes.get(pair):
+            return True
+        if await self.store.read(lambda tx: tx.is_follower(who.user_id, view.sender_id)):
+            self._yes.put(pair, True)
+            return True
+        return False
+
+    def secret_ok(self, view: PacketView, who: Claimant) -> bool:
+        return True
+
+    def confirm(self, tx: Tx, view: PacketView, who: Claimant) -> None:
+        if not tx.is_follower(who.user_id, view.sender_id):
+            self._stale.add((who.user_id, view.sender_id))
+            raise not_follower()
+
+
+# ---------------------------------------------------------------------- use cases
+
+
+def check_split(rules: PacketRules, how: object, shares_count: object, total_fen: object,
+                amount_each_fen: object) -> tuple[Split, int, int]:
+    """(how, total, count) under `rules`: equal takes amount_each_fen, lucky takes total_fen."""
+    try:
+        split_how = Split(how) if isinstance(how, str) else None
+    except ValueError:
+        split_how = None
+    if split_how is None:
+        raise Rejected("split must be equal, double_mean or line_cut.", code="invalid_split")
+    if split_how is Split.EQUAL:
+        if total_fen is not None:
+            raise Rejected("An equal packet takes amount_each_fen, not total_fen.", code="invalid_amount")
+        each, count = rules.check_new(total_fen=amount_each_fen, shares_count=shares_count)
+        total, count = rules.check_new(total_fen=each * count, shares_count=count)
+        return split_how, total, count
+    if amount_each_fen is not None:
+        raise Rejected("A lucky packet takes total_fen, not amount_each_fen.", code="invalid_amount")
+    total, count = rules.check_new(total_fen=total_fen, shares_count=shares_count)
+    return split_how, total, count
+
+
+class OpenKinds:
+    def __init__(self, deps: Deps, packets: Packets, sharing: Sharing, settings: Settings) -> None:
+        self.d, self.packets, self.sharing = deps, packets, sharing
+        self.key = InstallKey(deps.store, settings.secret_pepper)
+        self.digits = settings.face_code_digits
+        self.guesses = Guesses(
+            settings.guess_failures_max_per_user, settings.guess_failures_max_per_address, settings.guess_window_s
+        )
+        campaign = {"packet_fen_max": max(settings.open_packet_fen_max, deps.rules.packet_fen_max)}
+        self.password_rules = replace(deps.rules, shares_count_max=settings.password_shares_count_max, **campaign)
+        self.celebrity_rules = replace(deps.rules, shares_count_max=settings.celebrity_shares_count_max, **campaign)
+        packets.register_audience(PacketKind.FACE_TO_FACE, FaceToFaceAudience(self.key, self.digits))
+        packets.register_audience(PacketKind.PASSWORD, PasswordAudience(self.key))
+        packets.register_audience(PacketKind.CELEBRITY, Followers(deps.store))
+        deps.hooks.opened.append(self._release_when_finished)
+        deps.hooks.expired.append(self._release_when_expired)
+
+    # ------------------------------------------------------------------ hooks: finished or expired frees the secret
+
+    @staticmethod
+    def _release_when_finished(tx: Tx, row: PacketRow, claim: ClaimRow) -> None:
+        if row.view.secret_hash is not None and row.finished_at is not None:
+            tx.release_secret(row.view.id)
+
+    @staticmethod
+    def _release_when_expired(tx: Tx, row: PacketRow, refund: int) -> None:
+        if row.view.secret_hash is not None:
+            tx.release_secret(row.view.id)
+
+    # ------------------------------------------------------------------ send
+
+    async def send_face_to_face(
+        self, sender_id: int, *, how: object, shares_count: object, total_fen: object = None,
+        amount_each_fen: object = None, greeting: object = None, lat: object = None, lng: object = None,
+        radius_m: object = None, idem: IdempotencyKey | None = None,
+    ) -> dict[str, Any]:
+        """A packet anyone present may open with its code; the reply (to the sender only) holds the code."""
+        split_how, total, count = check_split(self.d.rules, how, shares_count, total_fen, amount_each_fen)
+        text = self.d.rules.clean_greeting(greeting)
+        place = check_place(lat, lng, radius_m)
+        key = await self.key.ensure()
+        now = self.d.clock.now()
+
+        def job(tx: Tx) -> dict[str, Any]:
+            def effect() -> dict[str, Any]:
+                for _ in range(CODE_TRIES_MAX):
+                    code = new_code(self.digits)
+                    digest = secret_digest(key, SecretKind.CODE, code)
+                    if tx.secret_free(digest, now):
+                        break
+                else:  # pragma: no cover - a million live codes
+                    raise errors.Conflict("No free code right now; try again.", code="request_in_progress")
+                extra: dict[str, object] = {"sealed": seal(key, code)}
+                if place is not None:
+                    extra["place"] = {"lat": place.lat, "lng": place.lng, "radius_m": place.radius_m}
+                return self._create(tx, PacketKind.FACE_TO_FACE, split_how, sender_id, total, count, text, now,
+                                    digest, extra, code_taken=lambda: errors.Conflict(
+                                        "That code was taken a moment ago; try again.", code="request_in_progress"))
+
+            return once(tx, idem, effect, now=now)
+
+        return self._with_secret(await self.d.store.write(job), key, "code")
+
+    async def send_password(
+        self, sender_id: int, *, phrase: object, how: object, shares_count: object, total_fen: object = None,
+        amount_each_fen: object = None, greeting: object = None, idem: IdempotencyKey | None = None,
+    ) -> dict[str, Any]:
+        """A packet anyone who types the phrase may open; refused while another live packet has the phrase."""
+        normalized = normalize_phrase(phrase)
+        shown = " ".join(str(phrase).split())  # the sender's own spelling, for the card
+        split_how, total, count = check_split(self.password_rules, how, shares_count, total_fen, amount_each_fen)
+        text = self.d.rules.clean_greeting(greeting)
+        key = await self.key.ensure()
+        digest = secret_digest(key, SecretKind.PHRASE, normalized)
+        now = self.d.clock.now()
+
+        def job(tx: Tx) -> dict[str, Any]:
+            def effect() -> dict[str, Any]:
+                return self._create(tx, PacketKind.PASSWORD, split_how, sender_id, total, count, text, now, digest,
+                                    {"sealed": seal(key, shown)}, code_taken=phrase_taken)
+
+            return once(tx, idem, effect, now=now)
+
+        return self._with_secret(await self.d.store.write(job), key, "phrase")
+
+    async def send_celebrity(
+        self, sender_id: int, *, how: object, shares_count: object, total_fen: object = None,
+        amount_each_fen: object = None, greeting: object = None, idem: IdempotencyKey | None = None,
+    ) -> dict[str, Any]:
+        """A packet for the sender's followers, with very many shares; only verified celebrities may send."""
+        split_how, total, count = check_split(self.celebrity_rules, how, shares_count, total_fen, amount_each_fen)
+        text = self.d.rules.clean_greeting(greeting)
+        now = self.d.clock.now()
+
+        def job(tx: Tx) -> dict[str, Any]:
+            def effect() -> dict[str, Any]:
+                if tx.verified_as(sender_id) != "celebrity":
+                    raise not_verified()
+                return self._create(tx, PacketKind.CELEBRITY, split_how, sender_id, total, count, text, now,
+                                    None, {}, code_taken=phrase_taken)
+
+            return once(tx, idem, effect, now=now)
+
+        reply = await self.d.store.write(job)
+        self.d.hooks.published("packet_sent", reply)
+        return reply
+
+    def _create(self, tx: Tx, kind: PacketKind, how: Split, sender_id: int, total: int, count: int, greeting: str,
+                now: datetime, digest: bytes | None, extra: dict[str, object],
+                code_taken: Callable[[], HongbaoError]) -> dict[str, Any]:
+        if digest is not None and not tx.secret_free(digest, now):
+            raise code_taken()
+        row = self.packets.create(tx, kind=kind, how=how, sender_id=sender_id, total_fen=total, shares_count=count,
+                                  greeting=greeting, now=now, secret_hash=digest, extra=extra)
+        if digest is not None and not tx.hold_secret(digest, row.view.id, now):
+            raise code_taken()
+        token = self.sharing.link_for(tx, row.view.id, sender_id, now)
+        reply = public(row, claims=[], users={}, viewer_id=sender_id)
+        reply["share_path"] = link_path(token)
+        if "sealed" in extra:
+            reply["sealed"] = extra["sealed"]  # unsealed for the sender after the commit; never stored in clear
+        return reply
+
+    def _with_secret(self, reply: dict[str, Any], key: bytes, name: str) -> dict[str, Any]:
+        out = dict(reply)
+        out[name] = unseal(key, str(out.pop("sealed")))
+        self.d.hooks.published("packet_sent", reply | {"sealed": None})
+        return out
+
+    async def blind(self, kind: SecretKind, value: str | None) -> str | None:
+        """A request's code or phrase as its digest, for Idempotency-Key fingerprints (never hash secrets bare:
+        a plain SHA-256 of a 6-digit code is reversed by trying a million codes)."""
+        if value is None:
+            return None
+        try:
+            text = clean_code(value, self.digits) if kind is SecretKind.CODE else normalize_phrase(value)
+        except Rejected:
+            return "invalid"
+        return secret_digest(await self.key.ensure(), kind, text).hex()
+
+    # ------------------------------------------------------------------ the sender sees the secret again
+
+    async def secret_of(self, packet_id: int, user_id: int) -> dict[str, Any]:
+        """The code or phrase of the sender's own packet; packet_not_found for anyone else."""
+        row = await self._own(packet_id, user_id)
+        name = {PacketKind.FACE_TO_FACE: "code", PacketKind.PASSWORD: "phrase"}.get(row.view.kind)
+        if name is None or "sealed" not in row.view.extra:
+            raise Rejected("This packet has no code or phrase.", code="nothing_to_embed")
+        key = await self.key.ensure()
+        return {"packet_id": packet_id, "kind": row.view.kind.value, name: unseal(key, str(row.view.extra["sealed"]))}
+
+    async def own_kind(self, packet_id: int, user_id: int) -> PacketKind:
+        return (await self._own(packet_id, user_id)).view.kind
+
+    async def _own(self, packet_id: int, user_id: int) -> PacketRow:
+        row: PacketRow | None = await self.d.store.read(lambda tx: tx.packet(packet_id))
+        if row is None or row.view.sender_id != user_id:
+            raise errors.packet_not_found()
+        return row
+
+    async def card_facts(self, packet_id: int, user_id: int) -> dict[str, Any]:
+        """What the sender's password card shows: greeting, sender's name, the phrase."""
+        row = await self._own(packet_id, user_id)
+        if row.view.kind is not PacketKind.PASSWORD:
+            raise Rejected("Only password packets have a card.", code="not_password")
+        await self.key.ensure()
+        return await self._card_facts(row, with_phrase=True)
+
+    async def link_facts(self, token: str) -> dict[str, Any]:
+        """What a share link's landing page and card may show: never the secret unless the sharer embedded it."""
+        row, embedded = await self.sharing.resolve(token)
+        if embedded:
+            await self.key.ensure()
+        facts = await self._card_facts(row, with_phrase=embedded)
+        place = place_of(row.view.extra)
+        facts.update(kind=row.view.kind, status=row.view.status.value, embedded=embedded,
+                     asks_location=place is not None, radius_m=None if place is None else place.radius_m,
+                     expired=row.view.expires_at <= self.d.clock.now())
+        return facts
+
+    async def _card_facts(self, row: PacketRow, *, with_phrase: bool) -> dict[str, Any]:
+        sender = row.view.sender_id
+        users = await self.d.store.read(lambda tx: tx.users_by_ids([sender]))
+        return {
+            "packet_id": row.view.id,
+            "greeting": row.greeting,
+            "sender": users[sender].display_name if sender in users else "",
+            "secret": self.sealed_secret(row.view) if with_phrase else None,
+        }
+
+    def sealed_secret(self, view: PacketView) -> str | None:
+        """The code or phrase of a packet in clear, for its sender's images; None if it has none."""
+        sealed = view.extra.get("sealed")
+        return None if sealed is None else unseal(self.key.get(), str(sealed))
+
+    # ------------------------------------------------------------------ claim by code, phrase or link
+
+    async def open_by_code(
+        self, user_id: int, code: object, *, address: str, lat: object = None, lng: object = None,
+        channel: str = "app", platform: str = "direct", idem: IdempotencyKey | None = None,
+    ) -> dict[str, Any]:
+        """面对面: open the live packet whose code this is."""
+        text = clean_code(code, self.digits)
+        return await self._open_by_secret(user_id, SecretKind.CODE, text, address, lat, lng, channel, platform, idem)
+
+    async def open_by_phrase(
+        self, user_id: int, phrase: object, *, address: str, channel: str = "app", platform: str = "direct",
+        idem: IdempotencyKey | None = None,
+    ) -> dict[str, Any]:
+        """口令: open the live packet whose phrase this is."""
+        text = normalize_phrase(phrase)
+        return await self._open_by_secret(user_id, SecretKind.PHRASE, text, address, None, None, channel, platform,
+                                          idem)
+
+    async def _open_by_secret(
+        self, user_id: int, kind: SecretKind, text: str, address: str, lat: object, lng: object, channel: str,
+        platform: str, idem: IdempotencyKey | None,
+    ) -> dict[str, Any]:
+        where = None if lat is None and lng is None else check_coordinates(lat, lng)
+        first = await self._first_answer(idem)
+        if first is not None:
+            return first
+        key = await self.key.ensure()
+        digest = secret_digest(key, kind, text)
+        now = self.d.clock.now()
+        self.guesses.begin(user_id, address)
+        failed = True
+        try:
+            live, finished = await self.d.store.read(
+                lambda tx: (tx.live_packet_by_secret(digest), tx.finished_packet_by_secret(digest, now))
+            )
+            if live is None:
+                if finished is not None:
+                    failed = False  # a real code or phrase, only too late: not a guess
+                    raise errors.packet_exhausted()
+                raise wrong_code() if kind is SecretKind.CODE else wrong_phrase()
+            failed = False
+        finally:
+            self.guesses.end(user_id, address, failed=failed)
+        return await self._open(live, user_id, text, where, channel, platform, idem)
+
+    async def open_by_link(
+        self, token: str, user_id: int, *, secret: object = None, lat: object = None, lng: object = None,
+        address: str, channel: str = "web", platform: object = None, idem: IdempotencyKey | None = None,
+    ) -> dict[str, Any]:
+        """Open the packet behind a share link: its secret is needed unless the sharer embedded it."""
+        row, embedded = await self.sharing.resolve(token)
+        where = None if lat is None and lng is None else check_coordinates(lat, lng)
+        try:
+            source = parse_platform(platform, required=False)
+        except Rejected:
+            source = "direct"
+        view = row.view
+        first = await self._first_answer(idem)
+        if first is not None:
+            return first
+        text: str | None = None
+        if view.secret_hash is not None:
+            await self.key.ensure()
+            if embedded:
+                text = self.sealed_secret(view)
+            else:
+                self.guesses.begin(user_id, address)
+                ok = False
+                try:
+                    text = (clean_code(secret, self.digits) if view.kind is PacketKind.FACE_TO_FACE
+                            else normalize_phrase(secret))
+                    ok = self.packets.audience(view.kind).secret_ok(view, Claimant(user_id, text))
+                except Rejected:
+                    ok = False
+                finally:
+                    self.guesses.end(user_id, address, failed=not ok)
+                if not ok:
+                    raise errors.wrong_code()
+        return await self._open(view.id, user_id, text, where, channel, source, idem)
+
+    async def _first_answer(self, idem: IdempotencyKey | None) -> dict[str, Any] | None:
+        """A retried claim gets its first answer before any lookup (the code may have gone since)."""
+        if idem is None:
+            return None
+        prev = await self.d.store.read(lambda tx: tx.idempotent_reply(idem.user_id, idem.key))
+        if prev is None:
+            return None
+        first = await self.d.store.read(lambda tx: once(tx, idem, dict, 200, now=self.d.clock.now()))
+        return {"packet_id": first["packet_id"], "amount_fen": first["amount_fen"]}
+
+    async def _open(self, packet_id: int, user_id: int, secret: str | None, where: tuple[float, float] | None,
+                    channel: str, platform: str, idem: IdempotencyKey | None) -> dict[str, Any]:
+        row: PacketRow | None = await self.d.store.read(lambda tx: tx.packet(packet_id))
+        if row is not None and row.view.kind is PacketKind.FACE_TO_FACE:
+            place: Place | None = place_of(row.view.extra)
+            check_distance(place, where)  # early answer; confirm decides again inside the atomic step
+        return await self.sharing.attributed(
+            packet_id, user_id, platform, channel,
+            lambda: self.packets.open(packet_id, user_id, idem, secret=secret, location=where, channel=channel),
+        )
+

@@ -1,0 +1,136 @@
+"""Followers and verified accounts: follow / unfollow, profiles, and the admin's verification of
+celebrity (明星) and enterprise (企业) accounts.
+
+Anyone may follow anyone (as on Weibo); following matters for celebrity packets, which go to followers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from hongbao.domain.errors import Forbidden, NotFound, Rejected
+from hongbao.domain.social import parse_verification
+from hongbao.service.deps import Deps
+
+if TYPE_CHECKING:
+    from hongbao.adapters.sql.tx_social import ProfileRow
+    from hongbao.service.ports import Tx
+
+
+def user_not_found() -> NotFound:
+    return NotFound("No such user.", code="user_not_found")
+
+
+class SocialGraph:
+    def __init__(self, deps: Deps) -> None:
+        self.d = deps
+
+    # ------------------------------------------------------------------ followers
+
+    async def follow(self, user_id: int, target_id: int) -> dict[str, Any]:
+        """Follow an account; following it again changes nothing."""
+        if user_id == target_id:
+            raise Rejected("You cannot follow yourself.", code="cannot_follow_self")
+        now = self.d.clock.now()
+
+        def job(tx: Tx) -> dict[str, Any]:
+            if not tx.user_exists(target_id):
+                raise user_not_found()
+            tx.follow(user_id, target_id, now)
+            return {"user_id": target_id, "following": True, "follower_count": tx.follower_count(target_id)}
+
+        return await self.d.store.write(job)
+
+    async def unfollow(self, user_id: int, target_id: int) -> dict[str, Any]:
+        """Stop following an account; unfollowing one you do not follow changes nothing."""
+
+        def job(tx: Tx) -> dict[str, Any]:
+            if not tx.user_exists(target_id):
+                raise user_not_found()
+            tx.unfollow(user_id, target_id)
+            return {"user_id": target_id, "following": False, "follower_count": tx.follower_count(target_id)}
+
+        return await self.d.store.write(job)
+
+    async def following(self, user_id: int) -> dict[str, Any]:
+        """The accounts the user follows, the most recently followed first."""
+
+        def job(tx: Tx) -> dict[str, Any]:
+            ids = tx.followee_ids(user_id)
+            profiles = [tx.profile(i) for i in ids]
+            return {"following": [_public(p) for p in profiles if p is not None]}
+
+        return await self.d.store.read(job)
+
+    async def profile(self, viewer_id: int, user_id: int) -> dict[str, Any]:
+        """Display name, verification, follower count, and whether the viewer follows (or is a friend)."""
+
+        def job(tx: Tx) -> dict[str, Any]:
+            found = tx.profile(user_id)
+            if found is None:
+                raise user_not_found()
+            return {
+                **_public(found),
+                "follower_count": tx.follower_count(user_id),
+                "following_count": tx.followee_count(user_id),
+                "followed_by_me": viewer_id != user_id and tx.is_follower(viewer_id, user_id),
+                "is_friend": viewer_id != user_id and tx.are_friends(viewer_id, user_id),
+            }
+
+        return await self.d.store.read(job)
+
+    # ------------------------------------------------------------------ administration
+
+    async def verify(self, admin_id: int, user_id: int, verified_as: object) -> dict[str, Any]:
+        """An admin verifies an account as "celebrity" or "enterprise" (None removes the verification)."""
+        label = parse_verification(verified_as)
+
+        def job(tx: Tx) -> dict[str, Any]:
+            if not tx.is_admin(admin_id):
+                raise Forbidden("Only an admin verifies accounts.", code="not_admin")
+            if not tx.set_verified_as(user_id, None if label is None else label.value):
+                raise user_not_found()
+            found = tx.profile(user_id)
+            assert found is not None
+            return _public(found)
+
+        return await self.d.store.write(job)
+
+    async def verify_username(self, username: str, verified_as: object) -> dict[str, Any]:
+        """The operator's `hongbao admin verify`: no admin account needed, the shell is the authority."""
+        label = parse_verification(verified_as)
+
+        def job(tx: Tx) -> dict[str, Any]:
+            found = _by_username(tx, username)
+            tx.set_verified_as(found.id, None if label is None else label.value)
+            return _public(_reloaded(tx, found.id))
+
+        return await self.d.store.write(job)
+
+    async def grant_admin(self, username: str, is_admin: bool = True) -> dict[str, Any]:
+        """The operator's `hongbao admin grant`: make (or unmake) an account an admin."""
+
+        def job(tx: Tx) -> dict[str, Any]:
+            found = _by_username(tx, username)
+            tx.set_admin(found.id, is_admin)
+            return {**_public(_reloaded(tx, found.id)), "is_admin": is_admin}
+
+        return await self.d.store.write(job)
+
+
+def _by_username(tx: Tx, username: str) -> ProfileRow:
+    user = tx.user_by_username(username.strip().lower())
+    found = None if user is None else tx.profile(user.id)
+    if found is None:
+        raise user_not_found()
+    return found
+
+
+def _reloaded(tx: Tx, user_id: int) -> ProfileRow:
+    found = tx.profile(user_id)
+    assert found is not None
+    return found
+
+
+def _public(p: ProfileRow) -> dict[str, Any]:
+    return {"id": p.id, "username": p.username, "display_name": p.display_name, "verified_as": p.verified_as}
