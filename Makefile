@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint install clean
+.PHONY: serve test lint install clean e2e screenshots
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -27,3 +27,10 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+e2e: $(STAMP)
+	$(BIN)/pytest -q tests/e2e $(PYTEST_ARGS)
+
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py
+	$(BIN)/python scripts/screenshots.py --lang en

@@ -1,0 +1,134 @@
+// The JSON API: bearer token in sessionStorage, problem+json errors, Idempotency-Key on money moves.
+
+const TOKEN = "hongbao.token";
+const USER = "hongbao.user";
+
+export class ApiError extends Error {
+  /** `problem` is the RFC 9457 body ({code, title, detail}); status 0 means no answer came back. */
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.status = status;
+    this.code = problem.code || "error";
+    this.problem = problem;
+  }
+
+  /** No answer, or the server failed: the same request may be retried with the same key. */
+  get retriable() {
+    return this.status === 0 || this.status >= 500;
+  }
+}
+
+export const session = {
+  get token() {
+    return sessionStorage.getItem(TOKEN);
+  },
+  get user() {
+    const raw = sessionStorage.getItem(USER);
+    return raw ? JSON.parse(raw) : null;
+  },
+  save(token, user) {
+    sessionStorage.setItem(TOKEN, token);
+    sessionStorage.setItem(USER, JSON.stringify(user));
+  },
+  clear() {
+    sessionStorage.removeItem(TOKEN);
+    sessionStorage.removeItem(USER);
+  },
+};
+
+let onUnauthorized = () => {};
+export function whenUnauthorized(fn) {
+  onUnauthorized = fn;
+}
+
+/** Call the API; resolves to the JSON body (or null for 204), rejects with ApiError. */
+export async function api(method, path, { body, key, auth = true } = {}) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (auth && session.token) headers.Authorization = `Bearer ${session.token}`;
+  if (key) headers["Idempotency-Key"] = key;
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    throw new ApiError(0, { code: "network", detail: String(err?.message || err) });
+  }
+  if (response.status === 204) return null;
+  const type = response.headers.get("content-type") || "";
+  const data = type.includes("json") ? await response.json().catch(() => ({})) : {};
+  if (!response.ok) {
+    const error = new ApiError(response.status, data);
+    if (response.status === 401 && auth) onUnauthorized(error);
+    throw error;
+  }
+  return data;
+}
+
+export const get = (path) => api("GET", path);
+export const post = (path, body, key) => api("POST", path, { body, key });
+
+/**
+ * One money-moving form: the Idempotency-Key is made once per attempt and reused when the same body
+ * is sent again after no answer (a retry moves the money once); a changed body or a success starts anew.
+ */
+export class Attempt {
+  constructor() {
+    this.key = null;
+    this.body = null;
+  }
+
+  keyFor(body) {
+    const text = JSON.stringify(body);
+    if (this.key === null || this.body !== text) {
+      this.key = newKey();
+      this.body = text;
+    }
+    return this.key;
+  }
+
+  async send(path, body) {
+    const key = this.keyFor(body);
+    try {
+      const reply = await post(path, body, key);
+      this.key = null;
+      return reply;
+    } catch (err) {
+      // A refusal (4xx) is final for this key's body; only an unanswered attempt keeps its key.
+      if (!(err instanceof ApiError && err.retriable)) this.key = null;
+      throw err;
+    }
+  }
+}
+
+/** A UUID v4; crypto.randomUUID exists only in secure contexts (not on http://192.168.x.x). */
+export function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const x = [...b].map((v) => v.toString(16).padStart(2, "0")).join("");
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+/** Which endpoints this server has (other areas land over time): read once from /openapi.json. */
+let paths = null;
+export async function capabilities() {
+  if (paths === null) {
+    try {
+      const spec = await api("GET", "/openapi.json", { auth: false });
+      paths = spec.paths || {};
+    } catch {
+      paths = {};
+    }
+  }
+  return {
+    has(method, path) {
+      return Boolean(paths[path]?.[method.toLowerCase()]);
+    },
+    paths,
+  };
+}

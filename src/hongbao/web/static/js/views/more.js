@@ -1,0 +1,49 @@
+// More: the other red-packet kinds (shown as the server offers them), language, log out.
+
+import { capabilities } from "../api.js";
+import { avatar, h } from "../dom.js";
+import { lang, setLang, t } from "../i18n.js";
+import { icon } from "../icons.js";
+
+// [page, icon, title key, endpoint that must exist]
+export const FEATURES = [
+  ["password", "key", "feat_password", ["post", "/v1/packets/password"]],
+  ["claim-password", "keyboard", "feat_claim_password", ["post", "/v1/phrases/open"]],
+  ["face-to-face", "people", "feat_face_to_face", ["post", "/v1/packets/face-to-face"]],
+  ["code", "digits", "feat_code", ["post", "/v1/codes/open"]],
+  ["relay", "link", "feat_relay", ["post", "/v1/relays"]],
+  ["asks", "hand", "feat_asks", ["get", "/v1/asks"]],
+  ["transfers", "transfer", "feat_transfers", ["get", "/v1/transfers"]],
+  ["celebrity", "star", "feat_celebrity", ["get", "/v1/following"]],
+  ["shake", "shake", "feat_shake", ["post", "/v1/shake/events/{event_id}/shake"]],
+  ["nearby", "pin", "feat_nearby", ["get", "/v1/shake/nearby"]],
+  ["campaign", "lantern", "feat_campaign", ["post", "/v1/campaigns/{campaign_id}/claim"]],
+  ["coupons", "ticket", "feat_coupons", ["get", "/v1/coupons"]],
+];
+
+export async function render(ctx) {
+  const caps = await capabilities();
+  const available = FEATURES.filter(([, , , [m, p]]) => caps.has(m, p));
+  const me = ctx.me;
+  const el = h(
+    "div",
+    { class: "more" },
+    h("section", { class: "card me" }, avatar(me.display_name ?? me.username, "big"), h("div", {}, h("p", { class: "row-title" }, me.display_name ?? me.username), h("p", { class: "row-sub" }, `@${me.username}`))),
+    available.length
+      ? h(
+          "ul",
+          { class: "grid", id: "features", "aria-label": t("more") },
+          available.map(([page, glyph, key]) =>
+            h("li", {}, h("a", { class: "tile", href: `/app/x/${page}`, "data-feature": page }, h("span", { class: "tile-icon" }, icon(glyph, { size: 30 })), h("span", {}, t(key)))),
+          ),
+        )
+      : null,
+    h(
+      "section",
+      { class: "card" },
+      h("button", { type: "button", class: "secondary wide", onclick: () => setLang(lang() === "zh" ? "en" : "zh") }, t("lang_switch")),
+      h("button", { type: "button", class: "ghost wide", id: "logout", onclick: () => ctx.logOut() }, t("log_out")),
+    ),
+  );
+  return { el, title: t("more") };
+}

@@ -1,0 +1,136 @@
+// 讨红包: ask a friend or a group for a packet; answer asks you received; turn asking off.
+
+import { Attempt, api, get } from "../../api.js";
+import { h, mount, toast } from "../../dom.js";
+import { t } from "../../i18n.js";
+import { plainYuan, yuan } from "../../money.js";
+import { shortTime } from "../common.js";
+import { amountInput, errorLine, fenOf, friendSelect, groupSelect, showError } from "./kit.js";
+
+export async function render(ctx) {
+  const friends = (await get("/v1/friends")).friends;
+  const who = Object.fromEntries(friends.map((f) => [f.id, f.display_name]));
+  who[ctx.me.id] = t("you");
+  const friend = await friendSelect("ask-friend");
+  const group = await groupSelect("ask-group");
+  const toGroup = h("input", { type: "checkbox", id: "ask-to-group", class: "check" });
+  const amount = amountInput("amount");
+  const message = h("input", { id: "ask-message", maxlength: 64, placeholder: t("ask_message_hint") });
+  const error = errorLine("send-error");
+  const received = h("ul", { class: "list", id: "asks-received" });
+  const sent = h("ul", { class: "list", id: "asks-sent" });
+  const settings = await get("/v1/me/settings");
+  const allow = h("input", {
+    type: "checkbox",
+    id: "allow-asks",
+    class: "check",
+    checked: settings.allow_asks,
+    async onchange() {
+      try {
+        await api("PUT", "/v1/me/settings", { body: { allow_asks: allow.checked } });
+      } catch (err) {
+        allow.checked = !allow.checked;
+        toast(err.message, "error");
+      }
+    },
+  });
+  const attempt = new Attempt();
+
+  function answer(a) {
+    const fen = amountInput(`fulfil-${a.id}`, a.amount_fen ? plainYuan(a.amount_fen) : "");
+    const line = errorLine(`fulfil-error-${a.id}`);
+    const once = new Attempt();
+    return h(
+      "form",
+      {
+        class: "inline",
+        novalidate: true,
+        async onsubmit(e) {
+          e.preventDefault();
+          line.hidden = true;
+          try {
+            const body = { amount_fen: fenOf(fen), greeting: t("greeting_default") };
+            if (a.group_id) body.shares_count = 3;
+            await once.send(`/v1/asks/${a.id}/fulfil`, body);
+            toast(t("sent_ok"));
+            await load();
+          } catch (err) {
+            showError(line, err);
+          }
+        },
+      },
+      fen,
+      h("button", { type: "submit", class: "primary small" }, t("ask_fulfil")),
+      h("button", { type: "button", class: "ghost small", onclick: () => api("POST", `/v1/asks/${a.id}/decline`).then(load, (err) => toast(err.message, "error")) }, t("ask_decline")),
+      line,
+    );
+  }
+
+  function row(a, mine) {
+    const whom = mine ? (a.group_id ? t("groups") : (who[a.to_user_id] ?? "")) : (who[a.asker_id] ?? "");
+    return h(
+      "li",
+      { class: "claim ask", "data-ask": a.id },
+      h(
+        "span",
+        { class: "row-main" },
+        h("span", { class: "row-title" }, `${whom}${a.message ? ` · ${a.message}` : ""}`),
+        h("span", { class: "row-sub" }, `${shortTime(a.created_at)} · ${t(`ask_${a.status}`)}${a.amount_fen ? ` · ${yuan(a.amount_fen)}` : ""}`),
+        !mine && a.status === "open" ? answer(a) : null,
+        a.packet_id ? h("a", { class: "link", href: `/app/packet/${a.packet_id}` }, t("see_details")) : null,
+      ),
+    );
+  }
+
+  async function load() {
+    const mine = await get("/v1/asks");
+    mount(received, mine.received.length ? mine.received.map((a) => row(a, false)) : h("li", { class: "muted center pad" }, t("nothing_yet")));
+    mount(sent, mine.sent.length ? mine.sent.map((a) => row(a, true)) : h("li", { class: "muted center pad" }, t("nothing_yet")));
+  }
+
+  const form = h(
+    "form",
+    {
+      class: "card form",
+      novalidate: true,
+      async onsubmit(e) {
+        e.preventDefault();
+        error.hidden = true;
+        try {
+          const body = { amount_fen: fenOf(amount, { optional: true }), message: message.value.trim() || null };
+          if (toGroup.checked) body.group_id = Number(group.value);
+          else body.to_user_id = Number(friend.value);
+          await attempt.send("/v1/asks", body);
+          toast(t("ask_sent"));
+          await load();
+        } catch (err) {
+          showError(error, err);
+        }
+      },
+    },
+    h("label", { for: "ask-friend" }, t("friends")),
+    friend,
+    h("label", { class: "check-row", for: "ask-to-group" }, toGroup, h("span", {}, t("ask_group_instead"))),
+    group,
+    h("label", { for: "amount" }, `${t("amount")} · ${t("optional")}`),
+    amount,
+    h("label", { for: "ask-message" }, t("message")),
+    message,
+    error,
+    h("button", { type: "submit", class: "primary wide", id: "send-btn" }, t("ask_send")),
+  );
+  await load();
+  return {
+    el: h(
+      "div",
+      {},
+      form,
+      h("section", { class: "card" }, h("h2", {}, t("asks_received")), received),
+      h("section", { class: "card" }, h("h2", {}, t("asks_sent")), sent),
+      h("section", { class: "card" }, h("label", { class: "check-row", for: "allow-asks" }, allow, h("span", {}, t("allow_asks")))),
+    ),
+    title: t("feat_asks"),
+    back: "/app/more",
+    refresh: load,
+  };
+}

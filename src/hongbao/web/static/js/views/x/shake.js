@@ -1,0 +1,164 @@
+// 春晚摇一摇: the Gala page — rounds with a countdown, a shake button and the phone's motion, the result.
+
+import { Attempt, ApiError, get } from "../../api.js";
+import { h, mount } from "../../dom.js";
+import { icon } from "../../icons.js";
+import { t } from "../../i18n.js";
+import { yuan } from "../../money.js";
+
+const SHAKE_MS_GAP = 1500; // one shake per 1.5 s from the motion sensor
+const JOLT = 18; // m/s² change between two readings that counts as a shake
+
+function clock(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const hh = Math.floor(s / 3600);
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, "0");
+  const ss = String(s % 60).padStart(2, "0");
+  return hh ? `${hh}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+export async function render(ctx) {
+  const eventId = ctx.query.get("event");
+  if (!eventId) return pickEvent(ctx);
+  let event = await get(`/v1/shake/events/${encodeURIComponent(eventId)}`);
+  const countdown = h("p", { class: "countdown", id: "countdown", role: "timer", "aria-live": "off" });
+  const roundLine = h("p", { class: "center muted", id: "round-line" });
+  const result = h("div", { class: "result", id: "shake-result", role: "status", "aria-live": "polite" });
+  const wins = h("ul", { class: "list wins", id: "wins", "aria-label": t("my_wins") });
+  const button = h("button", { type: "button", class: "shake-btn", id: "shake-btn", "aria-label": t("shake_now"), onclick: () => shake() }, icon("shake", { size: 72 }));
+  const motion = h("button", { type: "button", class: "secondary wide", id: "motion-btn", hidden: !("DeviceMotionEvent" in window), onclick: enableMotion }, t("enable_motion"));
+  let busy = false;
+  let last = 0;
+  let previous = null;
+  let wonCount = 0;
+
+  function tick() {
+    const now = Date.now();
+    const rounds = event.rounds.map((r, i) => ({ ...r, n: i + 1, start: Date.parse(r.starts_at), end: Date.parse(r.ends_at) }));
+    const on = rounds.find((r) => r.start <= now && now < r.end);
+    const next = rounds.find((r) => r.start > now);
+    if (on) {
+      roundLine.textContent = t("round_on", { n: on.n, total: rounds.length });
+      countdown.textContent = clock(on.end - now);
+      button.disabled = busy;
+    } else if (next) {
+      roundLine.textContent = t("round_next", { n: next.n, total: rounds.length });
+      countdown.textContent = clock(next.start - now);
+      button.disabled = true;
+    } else {
+      roundLine.textContent = t("event_over");
+      countdown.textContent = "00:00";
+      button.disabled = true;
+    }
+  }
+
+  async function shake() {
+    if (busy || button.disabled) return;
+    busy = true;
+    button.disabled = true;
+    button.classList.remove("shaking");
+    void button.offsetWidth; // restart the wobble animation
+    button.classList.add("shaking");
+    try {
+      const reply = await new Attempt().send(`/v1/shake/events/${event.id}/shake`, undefined);
+      showResult(reply);
+    } catch (err) {
+      mount(result, h("p", { class: "error", id: "shake-error" }, err instanceof ApiError && err.status === 0 ? t("error_network") : err.message));
+    } finally {
+      busy = false;
+      tick();
+    }
+  }
+
+  function showResult(r) {
+    if (r.result === "cash") {
+      wonCount += 1;
+      mount(result, h("p", { class: "won", id: "shake-won" }, t("shake_cash", { name: r.name ?? "", amount: yuan(r.amount_fen) })));
+      wins.append(h("li", { class: "entry" }, h("span", { class: "row-main" }, r.name ?? ""), h("span", { class: "entry-amount plus" }, `+${yuan(r.amount_fen)}`)));
+    } else if (r.result === "coupon") {
+      wonCount += 1;
+      mount(result, h("p", { class: "won", id: "shake-won" }, t("shake_coupon", { name: r.name ?? "" })));
+      wins.append(h("li", { class: "entry" }, h("span", { class: "row-main" }, `${r.name ?? ""} · ${t("coupon")}`)));
+    } else if (r.result === "card") {
+      mount(result, h("p", { class: "card-text", id: "shake-card" }, r.card));
+    } else {
+      mount(result, h("p", { class: "muted", id: "shake-nothing" }, t("shake_nothing")));
+    }
+    if (event.wins_per_user_max && wonCount >= event.wins_per_user_max) {
+      result.append(h("p", { class: "hint" }, t("shake_cap", { k: event.wins_per_user_max })));
+    }
+  }
+
+  function onMotion(e) {
+    const a = e.accelerationIncludingGravity;
+    if (!a || a.x == null) return;
+    if (previous) {
+      const jolt = Math.abs(a.x - previous.x) + Math.abs(a.y - previous.y) + Math.abs(a.z - previous.z);
+      if (jolt > JOLT && Date.now() - last > SHAKE_MS_GAP) {
+        last = Date.now();
+        navigator.vibrate?.(80);
+        shake();
+      }
+    }
+    previous = { x: a.x, y: a.y, z: a.z };
+  }
+
+  async function enableMotion() {
+    try {
+      // iOS asks for permission, from a tap; other browsers just deliver the events.
+      if (typeof DeviceMotionEvent.requestPermission === "function") {
+        const answer = await DeviceMotionEvent.requestPermission();
+        if (answer !== "granted") throw new Error("denied");
+      }
+      window.addEventListener("devicemotion", onMotion);
+      motion.textContent = t("motion_on");
+      motion.disabled = true;
+    } catch {
+      motion.textContent = t("motion_denied");
+    }
+  }
+
+  tick();
+  const timer = setInterval(tick, 1000);
+  const sponsors = event.pools?.length
+    ? h("p", { class: "center hint" }, t("sponsored_by", { names: event.pools.map((p) => p.name).join(" · ") }))
+    : null;
+  const el = h(
+    "div",
+    { class: "shake-page" },
+    h("section", { class: "gala" }, h("h2", {}, event.name), roundLine, countdown, sponsors, button, h("p", { class: "center hint light" }, t("shake_hint")), motion),
+    h("section", { class: "card" }, result, h("h2", { class: "section-in" }, t("my_wins")), wins),
+  );
+  return {
+    el,
+    title: t("feat_shake"),
+    back: "/app/more",
+    async refresh(e) {
+      if (e?.name === "poll") event = await get(`/v1/shake/events/${event.id}`);
+    },
+    dispose() {
+      clearInterval(timer);
+      window.removeEventListener("devicemotion", onMotion);
+    },
+  };
+}
+
+function pickEvent(ctx) {
+  const field = h("input", { id: "event-id", inputmode: "numeric", autocomplete: "off", "aria-label": t("event_id") });
+  const form = h(
+    "form",
+    {
+      class: "card form",
+      onsubmit(e) {
+        e.preventDefault();
+        if (/^\d+$/.test(field.value.trim())) ctx.go(`/app/x/shake?event=${field.value.trim()}`);
+      },
+    },
+    h("h2", {}, t("feat_shake")),
+    h("label", { for: "event-id" }, t("event_id")),
+    field,
+    h("p", { class: "hint" }, t("event_id_hint")),
+    h("button", { type: "submit", class: "primary wide" }, t("go")),
+  );
+  return { el: h("div", {}, form), title: t("feat_shake"), back: "/app/more" };
+}
