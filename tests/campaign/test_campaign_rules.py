@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from hongbao.domain.campaigns import Candidate, PrizeKind, bounding_box, draw, haversine_m
+from hongbao.domain.campaigns import Candidate, PrizeKind, bounding_box, draw
+from hongbao.domain.geo import haversine_m
 from hongbao.domain.ledger import Account, AccountKind, CampaignFacts, CapFacts, Transfer, TransferCode, audit
 
 

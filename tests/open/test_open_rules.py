@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from hongbao.domain.errors import HongbaoError
+from hongbao.domain.geo import haversine_m
 from hongbao.domain.open_kinds import (
     Place,
     SecretKind,
     check_distance,
     check_place,
     clean_code,
-    haversine_m,
     new_code,
     normalize_phrase,
     parse_channel,
@@ -85,10 +85,10 @@ def test_sealing_gives_back_the_secret_and_hides_it():
 
 def test_haversine_gives_known_distances():
     tiananmen, forbidden_city = (39.9055, 116.3976), (39.9163, 116.3972)
-    assert 1_150 < haversine_m(tiananmen, forbidden_city) < 1_250
-    assert haversine_m(tiananmen, tiananmen) == 0
+    assert 1_150 < haversine_m(*tiananmen, *forbidden_city) < 1_250
+    assert haversine_m(*tiananmen, *tiananmen) == 0
     beijing, shanghai = (39.9042, 116.4074), (31.2304, 121.4737)
-    assert 1_060_000 < haversine_m(beijing, shanghai) < 1_075_000
+    assert 1_060_000 < haversine_m(*beijing, *shanghai) < 1_075_000
 
 
 def test_distance_check_refuses_the_far_and_the_silent_and_admits_the_near():

@@ -18,10 +18,9 @@ from hongbao.adapters.sql.tx import SqlTx
 from hongbao.bootstrap import App, build
 from hongbao.domain.errors import HongbaoError
 from hongbao.service.idempotency import IdempotencyKey
-from hongbao.service.reconcile import reconcile
 from tests.conftest import FrozenClock, fast_settings
+from tests.service.helpers import PASSWORD, balance, checked
 
-PASSWORD = "correct horse battery"
 T = TypeVar("T")
 
 
@@ -50,10 +49,6 @@ def group_of(app: App, owner: int, members: list[int]) -> int:
     return asyncio.run(go())
 
 
-def balance(app: App, user_id: int) -> int:
-    return asyncio.run(app.wallet.balance(user_id))
-
-
 def race(*jobs: Callable[[], T]) -> list[T | BaseException]:
     """Start every job in its own thread at the same moment; return results or exceptions, in order."""
     barrier = threading.Barrier(len(jobs))
@@ -72,12 +67,8 @@ def race(*jobs: Callable[[], T]) -> list[T | BaseException]:
 @pytest.fixture
 def big_groups(store_url: str, clock: FrozenClock, tmp_path: Path) -> Iterator[App]:
     """The app with groups of up to 201 members; checks the ledger when the test ends."""
-    app = build(fast_settings(database_url=store_url, data_dir=tmp_path, group_members_max=201), clock=clock)
-    try:
-        yield app
-        assert reconcile(app.store).violations == []
-    finally:
-        app.close()
+    settings = fast_settings(database_url=store_url, data_dir=tmp_path, group_members_max=201)
+    yield from checked(build(settings, clock=clock))
 
 
 def test_two_hundred_claimants_on_ten_shares_get_exactly_ten_claims(big_groups: App) -> None:

@@ -4,52 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hongbao.bootstrap import App, build
-from hongbao.domain.errors import HongbaoError
 from hongbao.domain.split import split_double_mean
 from hongbao.service.reconcile import reconcile
 from tests.conftest import FrozenClock, fast_settings
-
-PASSWORD = "correct horse battery"
-
-
-def refusal(coro: Coroutine[Any, Any, Any]) -> str:
-    """Run a use case that must be refused; return the refusal's code."""
-    with pytest.raises(HongbaoError) as info:
-        asyncio.run(coro)
-    return info.value.code
-
-
-def register(app: App, *names: str) -> list[int]:
-    async def go() -> list[int]:
-        return [await app.users.register(name, PASSWORD) for name in names]
-
-    return asyncio.run(go())
-
-
-def befriend(app: App, a: int, *others: int) -> None:
-    async def go() -> None:
-        for b in others:
-            await app.social.request_friend(a, b)
-            await app.social.accept_friend(b, a)
-
-    asyncio.run(go())
+from tests.service.helpers import balance, befriend, refusal, register
 
 
 def group_of(app: App, owner: int, *members: int) -> int:
     """A group owned by `owner` (who befriends every member first)."""
     befriend(app, owner, *members)
     return int(asyncio.run(app.social.create_group(owner, "family", list(members)))["id"])
-
-
-def balance(app: App, user_id: int) -> int:
-    return asyncio.run(app.wallet.balance(user_id))
 
 
 def open_all(app: App, packet_id: int, users: list[int]) -> list[int]:

@@ -3,43 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from hongbao.adapters.sql import schema as s
 from hongbao.bootstrap import App, build
-from hongbao.domain.errors import HongbaoError
-from hongbao.service.reconcile import reconcile
 from tests.conftest import FrozenClock, fast_settings
-
-PASSWORD = "correct horse battery"
-
-
-def refusal(coro: Coroutine[Any, Any, Any]) -> str:
-    """Run a use case that must be refused; return the refusal's code."""
-    with pytest.raises(HongbaoError) as info:
-        asyncio.run(coro)
-    return info.value.code
-
-
-def register(app: App, *names: str) -> list[int]:
-    async def go() -> list[int]:
-        return [await app.users.register(name, PASSWORD) for name in names]
-
-    return asyncio.run(go())
-
-
-def befriend(app: App, a: int, *others: int) -> None:
-    async def go() -> None:
-        for b in others:
-            await app.social.request_friend(a, b)
-            await app.social.accept_friend(b, a)
-
-    asyncio.run(go())
+from tests.service.helpers import PASSWORD, befriend, checked, refusal, register
 
 
 def channel_payments(app: App) -> int:
@@ -51,12 +24,8 @@ def channel_payments(app: App) -> int:
 @pytest.fixture
 def small_groups(store_url: str, clock: FrozenClock, tmp_path: Path) -> Iterator[App]:
     """The app with groups of at most 3 members; checks the ledger when the test ends."""
-    app = build(fast_settings(database_url=store_url, data_dir=tmp_path, group_members_max=3), clock=clock)
-    try:
-        yield app
-        assert reconcile(app.store).violations == []
-    finally:
-        app.close()
+    settings = fast_settings(database_url=store_url, data_dir=tmp_path, group_members_max=3)
+    yield from checked(build(settings, clock=clock))
 
 
 # ---------------------------------------------------------------------- users and tokens

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Path, Request
 
 from hongbao.bootstrap import App
-from hongbao.domain.errors import Unauthorized
+from hongbao.domain.errors import Rejected, Unauthorized
 
 
 def get_app(request: Request) -> App:
@@ -40,3 +40,12 @@ IdempotencyKeyHeader = Annotated[
 
 ID_MAX = 2**62  # ids fit a signed 64-bit column; larger ones are refused as 422, not a database error
 PathId = Annotated[int, Path(ge=1, le=ID_MAX)]
+
+
+def page_cursor(cursor: str | None) -> int | None:
+    """A `cursor` query parameter (the `next_cursor` of a previous page) as an id, or None for the first page."""
+    if cursor is None:
+        return None
+    if not cursor.isdigit() or len(cursor) > 18:
+        raise Rejected("cursor is the next_cursor of a previous page.", code="invalid_cursor")
+    return int(cursor)

@@ -11,11 +11,11 @@ from enum import StrEnum
 from typing import Protocol
 
 from hongbao.domain.errors import Conflict, Forbidden, NotFound, Rejected, TooManyRequests
+from hongbao.domain.geo import EARTH_RADIUS_M, check_coordinates
 from hongbao.domain.money import check_amount_fen
 
 PRIZES_MAX = 20
 WEIGHT_MAX = 1_000_000
-EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 RADIUS_M_MAX = 50_000
 CARDS_MAX = 20
 ROUNDS_MAX = 24
@@ -218,14 +218,6 @@ def active_round(rounds: Sequence[Round], now: datetime) -> Round | None:
 # ---------------------------------------------------------------------- nearby
 
 
-def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Great-circle distance in metres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
-
-
 def bounding_box(lat: float, lng: float, radius_m: float) -> tuple[float, float, float, float]:
     """(lat_min, lat_max, lng_min, lng_max) enclosing the circle: a cheap SQL prefilter before haversine."""
     dlat = math.degrees(radius_m / EARTH_RADIUS_M)
@@ -235,10 +227,7 @@ def bounding_box(lat: float, lng: float, radius_m: float) -> tuple[float, float,
 
 
 def check_location(lat: object, lng: object) -> tuple[float, float]:
-    ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (lat, lng))
-    if not ok or not -90 <= float(lat) <= 90 or not -180 <= float(lng) <= 180:  # type: ignore[arg-type]
-        raise Rejected("lat is −90…90 and lng −180…180.", code="invalid_location")
-    return float(lat), float(lng)  # type: ignore[arg-type]
+    return check_coordinates(lat, lng, "lat is −90…90 and lng −180…180.")
 
 
 # ---------------------------------------------------------------------- refusals

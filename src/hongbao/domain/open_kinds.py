@@ -10,17 +10,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import math
 import secrets
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from hongbao.domain import errors
+from hongbao.domain import errors, geo
 from hongbao.domain.errors import Conflict, Forbidden, NotFound, Rejected
+from hongbao.domain.geo import haversine_m
 
-EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 PHRASE_CHARS_MAX = 32
 RADIUS_M_MAX = 10_000
 
@@ -169,10 +168,7 @@ class Place:
 
 def check_coordinates(lat: object, lng: object) -> tuple[float, float]:
     """Latitude and longitude in degrees, refused outside [-90, 90] × [-180, 180]."""
-    ok = all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in (lat, lng))
-    if not ok or not (-90 <= float(lat) <= 90 and -180 <= float(lng) <= 180):  # type: ignore[arg-type]
-        raise Rejected("lat must be in [-90, 90] and lng in [-180, 180].", code="invalid_location")
-    return float(lat), float(lng)  # type: ignore[arg-type]
+    return geo.check_coordinates(lat, lng, "lat must be in [-90, 90] and lng in [-180, 180].")
 
 
 def check_place(lat: object, lng: object, radius_m: object) -> Place | None:
@@ -187,20 +183,13 @@ def check_place(lat: object, lng: object, radius_m: object) -> Place | None:
     return Place(la, ln, radius_m)
 
 
-def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance in metres between two (lat, lng) points."""
-    lat1, lng1, lat2, lng2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
-
-
 def check_distance(place: Place | None, where: tuple[float, float] | None) -> None:
     """Refuse a claimer who gives no location, or stands farther than the radius, when the sender set one."""
     if place is None:
         return
     if where is None:
         raise Rejected("This red packet asks where you are: send lat and lng.", code="location_required")
-    if haversine_m((place.lat, place.lng), where) > place.radius_m:
+    if haversine_m(place.lat, place.lng, *where) > place.radius_m:
         raise too_far(place.radius_m)
 
 

@@ -7,8 +7,6 @@ merchant offer's stock and never touches the cash ledger.
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import hmac
 import logging
 import secrets
@@ -19,19 +17,18 @@ from typing import Any
 from hongbao.domain import campaigns as dc
 from hongbao.domain.campaigns import CampaignLimits, Channel, PrizeKind, Rng
 from hongbao.domain.errors import Forbidden, HongbaoError, NotFound, Rejected
+from hongbao.domain.geo import haversine_m
 from hongbao.domain.money import check_amount_fen
 from hongbao.service.cache import Lru
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once
 from hongbao.service.ratelimit import FailureLimiter
+from hongbao.service.sweep import sweep
+from hongbao.service.users import token_digest
 
 CLOSE_BATCH_MAX = 200
 AWARD_ATTEMPTS_MAX = 5
 log = logging.getLogger(__name__)
-
-
-def token_digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
 
 
 class Campaigns:
@@ -295,20 +292,16 @@ class Campaigns:
     async def close_ended_campaigns(self, now: datetime | None = None) -> int:
         """Close every campaign (and shake pool) past its end and return the unspent budget, exactly once."""
         at = now or self.d.clock.now()
-        closed = 0
-        while True:
-            due = await self.d.store.read(lambda tx: tx.due_campaign_ids(at, CLOSE_BATCH_MAX))
-            results = await asyncio.gather(
-                *(self.d.store.write(self._close_job(cid, at)) for cid in due), return_exceptions=True
-            )
-            for cid, result in zip(due, results, strict=True):
-                if isinstance(result, BaseException):
-                    log.error("closing campaign %s failed: %r", cid, result)
-                elif result is not None:
-                    closed += 1
-                    self.d.hooks.published("campaign_closed", {"campaign_id": cid, "returned_fen": result})
-            if len(due) < CLOSE_BATCH_MAX or all(isinstance(r, BaseException) for r in results):
-                return closed
+
+        def closed(cid: int, returned: int | None) -> bool:
+            if returned is None:
+                return False
+            self.d.hooks.published("campaign_closed", {"campaign_id": cid, "returned_fen": returned})
+            return True
+
+        return await sweep(self.d.store, lambda tx: tx.due_campaign_ids(at, CLOSE_BATCH_MAX),
+                           lambda cid: self._close_job(cid, at), batch_max=CLOSE_BATCH_MAX, done=closed,
+                           log=log, failed="closing campaign %s failed: %r")
 
     def _close_job(self, campaign_id: int, at: datetime) -> Callable[[Any], int | None]:
         def job(tx: Any) -> int | None:
@@ -360,7 +353,7 @@ class Campaigns:
         rows = await self.d.store.read(lambda tx: tx.nearby(box, now, 10 * self.limits.nearby_results_max))
         found = []
         for mid, name, mlat, mlng, offer in rows:
-            distance = dc.haversine_m(here[0], here[1], mlat, mlng)
+            distance = haversine_m(here[0], here[1], mlat, mlng)
             if distance <= radius:
                 found.append((distance, offer.id, mid, name, offer))
         found.sort(key=lambda f: (f[0], f[1]))

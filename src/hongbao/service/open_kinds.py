@@ -41,13 +41,13 @@ from hongbao.domain.open_kinds import (
     wrong_code,
     wrong_phrase,
 )
-from hongbao.domain.packets import PacketKind, PacketRules, PacketView
+from hongbao.domain.packets import PacketKind, PacketView
 from hongbao.domain.split import Split
 from hongbao.service.audience import Claimant
 from hongbao.service.cache import Lru
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once
-from hongbao.service.packets import Packets, public
+from hongbao.service.packets import Packets, check_split, public
 from hongbao.service.ratelimit import FailureLimiter
 from hongbao.service.sharing import Sharing, link_path
 
@@ -202,27 +202,6 @@ class Followers:
 
 
 # ---------------------------------------------------------------------- use cases
-
-
-def check_split(rules: PacketRules, how: object, shares_count: object, total_fen: object,
-                amount_each_fen: object) -> tuple[Split, int, int]:
-    """(how, total, count) under `rules`: equal takes amount_each_fen, lucky takes total_fen."""
-    try:
-        split_how = Split(how) if isinstance(how, str) else None
-    except ValueError:
-        split_how = None
-    if split_how is None:
-        raise Rejected("split must be equal, double_mean or line_cut.", code="invalid_split")
-    if split_how is Split.EQUAL:
-        if total_fen is not None:
-            raise Rejected("An equal packet takes amount_each_fen, not total_fen.", code="invalid_amount")
-        each, count = rules.check_new(total_fen=amount_each_fen, shares_count=shares_count)
-        total, count = rules.check_new(total_fen=each * count, shares_count=count)
-        return split_how, total, count
-    if amount_each_fen is not None:
-        raise Rejected("A lucky packet takes total_fen, not amount_each_fen.", code="invalid_amount")
-    total, count = rules.check_new(total_fen=total_fen, shares_count=shares_count)
-    return split_how, total, count
 
 
 class OpenKinds:

@@ -6,7 +6,6 @@ own audience rule (`register_audience`) and react to events through `deps.hooks`
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -14,11 +13,12 @@ from typing import Any
 
 from hongbao.domain import errors
 from hongbao.domain.errors import HongbaoError, NotFound, Rejected
-from hongbao.domain.packets import PacketKind, PacketStatus, PacketView
+from hongbao.domain.packets import PacketKind, PacketRules, PacketStatus, PacketView
 from hongbao.domain.split import Rng, Split, best_luck_index, split
 from hongbao.service.audience import Audience, Claimant, GroupMembers, Nobody, Recipient
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once
+from hongbao.service.sweep import sweep
 
 EXPIRE_BATCH_MAX = 500
 log = logging.getLogger(__name__)
@@ -29,6 +29,27 @@ _GATE_OUTCOME = {
     "packet_exhausted": "exhausted",
     "packet_expired": "expired",
 }
+
+
+def check_split(rules: PacketRules, how: object, shares_count: object, total_fen: object,
+                amount_each_fen: object) -> tuple[Split, int, int]:
+    """(how, total, count) under `rules`: equal takes amount_each_fen, lucky takes total_fen."""
+    try:
+        split_how = Split(how) if isinstance(how, str) else None
+    except ValueError:
+        split_how = None
+    if split_how is None:
+        raise Rejected("split must be equal, double_mean or line_cut.", code="invalid_split")
+    if split_how is Split.EQUAL:
+        if total_fen is not None:
+            raise Rejected("An equal packet takes amount_each_fen, not total_fen.", code="invalid_amount")
+        each, count = rules.check_new(total_fen=amount_each_fen, shares_count=shares_count)
+        total, count = rules.check_new(total_fen=each * count, shares_count=count)
+        return split_how, total, count
+    if amount_each_fen is not None:
+        raise Rejected("A lucky packet takes total_fen, not amount_each_fen.", code="invalid_amount")
+    total, count = rules.check_new(total_fen=total_fen, shares_count=shares_count)
+    return split_how, total, count
 
 
 class Packets:
@@ -130,7 +151,7 @@ class Packets:
         link_id: int | None = None,
     ) -> dict[str, Any]:
         """Equal: `amount_each_fen` × `shares_count`.  Lucky (double_mean or line_cut): `total_fen` at random."""
-        split_how, total, count = self.check_split(how, shares_count, total_fen, amount_each_fen)
+        split_how, total, count = check_split(self.d.rules, how, shares_count, total_fen, amount_each_fen)
         text = self.d.rules.clean_greeting(greeting)
         now = self.d.clock.now()
 
@@ -148,26 +169,6 @@ class Packets:
 
         return await self._sent(await self.d.store.write(job))
 
-    def check_split(
-        self, how: object, shares_count: object, total_fen: object, amount_each_fen: object
-    ) -> tuple[Split, int, int]:
-        """Validate a split request: (how, total, count); equal takes amount_each_fen, lucky takes total_fen."""
-        try:
-            split_how = Split(how) if isinstance(how, str) else None
-        except ValueError:
-            split_how = None
-        if split_how is None:
-            raise Rejected("split must be equal, double_mean or line_cut.", code="invalid_split")
-        if split_how is Split.EQUAL:
-            if total_fen is not None:
-                raise Rejected("An equal packet takes amount_each_fen, not total_fen.", code="invalid_amount")
-            each, count = self.d.rules.check_new(total_fen=amount_each_fen, shares_count=shares_count)
-            total, count = self.d.rules.check_new(total_fen=each * count, shares_count=count)
-        else:
-            if amount_each_fen is not None:
-                raise Rejected("A lucky packet takes total_fen, not amount_each_fen.", code="invalid_amount")
-            total, count = self.d.rules.check_new(total_fen=total_fen, shares_count=shares_count)
-        return split_how, total, count
 
     async def _sent(self, reply: dict[str, Any]) -> dict[str, Any]:
         self.d.hooks.published("packet_sent", reply)
@@ -294,21 +295,18 @@ class Packets:
     async def expire_due(self, now: datetime | None = None) -> int:
         """Refund the remainder of every packet past its TTL, exactly once; return how many expired."""
         at = now or self.d.clock.now()
-        expired = 0
-        while True:
-            due = await self.d.store.read(lambda tx: tx.due_packet_ids(at, EXPIRE_BATCH_MAX))
-            # Submitted together, the refunds share one group commit; each is its own savepoint.
-            refunds = await asyncio.gather(*(self.d.store.write(self._expire_job(pid, at)) for pid in due),
-                                           return_exceptions=True)
-            for pid, refund in zip(due, refunds, strict=True):
-                if isinstance(refund, BaseException):
-                    log.error("expiring packet %s failed: %r", pid, refund)
-                elif refund is not None:
-                    expired += 1
-                    self.d.gate.settle(pid, 0, "expired")
-                    self.d.hooks.published("packet_expired", {"packet_id": pid, "refunded_fen": refund})
-            if len(due) < EXPIRE_BATCH_MAX or all(isinstance(r, BaseException) for r in refunds):
-                return expired
+
+        def expired(pid: int, refund: int | None) -> bool:
+            if refund is None:
+                return False
+            self.d.gate.settle(pid, 0, "expired")
+            self.d.hooks.published("packet_expired", {"packet_id": pid, "refunded_fen": refund})
+            return True
+
+        # Submitted together, the refunds share one group commit; each is its own savepoint.
+        return await sweep(self.d.store, lambda tx: tx.due_packet_ids(at, EXPIRE_BATCH_MAX),
+                           lambda pid: self._expire_job(pid, at), batch_max=EXPIRE_BATCH_MAX, done=expired,
+                           log=log, failed="expiring packet %s failed: %r")
 
     def _expire_job(self, packet_id: int, at: datetime) -> Callable[[Any], int | None]:
         def job(tx: Any) -> int | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,7 @@ from hongbao.service.conversations import conversation_for_group, post_system_no
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once
 from hongbao.service.packets import Packets, public
+from hongbao.service.sweep import sweep
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import ClaimRow, PacketRow
@@ -157,18 +157,9 @@ class Relay:
     async def end_overdue_chains(self, now: datetime | None = None) -> int:
         """End every chain whose owing user missed the deadline, exactly once; return how many ended."""
         at = now or self.d.clock.now()
-        ended = 0
-        while True:
-            due = await self.d.store.read(lambda tx: tx.due_chain_ids(at, DUE_BATCH_MAX))
-            results = await asyncio.gather(*(self.d.store.write(self._end_job(cid, at)) for cid in due),
-                                           return_exceptions=True)
-            for cid, result in zip(due, results, strict=True):
-                if isinstance(result, BaseException):
-                    log.error("ending relay chain %s failed: %r", cid, result)
-                elif result:
-                    ended += 1
-            if len(due) < DUE_BATCH_MAX or all(isinstance(r, BaseException) for r in results):
-                return ended
+        return await sweep(self.d.store, lambda tx: tx.due_chain_ids(at, DUE_BATCH_MAX),
+                           lambda cid: self._end_job(cid, at), batch_max=DUE_BATCH_MAX,
+                           done=lambda _, ended: bool(ended), log=log, failed="ending relay chain %s failed: %r")
 
     def _end_job(self, chain_id: int, at: datetime) -> Any:
         def job(tx: Tx) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -15,6 +14,7 @@ from hongbao.domain.relay import RelayRules, TransferStatus
 from hongbao.service.conversations import conversation_for_pair, post_system_notice
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once
+from hongbao.service.sweep import sweep
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx_relay import TransferOrderRow
@@ -98,18 +98,9 @@ class Transfers:
     async def refund_overdue_transfers(self, now: datetime | None = None) -> int:
         """Send every transfer not accepted in time back to its sender, exactly once; return how many."""
         at = now or self.d.clock.now()
-        refunded = 0
-        while True:
-            due = await self.d.store.read(lambda tx: tx.due_transfer_order_ids(at, DUE_BATCH_MAX))
-            results = await asyncio.gather(*(self.d.store.write(self._refund_job(tid, at)) for tid in due),
-                                           return_exceptions=True)
-            for tid, result in zip(due, results, strict=True):
-                if isinstance(result, BaseException):
-                    log.error("refunding transfer %s failed: %r", tid, result)
-                elif result:
-                    refunded += 1
-            if len(due) < DUE_BATCH_MAX or all(isinstance(r, BaseException) for r in results):
-                return refunded
+        return await sweep(self.d.store, lambda tx: tx.due_transfer_order_ids(at, DUE_BATCH_MAX),
+                           lambda tid: self._refund_job(tid, at), batch_max=DUE_BATCH_MAX,
+                           done=lambda _, refunded: refunded, log=log, failed="refunding transfer %s failed: %r")
 
     @staticmethod
     def _refund_job(transfer_id: int, at: datetime) -> Callable[[Tx], bool]:

@@ -29,7 +29,8 @@ class Session:
     expires_at: datetime
 
 
-def _hash_secret(secret: str) -> bytes:
+def token_digest(secret: str) -> bytes:
+    """What is stored for a bearer secret (a session token's secret half, a claim link's token): its sha256."""
     return hashlib.sha256(secret.encode()).digest()
 
 
@@ -73,7 +74,7 @@ class Users:
         token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
         now = self.d.clock.now()
         expires_at = now + timedelta(seconds=self.d.limits.token_ttl_s)
-        digest = _hash_secret(secret)
+        digest = token_digest(secret)
         await self.d.store.write(lambda tx: tx.add_token(token_id, digest, user_id, expires_at, now))
         # Known good: the first request with it needs no store read (in this process).
         self._tokens.put(f"{token_id}.{digest.hex()}", (user_id, expires_at, time.monotonic() + TOKEN_CACHE_S))
@@ -84,7 +85,7 @@ class Users:
         token_id, _, secret = token.partition(".")
         if not token_id or not secret or len(token) > 128:
             raise Unauthorized("Invalid token.", code="token_invalid")
-        digest = _hash_secret(secret)
+        digest = token_digest(secret)
         cache_key = f"{token_id}.{digest.hex()}"
         hit = self._tokens.get(cache_key)
         now = self.d.clock.now()
@@ -99,7 +100,7 @@ class Users:
 
     async def logout(self, token: str) -> None:
         token_id, _, secret = token.partition(".")
-        self._tokens.pop(f"{token_id}.{_hash_secret(secret).hex()}")
+        self._tokens.pop(f"{token_id}.{token_digest(secret).hex()}")
         await self.d.store.write(lambda tx: tx.delete_token(token_id))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, delete, func, insert, or_, select, update
@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from hongbao.adapters.sql import schema as s
+from hongbao.adapters.sql.aware import utc
 from hongbao.adapters.sql.tx_campaign import CampaignTx
 from hongbao.adapters.sql.tx_open import OpenTx
 from hongbao.adapters.sql.tx_relay import RelayTx
@@ -35,11 +36,6 @@ from hongbao.domain.ledger import (
 )
 from hongbao.domain.packets import PacketKind, PacketStatus, PacketView
 from hongbao.domain.split import Split
-
-
-def utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every datetime in hongbao is aware UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

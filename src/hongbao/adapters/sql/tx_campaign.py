@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, distinct, func, insert, literal, or_, select, update
@@ -19,13 +19,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql import schema_campaign as c
+from hongbao.adapters.sql.aware import utc
 from hongbao.domain import campaigns as dc
 from hongbao.domain.campaigns import CampaignStatus, Candidate, Prize, PrizeKind, Round
 from hongbao.domain.ledger import AccountKind, CampaignFacts, CapFacts, TransferCode
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -97,11 +94,11 @@ class _Lost(Exception):
 def _campaign_row(r: Any) -> CampaignRow:
     return CampaignRow(
         id=r.id, owner_id=r.owner_id, channel=r.channel, event_id=r.event_id, name=r.name, logo_url=r.logo_url,
-        cover_text=r.cover_text, starts_at=_utc(r.starts_at), ends_at=_utc(r.ends_at), budget_fen=int(r.budget_fen),
+        cover_text=r.cover_text, starts_at=utc(r.starts_at), ends_at=utc(r.ends_at), budget_fen=int(r.budget_fen),
         paid_fen=int(r.paid_fen), returned_fen=int(r.returned_fen), budget_account_id=int(r.budget_account_id),
         per_user_max=r.per_user_max, per_day_max=r.per_day_max,
         link_token_hash=bytes(r.link_token_hash) if r.link_token_hash is not None else None,
-        status=r.status, claims_count=r.claims_count, created_at=_utc(r.created_at),
+        status=r.status, claims_count=r.claims_count, created_at=utc(r.created_at),
     )  # fmt: skip
 
 
@@ -152,7 +149,7 @@ class CampaignTx:
         )
         return {
             r.id: OfferRow(r.id, r.merchant_id, r.owner_id, r.merchant_name, r.title, int(r.face_value_fen),
-                           r.stock, r.issued_count, _utc(r.expires_at))
+                           r.stock, r.issued_count, utc(r.expires_at))
             for r in rows
         }  # fmt: skip
 
@@ -181,7 +178,7 @@ class CampaignTx:
         return [
             (r.merchant_id, r.merchant_name, float(r.lat), float(r.lng),
              OfferRow(r.id, r.merchant_id, r.owner_id, r.merchant_name, r.title, int(r.face_value_fen), r.stock,
-                      r.issued_count, _utc(r.expires_at)))
+                      r.issued_count, utc(r.expires_at)))
             for r in self.conn.execute(q)
         ]  # fmt: skip
 
@@ -217,8 +214,8 @@ class CampaignTx:
             {
                 "id": r.id, "offer_id": r.offer_id, "title": r.title, "face_value_fen": int(r.face_value_fen),
                 "merchant_id": r.merchant_id, "merchant_name": r.merchant_name, "status": r.status,
-                "issued_at": _utc(r.issued_at).isoformat(), "expires_at": _utc(r.expires_at).isoformat(),
-                "redeemed_at": _utc(r.redeemed_at).isoformat() if r.redeemed_at else None,
+                "issued_at": utc(r.issued_at).isoformat(), "expires_at": utc(r.expires_at).isoformat(),
+                "redeemed_at": utc(r.redeemed_at).isoformat() if r.redeemed_at else None,
             }
             for r in rows
         ]  # fmt: skip
@@ -236,7 +233,7 @@ class CampaignTx:
             raise dc.coupon_not_found()
         if row.status == "redeemed":
             raise dc.coupon_redeemed()
-        if _utc(row.expires_at) <= now:
+        if utc(row.expires_at) <= now:
             raise dc.coupon_expired()
         done = self.conn.execute(
             update(k).where(k.c.id == coupon_id, k.c.status == "held").values(status="redeemed", redeemed_at=now)
@@ -559,10 +556,10 @@ class CampaignTx:
         if row is None:
             return None
         rounds = [
-            Round(x.seq, _utc(x.starts_at), _utc(x.ends_at))
+            Round(x.seq, utc(x.starts_at), utc(x.ends_at))
             for x in self.conn.execute(select(r).where(r.c.event_id == event_id).order_by(r.c.seq))
         ]
-        return EventRow(row.id, row.owner_id, row.name, _utc(row.starts_at), _utc(row.ends_at), row.win_permille,
+        return EventRow(row.id, row.owner_id, row.name, utc(row.starts_at), utc(row.ends_at), row.win_permille,
                         row.wins_per_user_max, list(json.loads(row.cards)), rounds)  # fmt: skip
 
     def count_shake(self, event_id: int, user_id: int, round_seq: int, round_shakes_max: int) -> bool:

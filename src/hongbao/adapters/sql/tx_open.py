@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection
@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql import schema_open as so
+from hongbao.adapters.sql.aware import utc
 from hongbao.domain.packets import PacketStatus
 
 
@@ -44,7 +45,7 @@ class OpenTx:
         ).first()
         if holder is None:
             return True
-        expires_at = holder.expires_at if holder.expires_at.tzinfo else holder.expires_at.replace(tzinfo=UTC)
+        expires_at = utc(holder.expires_at)
         return not (holder.status == PacketStatus.ACTIVE.value and expires_at > now)
 
     def hold_secret(self, secret_hash: bytes, packet_id: int, now: datetime) -> bool:

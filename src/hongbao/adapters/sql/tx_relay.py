@@ -7,7 +7,7 @@ whichever of two racing steps updates the row first wins, the other changes noth
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import false, func, insert, or_, select, update
@@ -15,22 +15,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from hongbao.adapters.sql import schema_relay as r
+from hongbao.adapters.sql.aware import utc, utc_or_none
 from hongbao.domain.errors import Conflict
 from hongbao.domain.ledger import AccountKind, TransferCode, TransferOrderFacts
 from hongbao.domain.relay import AskStatus, ChainEnd, ChainStatus, TransferStatus
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import SqlTx
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -104,8 +95,8 @@ class TransferOrderRow:
 def _chain(row: Any) -> ChainRow:
     return ChainRow(
         row.id, row.group_id, row.starter_id, int(row.min_fen), row.deadline_s, ChainStatus(row.status),
-        row.rounds_count, row.current_packet_id, row.owed_by, _utc(row.due_at), row.ended_reason,
-        _aware(row.created_at), _utc(row.ended_at),
+        row.rounds_count, row.current_packet_id, row.owed_by, utc_or_none(row.due_at), row.ended_reason,
+        utc(row.created_at), utc_or_none(row.ended_at),
     )
 
 
@@ -113,14 +104,14 @@ def _ask(row: Any) -> AskRow:
     return AskRow(
         row.id, row.asker_id, row.to_user_id, row.group_id,
         None if row.amount_fen is None else int(row.amount_fen), row.message, AskStatus(row.status),
-        row.packet_id, row.answered_by, _aware(row.created_at), _aware(row.expires_at), _utc(row.answered_at),
+        row.packet_id, row.answered_by, utc(row.created_at), utc(row.expires_at), utc_or_none(row.answered_at),
     )
 
 
 def _order(row: Any) -> TransferOrderRow:
     return TransferOrderRow(
         row.id, row.sender_id, row.recipient_id, int(row.amount_fen), row.note, TransferStatus(row.status),
-        int(row.escrow_account_id), _aware(row.created_at), _aware(row.expires_at), _utc(row.settled_at),
+        int(row.escrow_account_id), utc(row.created_at), utc(row.expires_at), utc_or_none(row.settled_at),
     )
 
 
@@ -227,7 +218,7 @@ class RelayTx:
         rows = self.conn.execute(select(rr).where(rr.c.chain_id == chain_id).order_by(rr.c.round))
         return [
             RoundRow(x.chain_id, x.round, x.packet_id, x.sender_id, int(x.total_fen), x.shares_count,
-                     _aware(x.created_at))
+                     utc(x.created_at))
             for x in rows
         ]
 
@@ -244,7 +235,7 @@ class RelayTx:
     def relay_events(self, chain_id: int) -> list[RelayEventRow]:
         e = r.relay_events
         rows = self.conn.execute(select(e).where(e.c.chain_id == chain_id).order_by(e.c.id))
-        return [RelayEventRow(x.id, x.kind, x.round, x.user_id, x.detail, _aware(x.created_at)) for x in rows]
+        return [RelayEventRow(x.id, x.kind, x.round, x.user_id, x.detail, utc(x.created_at)) for x in rows]
 
     # ------------------------------------------------------------------ asks
 

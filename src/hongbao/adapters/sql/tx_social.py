@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, union_all, update
@@ -14,12 +14,9 @@ from sqlalchemy.exc import IntegrityError
 
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql import schema_social as ss
+from hongbao.adapters.sql.aware import utc
 
 FOLLOWEES_MAX = 1_000
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -53,12 +50,12 @@ class ProfileRow:
 
 
 def _conversation(r: Any) -> ConversationRow:
-    return ConversationRow(r.id, r.kind, r.user_low_id, r.user_high_id, r.group_id, _utc(r.created_at))
+    return ConversationRow(r.id, r.kind, r.user_low_id, r.user_high_id, r.group_id, utc(r.created_at))
 
 
 def _message(r: Any) -> MessageRow:
     data = json.loads(r.data) if r.data and r.data != "{}" else {}
-    return MessageRow(r.id, r.conversation_id, r.sender_id, r.type, r.body, data, _utc(r.created_at))
+    return MessageRow(r.id, r.conversation_id, r.sender_id, r.type, r.body, data, utc(r.created_at))
 
 
 class SocialTx:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from starlette.responses import StreamingResponse
 
 from hongbao.adapters.events import DROPPED, Event
-from hongbao.api.deps import ID_MAX, AppDep, CurrentUser, IdempotencyKeyHeader, PathId
+from hongbao.api.deps import ID_MAX, AppDep, CurrentUser, IdempotencyKeyHeader, PathId, page_cursor
 from hongbao.domain.errors import Rejected, Unauthorized
 from hongbao.domain.social import MESSAGE_CHARS_MAX
 from hongbao.service.idempotency import IdempotencyKey
@@ -37,14 +37,6 @@ class ReadMark(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     message_id: int | None = Field(default=None, ge=1, le=ID_MAX)
-
-
-def _cursor(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    if not cursor.isdigit() or len(cursor) > 18:
-        raise Rejected("cursor is the next_cursor of a previous page.", code="invalid_cursor")
-    return int(cursor)
 
 
 @router.get("/conversations")
@@ -73,7 +65,7 @@ async def messages(
     limit: int = Query(50, ge=1, le=100),
 ) -> dict[str, Any]:
     """Messages newest first: text, packets (`data.packet_id`), claim notices, system notices."""
-    return await app.conversations.messages(user_id, conversation_id, _cursor(cursor), limit)
+    return await app.conversations.messages(user_id, conversation_id, page_cursor(cursor), limit)
 
 
 @router.post("/conversations/{conversation_id}/messages", status_code=status.HTTP_201_CREATED)

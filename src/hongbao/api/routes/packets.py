@@ -8,8 +8,7 @@ import orjson
 from fastapi import APIRouter, Body, Query, status
 from starlette.responses import Response
 
-from hongbao.api.deps import AppDep, CurrentUser, IdempotencyKeyHeader, PathId
-from hongbao.api.routes.wallet import _cursor
+from hongbao.api.deps import AppDep, CurrentUser, IdempotencyKeyHeader, PathId, page_cursor
 from hongbao.api.schemas import (
     PACKET_CREATE_EXAMPLES,
     GrabPublic,
@@ -82,4 +81,4 @@ async def group_packets(
     cursor: str | None = Query(None, max_length=32),
     limit: int = Query(20, ge=1, le=100),
 ) -> dict[str, Any]:
-    return await app.packets.list_for_group(group_id, user_id, _cursor(cursor), limit)
+    return await app.packets.list_for_group(group_id, user_id, page_cursor(cursor), limit)

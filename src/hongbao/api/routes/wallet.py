@@ -6,9 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Query, status
 
-from hongbao.api.deps import AppDep, CurrentUser, IdempotencyKeyHeader, PathId
+from hongbao.api.deps import AppDep, CurrentUser, IdempotencyKeyHeader, PathId, page_cursor
 from hongbao.api.schemas import AmountBody, BalancePublic, PaymentPublic
-from hongbao.domain.errors import NotFound, Rejected
+from hongbao.domain.errors import NotFound
 from hongbao.service.idempotency import IdempotencyKey
 
 router = APIRouter(prefix="/v1", tags=["wallet"])
@@ -18,14 +18,6 @@ def _own(user_id: int, path_user_id: int) -> None:
     if user_id != path_user_id:
         # Another user's wallet does not exist for you.
         raise NotFound("No such wallet.", code="account_not_found")
-
-
-def _cursor(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    if not cursor.isdigit() or len(cursor) > 18:
-        raise Rejected("cursor is the next_cursor of a previous page.", code="invalid_cursor")
-    return int(cursor)
 
 
 @router.get("/wallet", response_model=BalancePublic)
@@ -66,7 +58,7 @@ async def statement(
     limit: int = Query(20, ge=1, le=100),
 ) -> dict[str, Any]:
     """Sent, received, refunded, top-ups and withdrawals, newest first; pass `next_cursor` for more."""
-    return await app.wallet.statement(user_id, _cursor(cursor), limit)
+    return await app.wallet.statement(user_id, page_cursor(cursor), limit)
 
 
 @router.get("/users/{owner_id}/statement")
@@ -79,4 +71,4 @@ async def statement_of(
 ) -> dict[str, Any]:
     """A statement by user id: only your own (others answer 404)."""
     _own(user_id, owner_id)
-    return await app.wallet.statement(user_id, _cursor(cursor), limit)
+    return await app.wallet.statement(user_id, page_cursor(cursor), limit)

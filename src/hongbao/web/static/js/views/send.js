@@ -4,6 +4,7 @@ import { Attempt, ApiError, get } from "../api.js";
 import { h, toast } from "../dom.js";
 import { t } from "../i18n.js";
 import { parseYuan, yuan } from "../money.js";
+import { modeSegments } from "./splitform.js";
 
 export async function render(ctx) {
   const [target, rawId] = ctx.params;
@@ -28,6 +29,7 @@ export async function render(ctx) {
     h("option", { value: "double_mean" }, `${t("split_double_mean")} (double_mean)`),
     h("option", { value: "line_cut" }, `${t("split_line_cut")} (line_cut)`),
   );
+  const algoRow = h("div", { class: "algo" }, h("label", { for: "algorithm" }, t("split_algorithm")), algorithm);
   let mode = "lucky";
   const amountLabel = h("label", { for: "amount", id: "amount-label" }, target === "group" ? t("total_amount") : t("amount"));
 
@@ -93,37 +95,16 @@ export async function render(ctx) {
       },
     },
     target === "group"
-      ? h(
-          "fieldset",
-          { class: "segmented" },
-          h("legend", { class: "sr-only" }, t("send_packet")),
-          ["lucky", "equal"].map((m) =>
-            h(
-              "label",
-              { class: "segment" },
-              h("input", {
-                type: "radio",
-                name: "mode",
-                value: m,
-                id: `mode-${m}`,
-                checked: m === mode,
-                onchange() {
-                  mode = m;
-                  amountLabel.textContent = m === "equal" ? t("amount_each") : t("total_amount");
-                  algoRow.hidden = m === "equal";
-                  update();
-                },
-              }),
-              h("span", {}, m === "lucky" ? t("lucky_packet") : t("equal_packet")),
-            ),
-          ),
-        )
+      ? modeSegments(mode, amountLabel, algoRow, (m) => {
+          mode = m;
+          update();
+        })
       : null,
     target === "group" ? [h("label", { for: "shares" }, t("shares_count")), count, h("p", { class: "hint" }, t("members_count", { n: who.members.length }))] : null,
     amountLabel,
     amount,
     h("p", { class: "hint", id: "amount-hint" }, t("amount_hint")),
-    null,
+    target === "group" ? algoRow : null,
     h("label", { for: "greeting" }, t("greeting")),
     greeting,
     total,
@@ -131,8 +112,6 @@ export async function render(ctx) {
     submit,
     h("p", { class: "hint center" }, `${t("balance")} ${yuan(wallet.balance_fen)}`),
   );
-  const algoRow = h("div", { class: "algo" }, h("label", { for: "algorithm" }, t("split_algorithm")), algorithm);
-  if (target === "group") form.insertBefore(algoRow, greeting.previousSibling);
   update();
   const title = target === "group" ? t("send_packet") : t("send_packet_to", { name });
   return {

@@ -73,31 +73,10 @@ export function splitForm({ path, fields = [], extend = (b) => b, sent, shares =
       },
     },
     fields,
-    h(
-      "fieldset",
-      { class: "segmented" },
-      h("legend", { class: "sr-only" }, t("send_packet")),
-      ["lucky", "equal"].map((m) =>
-        h(
-          "label",
-          { class: "segment" },
-          h("input", {
-            type: "radio",
-            name: "mode",
-            value: m,
-            id: `mode-${m}`,
-            checked: m === mode,
-            onchange() {
-              mode = m;
-              amountLabel.textContent = m === "equal" ? t("amount_each") : t("total_amount");
-              algoRow.hidden = m === "equal";
-              update();
-            },
-          }),
-          h("span", {}, m === "lucky" ? t("lucky_packet") : t("equal_packet")),
-        ),
-      ),
-    ),
+    modeSegments(mode, amountLabel, algoRow, (m) => {
+      mode = m;
+      update();
+    }),
     h("label", { for: "shares" }, t("shares_count")),
     count,
     amountLabel,
@@ -111,6 +90,37 @@ export function splitForm({ path, fields = [], extend = (b) => b, sent, shares =
     submit,
   );
   return form;
+}
+
+/**
+ * The lucky/equal choice: picking a mode relabels `amountLabel` (total or each), shows `algoRow` only for
+ * lucky packets, then calls `picked(mode)`.
+ */
+export function modeSegments(mode, amountLabel, algoRow, picked) {
+  return h(
+    "fieldset",
+    { class: "segmented" },
+    h("legend", { class: "sr-only" }, t("send_packet")),
+    ["lucky", "equal"].map((m) =>
+      h(
+        "label",
+        { class: "segment" },
+        h("input", {
+          type: "radio",
+          name: "mode",
+          value: m,
+          id: `mode-${m}`,
+          checked: m === mode,
+          onchange() {
+            amountLabel.textContent = m === "equal" ? t("amount_each") : t("total_amount");
+            algoRow.hidden = m === "equal";
+            picked(m);
+          },
+        }),
+        h("span", {}, m === "lucky" ? t("lucky_packet") : t("equal_packet")),
+      ),
+    ),
+  );
 }
 
 /** An image the API serves behind the bearer token (an <img src> cannot send it): fetched as a blob. */

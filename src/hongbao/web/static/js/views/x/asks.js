@@ -5,7 +5,7 @@ import { h, mount, toast } from "../../dom.js";
 import { t } from "../../i18n.js";
 import { plainYuan, yuan } from "../../money.js";
 import { shortTime } from "../common.js";
-import { amountInput, errorLine, fenOf, friendSelect, groupSelect, showError } from "./kit.js";
+import { actionForm, amountInput, errorLine, fenOf, friendSelect, groupSelect } from "./kit.js";
 
 export async function render(ctx) {
   const friends = (await get("/v1/friends")).friends;
@@ -40,24 +40,15 @@ export async function render(ctx) {
     const fen = amountInput(`fulfil-${a.id}`, a.amount_fen ? plainYuan(a.amount_fen) : "");
     const line = errorLine(`fulfil-error-${a.id}`);
     const once = new Attempt();
-    return h(
-      "form",
-      {
-        class: "inline",
-        novalidate: true,
-        async onsubmit(e) {
-          e.preventDefault();
-          line.hidden = true;
-          try {
-            const body = { amount_fen: fenOf(fen), greeting: t("greeting_default") };
-            if (a.group_id) body.shares_count = 3;
-            await once.send(`/v1/asks/${a.id}/fulfil`, body);
-            toast(t("sent_ok"));
-            await load();
-          } catch (err) {
-            showError(line, err);
-          }
-        },
+    return actionForm(
+      "inline",
+      line,
+      async () => {
+        const body = { amount_fen: fenOf(fen), greeting: t("greeting_default") };
+        if (a.group_id) body.shares_count = 3;
+        await once.send(`/v1/asks/${a.id}/fulfil`, body);
+        toast(t("sent_ok"));
+        await load();
       },
       fen,
       h("button", { type: "submit", class: "primary small" }, t("ask_fulfil")),
@@ -88,25 +79,16 @@ export async function render(ctx) {
     mount(sent, mine.sent.length ? mine.sent.map((a) => row(a, true)) : h("li", { class: "muted center pad" }, t("nothing_yet")));
   }
 
-  const form = h(
-    "form",
-    {
-      class: "card form",
-      novalidate: true,
-      async onsubmit(e) {
-        e.preventDefault();
-        error.hidden = true;
-        try {
-          const body = { amount_fen: fenOf(amount, { optional: true }), message: message.value.trim() || null };
-          if (toGroup.checked) body.group_id = Number(group.value);
-          else body.to_user_id = Number(friend.value);
-          await attempt.send("/v1/asks", body);
-          toast(t("ask_sent"));
-          await load();
-        } catch (err) {
-          showError(error, err);
-        }
-      },
+  const form = actionForm(
+    "card form",
+    error,
+    async () => {
+      const body = { amount_fen: fenOf(amount, { optional: true }), message: message.value.trim() || null };
+      if (toGroup.checked) body.group_id = Number(group.value);
+      else body.to_user_id = Number(friend.value);
+      await attempt.send("/v1/asks", body);
+      toast(t("ask_sent"));
+      await load();
     },
     h("label", { for: "ask-friend" }, t("friends")),
     friend,

@@ -1,4 +1,4 @@
-// Small pieces the extra pages share: friend and group pickers, an amount field, an inline error.
+// Small pieces the extra pages share: friend and group pickers, an amount field, an inline error, a form that shows it.
 
 import { ApiError, get } from "../../api.js";
 import { h } from "../../dom.js";
@@ -38,4 +38,25 @@ export function showError(line, err) {
 
 export function names(people) {
   return Object.fromEntries(people.map((p) => [p.id, p.display_name]));
+}
+
+/** A form whose submit hides `error`, awaits `act()`, and shows in `error` what went wrong. */
+export function actionForm(cls, error, act, ...children) {
+  return h(
+    "form",
+    {
+      class: cls,
+      novalidate: true,
+      async onsubmit(e) {
+        e.preventDefault();
+        error.hidden = true;
+        try {
+          await act();
+        } catch (err) {
+          showError(error, err);
+        }
+      },
+    },
+    ...children,
+  );
 }

@@ -5,7 +5,7 @@ import { h, mount, toast } from "../../dom.js";
 import { t } from "../../i18n.js";
 import { yuan } from "../../money.js";
 import { bubble, shortTime } from "../common.js";
-import { amountInput, errorLine, fenOf, groupSelect, names, showError } from "./kit.js";
+import { actionForm, amountInput, errorLine, fenOf, groupSelect, names } from "./kit.js";
 
 export async function render(ctx) {
   const id = ctx.query.get("id");
@@ -20,29 +20,20 @@ async function start(ctx) {
   const minutes = h("input", { id: "deadline", inputmode: "numeric", value: "60" });
   const error = errorLine("send-error");
   const attempt = new Attempt();
-  const form = h(
-    "form",
-    {
-      class: "card form",
-      novalidate: true,
-      async onsubmit(e) {
-        e.preventDefault();
-        error.hidden = true;
-        try {
-          const body = {
-            group_id: Number(group.value),
-            total_fen: fenOf(total),
-            shares_count: Number.parseInt(shares.value, 10),
-            greeting: greeting.value.trim() || t("relay_greeting"),
-            deadline_s: Math.max(1, Number.parseInt(minutes.value, 10) || 60) * 60,
-          };
-          const reply = await attempt.send("/v1/relays", body);
-          toast(t("sent_ok"));
-          ctx.go(`/app/x/relay?id=${reply.id}`, { replace: true });
-        } catch (err) {
-          showError(error, err);
-        }
-      },
+  const form = actionForm(
+    "card form",
+    error,
+    async () => {
+      const body = {
+        group_id: Number(group.value),
+        total_fen: fenOf(total),
+        shares_count: Number.parseInt(shares.value, 10),
+        greeting: greeting.value.trim() || t("relay_greeting"),
+        deadline_s: Math.max(1, Number.parseInt(minutes.value, 10) || 60) * 60,
+      };
+      const reply = await attempt.send("/v1/relays", body);
+      toast(t("sent_ok"));
+      ctx.go(`/app/x/relay?id=${reply.id}`, { replace: true });
     },
     h("p", { class: "hint" }, t("relay_rule")),
     h("label", { for: "relay-group" }, t("groups")),
@@ -116,22 +107,13 @@ async function chain(ctx, id) {
     const shares = h("input", { id: "next-shares", inputmode: "numeric", value: String(r.current_packet?.shares_count ?? 3) });
     const error = errorLine("next-error");
     const attempt = new Attempt();
-    return h(
+    return actionForm(
       "form",
-      {
-        class: "form",
-        novalidate: true,
-        async onsubmit(e) {
-          e.preventDefault();
-          error.hidden = true;
-          try {
-            await attempt.send(`/v1/relays/${id}/next`, { total_fen: fenOf(total), shares_count: Number.parseInt(shares.value, 10), greeting: t("relay_greeting") });
-            toast(t("sent_ok"));
-            await load();
-          } catch (err) {
-            showError(error, err);
-          }
-        },
+      error,
+      async () => {
+        await attempt.send(`/v1/relays/${id}/next`, { total_fen: fenOf(total), shares_count: Number.parseInt(shares.value, 10), greeting: t("relay_greeting") });
+        toast(t("sent_ok"));
+        await load();
       },
       h("p", { class: "hint" }, t("relay_your_turn", { min: yuan(r.min_fen) })),
       h("label", { for: "next-amount" }, t("total_amount")),

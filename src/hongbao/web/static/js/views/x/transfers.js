@@ -5,7 +5,7 @@ import { h, mount, toast } from "../../dom.js";
 import { t } from "../../i18n.js";
 import { yuan } from "../../money.js";
 import { shortTime } from "../common.js";
-import { amountInput, errorLine, fenOf, friendSelect, showError } from "./kit.js";
+import { actionForm, amountInput, errorLine, fenOf, friendSelect } from "./kit.js";
 
 export async function render(ctx) {
   const friends = (await get("/v1/friends")).friends;
@@ -54,23 +54,14 @@ export async function render(ctx) {
     );
   }
 
-  const form = h(
-    "form",
-    {
-      class: "card form",
-      novalidate: true,
-      async onsubmit(e) {
-        e.preventDefault();
-        error.hidden = true;
-        try {
-          await attempt.send("/v1/transfers", { to_user_id: Number(to.value), amount_fen: fenOf(amount), note: note.value.trim() || null });
-          toast(t("sent_ok"));
-          amount.value = "";
-          await load();
-        } catch (err) {
-          showError(error, err);
-        }
-      },
+  const form = actionForm(
+    "card form",
+    error,
+    async () => {
+      await attempt.send("/v1/transfers", { to_user_id: Number(to.value), amount_fen: fenOf(amount), note: note.value.trim() || null });
+      toast(t("sent_ok"));
+      amount.value = "";
+      await load();
     },
     h("label", { for: "transfer-to" }, t("friends")),
     to,
