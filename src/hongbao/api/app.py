@@ -14,6 +14,7 @@ from starlette.responses import FileResponse, Response
 
 from hongbao import __version__
 from hongbao.api import errors
+from hongbao.api.hotpath import HotPath
 from hongbao.api.routes import (
     campaigns,
     conversations,
@@ -79,7 +80,9 @@ def create_app(hongbao: App, *, scheduler: bool | None = None, close_on_shutdown
     api = FastAPI(title="hongbao", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     api.state.hongbao = hongbao
     errors.install(api)
-    for module in (users, wallet, social, packets, social_graph, conversations, relay, campaigns, open_kinds, web):
+    api.add_middleware(HotPath, hongbao=hongbao)
+    # Starlette matches routes in order: the hot resources first.
+    for module in (packets, users, wallet, social, social_graph, conversations, relay, campaigns, open_kinds, web):
         api.include_router(module.router)
 
     @api.get("/health", tags=["ops"])

@@ -18,14 +18,18 @@ def get_app(request: Request) -> App:
 AppDep = Annotated[App, Depends(get_app)]
 
 
-async def current_user(request: Request, app: AppDep) -> int:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+async def bearer_user(app: App, authorization: str) -> int:
+    """The user an `Authorization: Bearer <token>` header stands for; 401 otherwise."""
+    scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized(
             "Send 'Authorization: Bearer <token>' (POST /v1/sessions to get one).", code="token_missing"
         )
     return await app.users.authenticate(token.strip())
+
+
+async def current_user(request: Request, app: AppDep) -> int:
+    return await bearer_user(app, request.headers.get("authorization", ""))
 
 
 CurrentUser = Annotated[int, Depends(current_user)]

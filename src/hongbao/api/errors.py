@@ -18,21 +18,23 @@ log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 
 
+INTERNAL_DETAIL = "Something went wrong on our side; nothing was charged twice."
+
+
+def problem_body(status: int, code: str, title: str, detail: str, **extra: Any) -> bytes:
+    """The RFC 9457 document for one error, as JSON bytes."""
+    body = {"type": f"/problems/{code}", "code": code, "title": title, "status": status, "detail": detail, **extra}
+    return orjson.dumps(body)
+
+
 def problem(
     status: int, code: str, title: str, detail: str, *, headers: Mapping[str, str] | None = None, **extra: Any
 ) -> Response:
-    body = {
-        "type": f"/problems/{code}",
-        "code": code,
-        "title": title,
-        "status": status,
-        "detail": detail,
-        **extra,
-    }
     sent = dict(headers or {})
     if status == 401:
         sent["WWW-Authenticate"] = "Bearer"
-    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM, headers=sent)
+    return Response(problem_body(status, code, title, detail, **extra), status_code=status, media_type=PROBLEM,
+                    headers=sent)
 
 
 def install(app: FastAPI) -> None:
@@ -75,5 +77,5 @@ def install(app: FastAPI) -> None:
             500,
             "internal_error",
             "Internal error",
-            "Something went wrong on our side; nothing was charged twice.",
+            INTERNAL_DETAIL,
         )
