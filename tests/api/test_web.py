@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from tests.api.conftest import PROBLEM, TestClient
-from tests.conftest import fast_settings
+from tests.api.conftest import PROBLEM, TestClient, User, assert_problem, befriend, send_personal, top_up
+from tests.conftest import FrozenClock, fast_settings
 
 from hongbao.api.app import create_app
 from hongbao.bootstrap import App, build
@@ -45,3 +48,118 @@ def test_demo_users_are_listed_in_embedded_mode_only(store_url: str, tmp_path: P
         assert users["alice"]["password"] == "hongbao123"
     else:
         assert response.status_code == 404
+
+
+def test_fairness_by_grab_position_gives_one_row_per_share_whose_means_add_up_to_the_total(
+    client: TestClient, new_user: Callable[..., User]
+) -> None:
+    # when a logged-in user asks how ¥10 in 5 lucky shares falls over 400 simulated packets
+    params = {"total_fen": 1000, "shares": 5, "runs": 400, "algorithm": "double_mean"}
+    response = client.get("/v1/fairness", params=params, headers=new_user().headers)
+
+    # then each grab position has its mean, spread, range and best-luck odds, and they add up
+    assert response.status_code == 200, response.text
+    body = response.json()
+    positions = body["positions"]
+    assert [p["position"] for p in positions] == [1, 2, 3, 4, 5]
+    assert abs(sum(p["mean_fen"] for p in positions) - 1000) < 1e-6
+    assert abs(sum(p["best_luck_probability"] for p in positions) - 1) < 1e-9
+    assert all(1 <= p["min_fen"] <= p["mean_fen"] <= p["max_fen"] and p["stdev_fen"] > 0 for p in positions)
+
+
+def test_fairness_of_an_equal_split_gives_no_spread(client: TestClient, new_user: Callable[..., User]) -> None:
+    params = {"total_fen": 600, "shares": 3, "runs": 10, "algorithm": "equal"}
+    response = client.get("/v1/fairness", params=params, headers=new_user().headers)
+
+    assert response.status_code == 200, response.text
+    assert [(p["mean_fen"], p["stdev_fen"]) for p in response.json()["positions"]] == [(200, 0), (200, 0), (200, 0)]
+
+
+def test_fairness_needs_a_login_because_it_costs_cpu(client: TestClient) -> None:
+    params = {"total_fen": 1000, "shares": 5, "runs": 10}
+    assert_problem(client.get("/v1/fairness", params=params), 401, "token_missing")
+
+
+def test_fairness_beyond_its_bounds_gives_422_problems(client: TestClient, new_user: Callable[..., User]) -> None:
+    headers = new_user().headers
+    cases = [
+        ({"total_fen": 1000, "shares": 5, "runs": 20_001}, "invalid_runs"),
+        ({"total_fen": 1000, "shares": 5, "runs": 0}, "invalid_runs"),
+        ({"total_fen": 100_000, "shares": 100, "runs": 2_001}, "invalid_runs"),  # more than 200,000 draws
+        ({"total_fen": 100_000, "shares": 101, "runs": 10}, "invalid_share_count"),
+        ({"total_fen": 1000, "shares": 0, "runs": 10}, "invalid_share_count"),
+        ({"total_fen": 3, "shares": 5, "runs": 10}, "share_too_small"),
+        ({"total_fen": 10**11, "shares": 5, "runs": 10}, "invalid_amount"),
+        ({"total_fen": 1000, "shares": 5, "runs": 10, "algorithm": "biggest_first"}, "invalid_request"),
+        ({"total_fen": "lots", "shares": 5}, "invalid_request"),
+    ]
+    for params, code in cases:
+        assert_problem(client.get("/v1/fairness", params=params, headers=headers), 422, code, case=params)
+
+
+def open_packet(client: TestClient, user: User, packet_id: int) -> None:
+    response = client.post(f"/v1/packets/{packet_id}/open", headers=user.headers)
+    assert response.status_code in (200, 201), response.text
+
+
+def report(client: TestClient, user: User, **params: object) -> dict[str, Any]:
+    response = client.get("/v1/me/report", params=params, headers=user.headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_yearly_report_gives_the_callers_own_sent_received_and_luckiest_packet(
+    client: TestClient, new_user: Callable[..., User], clock: FrozenClock
+) -> None:
+    # given Alice sends her friend Bob a packet on New Year's Eve 2025, and two more on New Year's Day 2026
+    clock.at = datetime(2025, 12, 31, 23, 0, tzinfo=UTC)
+    alice, bob, carol = new_user("alice"), new_user("bob"), new_user("carol")
+    befriend(client, alice, bob)
+    top_up(client, alice, 100_000)
+    earlier = send_personal(client, alice, bob, 5000)
+    open_packet(client, bob, earlier["id"])
+    clock.advance(hours=2)
+    first = send_personal(client, alice, bob, 888)
+    second = send_personal(client, alice, bob, 300)
+    open_packet(client, bob, first["id"])
+    open_packet(client, bob, second["id"])
+
+    # when each asks for their 2026 report
+    bobs, alices, carols = (report(client, u, year=2026) for u in (bob, alice, carol))
+
+    # then Bob received two packets, the luckiest the ¥8.88 one, all in January
+    assert (bobs["received_fen"], bobs["received_count"], bobs["sent_fen"]) == (1188, 2, 0)
+    assert bobs["luckiest"]["amount_fen"] == 888
+    assert bobs["luckiest"]["packet_id"] == first["id"]
+    assert bobs["months"][0] == {"month": 1, "sent_fen": 0, "received_fen": 1188}
+    # and Alice sent those two; the year before is its own report, and this year is the default
+    assert (alices["sent_fen"], alices["sent_count"], alices["received_fen"], alices["luckiest"]) == (1188, 2, 0, None)
+    assert report(client, bob, year=2025)["received_fen"] == 5000
+    assert report(client, alice)["sent_fen"] == 1188
+    # and Carol, who took part in nothing, sees nothing of theirs
+    assert (carols["sent_fen"], carols["received_fen"], carols["luckiest"]) == (0, 0, None)
+
+
+def test_yearly_report_of_another_user_is_never_reachable(client: TestClient, new_user: Callable[..., User]) -> None:
+    # given Bob received a packet from Alice
+    alice, bob, carol = new_user("alice"), new_user("bob"), new_user("carol")
+    befriend(client, alice, bob)
+    top_up(client, alice, 10_000)
+    open_packet(client, bob, send_personal(client, alice, bob, 520)["id"])
+
+    # when Carol tries to name Bob, or nobody logs in at all
+    named = report(client, carol, year=2026, user_id=bob.id, username=bob.username)
+    anonymous = client.get("/v1/me/report", params={"year": 2026, "user_id": bob.id})
+
+    # then Carol gets only her own (empty) report, and no token gets no report
+    assert (named["received_fen"], named["luckiest"]) == (0, None)
+    assert_problem(anonymous, 401)
+    assert report(client, bob, year=2026)["received_fen"] == 520
+
+
+def test_yearly_report_outside_the_known_years_gives_422(client: TestClient, new_user: Callable[..., User]) -> None:
+    user = new_user()
+    for year, code in (("1999", "invalid_year"), ("2101", "invalid_year"), ("last", "invalid_request")):
+        response = client.get("/v1/me/report", params={"year": year}, headers=user.headers)
+        assert_problem(response, 422, code, case=year)

@@ -1,15 +1,20 @@
-"""The browser app's server side: deep links under /app/ answer its one page, and the demo logins."""
+"""The browser app's server side: deep links under /app/ answer its one page, demo logins, and its figures."""
 
 from __future__ import annotations
 
+import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
+import anyio.to_thread
+from fastapi import APIRouter, Query
 from starlette.responses import FileResponse, Response
 
-from hongbao.api.deps import AppDep
-from hongbao.domain.errors import NotFound
+from hongbao.api.deps import AppDep, CurrentUser
+from hongbao.domain.errors import NotFound, Rejected
+from hongbao.domain.fairness import PositionStats, position_stats
+from hongbao.domain.split import Split
 from hongbao.seed import DEMO_PASSWORD, DEMO_USERS, DEMO_VERIFIED
 
 WEB = Path(__file__).resolve().parent.parent.parent / "web"
@@ -46,3 +51,104 @@ async def demo_users(app: AppDep) -> list[dict[str, Any]]:
         {"username": name, "display_name": shown, "password": DEMO_PASSWORD, "verified_as": verified_as}
         for name, shown, verified_as in people
     ]
+
+
+FAIRNESS_RUNS_MAX = 20_000
+FAIRNESS_SHARES_MAX = 100
+FAIRNESS_DRAWS_MAX = 200_000  # about half a second of one core with double_mean
+_FAIRNESS_LOCK = threading.Lock()
+FAIRNESS_TOTAL_FEN_MAX = 10**10  # a study may exceed any packet a user can send, within reason
+REPORT_YEAR_MIN, REPORT_YEAR_MAX = 2000, 2100
+_PACKET_REFS = frozenset({"packet", "claim", "refund"})
+
+
+@router.get("/v1/me/report")
+async def yearly_report(app: AppDep, user_id: CurrentUser, year: int | None = None) -> dict[str, Any]:
+    """Your red packets in one calendar year (UTC): sent, received, by month, and your luckiest claim."""
+    if year is None:
+        year = app.deps.clock.now().year
+    if not REPORT_YEAR_MIN <= year <= REPORT_YEAR_MAX:
+        raise Rejected(f"year must be {REPORT_YEAR_MIN}–{REPORT_YEAR_MAX}.", code="invalid_year")
+    start, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+    months = [{"month": m, "sent_fen": 0, "received_fen": 0} for m in range(1, 13)]
+    totals = {"sent_fen": 0, "sent_count": 0, "received_fen": 0, "received_count": 0, "refunded_fen": 0}
+    luckiest: dict[str, Any] | None = None
+    cursor: int | None = None
+    while True:
+        # Only the caller's own wallet statement is read: the report never names another user.
+        page = await app.wallet.statement(user_id, cursor, 100)
+        for entry in page["entries"]:
+            at = datetime.fromisoformat(entry["created_at"])
+            if at.tzinfo is None:
+                at = at.replace(tzinfo=UTC)
+            # Red packets only ("packet:7" funds, "claim:7:2" claims, "refund:7" refunds), not transfers.
+            ref = str(entry["ref"] or "").split(":")
+            if at >= end or ref[0] not in _PACKET_REFS:
+                continue
+            if at < start:
+                break
+            kind, fen, month = entry["kind"], abs(int(entry["amount_fen"])), months[at.month - 1]
+            if kind in ("sent", "received"):
+                totals[f"{kind}_fen"] += fen
+                totals[f"{kind}_count"] += 1
+                month[f"{kind}_fen"] += fen
+            elif kind == "refunded":
+                totals["refunded_fen"] += fen
+            if kind == "received" and (luckiest is None or fen > luckiest["amount_fen"]):
+                luckiest = {
+                    "amount_fen": fen,
+                    "packet_id": int(ref[1]) if len(ref) > 1 and ref[1].isdigit() else None,
+                    "created_at": entry["created_at"],
+                }
+        else:
+            if page["next_cursor"] is not None:
+                cursor = int(page["next_cursor"])
+                continue
+        break
+    return {"year": year, **totals, "luckiest": luckiest, "months": months}
+
+
+@router.get("/v1/fairness")
+async def fairness(
+    total_fen: int = Query(description="The packet's total, in fen."),
+    shares: int = Query(description=f"How many shares (at most {FAIRNESS_SHARES_MAX})."),
+    runs: int = Query(2000, description=f"How many packets to draw (at most {FAIRNESS_RUNS_MAX})."),
+    algorithm: Split = Query(Split.DOUBLE_MEAN, description="equal, double_mean or line_cut."),
+    *,
+    _: CurrentUser,
+) -> dict[str, Any]:
+    """What each grab position gets over many simulated packets: mean, stdev, min, max, best-luck odds.
+
+    CPU-bound: logged-in users only, one simulation at a time per process, at most
+    FAIRNESS_DRAWS_MAX shares drawn per request.
+    """
+    if not 1 <= runs <= FAIRNESS_RUNS_MAX:
+        raise Rejected(f"runs must be 1–{FAIRNESS_RUNS_MAX}.", code="invalid_runs")
+    if not 1 <= shares <= FAIRNESS_SHARES_MAX:
+        raise Rejected(f"shares must be 1–{FAIRNESS_SHARES_MAX}.", code="invalid_share_count")
+    if total_fen > FAIRNESS_TOTAL_FEN_MAX:
+        raise Rejected(f"total_fen must be at most {FAIRNESS_TOTAL_FEN_MAX}.", code="invalid_amount")
+    if runs * shares > FAIRNESS_DRAWS_MAX:
+        raise Rejected(f"runs × shares must be at most {FAIRNESS_DRAWS_MAX}.", code="invalid_runs")
+    def simulate() -> list[PositionStats]:
+        with _FAIRNESS_LOCK:
+            return position_stats(total_fen, shares, runs, algorithm)
+
+    stats = await anyio.to_thread.run_sync(simulate)
+    return {
+        "total_fen": total_fen,
+        "shares": shares,
+        "runs": runs,
+        "algorithm": algorithm.value,
+        "positions": [
+            {
+                "position": p.position,
+                "mean_fen": p.mean_fen,
+                "stdev_fen": p.stdev_fen,
+                "best_luck_probability": p.best_luck_probability,
+                "min_fen": p.min_fen,
+                "max_fen": p.max_fen,
+            }
+            for p in stats
+        ],
+    }

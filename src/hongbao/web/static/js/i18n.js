@@ -220,6 +220,11 @@ const DICT = {
     feat_nearby: "附近优惠",
     feat_campaign: "企业红包活动",
     feat_coupons: "我的优惠券",
+    feat_friends: "添加好友",
+    feat_groups: "建群",
+    feat_report: "年度报告",
+    feat_fairness: "手气公平吗",
+    feat_dashboard: "活动数据",
   },
   en: {
     app_name: "Hongbao",
@@ -440,6 +445,11 @@ const DICT = {
     feat_nearby: "Nearby offers",
     feat_campaign: "Campaigns",
     feat_coupons: "My coupons",
+    feat_friends: "Friends",
+    feat_groups: "Groups",
+    feat_report: "Your year",
+    feat_fairness: "Fairness",
+    feat_dashboard: "Campaign figures",
   },
 };
 

@@ -17,6 +17,8 @@ const PATHS = {
   shake: '<rect x="7" y="3" width="10" height="18" rx="2"/><path d="M11 18h2M3 8v8M21 8v8"/>',
   pin: '<path d="M12 21s-7-6-7-11a7 7 0 0 1 14 0c0 5-7 11-7 11z"/><circle cx="12" cy="10" r="2.5"/>',
   lantern: '<path d="M12 2v3M9 5h6M7 8c0-2 2-3 5-3s5 1 5 3v7c0 2-2 3-5 3s-5-1-5-3zM9 18h6M12 18v4"/>',
+  chart: '<path d="M4 20h16M7 17v-6M12 17V6M17 17v-9"/>',
+  addfriend: '<circle cx="9" cy="8" r="3.5"/><path d="M2 20c0-4 3-6.5 7-6.5s7 2.5 7 6.5M19 8v6M16 11h6"/>',
   ticket: '<path d="M3 7h18v3a2 2 0 0 0 0 4v3H3v-3a2 2 0 0 0 0-4z"/><path d="M14 7v10" stroke-dasharray="2 2"/>',
 };
 

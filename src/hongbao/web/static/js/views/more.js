@@ -7,6 +7,8 @@ import { icon } from "../icons.js";
 
 // [page, icon, title key, endpoint that must exist]
 export const FEATURES = [
+  ["friends", "addfriend", "feat_friends", ["post", "/v1/friends/requests"]],
+  ["groups", "people", "feat_groups", ["post", "/v1/groups"]],
   ["password", "key", "feat_password", ["post", "/v1/packets/password"]],
   ["claim-password", "keyboard", "feat_claim_password", ["post", "/v1/phrases/open"]],
   ["face-to-face", "people", "feat_face_to_face", ["post", "/v1/packets/face-to-face"]],
@@ -19,6 +21,9 @@ export const FEATURES = [
   ["nearby", "pin", "feat_nearby", ["get", "/v1/shake/nearby"]],
   ["campaign", "lantern", "feat_campaign", ["post", "/v1/campaigns/{campaign_id}/claim"]],
   ["coupons", "ticket", "feat_coupons", ["get", "/v1/coupons"]],
+  ["report", "chart", "feat_report", ["get", "/v1/me/report"]],
+  ["fairness", "chart", "feat_fairness", ["get", "/v1/fairness"]],
+  ["dashboard", "chart", "feat_dashboard", ["get", "/v1/campaigns/{campaign_id}/figures"]],
 ];
 
 export async function render(ctx) {
