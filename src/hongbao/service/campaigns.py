@@ -21,7 +21,7 @@ from hongbao.domain.geo import haversine_m
 from hongbao.domain.money import check_amount_fen
 from hongbao.service.cache import Lru
 from hongbao.service.deps import Deps
-from hongbao.service.idempotency import IdempotencyKey, once
+from hongbao.service.idempotency import IdempotencyKey, once, stored_reply
 from hongbao.service.ratelimit import FailureLimiter
 from hongbao.service.sweep import sweep
 from hongbao.service.users import token_digest
@@ -226,10 +226,9 @@ class Campaigns:
             return once(tx, idem, effect, now=now)
 
         try:
-            if idem is not None:
-                prev = await self.d.store.read(lambda tx: tx.idempotent_reply(idem.user_id, idem.key))
-                if prev is not None:
-                    return await self.d.store.read(lambda tx: once(tx, idem, dict, now=now))
+            first = await stored_reply(self.d.store, idem)
+            if first is not None:
+                return first
             if self._exhausted.get(campaign_id):
                 # Nothing is left, for good (budgets, counts and stock only shrink): answer from a read,
                 # in the same order, and keep the single writer for claims that can still win.

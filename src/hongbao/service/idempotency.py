@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from hongbao.domain.errors import Conflict, Rejected
 
 if TYPE_CHECKING:
-    from hongbao.service.ports import Tx
+    from hongbao.service.ports import Store, Tx
 
 KEY_CHARS_MAX = 128
 
@@ -37,6 +37,26 @@ class IdempotencyKey:
         return cls(user_id, key, hashlib.sha256(canonical.encode()).digest())
 
 
+def _first_reply(tx: Tx, idem: IdempotencyKey) -> dict[str, Any] | None:
+    """The reply stored for this key, None if it never ran; refuse the key reused for another request."""
+    prev = tx.idempotent_reply(idem.user_id, idem.key)
+    if prev is None:
+        return None
+    request_hash, _status, response = prev
+    if request_hash != idem.request_hash:
+        raise Conflict("This Idempotency-Key was used for a different request.", code="idempotency_key_reused")
+    reply: dict[str, Any] = json.loads(response)
+    return reply
+
+
+async def stored_reply(store: Store, idem: IdempotencyKey | None) -> dict[str, Any] | None:
+    """Before the cheap checks (gate, rate limits, channel charges) that a retry must not meet again:
+    the first answer of this key, or None when it has not run."""
+    if idem is None:
+        return None
+    return await store.read(lambda tx: _first_reply(tx, idem))
+
+
 def once(
     tx: Tx,
     idem: IdempotencyKey | None,
@@ -50,15 +70,9 @@ def once(
     The key is stored in the same transaction as the effect, so a crash leaves neither or both.
     """
     if idem is not None:
-        prev = tx.idempotent_reply(idem.user_id, idem.key)
-        if prev is not None:
-            request_hash, _status, response = prev
-            if request_hash != idem.request_hash:
-                raise Conflict(
-                    "This Idempotency-Key was used for a different request.", code="idempotency_key_reused"
-                )
-            reply: dict[str, Any] = json.loads(response)
-            return reply
+        first = _first_reply(tx, idem)
+        if first is not None:
+            return first
     reply = effect()
     if idem is not None:
         tx.save_idempotent_reply(

@@ -46,7 +46,7 @@ from hongbao.domain.split import Split
 from hongbao.service.audience import Claimant
 from hongbao.service.cache import Lru
 from hongbao.service.deps import Deps
-from hongbao.service.idempotency import IdempotencyKey, once
+from hongbao.service.idempotency import IdempotencyKey, once, stored_reply
 from hongbao.service.packets import Packets, check_split, public
 from hongbao.service.ratelimit import FailureLimiter
 from hongbao.service.sharing import Sharing, link_path
@@ -482,12 +482,9 @@ class OpenKinds:
 
     async def _first_answer(self, idem: IdempotencyKey | None) -> dict[str, Any] | None:
         """A retried claim gets its first answer before any lookup (the code may have gone since)."""
-        if idem is None:
+        first = await stored_reply(self.d.store, idem)
+        if first is None:
             return None
-        prev = await self.d.store.read(lambda tx: tx.idempotent_reply(idem.user_id, idem.key))
-        if prev is None:
-            return None
-        first = await self.d.store.read(lambda tx: once(tx, idem, dict, 200, now=self.d.clock.now()))
         return {"packet_id": first["packet_id"], "amount_fen": first["amount_fen"]}
 
     async def _open(self, packet_id: int, user_id: int, secret: str | None, where: tuple[float, float] | None,

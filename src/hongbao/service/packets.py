@@ -17,7 +17,7 @@ from hongbao.domain.packets import PacketKind, PacketRules, PacketStatus, Packet
 from hongbao.domain.split import Rng, Split, best_luck_index, split
 from hongbao.service.audience import Audience, Claimant, GroupMembers, Nobody, Recipient
 from hongbao.service.deps import Deps
-from hongbao.service.idempotency import IdempotencyKey, once
+from hongbao.service.idempotency import IdempotencyKey, once, stored_reply
 from hongbao.service.sweep import sweep
 
 EXPIRE_BATCH_MAX = 500
@@ -193,13 +193,11 @@ class Packets:
         channel: str = "app",
     ) -> dict[str, Any]:
         """拆: take a share and credit it to the user's wallet; return the amount."""
-        if idem is not None:
-            # A retry gets the first answer (or idempotency_key_reused) before the gate, which
-            # would now refuse it as already claimed.
-            prev = await self.d.store.read(lambda tx: tx.idempotent_reply(idem.user_id, idem.key))
-            if prev is not None:
-                first = await self.d.store.read(lambda tx: once(tx, idem, dict, 200, now=self.d.clock.now()))
-                return {"packet_id": first["packet_id"], "amount_fen": first["amount_fen"]}
+        # A retry gets the first answer (or idempotency_key_reused) before the gate, which
+        # would now refuse it as already claimed.
+        first = await stored_reply(self.d.store, idem)
+        if first is not None:
+            return {"packet_id": first["packet_id"], "amount_fen": first["amount_fen"]}
         who = Claimant(user_id, secret, location, channel)
         view = await self._admit(packet_id, who, reserve=True)
         audience = self.audience(view.kind)

@@ -16,7 +16,7 @@ from hongbao.domain.errors import NotFound, Rejected
 from hongbao.service.cache import Lru
 from hongbao.service.campaigns import Campaigns
 from hongbao.service.deps import Deps
-from hongbao.service.idempotency import IdempotencyKey, once
+from hongbao.service.idempotency import IdempotencyKey, once, stored_reply
 
 
 class Shake:
@@ -152,11 +152,10 @@ class Shake:
         Checks in order: shake_event_not_found → round_not_active → too_many_shakes → pool_empty.
         """
         now = self.d.clock.now()
-        if idem is not None:
-            # A retry gets the first answer before the rate limit, which would count it as a new shake.
-            prev = await self.d.store.read(lambda tx: tx.idempotent_reply(idem.user_id, idem.key))
-            if prev is not None:
-                return await self.d.store.read(lambda tx: once(tx, idem, dict, 200, now=now))
+        # A retry gets the first answer before the rate limit, which would count it as a new shake.
+        first = await stored_reply(self.d.store, idem)
+        if first is not None:
+            return first
         self._check_rate(event_id, user_id, now)
         rng = self.campaigns.rng
         day = self.campaigns.day(now)

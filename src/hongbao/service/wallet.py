@@ -10,7 +10,7 @@ from hongbao.domain.errors import Rejected
 from hongbao.domain.ledger import WORLD_ACCOUNT_ID, TransferCode
 from hongbao.domain.money import check_amount_fen
 from hongbao.service.deps import Deps
-from hongbao.service.idempotency import IdempotencyKey, once
+from hongbao.service.idempotency import IdempotencyKey, once, stored_reply
 
 STATEMENT_PAGE_MAX = 100
 
@@ -43,10 +43,9 @@ class Wallet:
             done.set()
 
     async def _top_up(self, user_id: int, amount: int, idem: IdempotencyKey | None) -> dict[str, Any]:
-        if idem is not None:
-            prev = await self.d.store.read(lambda tx: tx.idempotent_reply(idem.user_id, idem.key))
-            if prev is not None:  # a replay must not charge the channel again
-                return await self.d.store.write(lambda tx: once(tx, idem, dict, now=self.d.clock.now()))
+        first = await stored_reply(self.d.store, idem)
+        if first is not None:  # a replay must not charge the channel again
+            return first
         channel_ref = self.d.channel.charge(user_id, amount)
         now = self.d.clock.now()
 
