@@ -3,6 +3,7 @@ inside the same transaction as the money, so a notice or a chain step is never l
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -10,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import ClaimRow, PacketRow
     from hongbao.service.ports import Tx
+
+log = logging.getLogger(__name__)
 
 SentHook = Callable[["Tx", "PacketRow"], None]
 OpenedHook = Callable[["Tx", "PacketRow", "ClaimRow"], None]  # the row as it is after this claim

@@ -22,10 +22,9 @@ class Report:
 
 def reconcile(store: Store) -> Report:
     """Read one consistent snapshot and audit it."""
-    (accounts, transfers_iter, packets, claims), orders, (campaigns, caps) = store.read_sync(
+    (accounts, transfers, packets, claims), orders, (campaigns, caps) = store.read_sync(
         lambda tx: (tx.audit_facts(), tx.transfer_order_facts(), tx.campaign_facts()), snapshot=True
     )
-    transfers = list(transfers_iter)
     violations = audit(
         accounts, transfers, packets, claims, transfer_orders=orders, campaigns=campaigns, caps=caps
     )

@@ -8,7 +8,7 @@ where a unique constraint can decide; a statement that fails a constraint is tur
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -656,17 +656,17 @@ class SqlTx(SocialTx, OpenTx, RelayTx, CampaignTx):
 
     # ------------------------------------------------------------------ audit
 
-    def audit_facts(self) -> tuple[list[Account], Iterator[Transfer], list[PacketFacts], list[ClaimFacts]]:
+    def audit_facts(self) -> tuple[list[Account], list[Transfer], list[PacketFacts], list[ClaimFacts]]:
         accounts = [
             Account(r.id, AccountKind(r.kind), r.owner_id, int(r.balance_fen))
             for r in self.conn.execute(select(s.accounts))
         ]
-        transfers = (
+        transfers = [
             Transfer(
                 r.id, r.debit_account_id, r.credit_account_id, int(r.amount_fen), TransferCode(r.code), r.ref
             )
             for r in self.conn.execute(select(s.transfers).order_by(s.transfers.c.id))
-        )
+        ]
         shares: dict[int, list[int]] = {}
         for r in self.conn.execute(
             select(s.packet_shares).order_by(s.packet_shares.c.packet_id, s.packet_shares.c.seq)
@@ -691,7 +691,7 @@ class SqlTx(SocialTx, OpenTx, RelayTx, CampaignTx):
             ClaimFacts(r.packet_id, r.user_id, r.seq, int(r.amount_fen))
             for r in self.conn.execute(select(s.claims))
         ]
-        return accounts, list(transfers).__iter__(), packets, claims
+        return accounts, transfers, packets, claims
 
 
 def _packet_row(r: Any) -> PacketRow:
