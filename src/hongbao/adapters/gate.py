@@ -11,10 +11,13 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TypeVar
 
 from hongbao.domain.packets import PacketStatus, PacketView, check_grab
 from hongbao.service.cache import Lru
 from hongbao.service.ports import Store
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -33,7 +36,7 @@ class LocalGate:
         self._packets: Lru[int, _PacketState] = Lru(packets_max)
         self._members: Lru[int, set[int]] = Lru(groups_max)
         self._loading: dict[int, asyncio.Future[_PacketState | None]] = {}
-        self._loading_members: dict[int, asyncio.Task[set[int]]] = {}
+        self._loading_members: dict[int, asyncio.Future[set[int]]] = {}
 
     async def admit(
         self,
@@ -84,27 +87,15 @@ class LocalGate:
         self._packets.pop(packet_id)
 
     async def _load(self, packet_id: int) -> _PacketState | None:
-        pending = self._loading.get(packet_id)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        fut: asyncio.Future[_PacketState | None] = asyncio.get_running_loop().create_future()
-        self._loading[packet_id] = fut
-        try:
-            row, claimers = await self._store.read(
-                lambda tx: (tx.packet(packet_id), tx.claimer_ids(packet_id))
-            )
-            st = None
-            if row is not None:
-                st = _PacketState(row.view, set(claimers), exhausted=row.view.status is PacketStatus.FINISHED)
-                self._packets.put(packet_id, st)
-            fut.set_result(st)
-            return st
-        except BaseException as exc:
-            fut.set_exception(exc)
-            fut.exception()  # mark retrieved: waiters re-raise it themselves
-            raise
-        finally:
-            del self._loading[packet_id]
+        return await _single_flight(self._loading, packet_id, lambda: self._read_packet(packet_id))
+
+    async def _read_packet(self, packet_id: int) -> _PacketState | None:
+        row, claimers = await self._store.read(lambda tx: (tx.packet(packet_id), tx.claimer_ids(packet_id)))
+        if row is None:
+            return None
+        st = _PacketState(row.view, set(claimers), exhausted=row.view.status is PacketStatus.FINISHED)
+        self._packets.put(packet_id, st)
+        return st
 
     async def is_member(self, group_id: int, user_id: int) -> bool:
         """Membership from memory; a refusal is re-checked against the store."""
@@ -123,14 +114,19 @@ class LocalGate:
         Without this single flight, the first second of a storm on a 10,000-member group read the
         whole list once per request (measured with bench/variant_server.py --variant member-flight).
         """
-        flight = self._loading_members.get(group_id)
-        if flight is None:
-            flight = asyncio.ensure_future(self._read_members(group_id))
-            self._loading_members[group_id] = flight
-            flight.add_done_callback(lambda _: self._loading_members.pop(group_id, None))
-        return await asyncio.shield(flight)
+        return await _single_flight(self._loading_members, group_id, lambda: self._read_members(group_id))
 
     async def _read_members(self, group_id: int) -> set[int]:
         members = set(await self._store.read(lambda tx: tx.member_ids(group_id)))
         self._members.put(group_id, members)
         return members
+
+
+async def _single_flight(flights: dict[int, asyncio.Future[T]], key: int, read: Callable[[], Awaitable[T]]) -> T:
+    """Every caller that arrives while `read()` for `key` is running shares its one result (or error)."""
+    flight = flights.get(key)
+    if flight is None:
+        flight = asyncio.ensure_future(read())
+        flights[key] = flight
+        flight.add_done_callback(lambda _: flights.pop(key, None))
+    return await asyncio.shield(flight)
