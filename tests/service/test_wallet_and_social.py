@@ -83,6 +83,29 @@ def test_a_forged_secret_for_a_real_token_id_gives_token_invalid(hb: App) -> Non
     assert refusal(hb.users.authenticate(token_id + ".forged-secret")) == "token_invalid"
 
 
+def test_a_burst_of_tokens_unknown_to_a_fresh_process_are_each_answered_with_their_own_user(
+    store_url: str, clock: FrozenClock, tmp_path: Path
+) -> None:
+    """Another process's cache is cold: its concurrent lookups are batched, and no answer goes to the wrong caller."""
+    issuer = build(fast_settings(database_url=store_url, data_dir=tmp_path), clock=clock)
+    users = register(issuer, *[f"user{i}" for i in range(40)])
+    sessions = [asyncio.run(issuer.users.login(f"user{i}", PASSWORD)) for i in range(40)]
+    issuer.close()
+    fresh = build(fast_settings(database_url=store_url, data_dir=tmp_path), clock=clock, migrate_schema=False)
+
+    async def burst() -> list[int | BaseException]:
+        tokens = [s.token for s in sessions] + [sessions[0].token.split(".")[0] + ".forged", "0000.nosuchtoken"]
+        return await asyncio.gather(*(fresh.users.authenticate(t) for t in tokens), return_exceptions=True)
+
+    try:
+        answers = asyncio.run(burst())
+    finally:
+        fresh.close()
+
+    assert answers[:40] == users
+    assert [getattr(a, "code", None) for a in answers[40:]] == ["token_invalid", "token_invalid"]
+
+
 # ---------------------------------------------------------------------- wallet
 
 

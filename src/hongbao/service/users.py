@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hongbao.domain.errors import Rejected, Unauthorized
+from hongbao.service.batch import BatchLoader
 from hongbao.service.cache import Lru
 from hongbao.service.deps import Deps
 from hongbao.service.ratelimit import FailureLimiter
@@ -38,6 +39,10 @@ class Users:
     def __init__(self, deps: Deps) -> None:
         self.d = deps
         self._tokens: Lru[str, tuple[int, datetime, float]] = Lru(100_000)
+        # Tokens missing from the cache are read in batches (see service/batch.py for why).
+        self._token_rows: BatchLoader[str, tuple[bytes, int, datetime]] = BatchLoader(
+            lambda ids: self.d.store.read(lambda tx: tx.tokens(ids))
+        )
         self._dummy_hash: str | None = None
         self.login_limiter = FailureLimiter(failures_max=10, window_s=900.0)
 
@@ -91,7 +96,7 @@ class Users:
         now = self.d.clock.now()
         if hit is not None and hit[2] > time.monotonic() and hit[1] > now:
             return hit[0]
-        found = await self.d.store.read(lambda tx: tx.token(token_id))
+        found = await self._token_rows.get(token_id)
         if found is None or not hmac.compare_digest(found[0], digest) or found[2] <= now:
             self._tokens.pop(cache_key)
             raise Unauthorized("Invalid or expired token.", code="token_invalid")

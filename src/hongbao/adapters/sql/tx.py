@@ -145,9 +145,9 @@ class SqlTx(SocialTx, OpenTx, RelayTx, CampaignTx):
             )
         )
 
-    def token(self, token_id: str) -> tuple[bytes, int, datetime] | None:
-        row = self.conn.execute(select(s.tokens).where(s.tokens.c.id == token_id)).first()
-        return None if row is None else (bytes(row.secret_hash), row.user_id, utc(row.expires_at))
+    def tokens(self, token_ids: list[str]) -> dict[str, tuple[bytes, int, datetime]]:
+        rows = self.conn.execute(select(s.tokens).where(s.tokens.c.id.in_(token_ids)))
+        return {row.id: (bytes(row.secret_hash), row.user_id, utc(row.expires_at)) for row in rows}
 
     def delete_token(self, token_id: str) -> None:
         self.conn.execute(delete(s.tokens).where(s.tokens.c.id == token_id))
