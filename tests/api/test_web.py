@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,17 +12,84 @@ from tests.api.conftest import PROBLEM, TestClient, User, assert_problem, befrie
 from tests.conftest import FrozenClock, fast_settings
 
 from hongbao.api.app import create_app
+from hongbao.api.static import tree_digest
 from hongbao.bootstrap import App, build
 
+VERSIONED_MAIN = re.compile(r'<script type="module" src="(/static/v/[0-9a-f]{12})/js/main\.js">')
 
-def test_deep_links_under_app_answer_the_browser_page(client: TestClient) -> None:
+
+def test_deep_links_under_app_answer_the_browser_page_naming_this_release_s_static_files(client: TestClient) -> None:
+    prefixes = set()
     for path in ("/", "/app", "/app/wallet", "/app/packet/42", "/app/x/shake?event=1"):
         response = client.get(path)
         assert response.status_code == 200, path
         assert response.headers["content-type"].startswith("text/html")
-        assert '<script type="module" src="/static/js/main.js">' in response.text
-    script = client.get("/static/js/main.js")
+        # the page must be revalidated: it is what names the current version
+        assert response.headers["cache-control"] == "no-cache"
+        found = VERSIONED_MAIN.search(response.text)
+        assert found, response.text
+        prefixes.add(found.group(1))
+        assert not re.search(r'"/static/(?!v/)', response.text)  # every file the page names is versioned
+    assert len(prefixes) == 1
+    script = client.get(prefixes.pop() + "/js/main.js")
     assert script.headers["content-type"].startswith(("text/javascript", "application/javascript"))
+
+
+def _prefix(client: TestClient) -> str:
+    found = VERSIONED_MAIN.search(client.get("/app").text)
+    assert found
+    return found.group(1)
+
+
+def test_a_versioned_static_file_is_cached_for_a_year_as_immutable(client: TestClient) -> None:
+    prefix = _prefix(client)
+    # a module the page imports by a relative path is under the same prefix, so versioned too
+    for path in ("/js/main.js", "/js/views/x/sharesheet.js", "/app.css"):
+        response = client.get(prefix + path)
+        assert response.status_code == 200, path
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert response.content == client.get("/static" + path).content
+    # a revalidation (304) says the same
+    etag = client.get(prefix + "/js/main.js").headers["etag"]
+    again = client.get(prefix + "/js/main.js", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.headers["cache-control"] == "public, max-age=31536000, immutable"
+
+
+def test_the_unversioned_static_path_still_answers_with_a_short_cache(client: TestClient) -> None:
+    # a page loaded before an upgrade names /static/…: it keeps working, and is soon refetched
+    response = client.get("/static/js/main.js")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "public, max-age=300"
+
+
+def test_an_unknown_static_version_is_not_found_rather_than_served_with_another_release_s_files(
+    client: TestClient,
+) -> None:
+    # a module of an older release would not fit the modules of this one: 404 (the app then reloads itself)
+    other = "/static/v/000000000000"
+    assert other != _prefix(client)
+    assert client.get(other + "/js/main.js").status_code == 404
+    assert client.get(_prefix(client) + "/js/no-such-module.js").status_code == 404
+
+
+def test_the_static_version_is_a_digest_of_every_file_s_path_and_contents(tmp_path: Path) -> None:
+    # given a static tree
+    (tmp_path / "js").mkdir()
+    (tmp_path / "js" / "main.js").write_text("export const a = 1;\n")
+    (tmp_path / "app.css").write_text("body {}\n")
+    first = tree_digest(tmp_path)
+
+    # then it is stable, and any change of content, of a name or a new file gives another digest
+    assert first == tree_digest(tmp_path)
+    assert re.fullmatch(r"[0-9a-f]{12}", first)
+    (tmp_path / "js" / "main.js").write_text("export const a = 2;\n")
+    changed = tree_digest(tmp_path)
+    (tmp_path / "js" / "main.js").rename(tmp_path / "js" / "app.js")
+    renamed = tree_digest(tmp_path)
+    (tmp_path / "js" / "extra.js").write_text("")
+    added = tree_digest(tmp_path)
+    assert len({first, changed, renamed, added}) == 4
 
 
 def test_demo_users_are_not_listed_when_demo_data_is_off(client: TestClient) -> None:

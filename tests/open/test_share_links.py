@@ -110,3 +110,12 @@ def test_a_face_to_face_landing_page_hides_the_code_and_its_qr_encodes_a_link_th
     assert qr == qr_png(f"http://testserver/s/{embedded}")
     got = post(client, f"/v1/shares/{embedded}/open", scanner, {"lat": 31.2305, "lng": 121.4737})
     assert got.status_code == 200, got.text
+
+
+def test_the_landing_page_writes_a_claimed_amount_from_integer_fen_never_by_a_float_division(client, new_user):
+    sender = new_user("sender", fen=1_000)
+    link = share(client, sender, send_password(client, sender, "年年有鱼")["id"], "wechat")
+    page = client.get(link["path"]).text
+    # its yuan() slices the digits of the fen (checked against format_fen in tests/e2e/test_share.py)
+    assert "yuan(j.amount_fen)" in page and "function yuan(n)" in page
+    assert "/100" not in page and "toFixed" not in page

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -12,6 +13,7 @@ from hongbao.bootstrap import build
 from hongbao.cli import app as cli
 from hongbao.domain.errors import HongbaoError
 from hongbao.seed import seed_demo
+from hongbao.service.reconcile import reconcile
 from tests.conftest import fast_settings
 
 runner = CliRunner()
@@ -70,6 +72,35 @@ def test_demo_seed_gives_an_admin_a_followed_celebrity_and_a_funded_enterprise(s
 
     assert (admin, star_as, acme_as) == (True, "celebrity", "enterprise")
     assert fans == 4 and acme_fen > 0
+
+
+def test_demo_seed_gives_a_live_gala_a_campaign_for_followers_and_a_shop_nearby_all_reconciled(
+    store_url: str, tmp_path: Path
+) -> None:
+    app = build(fast_settings(database_url=store_url, data_dir=tmp_path))
+    try:
+        asyncio.run(seed_demo(app))
+        bob = app.store.read_sync(lambda tx: tx.user_by_username("bob").id)  # type: ignore[attr-defined]
+
+        async def look() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+            events = await app.shake.events()
+            following = await app.campaigns.following(bob)
+            nearby = await app.campaigns.nearby(39.9042, 116.4074, 1000)
+            won = await app.campaigns.claim(following["campaigns"][0]["id"], bob, token=None, idem=None)
+            return events, following, nearby, won
+
+        events, following, nearby, won = asyncio.run(look())
+        report = reconcile(app.store)
+    finally:
+        app.close()
+
+    # The Gala's first round is on now and ACME sponsors it; bob follows ACME so its campaign is his to claim.
+    (gala,) = events["events"]
+    assert gala["live"] is True and len(gala["rounds"]) == 24
+    assert [c["owner_name"] for c in following["campaigns"]] == ["ACME 爱克米"]
+    assert won["kind"] in ("cash", "coupon")
+    assert [o["merchant_name"] for o in nearby["offers"]] == ["ACME 便利店 Store"]
+    assert report.violations == []
 
 
 def test_group_rules_give_their_codes_at_the_member_cap(store_url: str, tmp_path: Path) -> None:

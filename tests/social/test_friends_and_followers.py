@@ -22,7 +22,7 @@ def test_declined_request_gives_no_friendship_and_lets_the_requester_ask_again(
 
     # Then nobody is friends, the request is gone, declining again is 404, and bob may ask again.
     assert declined.status_code == 200 and declined.json()["status"] == "declined"
-    assert client.get("/v1/friends", headers=alice.headers).json() == {"friends": [], "requests": []}
+    assert client.get("/v1/friends", headers=alice.headers).json() == {"friends": [], "requests": [], "sent": []}
     assert_problem(
         client.post(f"/v1/friends/requests/{bob.id}/decline", headers=alice.headers), 404, "friend_request_not_found"
     )

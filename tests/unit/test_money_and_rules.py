@@ -71,6 +71,25 @@ def test_yuan_to_fen_refuses_an_amount_too_large_to_store():
     assert refused.value.code == "amount_too_large"
 
 
+@pytest.mark.parametrize(
+    ("fen", "text"),
+    [
+        (0, "¥0.00"),
+        (1, "¥0.01"),
+        (99, "¥0.99"),
+        (100, "¥1.00"),
+        (123_456, "¥1234.56"),
+        (100_000_000, "¥1000000.00"),
+        (AMOUNT_FEN_MAX, "¥90071992547409.92"),
+        (9_007_199_254_540_993, "¥90071992545409.93"),  # a float division by 100 writes .94
+        (-1, "-¥0.01"),  # statements show money going out as negative amounts
+        (-12_345, "-¥123.45"),
+    ],
+)
+def test_format_fen_writes_yuan_with_two_decimals_by_integer_arithmetic(fen, text):
+    assert format_fen(fen) == text
+
+
 @given(fen=st.integers(min_value=1, max_value=AMOUNT_FEN_MAX))
 def test_formatted_yuan_parse_back_to_the_same_fen(fen):
     assert yuan_to_fen(format_fen(fen).removeprefix("¥")) == fen

@@ -9,8 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
 from hongbao import __version__
 from hongbao.api import errors
@@ -27,6 +26,7 @@ from hongbao.api.routes import (
     wallet,
     web,
 )
+from hongbao.api.static import IMMUTABLE, SHORT, CachedStaticFiles, WebApp
 from hongbao.bootstrap import App
 
 log = logging.getLogger(__name__)
@@ -90,10 +90,13 @@ def create_app(hongbao: App, *, scheduler: bool | None = None, close_on_shutdown
         return {"status": "ok", "version": __version__}
 
     if (WEB / "index.html").exists():
-        api.mount("/static", StaticFiles(directory=WEB / "static", check_dir=False), name="static")
+        # The versioned prefix first: Starlette matches in order, and /static would also match /static/v/….
+        page = api.state.web_app = WebApp.load(WEB)
+        api.mount(page.prefix, CachedStaticFiles(directory=WEB / "static", cache_control=IMMUTABLE), name="static_v")
+        api.mount("/static", CachedStaticFiles(directory=WEB / "static", cache_control=SHORT), name="static")
 
         @api.get("/", include_in_schema=False)
         async def index() -> Response:
-            return FileResponse(WEB / "index.html")
+            return page.page()
 
     return api

@@ -246,4 +246,7 @@ def _notice(tx: Tx, ask: AskRow, step: str, by: int, now: datetime) -> None:
     else:
         assert ask.to_user_id is not None
         conv = conversation_for_pair(tx, ask.asker_id, ask.to_user_id, now=now)
-    post_system_notice(tx, conv, text, {"event": "ask", "ask_id": ask.id, "step": step, "user_id": by}, now=now)
+    # `data` carries what the text says, so a client can word the notice in its reader's language.
+    data = {"event": "ask", "ask_id": ask.id, "step": step, "user_id": by, "amount_fen": ask.amount_fen,
+            "message": ask.message}
+    post_system_notice(tx, conv, text, data, now=now)

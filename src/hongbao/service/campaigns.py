@@ -28,6 +28,8 @@ from hongbao.service.users import token_digest
 
 CLOSE_BATCH_MAX = 200
 AWARD_ATTEMPTS_MAX = 5
+FOLLOWING_DEFAULT = 20
+FOLLOWING_MAX = 50
 log = logging.getLogger(__name__)
 
 
@@ -167,6 +169,21 @@ class Campaigns:
         def job(tx: Any) -> dict[str, Any]:
             rows = tx.campaigns_of_owner(owner_id, limit)
             return {"campaigns": [self.public(tx, r, owner_view=True) for r in rows]}
+
+        return await self.d.store.read(job)
+
+    async def following(self, viewer_id: int, limit: int = FOLLOWING_DEFAULT) -> dict[str, Any]:
+        """Followers campaigns open now with a prize left, of accounts the viewer follows, newest first.
+
+        Branding and window only, as `detail` shows a non-owner; link campaigns never appear (they need a token).
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= FOLLOWING_MAX:
+            raise Rejected(f"limit is a whole number from 1 to {FOLLOWING_MAX}.", code="invalid_limit")
+        now = self.d.clock.now()
+
+        def job(tx: Any) -> dict[str, Any]:
+            rows = tx.followed_campaigns(viewer_id, now, limit)
+            return {"campaigns": [{**self.public(tx, r, owner_view=False), "owner_name": name} for r, name in rows]}
 
         return await self.d.store.read(job)
 
@@ -317,6 +334,10 @@ class Campaigns:
         now = self.d.clock.now()
         mid = await self.d.store.write(lambda tx: tx.create_merchant(owner_id, clean, where[0], where[1], now))
         return {"id": mid, "owner_id": owner_id, "name": clean, "lat": where[0], "lng": where[1]}
+
+    async def merchants(self, owner_id: int, limit: int = 100, offers_max: int = 1000) -> dict[str, Any]:
+        """The caller's merchants, newest first, with their offers: stock, issued and redeemed coupons."""
+        return {"merchants": await self.d.store.read(lambda tx: tx.merchants_of(owner_id, limit, offers_max))}
 
     async def add_offer(
         self, merchant_id: int, owner_id: int, *, title: object, face_value_fen: object, stock: object,

@@ -7,7 +7,7 @@ window is the event's; the scheduler pass that closes campaigns returns a pool's
 from __future__ import annotations
 
 from collections import deque
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from hongbao.domain import campaigns as dc
@@ -17,6 +17,10 @@ from hongbao.service.cache import Lru
 from hongbao.service.campaigns import Campaigns
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once, stored_reply
+
+EVENTS_LISTED_DEFAULT = 20
+EVENTS_LISTED_MAX = 50
+RECENTLY_ENDED = timedelta(hours=24)  # ended events stay listed this long, so latecomers see what they missed
 
 
 class Shake:
@@ -109,6 +113,44 @@ class Shake:
             return self._public(tx, event, now)
 
         return await self.d.store.read(job)
+
+    async def events(self, limit: int = EVENTS_LISTED_DEFAULT) -> dict[str, Any]:
+        """Events a person can join: live ones first, then by their next round's start, then the ones ended in
+        the last 24 hours; each with its sponsors' branding (never their budgets)."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= EVENTS_LISTED_MAX:
+            raise Rejected(f"limit is a whole number from 1 to {EVENTS_LISTED_MAX}.", code="invalid_limit")
+        now = self.d.clock.now()
+
+        def job(tx: Any) -> dict[str, Any]:
+            events = tx.events_listed(now, now - RECENTLY_ENDED, limit)
+            pools = tx.campaigns_of_events([e.id for e in events])
+            return {"events": [self._listed(e, pools.get(e.id, []), now) for e in events]}
+
+        return await self.d.store.read(job)
+
+    @staticmethod
+    def _listed(event: Any, pools: list[Any], now: datetime) -> dict[str, Any]:
+        on = dc.active_round(event.rounds, now)
+        upcoming = next((r for r in event.rounds if r.starts_at > now), None)
+        return {
+            "id": event.id,
+            "name": event.name,
+            "starts_at": event.starts_at.isoformat(),
+            "ends_at": event.ends_at.isoformat(),
+            "rounds": [
+                {"seq": r.seq, "starts_at": r.starts_at.isoformat(), "ends_at": r.ends_at.isoformat()}
+                for r in event.rounds
+            ],
+            "live": on is not None,
+            "active_round": None if on is None else on.seq,
+            "next_round_starts_at": None if upcoming is None else upcoming.starts_at.isoformat(),
+            "ended": now >= event.ends_at,
+            "pools": [
+                {"campaign_id": p.id, "sponsor_id": p.owner_id, "name": p.name, "logo_url": p.logo_url,
+                 "cover_text": p.cover_text}
+                for p in pools
+            ],
+        }  # fmt: skip
 
     def _public(self, tx: Any, event: Any, now: datetime) -> dict[str, Any]:
         on = dc.active_round(event.rounds, now)

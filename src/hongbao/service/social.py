@@ -69,18 +69,27 @@ class Social:
                 return {"user_id": other_id, "status": "removed"}
             if tx.decline_friend_request(user_id, other_id):
                 return {"user_id": other_id, "status": "withdrawn"}
+            if tx.friendship(user_id, other_id) is not None:  # only their request to us is left
+                raise NotFound(
+                    "This user asked you and is not your friend yet: decline their request instead.",
+                    code="friend_not_found",
+                )
             raise NotFound("This user is not your friend.", code="friend_not_found")
 
         return await self.d.store.write(job)
 
     async def friends(self, user_id: int) -> dict[str, Any]:
+        """Friends, requests waiting for this user's answer, and the requests they sent (`sent`, withdrawable)."""
+
         def job(tx: Any) -> dict[str, Any]:
             friend_ids = tx.friends_of(user_id)
             pending = tx.pending_requests_to(user_id)
-            users = tx.users_by_ids([*friend_ids, *pending])
+            sent = tx.pending_requests_from(user_id)
+            users = tx.users_by_ids([*friend_ids, *pending, *sent])
             return {
                 "friends": [_user(users[i]) for i in friend_ids],
                 "requests": [_user(users[i]) for i in pending],
+                "sent": [_user(users[i]) for i in sent],
             }
 
         return await self.d.store.read(job)

@@ -170,5 +170,6 @@ def _notice(tx: Tx, order: TransferOrderRow, now: datetime) -> None:
         TransferStatus.REFUNDED: f"转账 {amount}: not accepted in time, refunded to the sender",
     }[order.status]
     conv = conversation_for_pair(tx, order.sender_id, order.recipient_id, now=now)
-    data = {"event": "transfer", "transfer_id": order.id, "status": order.status.value, "amount_fen": order.amount_fen}
+    data = {"event": "transfer", "transfer_id": order.id, "status": order.status.value, "amount_fen": order.amount_fen,
+            "sender_id": order.sender_id, "recipient_id": order.recipient_id}
     post_system_notice(tx, conv, text, data, now=now)

@@ -129,6 +129,31 @@ class CampaignTx:
         ).scalar_one_or_none()
         return None if found is None else int(found)
 
+    def merchants_of(self, owner_id: int, limit: int, offers_max: int) -> list[dict[str, Any]]:
+        """The owner's merchants, newest first, each with its offers (newest first): stock, issued, redeemed."""
+        m, o, k = c.merchants, c.coupon_offers, c.coupons
+        shops = list(self.conn.execute(select(m).where(m.c.owner_id == owner_id).order_by(m.c.id.desc()).limit(limit)))
+        if not shops:
+            return []
+        # Counted per offer through ix_coupons_offer: only these offers' coupons are read.
+        redeemed = select(func.count()).where(k.c.offer_id == o.c.id, k.c.status == "redeemed").scalar_subquery()
+        offers: dict[int, list[dict[str, Any]]] = {}
+        rows = self.conn.execute(
+            select(o, redeemed.label("redeemed"))
+            .where(o.c.merchant_id.in_([r.id for r in shops]))
+            .order_by(o.c.id.desc())
+            .limit(offers_max)
+        )
+        for r in rows:
+            offers.setdefault(r.merchant_id, []).append(
+                {"id": r.id, "title": r.title, "face_value_fen": int(r.face_value_fen), "stock": r.stock,
+                 "issued": r.issued_count, "redeemed": int(r.redeemed), "expires_at": utc(r.expires_at).isoformat()}
+            )  # fmt: skip
+        return [
+            {"id": r.id, "name": r.name, "lat": float(r.lat), "lng": float(r.lng), "offers": offers.get(r.id, [])}
+            for r in shops
+        ]
+
     def create_offer(
         self, merchant_id: int, title: str, face_value_fen: int, stock: int, expires_at: datetime, now: datetime
     ) -> int:
@@ -305,6 +330,47 @@ class CampaignTx:
     def campaigns_of_event(self, event_id: int) -> list[CampaignRow]:
         q = select(c.campaigns).where(c.campaigns.c.event_id == event_id).order_by(c.campaigns.c.id)
         return [_campaign_row(r) for r in self.conn.execute(q)]
+
+    def campaigns_of_events(self, event_ids: Sequence[int]) -> dict[int, list[CampaignRow]]:
+        """The pools of each event, oldest first, in one query."""
+        k = c.campaigns
+        pools: dict[int, list[CampaignRow]] = {}
+        if not event_ids:
+            return pools
+        for r in self.conn.execute(select(k).where(k.c.event_id.in_(set(event_ids))).order_by(k.c.id)):
+            pools.setdefault(int(r.event_id), []).append(_campaign_row(r))
+        return pools
+
+    def followed_campaigns(self, follower_id: int, now: datetime, limit: int) -> list[tuple[CampaignRow, str]]:
+        """Followers campaigns open now, with a prize left, of accounts the follower follows: (row, owner's name).
+
+        Newest first. Link campaigns never appear here: they are seen with their token only.
+        """
+        k, f, u, p, o = c.campaigns, s.follows, s.users, c.campaign_prizes, c.coupon_offers
+        prize_left = (
+            select(p.c.id)
+            .select_from(p.outerjoin(o, o.c.id == p.c.offer_id))
+            .where(p.c.campaign_id == k.c.id)
+            .where(or_(p.c.count_max.is_(None), p.c.issued_count < p.c.count_max))
+            .where(
+                or_(
+                    and_(p.c.kind == PrizeKind.CASH.value,
+                         p.c.amount_fen <= k.c.budget_fen - k.c.paid_fen - k.c.returned_fen),
+                    and_(p.c.kind == PrizeKind.COUPON.value, o.c.issued_count < o.c.stock, o.c.expires_at > now),
+                )
+            )
+            .exists()
+        )  # fmt: skip
+        q = (
+            select(k, u.c.display_name.label("owner_name"))
+            .join(f, and_(f.c.followee_id == k.c.owner_id, f.c.follower_id == follower_id))
+            .join(u, u.c.id == k.c.owner_id)
+            .where(k.c.channel == dc.Channel.FOLLOWERS.value, k.c.status == CampaignStatus.ACTIVE.value)
+            .where(k.c.starts_at <= now, k.c.ends_at > now, prize_left)
+            .order_by(k.c.id.desc())
+            .limit(limit)
+        )
+        return [(_campaign_row(r), str(r.owner_name)) for r in self.conn.execute(q)]
 
     def prizes_of(self, campaign_id: int) -> list[dict[str, Any]]:
         p = c.campaign_prizes
@@ -561,6 +627,36 @@ class CampaignTx:
         ]
         return EventRow(row.id, row.owner_id, row.name, utc(row.starts_at), utc(row.ends_at), row.win_permille,
                         row.wins_per_user_max, list(json.loads(row.cards)), rounds)  # fmt: skip
+
+    def events_listed(self, now: datetime, ended_since: datetime, limit: int) -> list[EventRow]:
+        """Events not ended before `ended_since`: those with a round on now first, then by their next round's
+        start, then the ended ones, latest ended first."""
+        e, r = c.shake_events, c.shake_rounds
+        live = select(r.c.seq).where(r.c.event_id == e.c.id, r.c.starts_at <= now, r.c.ends_at > now).exists()
+        next_start = (
+            select(func.min(r.c.starts_at)).where(r.c.event_id == e.c.id, r.c.starts_at > now).scalar_subquery()
+        )
+        group = case((live, 0), (next_start.is_not(None), 1), else_=2)
+        # The second key is NULL for every live and every ended event: SQLite and PostgreSQL order NULLs differently.
+        q = (
+            select(e)
+            .where(e.c.ends_at > ended_since)
+            .order_by(group, case((live, None), else_=next_start), e.c.ends_at.desc(), e.c.id)
+            .limit(limit)
+        )
+        rows = list(self.conn.execute(q))
+        if not rows:
+            return []
+        rounds: dict[int, list[Round]] = {}
+        for x in self.conn.execute(
+            select(r).where(r.c.event_id.in_([row.id for row in rows])).order_by(r.c.event_id, r.c.seq)
+        ):
+            rounds.setdefault(int(x.event_id), []).append(Round(x.seq, utc(x.starts_at), utc(x.ends_at)))
+        return [
+            EventRow(row.id, row.owner_id, row.name, utc(row.starts_at), utc(row.ends_at), row.win_permille,
+                     row.wins_per_user_max, list(json.loads(row.cards)), rounds.get(row.id, []))
+            for row in rows
+        ]  # fmt: skip
 
     def count_shake(self, event_id: int, user_id: int, round_seq: int, round_shakes_max: int) -> bool:
         """Count one shake of the user in this round; False when the round's allowance is used up."""

@@ -70,6 +70,14 @@ class SocialTx:
         )
         return done.rowcount == 1
 
+    def pending_requests_from(self, user_id: int) -> list[int]:
+        """The users this user asked to be friends who have not answered yet."""
+        f = s.friendships
+        rows = self.conn.execute(
+            select(f.c.addressee_id).where(f.c.requester_id == user_id, f.c.status == "pending")
+        )
+        return sorted(r.addressee_id for r in rows)
+
     def remove_friendship(self, a: int, b: int) -> bool:
         f = s.friendships
         done = self.conn.execute(

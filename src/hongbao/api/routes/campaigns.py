@@ -9,7 +9,9 @@ from fastapi import APIRouter, Body, Query, Request, status
 from pydantic import BaseModel, Field
 
 from hongbao.api.deps import AppDep, CurrentUser, IdempotencyKeyHeader, PathId
+from hongbao.service.campaigns import FOLLOWING_DEFAULT, FOLLOWING_MAX
 from hongbao.service.idempotency import IdempotencyKey
+from hongbao.service.shake import EVENTS_LISTED_DEFAULT, EVENTS_LISTED_MAX
 
 router = APIRouter(prefix="/v1")
 
@@ -101,6 +103,14 @@ async def my_campaigns(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     return await app.campaigns.mine(user_id)
 
 
+@router.get("/campaigns/following", tags=["campaigns"])
+async def following_campaigns(
+    app: AppDep, user_id: CurrentUser, limit: int = Query(FOLLOWING_DEFAULT, ge=1, le=FOLLOWING_MAX)
+) -> dict[str, Any]:
+    """Followers campaigns open now, with a prize left, of accounts you follow: branding and window, newest first."""
+    return await app.campaigns.following(user_id, limit)
+
+
 @router.get("/campaigns/{campaign_id}", tags=["campaigns"])
 async def campaign(
     campaign_id: PathId, app: AppDep, user_id: CurrentUser, token: str | None = Query(None, max_length=128)
@@ -156,6 +166,12 @@ async def register_merchant(body: MerchantCreate, app: AppDep, user_id: CurrentU
     return await app.campaigns.register_merchant(user_id, body.name, body.lat, body.lng)
 
 
+@router.get("/merchants", tags=["merchants"])
+async def my_merchants(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """Your merchants, newest first, each with its offers: stock, coupons issued and redeemed."""
+    return await app.campaigns.merchants(user_id)
+
+
 @router.post("/merchants/{merchant_id}/offers", status_code=status.HTTP_201_CREATED, tags=["merchants"])
 async def add_offer(merchant_id: PathId, body: OfferCreate, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     """A coupon offer of your merchant: face value, stock, expiry."""
@@ -187,6 +203,15 @@ async def create_event(body: EventCreate, app: AppDep, user_id: CurrentUser) -> 
         user_id, name=body.name, rounds=[(r.starts_at, r.ends_at) for r in body.rounds],
         win_permille=body.win_permille, wins_per_user_max=body.wins_per_user_max, cards=body.cards,
     )  # fmt: skip
+
+
+@router.get("/shake/events", tags=["shake"])
+async def events(
+    app: AppDep, user_id: CurrentUser, limit: int = Query(EVENTS_LISTED_DEFAULT, ge=1, le=EVENTS_LISTED_MAX)
+) -> dict[str, Any]:
+    """Events live now first, then upcoming by their next round's start, then those ended in the last 24 h;
+    each with its rounds and its sponsors' branding."""
+    return await app.shake.events(limit)
 
 
 @router.get("/shake/events/{event_id}", tags=["shake"])

@@ -275,6 +275,13 @@ async def landing_card(token: str, app: AppDep) -> Response:
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
+# format_fen (domain/money.py) for the landing page's script: integer fen to "¥12.34" by slicing its digits,
+# never a float division (amounts are at most 2**53, so String(n) has every digit).
+YUAN_JS = (
+    "function yuan(n){const s=String(Math.abs(n)).padStart(3,'0');"
+    "return (n<0?'-':'')+'¥'+s.slice(0,-2)+'.'+s.slice(-2)}"
+)
+
 KIND_NAMES = {
     PacketKind.FACE_TO_FACE: ("面对面红包", "Face-to-face red packet"),
     PacketKind.PASSWORD: ("口令红包", "Password red packet"),
@@ -351,7 +358,7 @@ def _landing_html(token: str, platform: str, facts: dict[str, Any]) -> str:
         "const o=await fetch('/v1/shares/'+T+'/open',{method:'POST',headers:{'content-type':'application/json',"
         "'authorization':'Bearer '+t,'x-client-channel':'web','idempotency-key':'web-'+T+'-'+d.get('username')},"
         "body:JSON.stringify(b)});const j=await o.json();"
-        "r.textContent=o.ok?('恭喜！¥'+(j.amount_fen/100).toFixed(2)+' · you got it'):(j.detail||j.code)}</script>"
+        "r.textContent=o.ok?('恭喜！'+yuan(j.amount_fen)+' · you got it'):(j.detail||j.code)};" + YUAN_JS + "</script>"
     )
     return _page(f"{zh} · {en}", "".join(parts))
 

@@ -14,7 +14,7 @@ router = APIRouter(prefix="/v1", tags=["friends and groups"])
 
 @router.get("/friends")
 async def friends(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
-    """Your friends and the friend requests waiting for your answer."""
+    """Your friends, the friend requests waiting for your answer, and the ones you sent (`sent`)."""
     return await app.social.friends(user_id)
 
 

@@ -4,38 +4,39 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-from fastapi import APIRouter, Query
-from starlette.responses import FileResponse, Response
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
 
 from hongbao.api.deps import AppDep, CurrentUser
+from hongbao.api.static import WebApp
 from hongbao.domain.errors import NotFound, Rejected
 from hongbao.domain.fairness import PositionStats, position_stats
 from hongbao.domain.split import Split
 from hongbao.seed import DEMO_PASSWORD, DEMO_USERS, DEMO_VERIFIED
 
-WEB = Path(__file__).resolve().parent.parent.parent / "web"
-INDEX = WEB / "index.html"
-
 router = APIRouter(tags=["web"])
 
 
-def _page() -> Response:
+def _page(request: Request) -> Response:
     # The app is one static page: it routes /app/... itself, so a reload or a shared link lands on it.
-    return FileResponse(INDEX, headers={"Cache-Control": "no-cache"})
+    # create_app renders it once with the static tree's versioned prefix (api/static.py).
+    web_app: WebApp | None = getattr(request.app.state, "web_app", None)
+    if web_app is None:
+        raise NotFound("This server has no web app.", code="not_found")
+    return web_app.page()
 
 
 @router.get("/app", include_in_schema=False)
-async def app_root() -> Response:
-    return _page()
+async def app_root(request: Request) -> Response:
+    return _page(request)
 
 
 @router.get("/app/{rest:path}", include_in_schema=False)
-async def app_page(rest: str) -> Response:
-    return _page()
+async def app_page(rest: str, request: Request) -> Response:
+    return _page(request)
 
 
 @router.get("/v1/demo-users")

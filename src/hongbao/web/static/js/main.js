@@ -5,6 +5,7 @@ import { h, mount, toast } from "./dom.js";
 import { lang, onLangChange, setLang, t } from "./i18n.js";
 import { icon } from "./icons.js";
 import { onLive, startLive, stopLive } from "./live.js";
+import { reloadIfUpgraded } from "./version.js";
 
 // [pattern, module, tab]: a module exports `render(ctx)` -> {el, title, back?, refresh?(event), dispose?()}.
 const ROUTES = [
@@ -76,6 +77,7 @@ async function route({ keepFocus = false } = {}) {
     const module = await import(`./views/${found.name}.js`);
     page = await module.render(ctx);
   } catch (err) {
+    if (err instanceof TypeError && (await reloadIfUpgraded())) return; // a module of an older release
     page = { el: errorBox(err), title: t("app_name") };
   }
   if (ticket !== rendering) return page?.dispose?.(); // a newer navigation won

@@ -64,7 +64,7 @@ export async function render(ctx) {
     }
     const d = m.data || {};
     const page = d.relay_id ? `/app/x/relay?id=${d.relay_id}` : d.ask_id ? "/app/x/asks" : d.transfer_id ? "/app/x/transfers" : null;
-    const text = noticeText(m, names);
+    const text = noticeText(m, names, me.id);
     return h(
       "li",
       { class: `notice ${m.type}`, "data-message": m.id },

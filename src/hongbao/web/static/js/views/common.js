@@ -2,7 +2,9 @@
 
 import { h } from "../dom.js";
 import { lang, t } from "../i18n.js";
-import { yuan } from "../money.js";
+import { noticeText } from "./notices.js";
+
+export { noticeText }; // the server's notices, worded in the reader's language (views/notices.js)
 
 export function kindLabel(p) {
   const own = t(`kind_label_${p.kind}`);
@@ -44,23 +46,6 @@ export function preview(m, names = {}) {
   if (m.type === "packet") return `[${t("personal_packet")}] ${m.text || t("greeting_default")}`;
   if (m.type === "text") return m.sender_name ? `${m.sender_name}: ${m.text}` : m.text;
   return noticeText(m, names);
-}
-
-/** A claim / best-luck / system notice in the reader's language where we know its shape. */
-export function noticeText(m, names) {
-  const d = m.data || {};
-  const name = (id) => names[id] ?? null;
-  if (m.type === "claim" && name(d.user_id) && name(d.sender_id)) {
-    if (d.user_id === d.sender_id) return t("notice_opened_own", { who: name(d.user_id) });
-    return t("notice_opened", { who: name(d.user_id), sender: name(d.sender_id) });
-  }
-  if (m.type === "best_luck" && name(d.user_id)) {
-    return t("notice_best_luck", { who: name(d.user_id), amount: yuan(d.amount_fen) });
-  }
-  if (d.event === "packet_expired" && name(d.sender_id)) {
-    return t("notice_expired", { sender: name(d.sender_id), amount: yuan(d.refunded_fen) });
-  }
-  return m.text;
 }
 
 export function shortTime(iso) {

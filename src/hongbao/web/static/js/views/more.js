@@ -4,6 +4,7 @@ import { capabilities } from "../api.js";
 import { avatar, h } from "../dom.js";
 import { lang, setLang, t } from "../i18n.js";
 import { icon } from "../icons.js";
+import "./x/manage-kit.js"; // the business tiles' titles (feat_new_campaign, feat_merchant, …)
 
 // [page, icon, title key, endpoint that must exist]
 export const FEATURES = [
@@ -24,6 +25,12 @@ export const FEATURES = [
   ["report", "chart", "feat_report", ["get", "/v1/me/report"]],
   ["fairness", "chart", "feat_fairness", ["get", "/v1/fairness"]],
   ["dashboard", "chart", "feat_dashboard", ["get", "/v1/campaigns/{campaign_id}/figures"]],
+  // Business pages: shown to everyone (GET /v1/me does not say who is verified); the API's 403 is shown inline.
+  ["new-campaign", "lantern", "feat_new_campaign", ["post", "/v1/campaigns"]],
+  ["new-event", "shake", "feat_new_event", ["post", "/v1/shake/events"]],
+  ["new-pool", "shake", "feat_new_pool", ["post", "/v1/shake/events/{event_id}/pools"]],
+  ["merchant", "pin", "feat_merchant", ["get", "/v1/merchants"]],
+  ["redeem", "ticket", "feat_redeem", ["post", "/v1/coupons/{coupon_id}/redeem"]],
 ];
 
 export async function render(ctx) {

@@ -6,6 +6,7 @@ import { t } from "../i18n.js";
 import { icon } from "../icons.js";
 import { yuan } from "../money.js";
 import { kindLabel, shortTime } from "./common.js";
+import { mayShare, shareButton } from "./x/sharesheet.js";
 
 const SPIN_MS_MIN = 900; // the coin spins at least this long, so the 拆 moment is seen even on a fast answer
 const FLAP_MS = 550;
@@ -124,6 +125,8 @@ export async function render(ctx) {
             )
           : null,
         mayOpen(p) && stage === "detail" ? h("button", { type: "button", class: "primary", onclick: () => showEnvelope() }, t("open_label")) : null,
+        // The sender of an open-audience packet shares its link while shares are left (the server's rules).
+        p.status === "active" && mayShare(p, me) ? shareButton(p) : null,
       ),
       h(
         "p",

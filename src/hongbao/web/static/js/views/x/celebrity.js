@@ -6,6 +6,7 @@ import { t } from "../../i18n.js";
 import { yuan } from "../../money.js";
 import { copyLink, splitForm } from "../splitform.js";
 import { errorLine, showError } from "./kit.js";
+import { shareButton } from "./sharesheet.js";
 
 export async function render(ctx) {
   const me = await get(`/v1/users/${ctx.me.id}/profile`);
@@ -94,6 +95,7 @@ export async function render(ctx) {
               h("p", { class: "hint" }, t("celebrity_link_hint")),
               copyLink(appLink),
               reply.share_url ? h("p", { class: "hint" }, reply.share_url) : null,
+              shareButton({ ...reply, kind: "celebrity" }),
               h("a", { class: "primary wide", href: `/app/packet/${reply.id}?view=detail` }, t("see_details")),
             ),
           );

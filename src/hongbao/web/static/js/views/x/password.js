@@ -4,6 +4,7 @@ import { h, mount, toast } from "../../dom.js";
 import { t } from "../../i18n.js";
 import { yuan } from "../../money.js";
 import { authedImage, copyLink, splitForm } from "../splitform.js";
+import { shareButton } from "./sharesheet.js";
 
 export async function render(ctx) {
   const root = h("div", { class: "send" });
@@ -30,6 +31,7 @@ export async function render(ctx) {
           card,
           h("p", { class: "hint" }, t("card_hint")),
           reply.share_url ? copyLink(reply.share_url) : null,
+          shareButton({ ...reply, kind: "password" }),
           h("a", { class: "primary wide", href: `/app/packet/${reply.id}?view=detail` }, t("see_details")),
         ),
       );

@@ -3,8 +3,34 @@
 import { Attempt, ApiError, get } from "../../api.js";
 import { h, mount } from "../../dom.js";
 import { icon } from "../../icons.js";
-import { t } from "../../i18n.js";
+import { extend, lang, t } from "../../i18n.js";
 import { yuan } from "../../money.js";
+import { errorLine, showError } from "./kit.js";
+
+extend({
+  zh: {
+    shake_events: "摇一摇活动",
+    shake_live: "进行中",
+    shake_ended: "已结束",
+    shake_starts_in: "{time} 后开始",
+    shake_starts_at: "{when} 开始",
+    shake_rounds: "共 {n} 轮",
+    shake_round_live: "第 {n}/{total} 轮进行中",
+    shake_events_none: "现在没有摇一摇活动。活动开始前一段时间就会出现在这里，结束后保留一天。",
+    shake_have_id: "有活动编号？",
+  },
+  en: {
+    shake_events: "Shake events",
+    shake_live: "Live",
+    shake_ended: "Ended",
+    shake_starts_in: "starts in {time}",
+    shake_starts_at: "starts {when}",
+    shake_rounds: "Rounds: {n}",
+    shake_round_live: "Round {n}/{total} is on",
+    shake_events_none: "No shake events right now. Events show up here before they start and stay for a day after they end.",
+    shake_have_id: "Have an event number?",
+  },
+});
 
 const SHAKE_MS_GAP = 1500; // one shake per 1.5 s from the motion sensor
 const JOLT = 18; // m/s² change between two readings that counts as a shake
@@ -132,7 +158,7 @@ export async function render(ctx) {
   return {
     el,
     title: t("feat_shake"),
-    back: "/app/more",
+    back: "/app/x/shake",
     async refresh(e) {
       if (e?.name === "poll") event = await get(`/v1/shake/events/${event.id}`);
     },
@@ -143,22 +169,110 @@ export async function render(ctx) {
   };
 }
 
-function pickEvent(ctx) {
+const DAY_MS = 24 * 3600 * 1000;
+
+function when(ms) {
+  return new Date(ms).toLocaleString(lang() === "zh" ? "zh-CN" : "en-GB", { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+}
+
+// Without ?event=: the events a person can join, live ones first, each a link to its page; an id box below.
+async function pickEvent(ctx) {
+  const list = h("ul", { class: "list", id: "shake-events", "aria-label": t("shake_events") });
+  const error = errorLine("shake-events-error");
+  let countdowns = []; // [span, starts_at in ms] of the upcoming events shown
+  let changeAt = Infinity; // the next round start or live round end (ms): the list changes then
+  let events = [];
+  let loaded = 0; // when the list was last fetched (ms)
+
+  async function load() {
+    loaded = Date.now();
+    try {
+      events = (await get("/v1/shake/events")).events;
+      error.hidden = true;
+    } catch (err) {
+      showError(error, err);
+    }
+    paint();
+  }
+
+  function paint() {
+    countdowns = [];
+    changeAt = Infinity;
+    mount(list, events.length ? events.map(row) : h("li", { class: "muted center pad", id: "shake-events-none" }, t("shake_events_none")));
+    tick();
+  }
+
+  function row(e) {
+    const sponsors = e.pools.map((p) => p.name).join(" · ");
+    let side;
+    if (e.live) {
+      const on = e.rounds.findIndex((r) => r.seq === e.active_round);
+      changeAt = Math.min(changeAt, Date.parse(e.rounds[on].ends_at));
+      side = h("span", { class: "row-time" }, t("shake_round_live", { n: on + 1, total: e.rounds.length }));
+    } else if (e.next_round_starts_at) {
+      side = h("span", { class: "row-time", "data-countdown": e.id });
+      countdowns.push([side, Date.parse(e.next_round_starts_at)]);
+      changeAt = Math.min(changeAt, Date.parse(e.next_round_starts_at));
+    } else {
+      side = h("span", { class: "row-time" }, t("shake_ended"));
+    }
+    const logo = e.pools.find((p) => p.logo_url)?.logo_url;
+    return h(
+      "li",
+      {},
+      h(
+        "a",
+        { class: "row", href: `/app/x/shake?event=${e.id}`, "data-event": e.id, "data-live": e.live ? "true" : "false" },
+        logo ? h("img", { class: "avatar", src: logo, alt: "" }) : h("span", { class: "avatar", "aria-hidden": "true" }, icon("shake", { size: 24 })),
+        h(
+          "span",
+          { class: "row-main" },
+          h("span", { class: "row-title" }, e.name, e.live ? h("span", { class: "tag" }, t("shake_live")) : null),
+          h("span", { class: "row-sub" }, sponsors ? t("sponsored_by", { names: sponsors }) : t("shake_rounds", { n: e.rounds.length })),
+        ),
+        h("span", { class: "row-side" }, side),
+      ),
+    );
+  }
+
+  function tick() {
+    const now = Date.now();
+    for (const [span, at] of countdowns) {
+      const left = at - now;
+      span.textContent = left > DAY_MS ? t("shake_starts_at", { when: when(at) }) : t("shake_starts_in", { time: clock(left) });
+    }
+    // A round began or ended: the order and the live marks change (at most every 5 s, should the clocks differ).
+    if (now >= changeAt && now - loaded > 5000) load();
+  }
+
   const field = h("input", { id: "event-id", inputmode: "numeric", autocomplete: "off", "aria-label": t("event_id") });
   const form = h(
     "form",
     {
       class: "card form",
+      id: "event-id-form",
       onsubmit(e) {
         e.preventDefault();
         if (/^\d+$/.test(field.value.trim())) ctx.go(`/app/x/shake?event=${field.value.trim()}`);
       },
     },
-    h("h2", {}, t("feat_shake")),
+    h("h2", {}, t("shake_have_id")),
     h("label", { for: "event-id" }, t("event_id")),
     field,
     h("p", { class: "hint" }, t("event_id_hint")),
-    h("button", { type: "submit", class: "primary wide" }, t("go")),
+    h("button", { type: "submit", class: "secondary wide" }, t("go")),
   );
-  return { el: h("div", {}, form), title: t("feat_shake"), back: "/app/more" };
+  await load();
+  const timer = setInterval(tick, 1000);
+  return {
+    el: h("div", {}, h("h2", { class: "section" }, t("shake_events")), error, list, form),
+    title: t("feat_shake"),
+    back: "/app/more",
+    async refresh(e) {
+      if (e?.name === "poll") await load();
+    },
+    dispose() {
+      clearInterval(timer);
+    },
+  };
 }

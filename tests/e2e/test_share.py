@@ -1,0 +1,59 @@
+"""The share sheet in the browser: the sender picks a platform; the link it copies opens that landing page."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the `browser` fixture then skips with the reason (fails under CI=true)
+    expect = None
+
+from hongbao.domain.money import format_fen
+from tests.e2e.server import call, token_of
+
+WECHAT_LINK = re.compile(r"^https?://[^/]+/s/[A-Za-z0-9_-]{16,32}\?platform=wechat$")
+
+
+def test_the_sender_shares_a_password_packet_to_wechat_and_the_copied_link_opens_its_landing_page(
+    phone: Any, base_url: str
+) -> None:
+    # given Alice has sent a password packet and looks at it in the app, with the clipboard allowed
+    alice_token = token_of(base_url, "alice")
+    packet = call(base_url, "POST", "/v1/packets/password", alice_token, {
+        "phrase": f"年年有余{uuid.uuid4().hex[:6]}", "split": "equal", "shares_count": 2, "amount_each_fen": 100,
+        "greeting": "分享快乐",
+    })
+    alice = phone("alice")
+    alice.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
+    alice.goto(f"/app/packet/{packet['id']}?view=detail")
+
+    # when she opens the share sheet and picks WeChat
+    alice.click("#share-btn")
+    sheet = alice.locator("#share-sheet")
+    expect(sheet).to_be_visible()
+    sheet.locator("[data-platform=wechat]").click()
+
+    # then the link it shows carries the platform, the clipboard holds it, and the card can be saved
+    field = sheet.locator("#share-url")
+    expect(field).to_have_value(WECHAT_LINK)
+    url = field.input_value()
+    expect(sheet.locator("#share-status")).to_contain_text("WeChat")
+    assert alice.evaluate("navigator.clipboard.readText()") == url
+    expect(sheet.locator("#share-card-download")).to_have_attribute("download", f"hongbao-{packet['id']}.png")
+
+    # and whoever opens the link lands on the packet's page, which names WeChat
+    visitor = alice.context.new_page()
+    visitor.goto(url)
+    expect(visitor.locator("main")).to_contain_text("shared on WeChat")
+    expect(visitor.locator("main")).to_contain_text("分享快乐")
+    # its script writes a claimed amount from integer fen exactly as the server does (never fen / 100)
+    for fen in (1, 99, 100, 123_456, 100_000_000, 9_007_199_254_540_993, -5):
+        assert visitor.evaluate(f"yuan({fen})") == format_fen(fen), fen
+
+    # and the packet's figures count one share and one view on WeChat
+    figures = call(base_url, "GET", f"/v1/packets/{packet['id']}/figures", alice_token)
+    assert figures["shares"]["by_platform"]["wechat"] == 1
+    assert figures["views"]["by_platform"]["wechat"] == 1
