@@ -146,3 +146,50 @@ def test_group_rules_give_their_codes_at_the_member_cap(store_url: str, tmp_path
         "outsider_reads": "group_not_found",
         "members": "ccc,own",
     }
+
+
+def test_two_processes_adding_the_last_seat_of_a_group_at_once_admit_exactly_one(
+    store_url: str, tmp_path: Path
+) -> None:
+    # Given two API processes on one database, groups capped at 3 members holding 2, and two friends to add.
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from tests.service.helpers import befriend
+
+    settings = fast_settings(database_url=store_url, data_dir=tmp_path, group_members_max=3)
+    one = build(settings)
+    two = build(settings, migrate_schema=False)
+    try:
+        owner, member, x, y = [
+            asyncio.run(one.users.register(n, "correct horse battery")) for n in ("own", "mmm", "xxx", "yyy")
+        ]
+        befriend(one, owner, member, x, y)
+        groups = [asyncio.run(one.social.create_group(owner, f"g{i}", [member]))["id"] for i in range(12)]
+        together = Barrier(2)
+
+        def add_all(app: Any, who: int) -> list[str]:
+            async def go() -> list[str]:
+                outcomes = []
+                for gid in groups:
+                    together.wait()  # both processes ask for the same group's last seat at once
+                    try:
+                        await app.social.add_member(owner, gid, who)
+                        outcomes.append("added")
+                    except HongbaoError as exc:
+                        outcomes.append(exc.code)
+                return outcomes
+
+            return asyncio.run(go())
+
+        # When each process adds a different friend to every group at the same moment.
+        with ThreadPoolExecutor(2) as pool:
+            first, second = pool.map(lambda args: add_all(*args), [(one, x), (two, y)])
+        sizes = [one.store.read_sync(lambda tx, g=gid: tx.member_count(g)) for gid in groups]
+    finally:
+        two.close()
+        one.close()
+
+    # Then every group has exactly 3 members, and for each group one add won and the other was told group_full.
+    assert sizes == [3] * len(groups)
+    assert all(sorted(pair) == ["added", "group_full"] for pair in zip(first, second, strict=True))

@@ -128,7 +128,8 @@ class Social:
         now = self.d.clock.now()
 
         def job(tx: Any) -> dict[str, Any]:
-            if tx.group(group_id) is None or not tx.is_member(group_id, actor_id):
+            # Locked first: two processes adding the last seat's member must not both count 499.
+            if tx.lock_group(group_id) is None or not tx.is_member(group_id, actor_id):
                 raise _group_not_found()
             self._check_can_add(tx, actor_id, user_id)
             if tx.member_count(group_id) >= self.d.limits.group_members_max:

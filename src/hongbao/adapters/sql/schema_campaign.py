@@ -73,6 +73,7 @@ shake_events = Table(
     Column("cards", Text, nullable=False, server_default="[]"),  # greeting-card texts, as JSON
     Column("created_at", TS, nullable=False),
 )
+Index("ix_shake_events_ends", shake_events.c.ends_at)
 
 shake_rounds = Table(
     "shake_rounds",

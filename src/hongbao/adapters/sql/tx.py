@@ -377,6 +377,14 @@ class SqlTx(SocialTx, OpenTx, RelayTx, CampaignTx):
         row = self.conn.execute(select(s.groups).where(s.groups.c.id == group_id)).first()
         return None if row is None else GroupRow(row.id, row.name, row.owner_id, utc(row.created_at))
 
+    def lock_group(self, group_id: int) -> GroupRow | None:
+        """The group, its row locked until commit on PostgreSQL (SQLite's writer lock already serialises writers).
+
+        Adding a member counts then inserts; the lock makes that one step across API processes.
+        """
+        row = self.conn.execute(select(s.groups).where(s.groups.c.id == group_id).with_for_update()).first()
+        return None if row is None else GroupRow(row.id, row.name, row.owner_id, utc(row.created_at))
+
     def add_member(self, group_id: int, user_id: int, now: datetime) -> None:
         try:
             self.conn.execute(
