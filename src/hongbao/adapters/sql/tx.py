@@ -189,6 +189,33 @@ class SqlTx(SocialTx, OpenTx, RelayTx, CampaignTx):
     ) -> int:
         """Book one immutable transfer and move the cached balances; refuse if a wallet would go below 0."""
         assert amount_fen > 0, "transfers move a positive amount"
+        self._debit(debit_id, amount_fen)
+        self.conn.execute(
+            update(s.accounts)
+            .where(s.accounts.c.id == credit_id)
+            .values(balance_fen=s.accounts.c.balance_fen + amount_fen)
+        )
+        return self._book(debit_id, credit_id, amount_fen, code, ref, now)
+
+    def pay_to_wallet(
+        self, debit_id: int, user_id: int, amount_fen: int, code: TransferCode, ref: str, now: datetime
+    ) -> int:
+        """`transfer` into a user's wallet, found by its owner in the same statement that credits it (the hot path
+        of 拆: one statement fewer than looking the wallet up first)."""
+        assert amount_fen > 0, "transfers move a positive amount"
+        self._debit(debit_id, amount_fen)
+        a = s.accounts
+        credit_id = self.conn.execute(
+            update(a)
+            .where(a.c.kind == AccountKind.WALLET.value, a.c.owner_id == user_id)
+            .values(balance_fen=a.c.balance_fen + amount_fen)
+            .returning(a.c.id)
+        ).scalar_one_or_none()
+        if credit_id is None:
+            raise NotFound("No such wallet.", code="account_not_found")
+        return self._book(debit_id, int(credit_id), amount_fen, code, ref, now)
+
+    def _debit(self, debit_id: int, amount_fen: int) -> None:
         if debit_id != WORLD_ACCOUNT_ID:
             taken = self.conn.execute(
                 update(s.accounts)
@@ -203,11 +230,8 @@ class SqlTx(SocialTx, OpenTx, RelayTx, CampaignTx):
                 .where(s.accounts.c.id == debit_id)
                 .values(balance_fen=s.accounts.c.balance_fen - amount_fen)
             )
-        self.conn.execute(
-            update(s.accounts)
-            .where(s.accounts.c.id == credit_id)
-            .values(balance_fen=s.accounts.c.balance_fen + amount_fen)
-        )
+
+    def _book(self, debit_id: int, credit_id: int, amount_fen: int, code: TransferCode, ref: str, now: datetime) -> int:
         try:
             tid = self.conn.execute(
                 insert(s.transfers)
@@ -545,6 +569,12 @@ class SqlTx(SocialTx, OpenTx, RelayTx, CampaignTx):
             .where(s.packet_shares.c.packet_id == p.c.id, s.packet_shares.c.seq == p.c.claimed_count)
             .scalar_subquery()
         )
+        taken_amount = (
+            select(s.packet_shares.c.amount_fen)
+            .where(s.packet_shares.c.packet_id == p.c.id, s.packet_shares.c.seq == p.c.claimed_count - 1)
+            .scalar_subquery()
+            .label("amount_fen")
+        )
         taken = self.conn.execute(
             update(p)
             .where(
@@ -561,7 +591,8 @@ class SqlTx(SocialTx, OpenTx, RelayTx, CampaignTx):
                 ),
                 finished_at=case((p.c.claimed_count + 1 >= p.c.shares_count, now), else_=p.c.finished_at),
             )
-            .returning(p.c.claimed_count, p.c.escrow_account_id)
+            # RETURNING sees the new counter, so the share just taken is seq = claimed_count - 1.
+            .returning(p.c.claimed_count, p.c.escrow_account_id, taken_amount)
         ).first()
         if taken is None:
             row = self.packet(packet_id)
@@ -572,14 +603,7 @@ class SqlTx(SocialTx, OpenTx, RelayTx, CampaignTx):
             if self.claim_of(packet_id, user_id) is not None:
                 raise errors.already_claimed()
             raise errors.packet_exhausted()
-        seq = int(taken.claimed_count) - 1
-        amount = int(
-            self.conn.execute(
-                select(s.packet_shares.c.amount_fen).where(
-                    s.packet_shares.c.packet_id == packet_id, s.packet_shares.c.seq == seq
-                )
-            ).scalar_one()
-        )
+        seq, amount = int(taken.claimed_count) - 1, int(taken.amount_fen)
         try:
             self.conn.execute(
                 insert(s.claims).values(
@@ -588,13 +612,8 @@ class SqlTx(SocialTx, OpenTx, RelayTx, CampaignTx):
             )
         except IntegrityError as exc:
             raise errors.already_claimed() from exc
-        self.transfer(
-            int(taken.escrow_account_id),
-            self.wallet_account_id(user_id),
-            amount,
-            TransferCode.PACKET_CLAIM,
-            f"claim:{packet_id}:{seq}",
-            now,
+        self.pay_to_wallet(
+            int(taken.escrow_account_id), user_id, amount, TransferCode.PACKET_CLAIM, f"claim:{packet_id}:{seq}", now
         )
         return ClaimRow(packet_id, seq, user_id, amount, now)
 
