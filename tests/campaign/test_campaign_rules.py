@@ -60,3 +60,34 @@ def test_the_audit_flags_a_closed_campaign_still_holding_money_and_a_broken_cap(
     caps = [CapFacts("campaign 1 user 4", 1, 2)]
     found = {v.invariant for v in audit(accounts, transfers, [], [], campaigns=[facts], caps=caps)}
     assert {"budget-empty-when-closed", "per-user-cap"} <= found
+
+
+def topped_up_ledger(topped: int, paid: int, returned: int) -> tuple[list[Account], list[Transfer]]:
+    """The campaign of `ledger` with one top-up of `topped` fen from the owner's wallet (account 2)."""
+    accounts, transfers = ledger(paid=paid, returned=returned)
+    transfers.append(Transfer(5, 2, 3, topped, TransferCode.CAMPAIGN_TOPUP, "campaign-topup:1:1"))
+    moved = {2: -topped, 3: topped}
+    return [Account(a.id, a.kind, a.owner_id, a.balance_fen + moved.get(a.id, 0)) for a in accounts], transfers
+
+
+def test_the_audit_counts_a_top_up_as_budget() -> None:
+    # 500 funded + 200 topped up: 600 paid and 100 returned leave the budget account empty
+    accounts, transfers = topped_up_ledger(topped=200, paid=600, returned=100)
+    facts = CampaignFacts(1, 3, "closed", 700, 600, 100, (600,))
+    assert audit(accounts, transfers, [], [], campaigns=[facts]) == []
+
+
+def test_the_audit_flags_a_top_up_the_budget_does_not_record() -> None:
+    accounts, transfers = topped_up_ledger(topped=200, paid=300, returned=0)
+    facts = CampaignFacts(1, 3, "active", 500, 300, 0, (300,))
+    found = {v.invariant for v in audit(accounts, transfers, [], [], campaigns=[facts])}
+    assert "budget-funded-once" in found
+
+
+def test_the_audit_flags_a_budget_funded_twice() -> None:
+    accounts, transfers = ledger(paid=300)
+    transfers.append(Transfer(5, 2, 3, 200, TransferCode.CAMPAIGN_FUND, "campaign:1:again"))
+    accounts = [Account(a.id, a.kind, a.owner_id, a.balance_fen + {2: -200, 3: 200}.get(a.id, 0)) for a in accounts]
+    facts = CampaignFacts(1, 3, "active", 700, 300, 0, (300,))
+    found = {v.invariant for v in audit(accounts, transfers, [], [], campaigns=[facts])}
+    assert found == {"budget-funded-once"}

@@ -50,6 +50,21 @@ def page_cursor(cursor: str | None) -> int | None:
     """A `cursor` query parameter (the `next_cursor` of a previous page) as an id, or None for the first page."""
     if cursor is None:
         return None
-    if not cursor.isdigit() or len(cursor) > 18:
+    if not _decimal(cursor):
         raise Rejected("cursor is the next_cursor of a previous page.", code="invalid_cursor")
     return int(cursor)
+
+
+def activity_cursor(cursor: str | None) -> tuple[int, int] | None:
+    """A `cursor` of a list ordered by last activity ("<activity id>.<id>", a previous page's `next_cursor`)."""
+    if cursor is None:
+        return None
+    activity, dot, item = cursor.partition(".")
+    if not dot or not _decimal(activity) or not _decimal(item):
+        raise Rejected("cursor is the next_cursor of a previous page.", code="invalid_cursor")
+    return int(activity), int(item)
+
+
+def _decimal(text: str) -> bool:
+    """ASCII digits that fit an id ("²" is a digit to str.isdigit but not to int)."""
+    return 0 < len(text) <= 18 and text.isascii() and text.isdigit()

@@ -160,6 +160,14 @@ def check_window(starts_at: datetime, ends_at: datetime, now: datetime, *, days_
         raise Rejected(f"A window lasts at most {days_max} days.", code="invalid_window")
 
 
+def check_top_up(amount_fen: object, budget_fen: int, *, budget_fen_max: int) -> int:
+    """More money for a budget: a positive whole number of fen that keeps the budget within its maximum."""
+    amount = check_amount_fen(amount_fen)
+    if budget_fen + amount > budget_fen_max:
+        raise Rejected(f"A budget is at most {budget_fen_max} fen, top-ups included.", code="amount_too_large")
+    return amount
+
+
 def day_of(at: datetime, utc_offset_h: int) -> str:
     """The calendar day (YYYY-MM-DD) a claim counts against, in the campaign's timezone (Beijing by default)."""
     return (at + timedelta(hours=utc_offset_h)).date().isoformat()
@@ -241,8 +249,12 @@ def campaign_not_started() -> Rejected:
     return Rejected("This campaign has not started yet.", code="campaign_not_started")
 
 
-def campaign_ended() -> Rejected:
-    return Rejected("This campaign has ended.", code="campaign_ended")
+def campaign_ended(detail: str = "This campaign has ended.") -> Rejected:
+    return Rejected(detail, code="campaign_ended")
+
+
+def not_campaign_owner(detail: str) -> Forbidden:
+    return Forbidden(detail, code="not_campaign_owner")
 
 
 def not_follower() -> Forbidden:

@@ -32,6 +32,7 @@ class TransferCode(StrEnum):
     PACKET_CLAIM = "packet_claim"  # escrow → claimer's wallet
     PACKET_REFUND = "packet_refund"  # escrow → sender's wallet, at expiry
     CAMPAIGN_FUND = "campaign_fund"  # enterprise's wallet → campaign (or shake pool) budget
+    CAMPAIGN_TOPUP = "campaign_topup"  # enterprise's wallet → budget, more money while the campaign is active
     CAMPAIGN_PAYOUT = "campaign_payout"  # budget → claimer's wallet (a cash prize)
     CAMPAIGN_RETURN = "campaign_return"  # budget → enterprise's wallet, the unspent rest at the end
     TRANSFER_SEND = "transfer_send"  # sender's wallet → transfer escrow (转账)
@@ -102,7 +103,7 @@ class CampaignFacts:
     id: int
     budget_account_id: int
     status: str  # "active" or "closed"
-    budget_fen: int
+    budget_fen: int  # the first funding plus every top-up
     paid_fen: int  # stored counter
     returned_fen: int
     cash_claims_fen: tuple[int, ...]  # the amount of every cash claim recorded
@@ -205,12 +206,16 @@ def audit(
 def _audit_campaigns(
     accounts: list[Account], transfers: list[Transfer], computed: dict[int, int], campaigns: list[CampaignFacts]
 ) -> list[Violation]:
-    """4. A campaign never pays out more than its budget: funded once; paid = Σ cash claims; paid + returned +
-    held = budget; closed → budget account empty; every budget account belongs to a known campaign."""
+    """4. A campaign never pays out more than its budget: funded once, plus its top-ups, is the budget;
+    paid = Σ cash claims; paid + returned + held = budget; closed → budget account empty; every budget
+    account belongs to a known campaign."""
     out: list[Violation] = []
     flows: dict[tuple[int, TransferCode], int] = defaultdict(int)
+    funds: dict[int, int] = defaultdict(int)
     for t in transfers:
         if t.code is TransferCode.CAMPAIGN_FUND:
+            funds[t.credit_account_id] += 1
+        if t.code in (TransferCode.CAMPAIGN_FUND, TransferCode.CAMPAIGN_TOPUP):
             flows[(t.credit_account_id, t.code)] += t.amount_fen
         elif t.code in (TransferCode.CAMPAIGN_PAYOUT, TransferCode.CAMPAIGN_RETURN):
             flows[(t.debit_account_id, t.code)] += t.amount_fen
@@ -221,12 +226,15 @@ def _audit_campaigns(
     for c in campaigns:
         subject = f"campaign {c.id}"
         held = computed.get(c.budget_account_id, 0)
-        funded = flows.get((c.budget_account_id, TransferCode.CAMPAIGN_FUND), 0)
+        first = flows.get((c.budget_account_id, TransferCode.CAMPAIGN_FUND), 0)
+        topped = flows.get((c.budget_account_id, TransferCode.CAMPAIGN_TOPUP), 0)
+        funded = first + topped
         paid = flows.get((c.budget_account_id, TransferCode.CAMPAIGN_PAYOUT), 0)
         returned = flows.get((c.budget_account_id, TransferCode.CAMPAIGN_RETURN), 0)
         claimed = sum(c.cash_claims_fen)
-        if funded != c.budget_fen:
-            out.append(Violation("budget-funded-once", subject, f"funded {funded}, budget {c.budget_fen}"))
+        if funded != c.budget_fen or funds.get(c.budget_account_id, 0) > 1:
+            detail = f"funded {first} in {funds.get(c.budget_account_id, 0)} transfer(s) + topped up {topped}"
+            out.append(Violation("budget-funded-once", subject, f"{detail}, budget {c.budget_fen}"))
         if paid + returned > c.budget_fen:
             out.append(Violation("within-budget", subject, f"paid {paid} + returned {returned} > {c.budget_fen}"))
         if not paid == claimed == c.paid_fen:

@@ -175,14 +175,19 @@ class Asks:
         now = self.d.clock.now()
         return await self.d.store.read(lambda tx: _view(_visible(tx, ask_id, viewer_id), viewer_id, now))
 
-    async def mine(self, user_id: int, limit: int = ASKS_PAGE_MAX) -> dict[str, Any]:
-        """Asks sent and received (to you, or to a group of yours), newest first."""
+    async def mine(self, user_id: int, cursor: int | None = None, limit: int = ASKS_PAGE_MAX) -> dict[str, Any]:
+        """A page of asks sent and received (to you, or to a group of yours), newest first, split by direction;
+        `next_cursor` (the page's oldest ask id) fetches the older ones."""
+        if not 1 <= limit <= ASKS_PAGE_MAX:
+            raise Rejected(f"limit: 1–{ASKS_PAGE_MAX}.", code="invalid_limit")
         now = self.d.clock.now()
-        rows = await self.d.store.read(lambda tx: tx.asks_of(user_id, min(limit, ASKS_PAGE_MAX)))
-        views = [_view(r, user_id, now) for r in rows]
+        rows = await self.d.store.read(lambda tx: tx.asks_of(user_id, limit + 1, cursor))
+        page = rows[:limit]
+        views = [_view(r, user_id, now) for r in page]
         return {
             "sent": [v for v in views if v["asker_id"] == user_id],
             "received": [v for v in views if v["asker_id"] != user_id],
+            "next_cursor": str(page[-1].id) if len(rows) > limit else None,
         }
 
     async def settings(self, user_id: int) -> dict[str, Any]:

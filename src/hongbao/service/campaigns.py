@@ -1,4 +1,5 @@
-"""Enterprise campaigns (企业红包), merchant coupons and nearby merchants: create, claim, figures, close, redeem.
+"""Enterprise campaigns (企业红包), merchant coupons and nearby merchants: create, top up, claim, figures, close
+(at the window's end or early, by the owner), redeem.
 
 A cash prize is a direct transfer budget → claimer's wallet (not a packet): one campaign budget
 account, one conditional UPDATE on the campaign row per claim; a coupon prize takes one from a
@@ -15,8 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from hongbao.domain import campaigns as dc
-from hongbao.domain.campaigns import CampaignLimits, Channel, PrizeKind, Rng
-from hongbao.domain.errors import Forbidden, HongbaoError, NotFound, Rejected
+from hongbao.domain.campaigns import CampaignLimits, CampaignStatus, Channel, PrizeKind, Rng
+from hongbao.domain.errors import HongbaoError, NotFound, Rejected
 from hongbao.domain.geo import haversine_m
 from hongbao.domain.money import check_amount_fen
 from hongbao.service.cache import Lru
@@ -41,7 +42,9 @@ class Campaigns:
         # Wrong claim-link tokens, per user and per client address (tokens are 128-bit: this stops scanning).
         self.link_failures = FailureLimiter(failures_max=10, window_s=900.0)
         self.link_failures_by_address = FailureLimiter(failures_max=50, window_s=900.0)
-        self._exhausted: Lru[int, bool] = Lru(100_000)  # campaigns with nothing left: a permanent state
+        # Campaigns with nothing left, with the budget they had then: permanent until the owner tops the budget up
+        # (a read compares the budget, so a top-up through another process is seen too).
+        self._exhausted: Lru[int, int] = Lru(100_000)
 
     def day(self, at: datetime) -> str:
         return dc.day_of(at, self.limits.day_utc_offset_h)
@@ -87,6 +90,11 @@ class Campaigns:
         idem: IdempotencyKey | None = None,
     ) -> dict[str, Any]:
         """An enterprise account creates a campaign and funds its budget from its wallet at once."""
+        # A retry gets the first answer before the checks: check_window reads the clock, and a retry that comes
+        # after the window's end must not be told its window is invalid.
+        first = await stored_reply(self.d.store, idem)
+        if first is not None:
+            return first
         if channel not in (Channel.LINK.value, Channel.FOLLOWERS.value):
             raise Rejected("channel is link or followers (shake pools are added to an event).", code="invalid_channel")
         branding = dc.check_branding(name, logo_url, cover_text)
@@ -118,6 +126,44 @@ class Campaigns:
 
         return await self.d.store.write(job)
 
+    async def top_up(
+        self, campaign_id: int, owner_id: int, amount_fen: object, idem: IdempotencyKey | None = None
+    ) -> dict[str, Any]:
+        """The owner moves more money from its wallet into an active campaign's (or pool's) budget.
+
+        Checks in order: campaign_not_found → not_campaign_owner → campaign_ended → invalid_amount (a budget
+        without cash prizes) → amount_too_large → insufficient_funds.
+        """
+        amount = check_amount_fen(amount_fen)
+        now = self.d.clock.now()
+
+        def job(tx: Any) -> dict[str, Any]:
+            def effect() -> dict[str, Any]:
+                row = self._owned(tx, campaign_id, owner_id, "Only the campaign's owner adds to its budget.")
+                if row.status != CampaignStatus.ACTIVE.value or now >= row.ends_at:
+                    raise dc.campaign_ended("This campaign has ended: its budget can no longer grow.")
+                if not any(p["kind"] == PrizeKind.CASH.value for p in tx.prizes_of(campaign_id)):
+                    raise Rejected("A campaign without cash prizes never pays out a budget.", code="invalid_amount")
+                dc.check_top_up(amount, row.budget_fen, budget_fen_max=self.limits.budget_fen_max)
+                if tx.top_up_campaign(campaign_id, amount, self.limits.budget_fen_max, now) is None:
+                    raise dc.campaign_ended("This campaign has ended: its budget can no longer grow.")
+                return {**self.public(tx, tx.campaign(campaign_id), owner_view=True), "added_fen": amount}
+
+            return once(tx, idem, effect, now=now)
+
+        reply = await self.d.store.write(job)
+        self._exhausted.pop(campaign_id)
+        return reply
+
+    def _owned(self, tx: Any, campaign_id: int, user_id: int, refusal: str) -> Any:
+        """The campaign, if `user_id` owns it: 404 for a campaign the user may not know of, 403 for another's."""
+        row = tx.campaign(campaign_id)
+        if not self.visible(row, user_id, None):
+            raise dc.campaign_not_found()
+        if row.owner_id != user_id:
+            raise dc.not_campaign_owner(refusal)
+        return row
+
     # ------------------------------------------------------------------ read
 
     def public(self, tx: Any, row: Any, *, owner_view: bool) -> dict[str, Any]:
@@ -132,6 +178,7 @@ class Campaigns:
             "starts_at": row.starts_at.isoformat(),
             "ends_at": row.ends_at.isoformat(),
             "status": row.status,
+            "closed_at": row.closed_at.isoformat() if row.closed_at else None,
             "per_user_max": row.per_user_max,
             "per_day_max": row.per_day_max,
         }
@@ -191,11 +238,7 @@ class Campaigns:
         """Owner only: issued, claimed, remaining budget, unique claimers, by day."""
 
         def job(tx: Any) -> dict[str, Any]:
-            row = tx.campaign(campaign_id)
-            if not self.visible(row, viewer_id, None):
-                raise dc.campaign_not_found()
-            if row.owner_id != viewer_id:
-                raise Forbidden("Only the campaign's owner sees its figures.", code="not_campaign_owner")
+            row = self._owned(tx, campaign_id, viewer_id, "Only the campaign's owner sees its figures.")
             figures: dict[str, Any] = tx.campaign_figures(campaign_id)
             return {
                 "campaign_id": campaign_id, "status": row.status, "budget_fen": row.budget_fen,
@@ -228,15 +271,18 @@ class Campaigns:
             self.link_failures_by_address.check(address)
         now = self.d.clock.now()
         day = self.day(now)
-        gone: list[bool] = []
+        gone: list[int] = []  # the budget of a campaign found with nothing left
 
         def job(tx: Any) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 row = self._admit(tx, campaign_id, user_id, token, day, now, count=True)
                 award = self.award(tx, row, user_id, day, channel, now)
                 if award is None:
-                    if not tx.prize_candidates(tx.campaign(campaign_id), now):
-                        gone.append(True)
+                    after = tx.campaign(campaign_id)
+                    if after.status != CampaignStatus.ACTIVE.value:
+                        raise dc.campaign_ended()  # closed by another process between the checks and the award
+                    if not tx.prize_candidates(after, now):
+                        gone.append(after.budget_fen)
                     raise dc.campaign_exhausted()
                 return award
 
@@ -246,15 +292,21 @@ class Campaigns:
             first = await stored_reply(self.d.store, idem)
             if first is not None:
                 return first
-            if self._exhausted.get(campaign_id):
-                # Nothing is left, for good (budgets, counts and stock only shrink): answer from a read,
-                # in the same order, and keep the single writer for claims that can still win.
-                await self.d.store.read(lambda tx: self._admit(tx, campaign_id, user_id, token, day, now, count=False))
-                raise dc.campaign_exhausted()
+            spent_budget = self._exhausted.get(campaign_id)
+            if spent_budget is not None:
+                # Nothing is left, for good unless topped up (prize counts and stock only shrink, and a budget
+                # grows only by a top-up): answer from a read, in the same order, and keep the single writer for
+                # claims that can still win.
+                row = await self.d.store.read(
+                    lambda tx: self._admit(tx, campaign_id, user_id, token, day, now, count=False)
+                )
+                if row.budget_fen == spent_budget:
+                    raise dc.campaign_exhausted()
+                self._exhausted.pop(campaign_id)
             reply = await self.d.store.write(job)
         except HongbaoError as exc:
             if gone:
-                self._exhausted.put(campaign_id, True)
+                self._exhausted.put(campaign_id, gone[0])
             if isinstance(exc, NotFound) and token is not None:
                 self.link_failures.failed(limiter_key)
                 if address is not None:
@@ -318,6 +370,33 @@ class Campaigns:
         return await sweep(self.d.store, lambda tx: tx.due_campaign_ids(at, CLOSE_BATCH_MAX),
                            lambda cid: self._close_job(cid, at), batch_max=CLOSE_BATCH_MAX, done=closed,
                            log=log, failed="closing campaign %s failed: %r")
+
+    async def cancel(self, campaign_id: int, owner_id: int, idem: IdempotencyKey | None = None) -> dict[str, Any]:
+        """The owner ends a campaign (or a shake pool) now: it closes and the unspent budget goes back to the
+        owner's wallet by the scheduler's own close, exactly once.
+
+        Claims are serialised with the close on the campaign row: one before it was paid from the budget, one
+        after it hears campaign_ended; the return is what was not paid. Checks in order: campaign_not_found →
+        not_campaign_owner → campaign_ended (already closed: nothing is returned twice).
+        """
+        now = self.d.clock.now()
+
+        def job(tx: Any) -> dict[str, Any]:
+            def effect() -> dict[str, Any]:
+                row = self._owned(tx, campaign_id, owner_id, "Only the campaign's owner ends it.")
+                closed = "This campaign is already closed: its unspent budget went back to its owner."
+                if row.status != CampaignStatus.ACTIVE.value:
+                    raise dc.campaign_ended(closed)
+                back = tx.close_campaign(campaign_id, now, early=True)
+                if back is None:
+                    raise dc.campaign_ended(closed)
+                return self.public(tx, tx.campaign(campaign_id), owner_view=True)
+
+            return once(tx, idem, effect, 200, now=now)
+
+        reply = await self.d.store.write(job)
+        self.d.hooks.published("campaign_closed", {"campaign_id": campaign_id, "returned_fen": reply["returned_fen"]})
+        return reply
 
     def _close_job(self, campaign_id: int, at: datetime) -> Callable[[Any], int | None]:
         def job(tx: Any) -> int | None:

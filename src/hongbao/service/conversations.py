@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 PUMP_BATCH_MAX = 500
+CONVERSATIONS_PAGE_MAX = 100
 
 
 def conversation_not_found() -> NotFound:
@@ -218,13 +219,29 @@ class Conversations:
 
     # ------------------------------------------------------------------ reading
 
-    async def of_user(self, user_id: int) -> dict[str, Any]:
-        """The user's conversations, the most recently active first, with last message and unread count."""
+    async def of_user(
+        self, user_id: int, cursor: tuple[int, int] | None = None, limit: int = CONVERSATIONS_PAGE_MAX
+    ) -> dict[str, Any]:
+        """A page of the user's conversations, the most recently active first, with last message and unread
+        count; `next_cursor` (activity.id of the page's last one) fetches the less active ones."""
+        if not 1 <= limit <= CONVERSATIONS_PAGE_MAX:
+            raise Rejected(f"limit: 1–{CONVERSATIONS_PAGE_MAX}.", code="invalid_limit")
 
         def job(tx: Tx) -> dict[str, Any]:
-            return {"conversations": self._views(tx, user_id, tx.conversations_of(user_id))}
+            rows = tx.conversations_page(user_id, cursor, limit + 1)
+            page = rows[:limit]
+            return {
+                "conversations": self._views(tx, user_id, [conv for conv, _ in page]),
+                "next_cursor": f"{page[-1][1]}.{page[-1][0].id}" if len(rows) > limit else None,
+            }
 
         return await self.d.store.read(job)
+
+    async def one(self, user_id: int, conversation_id: int) -> dict[str, Any]:
+        """One conversation of the user, as in the list (404 for those they do not take part in)."""
+        return await self.d.store.read(
+            lambda tx: self._views(tx, user_id, [self._participant(tx, conversation_id, user_id)])[0]
+        )
 
     async def messages(
         self, user_id: int, conversation_id: int, cursor: int | None = None, limit: int = 50

@@ -116,10 +116,17 @@ class Transfers:
         now = self.d.clock.now()
         return await self.d.store.read(lambda tx: _view(_visible(tx, transfer_id, user_id), user_id, now))
 
-    async def mine(self, user_id: int, limit: int = TRANSFERS_PAGE_MAX) -> dict[str, Any]:
+    async def mine(self, user_id: int, cursor: int | None = None, limit: int = TRANSFERS_PAGE_MAX) -> dict[str, Any]:
+        """A page of transfers sent and received, newest first; `next_cursor` (the page's oldest id) fetches more."""
+        if not 1 <= limit <= TRANSFERS_PAGE_MAX:
+            raise Rejected(f"limit: 1–{TRANSFERS_PAGE_MAX}.", code="invalid_limit")
         now = self.d.clock.now()
-        rows = await self.d.store.read(lambda tx: tx.transfer_orders_of(user_id, min(limit, TRANSFERS_PAGE_MAX)))
-        return {"transfers": [_view(r, user_id, now) for r in rows]}
+        rows = await self.d.store.read(lambda tx: tx.transfer_orders_of(user_id, limit + 1, cursor))
+        page = rows[:limit]
+        return {
+            "transfers": [_view(r, user_id, now) for r in page],
+            "next_cursor": str(page[-1].id) if len(rows) > limit else None,
+        }
 
 
 def _clean_note(note: object) -> str:

@@ -46,6 +46,7 @@ class CampaignRow:
     status: str
     claims_count: int
     created_at: datetime
+    closed_at: datetime | None = None
 
     @property
     def left_fen(self) -> int:
@@ -99,6 +100,7 @@ def _campaign_row(r: Any) -> CampaignRow:
         per_user_max=r.per_user_max, per_day_max=r.per_day_max,
         link_token_hash=bytes(r.link_token_hash) if r.link_token_hash is not None else None,
         status=r.status, claims_count=r.claims_count, created_at=utc(r.created_at),
+        closed_at=utc(r.closed_at) if r.closed_at is not None else None,
     )  # fmt: skip
 
 
@@ -543,12 +545,42 @@ class CampaignTx:
         )
         return [int(r.id) for r in rows]
 
-    def close_campaign(self, campaign_id: int, now: datetime) -> int | None:
-        """Close an ended campaign and return its unspent budget to the owner, once; None if not due or closed."""
-        k = c.campaigns
+    def top_up_campaign(self, campaign_id: int, amount_fen: int, budget_fen_max: int, now: datetime) -> int | None:
+        """Add `amount_fen` from the owner's wallet to an active campaign's budget; the new budget, or None when
+        the campaign closed or ended, or the budget would pass its maximum (one conditional UPDATE decides)."""
+        k, t = c.campaigns, s.transfers
         done = self.conn.execute(
             update(k)
-            .where(k.c.id == campaign_id, k.c.status == CampaignStatus.ACTIVE.value, k.c.ends_at <= now)
+            .where(
+                k.c.id == campaign_id,
+                k.c.status == CampaignStatus.ACTIVE.value,
+                k.c.ends_at > now,
+                k.c.budget_fen + amount_fen <= budget_fen_max,
+            )
+            .values(budget_fen=k.c.budget_fen + amount_fen)
+            .returning(k.c.budget_fen, k.c.budget_account_id, k.c.owner_id)
+        ).first()
+        if done is None:
+            return None
+        budget = int(done.budget_account_id)
+        # The campaign row is locked by the UPDATE above, so top-ups of one campaign are numbered in turn.
+        before = self.conn.execute(
+            select(func.count()).where(t.c.credit_account_id == budget, t.c.code == TransferCode.CAMPAIGN_TOPUP.value)
+        ).scalar_one()
+        self.transfer(
+            self.wallet_account_id(int(done.owner_id)), budget, amount_fen, TransferCode.CAMPAIGN_TOPUP,
+            f"campaign-topup:{campaign_id}:{int(before) + 1}", now,
+        )  # fmt: skip
+        return int(done.budget_fen)
+
+    def close_campaign(self, campaign_id: int, now: datetime, *, early: bool = False) -> int | None:
+        """Close an ended campaign (or, `early`, an active one now: its owner cancelled it) and return its unspent
+        budget to the owner, once; None if not due or already closed."""
+        k = c.campaigns
+        due = [] if early else [k.c.ends_at <= now]
+        done = self.conn.execute(
+            update(k)
+            .where(k.c.id == campaign_id, k.c.status == CampaignStatus.ACTIVE.value, *due)
             .values(status=CampaignStatus.CLOSED.value, closed_at=now, returned_fen=k.c.budget_fen - k.c.paid_fen)
             .returning(k.c.returned_fen, k.c.budget_account_id, k.c.owner_id)
         ).first()

@@ -299,11 +299,12 @@ class RelayTx:
         )
         return done.rowcount == 1
 
-    def asks_of(self, user_id: int, limit: int) -> list[AskRow]:
-        """Asks the user sent, asks to them, and asks to their groups (by others), newest first."""
+    def asks_of(self, user_id: int, limit: int, before_id: int | None = None) -> list[AskRow]:
+        """Asks the user sent, asks to them, and asks to their groups (by others), newest first,
+        keyset-paginated by ask id (`before_id`: the last id of the previous page)."""
         a = r.asks
         groups = [g.id for g in self._core().groups_of(user_id)]
-        rows = self.conn.execute(
+        q = (
             select(a)
             .where(
                 or_(
@@ -315,7 +316,9 @@ class RelayTx:
             .order_by(a.c.id.desc())
             .limit(limit)
         )
-        return [_ask(x) for x in rows]
+        if before_id is not None:
+            q = q.where(a.c.id < before_id)
+        return [_ask(x) for x in self.conn.execute(q)]
 
     # ------------------------------------------------------------------ transfers (转账)
 
@@ -392,15 +395,18 @@ class RelayTx:
         )
         return [row.id for row in rows]
 
-    def transfer_orders_of(self, user_id: int, limit: int) -> list[TransferOrderRow]:
+    def transfer_orders_of(self, user_id: int, limit: int, before_id: int | None = None) -> list[TransferOrderRow]:
+        """Transfers the user sent or received, newest first, keyset-paginated by transfer id."""
         d = r.direct_transfers
-        rows = self.conn.execute(
+        q = (
             select(d)
             .where(or_(d.c.sender_id == user_id, d.c.recipient_id == user_id))
             .order_by(d.c.id.desc())
             .limit(limit)
         )
-        return [_order(x) for x in rows]
+        if before_id is not None:
+            q = q.where(d.c.id < before_id)
+        return [_order(x) for x in self.conn.execute(q)]
 
     def transfer_order_facts(self) -> list[TransferOrderFacts]:
         d = r.direct_transfers

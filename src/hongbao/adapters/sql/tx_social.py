@@ -155,13 +155,30 @@ class SocialTx:
             assert found is not None, "a conversation insert failed without a conflicting row"
             return found
 
-    def conversations_of(self, user_id: int) -> list[ConversationRow]:
-        """Pair conversations the user is in, and the conversations of the groups they belong to now."""
-        c, gm = ss.conversations, s.group_members
-        pairs = select(c).where(or_(c.c.user_low_id == user_id, c.c.user_high_id == user_id))
-        groups = select(c).join(gm, gm.c.group_id == c.c.group_id).where(gm.c.user_id == user_id)
-        q = union_all(pairs, groups)
-        return [_conversation(r) for r in self.conn.execute(q)]
+    def conversations_page(
+        self, user_id: int, before: tuple[int, int] | None, limit: int
+    ) -> list[tuple[ConversationRow, int]]:
+        """Pair conversations the user is in and those of the groups they belong to now, with their activity key
+        (newest message id, 0 for none), most recently active first, keyset-paginated by (activity, id):
+        `before` is the key of the previous page's last conversation.
+
+        Keys only grow, so a conversation already listed never comes back on a later page; one that becomes
+        active mid-walk moves above the cursor, to the top of the list (where live events announce it).
+        """
+        c, gm, m = ss.conversations, s.group_members, ss.messages
+        pairs = select(c.c.id).where(or_(c.c.user_low_id == user_id, c.c.user_high_id == user_id))
+        groups = select(c.c.id).join(gm, gm.c.group_id == c.c.group_id).where(gm.c.user_id == user_id)
+        newest = select(func.max(m.c.id)).where(m.c.conversation_id == c.c.id).scalar_subquery()
+        keyed = (
+            select(c, func.coalesce(newest, 0).label("activity_id"))
+            .where(c.c.id.in_(union_all(pairs, groups)))
+            .subquery()
+        )
+        q = select(keyed).order_by(keyed.c.activity_id.desc(), keyed.c.id.desc()).limit(limit)
+        if before is not None:
+            activity, cid = before
+            q = q.where(or_(keyed.c.activity_id < activity, and_(keyed.c.activity_id == activity, keyed.c.id < cid)))
+        return [(_conversation(r), int(r.activity_id)) for r in self.conn.execute(q)]
 
     # ------------------------------------------------------------------ messages
 

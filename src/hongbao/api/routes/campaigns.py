@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Query, Request, status
 from pydantic import BaseModel, Field
 
 from hongbao.api.deps import AppDep, CurrentUser, IdempotencyKeyHeader, PathId
+from hongbao.api.schemas import Fen, Strict
 from hongbao.service.campaigns import FOLLOWING_DEFAULT, FOLLOWING_MAX
 from hongbao.service.idempotency import IdempotencyKey
 from hongbao.service.shake import EVENTS_LISTED_DEFAULT, EVENTS_LISTED_MAX
@@ -44,6 +45,10 @@ class CampaignCreate(Branding):
 
 class ClaimBody(BaseModel):
     token: str | None = Field(None, max_length=128, description="the claim link's token (link campaigns)")
+
+
+class BudgetTopUp(Strict):
+    amount_fen: Fen  # moved from your wallet into the campaign budget at once
 
 
 class PoolCreate(Branding):
@@ -137,6 +142,31 @@ async def claim(
     idem = IdempotencyKey.of(user_id, key, "campaign-claim", [campaign_id, token])
     address = request.client.host if request.client else "unknown"
     return await app.campaigns.claim(campaign_id, user_id, token=token, idem=idem, address=address)
+
+
+@router.post("/campaigns/{campaign_id}/top-up", status_code=status.HTTP_201_CREATED, tags=["campaigns"])
+async def top_up(
+    campaign_id: PathId, body: BudgetTopUp, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
+) -> dict[str, Any]:
+    """Owner only: add money from your wallet to an active campaign's (or shake pool's) budget.
+
+    Refusals in order: campaign_not_found → not_campaign_owner → campaign_ended → invalid_amount →
+    amount_too_large → insufficient_funds.
+    """
+    idem = IdempotencyKey.of(user_id, key, "campaign-top-up", [campaign_id, body.amount_fen])
+    return await app.campaigns.top_up(campaign_id, user_id, body.amount_fen, idem)
+
+
+@router.post("/campaigns/{campaign_id}/cancel", tags=["campaigns"])
+async def cancel(
+    campaign_id: PathId, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
+) -> dict[str, Any]:
+    """Owner only: end the campaign (or shake pool) now; its unspent budget goes back to your wallet, once.
+
+    Refusals in order: campaign_not_found → not_campaign_owner → campaign_ended (already closed).
+    """
+    idem = IdempotencyKey.of(user_id, key, "campaign-cancel", campaign_id)
+    return await app.campaigns.cancel(campaign_id, user_id, idem)
 
 
 @router.get("/campaigns/{campaign_id}/figures", tags=["campaigns"])

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from starlette.responses import StreamingResponse
 
 from hongbao.adapters.events import DROPPED, Event
-from hongbao.api.deps import ID_MAX, AppDep, CurrentUser, IdempotencyKeyHeader, PathId, page_cursor
+from hongbao.api.deps import ID_MAX, AppDep, CurrentUser, IdempotencyKeyHeader, PathId, activity_cursor, page_cursor
 from hongbao.domain.errors import Rejected, Unauthorized
 from hongbao.domain.social import MESSAGE_CHARS_MAX
 from hongbao.service.idempotency import IdempotencyKey
@@ -40,9 +40,21 @@ class ReadMark(BaseModel):
 
 
 @router.get("/conversations")
-async def conversations(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
-    """Your conversations, most recently active first, each with its last message and unread count."""
-    return await app.conversations.of_user(user_id)
+async def conversations(
+    app: AppDep,
+    user_id: CurrentUser,
+    cursor: str | None = Query(None, max_length=40),
+    limit: int = Query(20, ge=1, le=100),
+) -> dict[str, Any]:
+    """Your conversations, most recently active first, each with its last message and unread count; pass
+    `next_cursor` for the less active ones (one that becomes active meanwhile moves to the top, not to a later page)."""
+    return await app.conversations.of_user(user_id, activity_cursor(cursor), limit)
+
+
+@router.get("/conversations/{conversation_id}")
+async def conversation(conversation_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """One of your conversations, as in the list (404 conversation_not_found for anyone else's)."""
+    return await app.conversations.one(user_id, conversation_id)
 
 
 @router.post("/conversations")

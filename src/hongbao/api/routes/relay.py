@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from pydantic import Field, StrictBool, StrictInt, StrictStr
 
-from hongbao.api.deps import AppDep, CurrentUser, IdempotencyKeyHeader, PathId
+from hongbao.api.deps import AppDep, CurrentUser, IdempotencyKeyHeader, PathId, page_cursor
 from hongbao.api.schemas import Fen, IdField, Strict
 from hongbao.service.idempotency import IdempotencyKey
 
@@ -110,9 +110,14 @@ async def ask(body: AskCreate, app: AppDep, user_id: CurrentUser, key: Idempoten
 
 
 @router.get("/asks", tags=["asks"])
-async def asks(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
-    """Asks you sent and asks you received (to you or to your groups), newest first."""
-    return await app.asks.mine(user_id)
+async def asks(
+    app: AppDep,
+    user_id: CurrentUser,
+    cursor: str | None = Query(None, max_length=32),
+    limit: int = Query(20, ge=1, le=100),
+) -> dict[str, Any]:
+    """Asks you sent and asks you received (to you or to your groups), newest first; pass `next_cursor` for more."""
+    return await app.asks.mine(user_id, page_cursor(cursor), limit)
 
 
 @router.get("/asks/{ask_id}", tags=["asks"])
@@ -161,8 +166,14 @@ async def send_transfer(
 
 
 @router.get("/transfers", tags=["transfers"])
-async def transfers(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
-    return await app.transfers.mine(user_id)
+async def transfers(
+    app: AppDep,
+    user_id: CurrentUser,
+    cursor: str | None = Query(None, max_length=32),
+    limit: int = Query(20, ge=1, le=100),
+) -> dict[str, Any]:
+    """Transfers you sent and received, newest first; pass `next_cursor` for more."""
+    return await app.transfers.mine(user_id, page_cursor(cursor), limit)
 
 
 @router.get("/transfers/{transfer_id}", tags=["transfers"])

@@ -1,6 +1,7 @@
 // Bar charts drawn as inline SVG (no chart library): one bar per item, an optional ± whisker, axis ticks.
 
 const NS = "http://www.w3.org/2000/svg";
+const BAR_W_MAX = 40; // in viewBox units (360 wide)
 
 function el(tag, attrs = {}, text = null) {
   const node = document.createElementNS(NS, tag);
@@ -22,7 +23,7 @@ export function barChart({ bars, label, format = String, width = 360, height = 2
   const plotH = height - pad.top - pad.bottom;
   const groups = Math.ceil(bars.length / series) || 1;
   const slot = plotW / groups;
-  const barW = Math.max(1, (slot * 0.75) / series);
+  const barW = Math.max(1, Math.min(BAR_W_MAX, (slot * 0.75) / series)); // a day or two of data: not one wide slab
   const y = (v) => pad.top + plotH - (Math.max(0, Math.min(v, top)) / top) * plotH;
   const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, width: "100%", role: "img", "aria-label": label, class: "chart" });
   if (id) svg.setAttribute("id", id);

@@ -9,9 +9,7 @@ import { bubble, noticeText } from "./common.js";
 export async function render(ctx) {
   const id = Number(ctx.params[0]);
   const me = ctx.me;
-  const { conversations } = await get("/v1/conversations");
-  let conv = conversations.find((c) => c.id === id);
-  if (!conv) throw new ApiError(404, { detail: "No such conversation." });
+  let conv = await get(`/v1/conversations/${id}`); // the list is paged: this one may be far down it
   const names = { [me.id]: t("you") };
   if (conv.peer) names[conv.peer.id] = conv.peer.display_name;
   if (conv.group_id) {

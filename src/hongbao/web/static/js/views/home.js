@@ -1,60 +1,86 @@
 // Home: your conversations (where the server has them), then your groups and friends to start one.
 
 import { capabilities, get, post } from "../api.js";
-import { avatar, h, mount } from "../dom.js";
-import { t } from "../i18n.js";
+import { avatar, h, mount, toast } from "../dom.js";
+import { extend, t } from "../i18n.js";
 import { preview, shortTime } from "./common.js";
+
+extend({
+  zh: { chats_more: "加载更多聊天" },
+  en: { chats_more: "Load more chats" },
+});
+
+const PAGE = 20; // the server's default page; a refresh reloads as many as are shown (the server's max is 100)
 
 export async function render(ctx) {
   const caps = await capabilities();
   const chats = caps.has("get", "/v1/conversations");
   const list = h("ul", { class: "list", id: "conversations", "aria-label": t("chats") });
   const contacts = h("div", { class: "contacts" });
+  const more = h("button", { type: "button", class: "ghost wide", id: "conversations-more", hidden: true, "aria-controls": "conversations", onclick: loadMore }, t("chats_more"));
+  let cursor = null;
+  let names = {};
 
   async function openWith(body) {
     const conv = await post("/v1/conversations", body);
     ctx.go(`/app/c/${conv.id}`);
   }
 
+  function conversationRow(c) {
+    return h(
+      "li",
+      {},
+      h(
+        "a",
+        { class: "row", href: `/app/c/${c.id}`, "data-conversation": c.id },
+        avatar(c.title, c.kind === "group" ? "group" : ""),
+        h(
+          "span",
+          { class: "row-main" },
+          h("span", { class: "row-title" }, c.title),
+          h("span", { class: "row-sub" }, c.last_message ? preview(c.last_message, names) : ""),
+        ),
+        h(
+          "span",
+          { class: "row-side" },
+          h("span", { class: "row-time" }, c.last_message ? shortTime(c.last_message.created_at) : ""),
+          c.unread_count
+            ? h("span", { class: "badge", "aria-label": `${c.unread_count} ${t("new_message")}` }, String(c.unread_count))
+            : null,
+        ),
+      ),
+    );
+  }
+
+  // Newest activity first, a page at a time; a chat that becomes active moves to the top on the next refresh.
+  async function loadMore() {
+    more.disabled = true;
+    try {
+      const page = await get(`/v1/conversations?limit=${PAGE}&cursor=${encodeURIComponent(cursor)}`);
+      const shown = new Set([...list.querySelectorAll("[data-conversation]")].map((a) => Number(a.dataset.conversation)));
+      list.append(...page.conversations.filter((c) => !shown.has(c.id)).map(conversationRow));
+      cursor = page.next_cursor;
+      more.hidden = !cursor;
+    } catch (err) {
+      toast(err.message, "error");
+    } finally {
+      more.disabled = false;
+    }
+  }
+
   async function load() {
+    const shown = list.querySelectorAll("[data-conversation]").length;
     const [groups, friends, convs] = await Promise.all([
       get("/v1/groups"),
       get("/v1/friends"),
-      chats ? get("/v1/conversations") : Promise.resolve(null),
+      chats ? get(`/v1/conversations?limit=${Math.min(100, Math.max(PAGE, shown))}`) : Promise.resolve(null),
     ]);
-    const names = { [ctx.me.id]: t("you") };
+    names = { [ctx.me.id]: t("you") };
     for (const f of friends.friends) names[f.id] = f.display_name;
     if (convs) {
-      mount(
-        list,
-        convs.conversations.length
-          ? convs.conversations.map((c) =>
-              h(
-                "li",
-                {},
-                h(
-                  "a",
-                  { class: "row", href: `/app/c/${c.id}`, "data-conversation": c.id },
-                  avatar(c.title, c.kind === "group" ? "group" : ""),
-                  h(
-                    "span",
-                    { class: "row-main" },
-                    h("span", { class: "row-title" }, c.title),
-                    h("span", { class: "row-sub" }, c.last_message ? preview(c.last_message, names) : ""),
-                  ),
-                  h(
-                    "span",
-                    { class: "row-side" },
-                    h("span", { class: "row-time" }, c.last_message ? shortTime(c.last_message.created_at) : ""),
-                    c.unread_count
-                      ? h("span", { class: "badge", "aria-label": `${c.unread_count} ${t("new_message")}` }, String(c.unread_count))
-                      : null,
-                  ),
-                ),
-              ),
-            )
-          : h("li", { class: "muted center pad" }, t("empty_chats")),
-      );
+      mount(list, convs.conversations.length ? convs.conversations.map(conversationRow) : h("li", { class: "muted center pad" }, t("empty_chats")));
+      cursor = convs.next_cursor;
+      more.hidden = !cursor;
     }
     const groupRow = (g) =>
       h(
@@ -82,6 +108,6 @@ export async function render(ctx) {
   }
 
   await load();
-  const el = h("div", { class: "home" }, chats ? [h("h2", { class: "sr-only" }, t("chats")), list] : null, contacts);
+  const el = h("div", { class: "home" }, chats ? [h("h2", { class: "sr-only" }, t("chats")), list, more] : null, contacts);
   return { el, title: t("chats"), refresh: load };
 }

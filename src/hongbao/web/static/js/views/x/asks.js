@@ -2,10 +2,17 @@
 
 import { Attempt, api, get } from "../../api.js";
 import { h, mount, toast } from "../../dom.js";
-import { t } from "../../i18n.js";
+import { extend, t } from "../../i18n.js";
 import { plainYuan, yuan } from "../../money.js";
 import { shortTime } from "../common.js";
 import { actionForm, amountInput, errorLine, fenOf, friendSelect, groupSelect } from "./kit.js";
+
+extend({
+  zh: { asks_more: "加载更多讨红包" },
+  en: { asks_more: "Load more asks" },
+});
+
+const PAGE = 20; // the server's default page; a reload keeps as many as are shown (the server's max is 100)
 
 export async function render(ctx) {
   const friends = (await get("/v1/friends")).friends;
@@ -19,6 +26,8 @@ export async function render(ctx) {
   const error = errorLine("send-error");
   const received = h("ul", { class: "list", id: "asks-received" });
   const sent = h("ul", { class: "list", id: "asks-sent" });
+  const more = h("button", { type: "button", class: "ghost wide", id: "asks-more", hidden: true, "aria-controls": "asks-received asks-sent", onclick: loadMore }, t("asks_more"));
+  let cursor = null;
   const settings = await get("/v1/me/settings");
   const allow = h("input", {
     type: "checkbox",
@@ -73,10 +82,39 @@ export async function render(ctx) {
     );
   }
 
+  const empty = () => h("li", { class: "muted center pad", "data-empty": "" }, t("nothing_yet"));
+
+  // One cursor pages both lists: a page is the next asks by age, sent and received.
   async function load() {
-    const mine = await get("/v1/asks");
-    mount(received, mine.received.length ? mine.received.map((a) => row(a, false)) : h("li", { class: "muted center pad" }, t("nothing_yet")));
-    mount(sent, mine.sent.length ? mine.sent.map((a) => row(a, true)) : h("li", { class: "muted center pad" }, t("nothing_yet")));
+    const shown = received.querySelectorAll("[data-ask]").length + sent.querySelectorAll("[data-ask]").length;
+    const mine = await get(`/v1/asks?limit=${Math.min(100, Math.max(PAGE, shown))}`);
+    mount(received, mine.received.length ? mine.received.map((a) => row(a, false)) : empty());
+    mount(sent, mine.sent.length ? mine.sent.map((a) => row(a, true)) : empty());
+    cursor = mine.next_cursor;
+    more.hidden = !cursor;
+  }
+
+  function append(list, asks, mine) {
+    const shown = new Set([...list.querySelectorAll("[data-ask]")].map((li) => Number(li.dataset.ask)));
+    const rows = asks.filter((a) => !shown.has(a.id)).map((a) => row(a, mine));
+    if (!rows.length) return;
+    list.querySelector("[data-empty]")?.remove();
+    list.append(...rows);
+  }
+
+  async function loadMore() {
+    more.disabled = true;
+    try {
+      const page = await get(`/v1/asks?limit=${PAGE}&cursor=${encodeURIComponent(cursor)}`);
+      append(received, page.received, false);
+      append(sent, page.sent, true);
+      cursor = page.next_cursor;
+      more.hidden = !cursor;
+    } catch (err) {
+      toast(err.message, "error");
+    } finally {
+      more.disabled = false;
+    }
   }
 
   const form = actionForm(
@@ -109,6 +147,7 @@ export async function render(ctx) {
       form,
       h("section", { class: "card" }, h("h2", {}, t("asks_received")), received),
       h("section", { class: "card" }, h("h2", {}, t("asks_sent")), sent),
+      more,
       h("section", { class: "card" }, h("label", { class: "check-row", for: "allow-asks" }, allow, h("span", {}, t("allow_asks")))),
     ),
     title: t("feat_asks"),

@@ -15,6 +15,8 @@ extend({
     campaign_pool: "摇一摇奖池",
     campaign_closed: "已结束",
     campaign_have_id: "有活动编号？",
+    campaign_cash: "恭喜！领到 {name} 的红包 {amount}，已存入零钱",
+    campaign_coupon: "恭喜！领到 {name} 的优惠券",
   },
   en: {
     campaign_following: "From accounts you follow",
@@ -24,6 +26,8 @@ extend({
     campaign_pool: "shake pool",
     campaign_closed: "ended",
     campaign_have_id: "Have a campaign number?",
+    campaign_cash: "You got {amount} from {name}: added to your balance",
+    campaign_coupon: "You got a coupon from {name}",
   },
 });
 
@@ -50,8 +54,8 @@ export async function render(ctx) {
           mount(
             result,
             r.kind === "cash"
-              ? h("p", { class: "won", id: "campaign-won" }, t("shake_cash", { name: c.name, amount: yuan(r.amount_fen) }))
-              : h("p", { class: "won", id: "campaign-won" }, t("shake_coupon", { name: c.name }), " ", h("a", { class: "link", href: "/app/x/coupons" }, t("feat_coupons"))),
+              ? h("p", { class: "won", id: "campaign-won" }, t("campaign_cash", { name: c.name, amount: yuan(r.amount_fen) }))
+              : h("p", { class: "won", id: "campaign-won" }, t("campaign_coupon", { name: c.name }), " ", h("a", { class: "link", href: "/app/x/coupons" }, t("feat_coupons"))),
           );
         } catch (err) {
           showError(error, err);

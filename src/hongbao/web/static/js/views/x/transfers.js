@@ -2,10 +2,17 @@
 
 import { Attempt, get } from "../../api.js";
 import { h, mount, toast } from "../../dom.js";
-import { t } from "../../i18n.js";
+import { extend, t } from "../../i18n.js";
 import { yuan } from "../../money.js";
 import { shortTime } from "../common.js";
 import { actionForm, amountInput, errorLine, fenOf, friendSelect } from "./kit.js";
+
+extend({
+  zh: { transfers_more: "加载更多转账" },
+  en: { transfers_more: "Load more transfers" },
+});
+
+const PAGE = 20; // the server's default page; a reload keeps as many as are shown (the server's max is 100)
 
 export async function render(ctx) {
   const friends = (await get("/v1/friends")).friends;
@@ -16,6 +23,8 @@ export async function render(ctx) {
   const note = h("input", { id: "note", maxlength: 64, placeholder: t("transfer_note_hint") });
   const error = errorLine("send-error");
   const list = h("ul", { class: "list", id: "transfers" });
+  const more = h("button", { type: "button", class: "ghost wide", id: "transfers-more", hidden: true, "aria-controls": "transfers", onclick: loadMore }, t("transfers_more"));
+  let cursor = null;
   const attempt = new Attempt();
 
   async function act(path, row) {
@@ -28,30 +37,43 @@ export async function render(ctx) {
     }
   }
 
-  async function load() {
-    const { transfers } = await get("/v1/transfers");
-    mount(
-      list,
-      transfers.length
-        ? transfers.map((x) => {
-            const other = x.direction === "sent" ? x.recipient_id : x.sender_id;
-            const pending = x.status === "pending" && x.direction === "received" && !x.overdue;
-            return h(
-              "li",
-              { class: "claim", "data-transfer": x.id },
-              h("span", { class: "row-main" }, h("span", { class: "row-title" }, `${x.direction === "sent" ? t("transfer_to", { name: who[other] ?? "" }) : t("transfer_from", { name: who[other] ?? "" })}${x.note ? ` · ${x.note}` : ""}`), h("span", { class: "row-sub" }, `${shortTime(x.created_at)} · ${t(`transfer_${x.status}`)}`)),
-              h(
-                "span",
-                { class: "row-side" },
-                h("span", { class: "claim-amount" }, yuan(x.amount_fen)),
-                pending
-                  ? h("span", { class: "inline" }, h("button", { type: "button", class: "primary small", onclick: () => act(`/v1/transfers/${x.id}/accept`) }, t("accept")), h("button", { type: "button", class: "ghost small", onclick: () => act(`/v1/transfers/${x.id}/return`) }, t("give_back")))
-                  : null,
-              ),
-            );
-          })
-        : h("li", { class: "muted center pad" }, t("nothing_yet")),
+  function transferRow(x) {
+    const other = x.direction === "sent" ? x.recipient_id : x.sender_id;
+    const pending = x.status === "pending" && x.direction === "received" && !x.overdue;
+    return h(
+      "li",
+      { class: pending ? "claim has-actions" : "claim", "data-transfer": x.id },
+      h("span", { class: "row-main" }, h("span", { class: "row-title" }, `${x.direction === "sent" ? t("transfer_to", { name: who[other] ?? "" }) : t("transfer_from", { name: who[other] ?? "" })}${x.note ? ` · ${x.note}` : ""}`), h("span", { class: "row-sub" }, `${shortTime(x.created_at)} · ${t(`transfer_${x.status}`)}`)),
+      h("span", { class: "row-side" }, h("span", { class: "claim-amount" }, yuan(x.amount_fen))),
+      // The actions get a line of their own, so the title keeps the row's width on a phone.
+      pending
+        ? h("span", { class: "row-actions" }, h("button", { type: "button", class: "primary small", onclick: () => act(`/v1/transfers/${x.id}/accept`) }, t("accept")), h("button", { type: "button", class: "ghost small", onclick: () => act(`/v1/transfers/${x.id}/return`) }, t("give_back")))
+        : null,
     );
+  }
+
+  // Newest first, a page at a time (the next page starts below the last transfer shown, whatever arrives meanwhile).
+  async function load() {
+    const shown = list.querySelectorAll("[data-transfer]").length;
+    const page = await get(`/v1/transfers?limit=${Math.min(100, Math.max(PAGE, shown))}`);
+    mount(list, page.transfers.length ? page.transfers.map(transferRow) : h("li", { class: "muted center pad" }, t("nothing_yet")));
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+  }
+
+  async function loadMore() {
+    more.disabled = true;
+    try {
+      const page = await get(`/v1/transfers?limit=${PAGE}&cursor=${encodeURIComponent(cursor)}`);
+      const shown = new Set([...list.querySelectorAll("[data-transfer]")].map((li) => Number(li.dataset.transfer)));
+      list.append(...page.transfers.filter((x) => !shown.has(x.id)).map(transferRow));
+      cursor = page.next_cursor;
+      more.hidden = !cursor;
+    } catch (err) {
+      toast(err.message, "error");
+    } finally {
+      more.disabled = false;
+    }
   }
 
   const form = actionForm(
@@ -73,5 +95,5 @@ export async function render(ctx) {
     h("button", { type: "submit", class: "primary wide", id: "send-btn" }, t("transfer_send")),
   );
   await load();
-  return { el: h("div", {}, form, h("section", { class: "card" }, h("h2", {}, t("feat_transfers")), list)), title: t("feat_transfers"), back: "/app/more", refresh: load };
+  return { el: h("div", {}, form, h("section", { class: "card" }, h("h2", {}, t("feat_transfers")), list, more)), title: t("feat_transfers"), back: "/app/more", refresh: load };
 }
