@@ -18,7 +18,7 @@ from hongbao.service.conversations import Conversations, LiveFeed
 from hongbao.service.deps import Deps, Limits
 from hongbao.service.open_kinds import OpenKinds
 from hongbao.service.packets import Packets
-from hongbao.service.ports import Clock, SystemClock
+from hongbao.service.ports import Clock, PaymentChannel, SystemClock
 from hongbao.service.relay import Relay
 from hongbao.service.shake import Shake
 from hongbao.service.sharing import Sharing
@@ -65,7 +65,10 @@ def build(
     clock: Clock | None = None,
     rng: Rng | None = None,
     migrate_schema: bool = True,
+    channel: PaymentChannel | None = None,
 ) -> App:
+    """Wire an App.  `channel`: the payment service to use; two Apps given one channel object behave as two
+    API processes talking to one payment service (the default sandbox is this App's own)."""
     settings = settings or Settings()
     url = settings.resolved_database_url()
     if url.startswith("sqlite") and settings.database_url is None:
@@ -82,7 +85,7 @@ def build(
             memory_kib=settings.argon2_memory_kib,
             parallelism=settings.argon2_parallelism,
         ),
-        channel=SandboxChannel(decline_over_fen=settings.topup_fen_max),
+        channel=channel if channel is not None else SandboxChannel(decline_over_fen=settings.topup_fen_max),
         rules=settings.rules(),
         limits=Limits(
             group_members_max=settings.group_members_max,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +87,22 @@ def test_open_replayed_with_the_same_key_gives_the_same_amount_and_one_credit(
     # Without the key, a second open is what it is: already claimed.
     keyless = client.post(f"/v1/packets/{packet['id']}/open", headers=scene.friend.headers)
     assert_problem(keyless, 409, "already_claimed")
+
+
+def test_open_retried_while_the_first_is_in_flight_gets_200_and_the_same_amount(
+    client: TestClient, scene: Scene
+) -> None:
+    packet = client.post("/v1/packets", json=_lucky(scene), headers=scene.sender.headers).json()
+    headers = _with_key(scene.friend, "open-2")
+
+    # The retries go out before the first answer is back, as from a phone on a flaky network.
+    with ThreadPoolExecutor(3) as pool:
+        replies = list(pool.map(lambda _: client.post(f"/v1/packets/{packet['id']}/open", headers=headers), range(3)))
+
+    assert [r.status_code for r in replies] == [200] * 3, [r.text for r in replies]
+    assert replies[1].json() == replies[2].json() == replies[0].json()
+    assert balance(client, scene.friend) == replies[0].json()["amount_fen"]
+    assert [e["kind"] for e in statement(client, scene.friend)] == ["received"]
 
 
 def test_top_up_replayed_with_the_same_key_is_credited_once(client: TestClient, scene: Scene) -> None:

@@ -294,3 +294,11 @@ def test_the_recipient_may_open_a_personal_packet_without_any_group():
 def test_a_wrong_code_comes_after_eligibility_and_before_already_claimed():
     assert refusal(group_packet(), user_id=OUTSIDER, eligible=False, secret_ok=False) == "not_group_member"
     assert refusal(group_packet(), user_id=MEMBER, secret_ok=False, already_claimed=True) == "wrong_code"
+
+
+def test_every_transfer_code_has_a_word_in_the_wallet_statement() -> None:
+    from hongbao.domain.ledger import TransferCode
+    from hongbao.service.wallet import _KIND
+
+    assert {c.value for c in TransferCode} - set(_KIND) == set()
+    assert set(_KIND.values()) <= {"top_up", "withdrawal", "sent", "received", "refunded"}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hongbao.domain.errors import Conflict, Rejected
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from hongbao.service.ports import Store, Tx
 
 KEY_CHARS_MAX = 128
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -79,3 +81,29 @@ def once(
             idem.user_id, idem.key, idem.request_hash, now_status, json.dumps(reply), now
         )
     return reply
+
+
+class InFlight:
+    """Keyed requests running in this process, by (user, key): a replay that arrives while its first
+    attempt runs waits for that attempt to end, then runs as a replay (and finds the stored reply)
+    instead of racing it through the gate or the payment channel.
+
+    Replays in other processes are not seen here; the use cases answer those after the fact, by
+    reading the stored reply again when the first attempt's effect refuses them.
+    """
+
+    def __init__(self) -> None:
+        self._running: dict[tuple[int, str], asyncio.Event] = {}  # only requests running now: bounded
+
+    async def run(self, idem: IdempotencyKey | None, attempt: Callable[[], Awaitable[T]]) -> T:
+        if idem is None:
+            return await attempt()
+        slot = (idem.user_id, idem.key)
+        while (running := self._running.get(slot)) is not None:
+            await running.wait()
+        self._running[slot] = done = asyncio.Event()
+        try:
+            return await attempt()
+        finally:
+            del self._running[slot]
+            done.set()

@@ -17,7 +17,7 @@ from hongbao.domain.packets import PacketKind, PacketRules, PacketStatus, Packet
 from hongbao.domain.split import Rng, Split, best_luck_index, split
 from hongbao.service.audience import Audience, Claimant, GroupMembers, Nobody, Recipient
 from hongbao.service.deps import Deps
-from hongbao.service.idempotency import IdempotencyKey, once, stored_reply
+from hongbao.service.idempotency import IdempotencyKey, InFlight, once, stored_reply
 from hongbao.service.sweep import sweep
 
 EXPIRE_BATCH_MAX = 500
@@ -56,6 +56,8 @@ class Packets:
     def __init__(self, deps: Deps, rng: Rng | None = None) -> None:
         self.d = deps
         self.rng = rng  # None: secrets.SystemRandom; a seeded Random only in tests and simulation
+        # An open retried while its first attempt runs here waits for it, then answers its reply.
+        self._opening = InFlight()
         members = GroupMembers(deps.gate)
         self.audiences: dict[PacketKind, Audience] = {
             PacketKind.PERSONAL: Recipient(),
@@ -193,12 +195,34 @@ class Packets:
         channel: str = "app",
     ) -> dict[str, Any]:
         """拆: take a share and credit it to the user's wallet; return the amount."""
+        who = Claimant(user_id, secret, location, channel)
+        if idem is None:
+            return await self._take(packet_id, who, None)
+        return await self._opening.run(idem, lambda: self._replayable_open(packet_id, who, idem))
+
+    async def _replayable_open(self, packet_id: int, who: Claimant, idem: IdempotencyKey) -> dict[str, Any]:
         # A retry gets the first answer (or idempotency_key_reused) before the gate, which
         # would now refuse it as already claimed.
         first = await stored_reply(self.d.store, idem)
         if first is not None:
-            return {"packet_id": first["packet_id"], "amount_fen": first["amount_fen"]}
-        who = Claimant(user_id, secret, location, channel)
+            return _opened(first)
+        try:
+            return await self._take(packet_id, who, idem)
+        except HongbaoError as refusal:
+            if refusal.code == "idempotency_key_reused":
+                raise
+            # A retry racing its first attempt in another process (this process's replays wait in
+            # `_opening`) is refused by that attempt's own effect: its claim, or the share it took.
+            # The attempt stored its reply in the transaction that made the claim, so once the claim
+            # can be seen the reply can be read; a claim made without this key leaves none, and the
+            # refusal stands.  Only refused keyed opens pay this one extra read.
+            first = await stored_reply(self.d.store, idem)
+            if first is None:
+                raise
+            return _opened(first)
+
+    async def _take(self, packet_id: int, who: Claimant, idem: IdempotencyKey | None) -> dict[str, Any]:
+        user_id = who.user_id
         view = await self._admit(packet_id, who, reserve=True)
         audience = self.audience(view.kind)
         now = self.d.clock.now()
@@ -226,7 +250,7 @@ class Packets:
             raise
         self.d.gate.settle(packet_id, user_id, "won")
         self.d.hooks.published("packet_opened", {"user_id": user_id, **reply})
-        return {"packet_id": reply["packet_id"], "amount_fen": reply["amount_fen"]}
+        return _opened(reply)
 
     async def _admit(self, packet_id: int, who: Claimant, *, reserve: bool) -> PacketView:
         audience_of = self.audience
@@ -316,6 +340,11 @@ class Packets:
             return refund
 
         return job
+
+
+def _opened(reply: dict[str, Any]) -> dict[str, Any]:
+    """What 拆 answers, from the stored reply (which also keeps the share's seq)."""
+    return {"packet_id": reply["packet_id"], "amount_fen": reply["amount_fen"]}
 
 
 def public(row: Any, *, claims: list[Any] | None, users: dict[int, Any], viewer_id: int) -> dict[str, Any]:

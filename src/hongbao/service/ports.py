@@ -52,12 +52,19 @@ class PaymentChannel(Protocol):
 
     name: str
 
-    def charge(self, user_id: int, amount_fen: int) -> str:
-        """Take money from the user's outside account; return the channel's reference or raise Rejected."""
+    def charge(self, user_id: int, amount_fen: int, reference: str | None = None) -> str:
+        """Take money from the user's outside account; return the channel's reference or raise Rejected.
+
+        `reference` is the channel's idempotency key: the same reference again takes no money again and
+        answers the first channel reference (the same reference with another amount is refused).
+        """
         ...
 
-    def payout(self, user_id: int, amount_fen: int) -> str:
-        """Send money to the user's outside account; return the channel's reference or raise Rejected."""
+    def payout(self, user_id: int, amount_fen: int, reference: str | None = None) -> str:
+        """Send money to the user's outside account; return the channel's reference or raise Rejected.
+
+        `reference` deduplicates as for `charge`.
+        """
         ...
 
 
