@@ -248,8 +248,9 @@ def simulate(
     ops: Annotated[int, typer.Option(help="Operations to run.")] = 2_000,
     database_url: DbUrl = None,
 ) -> None:
-    """Seeded workload of sends, opens, retries, crashes and expiries, audited as it goes; failures print the seed."""
-    from hongbao.simulation import run_simulation
+    """Seeded workload of packets, campaigns, shakes, retries, crashes and expiries, audited as it goes; failures
+    print the seed."""
+    from hongbao.sim import run_simulation
 
     result = run_simulation(seed=seed, ops=ops, database_url=database_url, console=console)
     raise typer.Exit(0 if result.ok else 1)

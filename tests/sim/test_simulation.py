@@ -1,5 +1,5 @@
-"""The seeded simulator: clean runs on both stores, the same seed replays the same operations, and a
-corrupted ledger is caught and reported with the seed that replays it."""
+"""The seeded simulator: clean runs on both stores (packets, campaigns and shakes), the same seed replays the same
+operations, and a corrupted ledger is caught and reported with the seed that replays it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hongbao.cli import app as cli
-from hongbao.simulation import run_simulation
+from hongbao.sim import run_simulation
 
 OPS = 250
 
@@ -23,6 +23,19 @@ def test_a_seeded_workload_on_a_temporary_sqlite_store_passes_every_audit(seed: 
     assert result.stats["claims"] > 0
     assert result.stats["refunds"] > 0
     assert result.stats["bursts"] > 0
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_campaigns_and_shakes_pay_within_budgets_and_caps_and_return_the_rest_once(seed: int) -> None:
+    # When the workload runs enterprises' campaigns and shake events beside the packets
+    result = run_simulation(seed=seed, ops=600, database_url=None, console=None)
+
+    # Then every audit passed (budgets, caps, K wins, returns), and each part of the campaign workload ran
+    assert result.ok, "\n".join(result.failures)
+    for counted in ("campaigns", "pools", "prizes_won", "claim_bursts", "shakes", "shake_wins", "campaigns_closed"):
+        assert result.stats.get(counted, 0) > 0, counted
+    assert result.stats["returned_fen"] > 0
+    assert result.stats["refused:cap_reached"] + result.stats["refused:campaign_exhausted"] > 0
 
 
 def test_a_seeded_workload_passes_every_audit_on_each_store(store_url: str) -> None:

@@ -1,0 +1,170 @@
+"""What every part of the workload shares: the frozen clock, the seeded streams, the App under test and the
+helpers that send a request and compare its answer with the model."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from hongbao.bootstrap import App, build
+from hongbao.config import Settings
+from hongbao.domain.errors import HongbaoError
+from hongbao.service.idempotency import IdempotencyKey
+from hongbao.sim.model import Model, Request
+
+T = TypeVar("T")
+
+PASSWORD = "sim-password"
+START = datetime(2026, 2, 16, 20, 0, tzinfo=UTC)  # New Year's Eve, the busiest evening of the year
+NO_SUCH_ID = 10**9
+
+
+class SimClock:
+    """A frozen clock: it moves only when the workload advances it."""
+
+    def __init__(self, at: datetime = START) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+    def advance(self, seconds: int) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+@dataclass
+class SimResult:
+    ok: bool
+    seed: int
+    ops: int
+    failures: list[str]
+    stats: dict[str, int]
+    log: list[str] = field(default_factory=list)  # one line per operation; the same seed gives the same log
+
+
+class Mismatch(Exception):
+    """Raised when the system under test disagrees with the auditor's model."""
+
+
+class SimBase:
+    """The state of one run and the helpers every operation uses; the operations are mixed in by subclasses."""
+
+    def __init__(self, seed: int, settings: Settings, inject_fault_at: int | None) -> None:
+        self.seed = seed
+        self.rng = random.Random(seed)
+        # The packets' split draws come from their own seeded stream, kept across crashes.
+        self.split_rng = random.Random(self.rng.getrandbits(64))
+        # So do the campaigns' prize draws and the shakes' wins, which the model accepts whichever they are.
+        self.draw_rng = random.Random(self.rng.getrandbits(64))
+        self.clock = SimClock()
+        self.settings = settings
+        self.inject_fault_at = inject_fault_at
+        self.m = Model()
+        self.app = self._build()
+        self.rules = self.app.deps.rules
+        self.log: list[str] = []  # "step operation", a burst's warm-up grab shares its step
+        self.step_no = 0
+        self.op = ""
+        self.kinds: Counter[str] = Counter()
+        self.counts: Counter[str] = Counter()
+        self.charged_fen = 0  # by the payment channel of the current App (it starts at 0 after a crash)
+        self.paid_out_fen = 0
+        self.next_name = 0
+        # What the running process remembers and a crash forgets: login and claim-link failures, recent shakes.
+        self.login_failures: Counter[str] = Counter()
+        self.link_failures: Counter[int] = Counter()
+        self.shake_windows: dict[tuple[int, int], list[datetime]] = {}
+
+    def _build(self) -> App:
+        app = build(self.settings, clock=self.clock, rng=self.split_rng)
+        app.campaigns.rng = self.draw_rng
+        return app
+
+    def forget_process_memory(self) -> None:
+        """A new process knows nothing of the old one's limiters and payment-channel totals."""
+        self.charged_fen = self.paid_out_fen = 0
+        self.login_failures.clear()
+        self.link_failures.clear()
+        self.shake_windows.clear()
+
+    def close(self) -> None:
+        self.app.close()
+
+    # ------------------------------------------------------------------ helpers
+
+    def note(self, kind: str, detail: str) -> None:
+        self.op = f"{kind} {detail}".strip()
+        self.log.append(f"{self.step_no:05d} {self.op}")
+
+    async def attempt(self, call: Awaitable[T]) -> tuple[T | None, str | None]:
+        """The reply, or the refusal's code."""
+        try:
+            return await call, None
+        except HongbaoError as exc:
+            self.counts[f"refused:{exc.code}"] += 1
+            return None, exc.code
+
+    @staticmethod
+    def expect(got: str | None, want: str | None, what: str) -> None:
+        if got != want:
+            raise Mismatch(f"{what}: expected {want or 'success'}, got {got or 'success'}")
+
+    @staticmethod
+    def same(got: object, want: object, what: str) -> None:
+        if got != want:
+            raise Mismatch(f"{what}: expected {want!r}, got {got!r}")
+
+    def user(self) -> int:
+        return self.rng.choice(self.m.users)
+
+    def key(self) -> str | None:
+        return f"sim-{self.rng.getrandbits(48):012x}" if self.rng.random() < 0.4 else None
+
+    async def request(self, what: str, user: int, params: dict[str, Any], key: str | None) -> dict[str, Any]:
+        """One money request, shaped as the HTTP API shapes it (the same body gives the same fingerprint)."""
+        a = self.app
+        if what == "open":
+            idem = IdempotencyKey.of(user, key, "open", params["packet_id"])
+            return await a.packets.open(params["packet_id"], user, idem)
+        idem = IdempotencyKey.of(user, key, what, params)
+        if what == "top-up":
+            return await a.wallet.top_up(user, params["amount_fen"], idem)
+        if what == "withdraw":
+            return await a.wallet.withdraw(user, params["amount_fen"], idem)
+        if params["kind"] == "personal":
+            return await a.packets.send_personal(
+                user, params["recipient_id"], params["amount_fen"], params["greeting"], idem
+            )
+        return await a.packets.send_group(
+            user, params["group_id"], how=params["split"], shares_count=params["shares_count"],
+            total_fen=params["total_fen"], amount_each_fen=params["amount_each_fen"],
+            greeting=params["greeting"], idem=idem,
+        )
+
+    def other_body(self, req: Request) -> dict[str, Any]:
+        """The body of `req` changed a little: the same key with it must be refused."""
+        other = dict(req.params)
+        if req.what == "open":
+            other["packet_id"] = req.params["packet_id"] + self.rng.randint(1, 3)
+        elif req.what == "send":
+            other["greeting"] = f"{req.params['greeting'] or ''}再来一个"[: self.rules.greeting_chars_max]
+        else:
+            other["amount_fen"] = req.params["amount_fen"] + 1
+        return other
+
+    def shown(self, params: dict[str, Any]) -> dict[str, Any]:
+        """`params` as the log shows them: the same seed must give the same log."""
+        return params
+
+    def retry_refusal(self, req: Request) -> str | None:
+        """A refusal that a retry of `req` meets before its key is looked up (a limiter of this process)."""
+        return None
+
+    def remember(self, what: str, user: int, key: str | None, params: dict[str, Any], reply: Any) -> None:
+        if key is not None and reply is not None:
+            self.m.requests.append(Request(what, user, key, params, reply))
+

@@ -1,0 +1,194 @@
+"""The auditor's model: what the simulator expects the store to hold, built only from the services' answers."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class Packet:
+    id: int
+    kind: str  # "personal" or "group"
+    split: str
+    sender: int
+    group: int | None
+    recipient: int | None
+    total_fen: int
+    shares: int
+    expires_at: datetime
+    claims: dict[int, int] = field(default_factory=dict)  # claimer → amount, in claim order
+    refunded_fen: int | None = None  # set when expire_due refunded the packet
+
+    @property
+    def claimed_fen(self) -> int:
+        return sum(self.claims.values())
+
+    def status(self) -> str:
+        """The status the store must show."""
+        if self.refunded_fen is not None:
+            return "expired"
+        return "finished" if len(self.claims) >= self.shares else "active"
+
+    def openable(self, now: datetime) -> bool:
+        return self.status() == "active" and now < self.expires_at
+
+
+@dataclass
+class Group:
+    owner: int
+    members: set[int]
+
+
+@dataclass(frozen=True)
+class Request:
+    """A money request that succeeded with an Idempotency-Key: retries must get `reply` and do nothing."""
+
+    what: str  # "top-up", "withdraw", "send" or "open"
+    user: int
+    key: str
+    params: dict[str, Any]
+    reply: dict[str, Any]
+
+
+@dataclass
+class Token:
+    token: str
+    user: int
+    expires_at: datetime
+    revoked: bool = False
+
+
+@dataclass
+class PrizeLine:
+    """One line of a prize table. Cash amounts differ within a table and there is at most one coupon line,
+    so the reply to a claim names the line it drew."""
+
+    kind: str  # "cash" or "coupon"
+    weight: int
+    amount_fen: int = 0
+    offer_id: int | None = None
+    count_max: int | None = None
+    issued: int = 0
+
+    def body(self) -> dict[str, Any]:
+        """The line as a request sends it."""
+        if self.kind == "cash":
+            return {"kind": "cash", "amount_fen": self.amount_fen, "weight": self.weight, "count": self.count_max}
+        return {"kind": "coupon", "offer_id": self.offer_id, "weight": self.weight, "count": self.count_max}
+
+
+@dataclass
+class Offer:
+    """A merchant's coupon offer: coupons issued never pass its stock."""
+
+    id: int
+    owner: int
+    stock: int
+    expires_at: datetime
+    issued: int = 0
+
+
+@dataclass
+class Campaign:
+    """An enterprise campaign, or a shake pool (channel "shake", with its event)."""
+
+    id: int
+    owner: int
+    channel: str  # "link", "followers" or "shake"
+    event: int | None
+    starts_at: datetime
+    ends_at: datetime
+    budget_fen: int  # grows only by the owner's top-ups
+    prizes: list[PrizeLine]
+    per_user_max: int | None = None
+    per_day_max: int | None = None
+    token: str | None = None  # a link campaign's claim token
+    paid_fen: int = 0
+    returned_fen: int | None = None  # set when it closed (at its end, or early by its owner)
+    claims: Counter[int] = field(default_factory=Counter)  # user → prizes won
+    day_claims: Counter[tuple[int, str]] = field(default_factory=Counter)  # (user, day) → prizes won
+
+    @property
+    def left_fen(self) -> int:
+        return self.budget_fen - self.paid_fen - (self.returned_fen or 0)
+
+    def status(self) -> str:
+        return "active" if self.returned_fen is None else "closed"
+
+    def live(self, now: datetime) -> bool:
+        return self.status() == "active" and self.starts_at <= now < self.ends_at
+
+    def has_cash(self) -> bool:
+        return any(p.kind == "cash" for p in self.prizes)
+
+
+@dataclass
+class ShakeEvent:
+    id: int
+    owner: int
+    rounds: list[tuple[datetime, datetime]]
+    win_permille: int
+    wins_max: int
+    cards: list[str]
+    pools: list[int] = field(default_factory=list)
+    wins: Counter[int] = field(default_factory=Counter)  # user → prizes won
+    shakes: Counter[int] = field(default_factory=Counter)  # user → shakes answered
+    round_shakes: dict[int, tuple[int, int]] = field(default_factory=dict)  # user → (round, shakes in it)
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.rounds[-1][1]
+
+    def round_at(self, now: datetime) -> int | None:
+        return next((i for i, (start, end) in enumerate(self.rounds) if start <= now < end), None)
+
+
+@dataclass
+class Model:
+    """What the auditor expects the store to hold, built only from the answers the services gave."""
+
+    users: list[int] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    balance: dict[int, int] = field(default_factory=dict)
+    inside_fen: int = 0  # top-ups − withdrawals
+    pending: set[tuple[int, int]] = field(default_factory=set)  # (requester, addressee)
+    friends: set[frozenset[int]] = field(default_factory=set)
+    groups: dict[int, Group] = field(default_factory=dict)
+    packets: dict[int, Packet] = field(default_factory=dict)
+    requests: list[Request] = field(default_factory=list)
+    tokens: list[Token] = field(default_factory=list)
+    verified: dict[int, str] = field(default_factory=dict)  # user → "enterprise" or "celebrity"
+    follows: set[tuple[int, int]] = field(default_factory=set)  # (follower, followee)
+    merchants: dict[int, int] = field(default_factory=dict)  # merchant → its owner
+    offers: dict[int, Offer] = field(default_factory=dict)
+    campaigns: dict[int, Campaign] = field(default_factory=dict)
+    events: dict[int, ShakeEvent] = field(default_factory=dict)
+    coupons: dict[int, tuple[int, int]] = field(default_factory=dict)  # coupon → (offer, holder)
+    claim_ids: set[int] = field(default_factory=set)
+
+    def are_friends(self, a: int, b: int) -> bool:
+        return frozenset((a, b)) in self.friends
+
+    def friends_of(self, user: int) -> list[int]:
+        return sorted(u for u in self.users if u != user and self.are_friends(user, u))
+
+
+    def enterprises(self) -> list[int]:
+        return sorted(u for u, label in self.verified.items() if label == "enterprise")
+
+    def candidates(self, c: Campaign, now: datetime) -> list[PrizeLine]:
+        """The prizes a claim (or a shake's win) may still draw: count left, cash within the budget, stock left."""
+        out = []
+        for p in c.prizes:
+            if p.count_max is not None and p.issued >= p.count_max:
+                continue
+            if p.kind == "cash" and p.amount_fen <= c.left_fen:
+                out.append(p)
+            elif p.kind == "coupon" and p.offer_id is not None:
+                offer = self.offers[p.offer_id]
+                if offer.issued < offer.stock and now < offer.expires_at:
+                    out.append(p)
+        return out

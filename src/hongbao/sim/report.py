@@ -1,0 +1,41 @@
+"""The simulator's report: a Rich table of what ran and what was checked, then ok or the failure with its seed."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from hongbao.sim.base import SimResult
+
+
+def report(out: Console, result: SimResult) -> None:
+    st = result.stats
+    table = Table("what", "count", title=f"simulation: seed {result.seed}, {result.ops} operations")
+    for key, n in st.items():
+        if key.startswith("op:"):
+            table.add_row(key[3:], str(n))
+    table.add_section()
+    for key, label in (("packets", "packets sent"), ("claims", "claims (opened shares)"),
+                       ("bursts", "bursts of concurrent opens"), ("retries", "retries answered from the key"),
+                       ("twins", "twin requests racing each other"),
+                       ("refunds", "packets refunded at expiry"), ("refunded_fen", "refunded (fen)"),
+                       ("crashes", "crashes survived"), ("audits", "audits"), ("users", "users"),
+                       ("inside_fen", "money inside (fen)")):
+        table.add_row(label, str(st.get(key, 0)))
+    table.add_section()
+    for key, label in (("campaigns", "campaigns created"), ("pools", "shake pools funded"),
+                       ("prizes_won", "prizes won (claims and shakes)"), ("prizes_paid_fen", "prizes paid (fen)"),
+                       ("claim_bursts", "bursts of concurrent claims"), ("shakes", "shakes answered"),
+                       ("shake_wins", "shakes won"), ("shake_bursts", "bursts of shakes"),
+                       ("replays", "claims and shakes replayed"), ("budget_top_ups", "budgets topped up"),
+                       ("cancelled", "campaigns cancelled"), ("campaigns_closed", "campaigns and pools closed"),
+                       ("returned_fen", "returned to owners (fen)")):
+        table.add_row(label, str(st.get(key, 0)))
+    out.print(table)
+    if result.ok:
+        out.print(f"[green]ok[/]: every audit passed (seed {result.seed})")
+        return
+    for failure in result.failures:
+        out.print(f"[red]FAILED[/] {escape(failure)}")
+    out.print(f"replay with: hongbao simulate --seed {result.seed} --ops {result.ops}", markup=False)
