@@ -191,7 +191,9 @@ class Shake:
     async def shake(self, event_id: int, user_id: int, idem: IdempotencyKey | None = None) -> dict[str, Any]:
         """One shake: nothing, a cash prize (credited at once), a coupon, or a greeting card.
 
-        Checks in order: shake_event_not_found → round_not_active → too_many_shakes → pool_empty.
+        Checks in order: too_many_shakes (5 a second, counted in this process before any read, so a flood never
+        reaches the database) → shake_event_not_found → round_not_active → too_many_shakes (100 a round) →
+        pool_empty.  A retry with its key gets the first answer before all of them.
         """
         now = self.d.clock.now()
         # A retry gets the first answer before the rate limit, which would count it as a new shake.

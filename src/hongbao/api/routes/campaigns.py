@@ -267,7 +267,8 @@ async def shake(
 ) -> dict[str, Any]:
     """摇一摇: nothing, cash (credited at once), a coupon or a greeting card.
 
-    Refusals: shake_event_not_found → round_not_active → too_many_shakes (429) → pool_empty.
+    Refusals: too_many_shakes (429, 5 a second, before any read) → shake_event_not_found → round_not_active →
+    too_many_shakes (429, 100 a round) → pool_empty.
     """
     idem = IdempotencyKey.of(user_id, key, "shake", event_id)
     return await app.shake.shake(event_id, user_id, idem)
