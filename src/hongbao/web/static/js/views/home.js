@@ -1,24 +1,32 @@
 // Home: your conversations (where the server has them), then your groups and friends to start one.
 
 import { capabilities, get, post } from "../api.js";
-import { avatar, h, mount, toast } from "../dom.js";
+import { avatar, h, mount } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import { preview, shortTime } from "./common.js";
+import { pager, reloadLimit } from "./pager.js";
 
 extend({
   zh: { chats_more: "加载更多聊天" },
   en: { chats_more: "Load more chats" },
 });
 
-const PAGE = 20; // the server's default page; a refresh reloads as many as are shown (the server's max is 100)
-
 export async function render(ctx) {
   const caps = await capabilities();
   const chats = caps.has("get", "/v1/conversations");
   const list = h("ul", { class: "list", id: "conversations", "aria-label": t("chats") });
   const contacts = h("div", { class: "contacts" });
-  const more = h("button", { type: "button", class: "ghost wide", id: "conversations-more", hidden: true, "aria-controls": "conversations", onclick: loadMore }, t("chats_more"));
-  let cursor = null;
+  // Newest activity first, a page at a time; a chat that becomes active moves to the top on the next refresh.
+  const more = pager({
+    id: "conversations-more",
+    label: t("chats_more"),
+    controls: "conversations",
+    path: "/v1/conversations",
+    show(page) {
+      const shown = new Set([...list.querySelectorAll("[data-conversation]")].map((a) => Number(a.dataset.conversation)));
+      list.append(...page.conversations.filter((c) => !shown.has(c.id)).map(conversationRow));
+    },
+  });
   let names = {};
 
   async function openWith(body) {
@@ -52,35 +60,18 @@ export async function render(ctx) {
     );
   }
 
-  // Newest activity first, a page at a time; a chat that becomes active moves to the top on the next refresh.
-  async function loadMore() {
-    more.disabled = true;
-    try {
-      const page = await get(`/v1/conversations?limit=${PAGE}&cursor=${encodeURIComponent(cursor)}`);
-      const shown = new Set([...list.querySelectorAll("[data-conversation]")].map((a) => Number(a.dataset.conversation)));
-      list.append(...page.conversations.filter((c) => !shown.has(c.id)).map(conversationRow));
-      cursor = page.next_cursor;
-      more.hidden = !cursor;
-    } catch (err) {
-      toast(err.message, "error");
-    } finally {
-      more.disabled = false;
-    }
-  }
-
   async function load() {
     const shown = list.querySelectorAll("[data-conversation]").length;
     const [groups, friends, convs] = await Promise.all([
       get("/v1/groups"),
       get("/v1/friends"),
-      chats ? get(`/v1/conversations?limit=${Math.min(100, Math.max(PAGE, shown))}`) : Promise.resolve(null),
+      chats ? get(`/v1/conversations?limit=${reloadLimit(shown)}`) : Promise.resolve(null),
     ]);
     names = { [ctx.me.id]: t("you") };
     for (const f of friends.friends) names[f.id] = f.display_name;
     if (convs) {
       mount(list, convs.conversations.length ? convs.conversations.map(conversationRow) : h("li", { class: "muted center pad" }, t("empty_chats")));
-      cursor = convs.next_cursor;
-      more.hidden = !cursor;
+      more.from(convs);
     }
     const groupRow = (g) =>
       h(
@@ -108,6 +99,6 @@ export async function render(ctx) {
   }
 
   await load();
-  const el = h("div", { class: "home" }, chats ? [h("h2", { class: "sr-only" }, t("chats")), list, more] : null, contacts);
+  const el = h("div", { class: "home" }, chats ? [h("h2", { class: "sr-only" }, t("chats")), list, more.button] : null, contacts);
   return { el, title: t("chats"), refresh: load };
 }

@@ -5,14 +5,13 @@ import { h, mount, toast } from "../../dom.js";
 import { extend, t } from "../../i18n.js";
 import { plainYuan, yuan } from "../../money.js";
 import { shortTime } from "../common.js";
+import { pager, reloadLimit } from "../pager.js";
 import { actionForm, amountInput, errorLine, fenOf, friendSelect, groupSelect } from "./kit.js";
 
 extend({
   zh: { asks_more: "加载更多讨红包" },
   en: { asks_more: "Load more asks" },
 });
-
-const PAGE = 20; // the server's default page; a reload keeps as many as are shown (the server's max is 100)
 
 export async function render(ctx) {
   const friends = (await get("/v1/friends")).friends;
@@ -26,8 +25,17 @@ export async function render(ctx) {
   const error = errorLine("send-error");
   const received = h("ul", { class: "list", id: "asks-received" });
   const sent = h("ul", { class: "list", id: "asks-sent" });
-  const more = h("button", { type: "button", class: "ghost wide", id: "asks-more", hidden: true, "aria-controls": "asks-received asks-sent", onclick: loadMore }, t("asks_more"));
-  let cursor = null;
+  // One cursor pages both lists: a page is the next asks by age, sent and received.
+  const more = pager({
+    id: "asks-more",
+    label: t("asks_more"),
+    controls: "asks-received asks-sent",
+    path: "/v1/asks",
+    show(page) {
+      append(received, page.received, false);
+      append(sent, page.sent, true);
+    },
+  });
   const settings = await get("/v1/me/settings");
   const allow = h("input", {
     type: "checkbox",
@@ -84,14 +92,12 @@ export async function render(ctx) {
 
   const empty = () => h("li", { class: "muted center pad", "data-empty": "" }, t("nothing_yet"));
 
-  // One cursor pages both lists: a page is the next asks by age, sent and received.
   async function load() {
     const shown = received.querySelectorAll("[data-ask]").length + sent.querySelectorAll("[data-ask]").length;
-    const mine = await get(`/v1/asks?limit=${Math.min(100, Math.max(PAGE, shown))}`);
+    const mine = await get(`/v1/asks?limit=${reloadLimit(shown)}`);
     mount(received, mine.received.length ? mine.received.map((a) => row(a, false)) : empty());
     mount(sent, mine.sent.length ? mine.sent.map((a) => row(a, true)) : empty());
-    cursor = mine.next_cursor;
-    more.hidden = !cursor;
+    more.from(mine);
   }
 
   function append(list, asks, mine) {
@@ -100,21 +106,6 @@ export async function render(ctx) {
     if (!rows.length) return;
     list.querySelector("[data-empty]")?.remove();
     list.append(...rows);
-  }
-
-  async function loadMore() {
-    more.disabled = true;
-    try {
-      const page = await get(`/v1/asks?limit=${PAGE}&cursor=${encodeURIComponent(cursor)}`);
-      append(received, page.received, false);
-      append(sent, page.sent, true);
-      cursor = page.next_cursor;
-      more.hidden = !cursor;
-    } catch (err) {
-      toast(err.message, "error");
-    } finally {
-      more.disabled = false;
-    }
   }
 
   const form = actionForm(
@@ -147,7 +138,7 @@ export async function render(ctx) {
       form,
       h("section", { class: "card" }, h("h2", {}, t("asks_received")), received),
       h("section", { class: "card" }, h("h2", {}, t("asks_sent")), sent),
-      more,
+      more.button,
       h("section", { class: "card" }, h("label", { class: "check-row", for: "allow-asks" }, allow, h("span", {}, t("allow_asks")))),
     ),
     title: t("feat_asks"),

@@ -5,14 +5,13 @@ import { h, mount, toast } from "../../dom.js";
 import { extend, t } from "../../i18n.js";
 import { yuan } from "../../money.js";
 import { shortTime } from "../common.js";
+import { pager, reloadLimit } from "../pager.js";
 import { actionForm, amountInput, errorLine, fenOf, friendSelect } from "./kit.js";
 
 extend({
   zh: { transfers_more: "加载更多转账" },
   en: { transfers_more: "Load more transfers" },
 });
-
-const PAGE = 20; // the server's default page; a reload keeps as many as are shown (the server's max is 100)
 
 export async function render(ctx) {
   const friends = (await get("/v1/friends")).friends;
@@ -23,8 +22,16 @@ export async function render(ctx) {
   const note = h("input", { id: "note", maxlength: 64, placeholder: t("transfer_note_hint") });
   const error = errorLine("send-error");
   const list = h("ul", { class: "list", id: "transfers" });
-  const more = h("button", { type: "button", class: "ghost wide", id: "transfers-more", hidden: true, "aria-controls": "transfers", onclick: loadMore }, t("transfers_more"));
-  let cursor = null;
+  const more = pager({
+    id: "transfers-more",
+    label: t("transfers_more"),
+    controls: "transfers",
+    path: "/v1/transfers",
+    show(page) {
+      const shown = new Set([...list.querySelectorAll("[data-transfer]")].map((li) => Number(li.dataset.transfer)));
+      list.append(...page.transfers.filter((x) => !shown.has(x.id)).map(transferRow));
+    },
+  });
   const attempt = new Attempt();
 
   async function act(path, row) {
@@ -55,25 +62,9 @@ export async function render(ctx) {
   // Newest first, a page at a time (the next page starts below the last transfer shown, whatever arrives meanwhile).
   async function load() {
     const shown = list.querySelectorAll("[data-transfer]").length;
-    const page = await get(`/v1/transfers?limit=${Math.min(100, Math.max(PAGE, shown))}`);
+    const page = await get(`/v1/transfers?limit=${reloadLimit(shown)}`);
     mount(list, page.transfers.length ? page.transfers.map(transferRow) : h("li", { class: "muted center pad" }, t("nothing_yet")));
-    cursor = page.next_cursor;
-    more.hidden = !cursor;
-  }
-
-  async function loadMore() {
-    more.disabled = true;
-    try {
-      const page = await get(`/v1/transfers?limit=${PAGE}&cursor=${encodeURIComponent(cursor)}`);
-      const shown = new Set([...list.querySelectorAll("[data-transfer]")].map((li) => Number(li.dataset.transfer)));
-      list.append(...page.transfers.filter((x) => !shown.has(x.id)).map(transferRow));
-      cursor = page.next_cursor;
-      more.hidden = !cursor;
-    } catch (err) {
-      toast(err.message, "error");
-    } finally {
-      more.disabled = false;
-    }
+    more.from(page);
   }
 
   const form = actionForm(
@@ -95,5 +86,5 @@ export async function render(ctx) {
     h("button", { type: "submit", class: "primary wide", id: "send-btn" }, t("transfer_send")),
   );
   await load();
-  return { el: h("div", {}, form, h("section", { class: "card" }, h("h2", {}, t("feat_transfers")), list, more)), title: t("feat_transfers"), back: "/app/more", refresh: load };
+  return { el: h("div", {}, form, h("section", { class: "card" }, h("h2", {}, t("feat_transfers")), list, more.button)), title: t("feat_transfers"), back: "/app/more", refresh: load };
 }
