@@ -119,15 +119,16 @@ def followers_campaign(s: Stage) -> int:
     return campaign_id
 
 
-def give_coupon(s: Stage, username: str) -> int:
-    """ACME hands `username` a coupon through a coupon-only link campaign; returns the coupon's number."""
+def give_coupon(s: Stage, username: str) -> tuple[int, str]:
+    """ACME hands `username` a coupon through a coupon-only link campaign; returns the coupon's number and the
+    redeem code its holder's coupon list shows."""
     campaign = s.api("acme", "POST", "/v1/campaigns", {
         "channel": "link", "name": "ACME 开业礼 Opening", "ends_at": in_minutes(7 * 24 * 60), "budget_fen": 0,
         "prizes": [{"kind": "coupon", "offer_id": first_offer(s), "weight": 1}], "per_user_max": 1,
     })  # fmt: skip
     s.api(username, "POST", f"/v1/campaigns/{campaign['id']}/claim", {"token": campaign["link_token"]})
-    coupon_id: int = s.api(username, "GET", "/v1/coupons")["coupons"][0]["id"]
-    return coupon_id
+    newest = s.api(username, "GET", "/v1/coupons")["coupons"][0]
+    return int(newest["id"]), str(newest["redeem_code"])
 
 
 # ---------------------------------------------------------------------- 01–14: the main pages
@@ -282,8 +283,8 @@ def campaign(s: Stage) -> None:
 
 def coupons(s: Stage) -> None:
     """Bob's coupons: one still good, one already used at the shop."""
-    used = give_coupon(s, "bob")
-    s.api("acme", "POST", f"/v1/coupons/{used}/redeem")
+    used, code = give_coupon(s, "bob")
+    s.api("acme", "POST", f"/v1/coupons/{used}/redeem", {"code": code})
     give_coupon(s, "bob")
     s.shoot(s.goto("bob", "/app/x/coupons", "[data-coupon]"), "21-coupons")
 
@@ -390,10 +391,11 @@ def merchant(s: Stage) -> None:
 
 
 def redeem(s: Stage) -> None:
-    """At the till: ACME redeems the coupon number Carol reads out."""
-    number = give_coupon(s, "carol")
+    """At the till: ACME redeems the coupon number and redeem code Carol reads out."""
+    number, code = give_coupon(s, "carol")
     acme = s.goto("acme", "/app/x/redeem", "#redeem-form")
     acme.fill("#rd-number", str(number))
+    acme.fill("#rd-code", f"{code[:4]} {code[4:]}")
     acme.click("#rd-btn")
     acme.wait_for_selector("#rd-done, #rd-error:not([hidden])")
     s.shoot(acme, "33-redeem")

@@ -16,6 +16,7 @@ from hongbao.service.asks import Asks
 from hongbao.service.campaigns import Campaigns
 from hongbao.service.conversations import Conversations, LiveFeed
 from hongbao.service.deps import Deps, Limits
+from hongbao.service.install_key import InstallKey, parse_peppers
 from hongbao.service.open_kinds import OpenKinds
 from hongbao.service.packets import Packets
 from hongbao.service.ports import Clock, PaymentChannel, SystemClock
@@ -51,6 +52,8 @@ class App:
     relay: Relay = field(init=False)
     asks: Asks = field(init=False)
     transfers: Transfers = field(init=False)
+    # The install's secret key (code and phrase digests, sealed secrets), shared by the campaign and open areas.
+    key: InstallKey = field(init=False)
     # Open area (face-to-face, password, celebrity packets and share links): wired by `_wire_open`.
     sharing: Sharing = field(init=False)
     open_kinds: OpenKinds = field(init=False)
@@ -94,6 +97,7 @@ def build(
         ),
     )
     app = App(settings, store, deps, Users(deps), Wallet(deps), Social(deps), Packets(deps, rng))
+    app.key = InstallKey(store, settings.secret_pepper, parse_peppers(settings.secret_pepper_previous))
     _wire_social(app)
     _wire_relay(app)
     _wire_campaigns(app)
@@ -104,7 +108,7 @@ def build(
 def _wire_open(app: App) -> None:
     """Share links (they record attributed claims) and the open-audience kinds (audiences, secret release)."""
     app.sharing = Sharing(app.deps)
-    app.open_kinds = OpenKinds(app.deps, app.packets, app.sharing, app.settings)
+    app.open_kinds = OpenKinds(app.deps, app.packets, app.sharing, app.settings, app.key)
 
 
 def _wire_social(app: App) -> None:
@@ -121,7 +125,7 @@ def _wire_social(app: App) -> None:
 
 def _wire_campaigns(app: App) -> None:
     """Enterprise campaigns, coupons and nearby merchants, and shake events (pools are campaigns)."""
-    app.campaigns = Campaigns(app.deps, app.settings.campaign_limits())
+    app.campaigns = Campaigns(app.deps, app.key, app.settings.campaign_limits())
     app.shake = Shake(app.deps, app.campaigns)
 
 

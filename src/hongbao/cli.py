@@ -125,7 +125,7 @@ def worker(
     database_url: DbUrl = None,
     once: Annotated[bool, typer.Option("--once", help="Run one pass and exit.")] = False,
 ) -> None:
-    """Scaled mode: refund expired packets (run beside API servers started with --no-scheduler)."""
+    """Scaled mode: refund expired packets, finish pending payments (run beside API servers with --no-scheduler)."""
     from hongbao.bootstrap import build
 
     settings = _settings(data_dir, database_url)
@@ -145,6 +145,9 @@ def worker(
             refunded = await hb.transfers.refund_overdue_transfers()
             if refunded:
                 console.print(f"refunded {refunded} transfer(s) not accepted in time")
+            settled = await hb.wallet.settle_due_payments()  # top-ups and payouts whose request died half-way
+            if settled:
+                console.print(f"settled {settled} payment(s) left pending with the channel")
             if once:
                 return
             await asyncio.sleep(settings.scheduler_interval_s)
@@ -170,7 +173,8 @@ def reconcile(data_dir: DataDir = None, database_url: DbUrl = None) -> None:
         hb.close()
     console.print(
         f"accounts {report.accounts}, transfers {report.transfers}, packets {report.packets}, "
-        f"claims {report.claims}; inside the platform {report.inside_fen} fen"
+        f"claims {report.claims}, payments {report.payments} ({report.payments_pending} pending); "
+        f"inside the platform {report.inside_fen} fen"
     )
     if not report.violations:
         console.print("[green]ledger clean[/]: every invariant holds")

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # Mixed into the per-install key of code and phrase digests; kept out of the database, so a dump
     # alone cannot reverse a 6-digit code's digest.
     secret_pepper: str | None = None
+    # Comma-separated peppers rotated out, newest first: used only to match codes and phrases and to open secrets
+    # sealed before the rotation (new ones always use secret_pepper). Drop each once what it made has run out.
+    secret_pepper_previous: str | None = None
     public_url: str | None = None  # e.g. https://hongbao.example; default: the request's own base URL
 
     # Relay chains (接龙), asks (讨红包) and transfers (转账).

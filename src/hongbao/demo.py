@@ -544,6 +544,7 @@ async def enterprise_campaign(story: Story) -> None:
     for role in ("ming", "hong", "mum"):
         await app.social_graph.follow(story.ids[role], tencent)
     table = Table("who", "prize", title="领取 Claims")
+    holder = ""  # who won the duck coupon
     for role in ("ming", "hong", "mum", "ming", "grandma"):
         try:
             won = await camp.claim(created["id"], story.ids[role])
@@ -554,11 +555,22 @@ async def enterprise_campaign(story: Story) -> None:
         table.add_row(story.name(role), prize)
         if won["kind"] == "coupon":
             story.packets["duck_coupon"] = won["coupon_id"]
+            holder = role
     story.console.print(table)
     if "duck_coupon" in story.packets:
-        await camp.redeem(story.packets["duck_coupon"], tencent)
+        coupon_id = story.packets["duck_coupon"]
+        # The coupon's number is sequential; its redeem code shows only in the holder's own coupon list.
+        shown = await camp.coupons(story.ids[holder])
+        code = next(c["redeem_code"] for c in shown["coupons"] if c["id"] == coupon_id)
+        guess = "0000 0000" if code != "00000000" else "1111 1111"
         try:
-            await camp.redeem(story.packets["duck_coupon"], tencent)
+            await camp.redeem(coupon_id, tencent, guess)
+        except HongbaoError as exc:
+            story.refused(f"the restaurant types coupon No. {coupon_id} with a made-up code", exc)
+        await camp.redeem(coupon_id, tencent, f"{code[:4]} {code[4:]}")
+        story.say(f"  {story.name(holder)} shows the code {code[:4]} {code[4:]} at the till: the coupon is redeemed")
+        try:
+            await camp.redeem(coupon_id, tencent, code)
         except HongbaoError as exc:
             story.refused("the restaurant scans the coupon a second time", exc)
     figures = await camp.figures(created["id"], tencent)

@@ -10,14 +10,22 @@ from typing import Any
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 from hongbao.adapters.sql import migrate
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.store import SqlStore
 from hongbao.adapters.sql.tx import SqlTx
 from hongbao.domain.errors import HongbaoError, Rejected
-from hongbao.domain.ledger import WORLD_ACCOUNT_ID, Account, AccountKind, Transfer, TransferCode, computed_balances
+from hongbao.domain.ledger import (
+    WORLD_ACCOUNT_ID,
+    Account,
+    AccountKind,
+    PaymentStatus,
+    Transfer,
+    TransferCode,
+    computed_balances,
+)
 from hongbao.service.reconcile import reconcile
 
 NOW = datetime(2026, 2, 18, 20, 0, tzinfo=UTC)
@@ -45,10 +53,24 @@ def wallets(store: SqlStore, *names: str) -> list[int]:
 
 
 def book(store: SqlStore, debit: int, credit: int, amount_fen: int, ref: str) -> int:
-    code = TransferCode.TOPUP if debit == WORLD_ACCOUNT_ID else TransferCode.WITHDRAW
-    if WORLD_ACCOUNT_ID not in (debit, credit):
-        code = TransferCode.PACKET_FUND  # any code: the store does not interpret it
+    """Book one transfer.  Money entering or leaving the platform goes with its channel payment, as the wallet books
+    it (reconcile wants one for every top-up and withdrawal); `ref` is then the payment's reference."""
+    if WORLD_ACCOUNT_ID in (debit, credit):
+        return store.write_sync(lambda tx: cross_the_edge(tx, debit, credit, amount_fen, ref))
+    code = TransferCode.PACKET_FUND  # any code: the store does not interpret it
     return store.write_sync(lambda tx: tx.transfer(debit, credit, amount_fen, code, ref, NOW))
+
+
+def cross_the_edge(tx: SqlTx, debit: int, credit: int, amount_fen: int, reference: str) -> int:
+    """A settled top-up (from the world) or withdrawal (to it), recorded and booked in one transaction."""
+    inbound = debit == WORLD_ACCOUNT_ID
+    wallet = credit if inbound else debit
+    owner = tx.conn.execute(select(s.accounts.c.owner_id).where(s.accounts.c.id == wallet)).scalar_one()
+    pid = tx.add_payment(owner, "in" if inbound else "out", amount_fen, "test", reference, NOW)
+    assert tx.settle_payment(pid, PaymentStatus.BOOKED if inbound else PaymentStatus.SENT,
+                             [PaymentStatus.PENDING], f"ch-{reference}", NOW)
+    code, ref = (TransferCode.TOPUP, f"topup:{pid}") if inbound else (TransferCode.WITHDRAW, f"withdraw:{pid}")
+    return tx.transfer(debit, credit, amount_fen, code, ref, NOW)
 
 
 def ledger(store: SqlStore) -> tuple[dict[int, Account], list[Transfer]]:
@@ -158,10 +180,11 @@ def test_a_wallet_may_be_emptied_to_exactly_zero(store: SqlStore) -> None:
 def test_booking_the_same_code_and_ref_twice_gives_already_booked_and_changes_nothing(store: SqlStore) -> None:
     alice, bob = wallets(store, "alice", "bob")
     book(store, WORLD_ACCOUNT_ID, alice, 500, "topup:1")
+    book(store, alice, bob, 100, "move:1")
     before = ledger(store)
 
-    assert refusal(lambda: book(store, WORLD_ACCOUNT_ID, alice, 500, "topup:1")) == "already_booked"
-    assert refusal(lambda: book(store, WORLD_ACCOUNT_ID, bob, 7, "topup:1")) == "already_booked"
+    assert refusal(lambda: book(store, alice, bob, 100, "move:1")) == "already_booked"
+    assert refusal(lambda: book(store, bob, alice, 7, "move:1")) == "already_booked"
 
     assert ledger(store) == before
 
@@ -176,7 +199,7 @@ def test_concurrent_writes_share_commits_and_a_failing_job_rolls_back_alone(stor
 
     def top_up(i: int) -> Callable[[SqlTx], int]:
         def job(tx: SqlTx) -> int:
-            tx.transfer(WORLD_ACCOUNT_ID, alice, 1, TransferCode.TOPUP, f"topup:gc-{i}", NOW)
+            cross_the_edge(tx, WORLD_ACCOUNT_ID, alice, 1, f"gc-{i}")
             if i == 37:
                 raise Rejected("refused after booking", code="test_refusal")
             if i == 61:
@@ -203,7 +226,9 @@ def test_concurrent_writes_share_commits_and_a_failing_job_rolls_back_alone(stor
     assert [r for i, r in enumerate(results) if i not in (37, 61)] == [i for i in range(100) if i not in (37, 61)]
     accounts, transfers = ledger(store)
     assert accounts[alice].balance_fen == 98
-    assert {t.ref for t in transfers} == {f"topup:gc-{i}" for i in range(100) if i not in (37, 61)}
+    assert len(transfers) == 98
+    payments = store.read_sync(lambda tx: tx.conn.execute(select(s.channel_payments.c.reference)).scalars().all())
+    assert set(payments) == {f"gc-{i}" for i in range(100) if i not in (37, 61)}  # rolled back with their jobs
 
 
 def test_a_write_is_committed_for_every_connection_once_it_returns(store: SqlStore, store_url: str) -> None:

@@ -85,6 +85,17 @@ def claim(client: TestClient, user: User, campaign: dict[str, Any], token: str |
     return client.post(f"/v1/campaigns/{campaign['id']}/claim", json={"token": sent}, headers=user.headers)
 
 
+def redeem_code(client: TestClient, holder: User, coupon_id: int) -> str:
+    """The redeem code beside the coupon's number in its holder's own coupon list (what the customer shows)."""
+    coupons = client.get("/v1/coupons", headers=holder.headers).json()["coupons"]
+    return next(str(c["redeem_code"]) for c in coupons if c["id"] == coupon_id)
+
+
+def redeem(client: TestClient, merchant: User, coupon_id: int, code: str) -> Any:
+    """POST a redeem of the coupon with this redeem code, as `merchant`."""
+    return client.post(f"/v1/coupons/{coupon_id}/redeem", json={"code": code}, headers=merchant.headers)
+
+
 def merchant_with_offer(
     client: TestClient,
     owner: User,

@@ -171,15 +171,18 @@ def test_ending_a_campaign_returns_exactly_the_unspent_budget_once(
     assert reconcile(hb.store).violations == []
 
 
-def test_a_retried_cancel_with_the_same_key_gets_the_first_reply(
-    client: TestClient, clock: FrozenClock, enterprise: Callable[..., User]
+def test_a_retried_cancel_with_the_same_key_gets_the_first_reply_and_the_close_is_announced_once(
+    hb: App, client: TestClient, clock: FrozenClock, enterprise: Callable[..., User]
 ) -> None:
+    announced: list[dict[str, Any]] = []
+    hb.deps.hooks.after_commit.append(lambda event, data: event == "campaign_closed" and announced.append(data))
     corp = enterprise(wallet_fen=10_000)
     created = create_campaign(client, corp, clock.now())
     first = cancel(client, corp, created, key="stop-1")
     again = cancel(client, corp, created, key="stop-1")
     assert first.status_code == again.status_code == 200 and again.json() == first.json()
     assert first.json()["returned_fen"] == 1_000 and balance(client, corp) == 10_000
+    assert announced == [{"campaign_id": created["id"], "returned_fen": 1_000}]
 
 
 def test_a_campaign_ended_before_it_starts_returns_its_whole_budget(

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from hongbao.bootstrap import App
 from hongbao.service.reconcile import reconcile
 from tests.api.conftest import User, assert_problem, balance
-from tests.campaign.conftest import claim, create_campaign, merchant_with_offer
+from tests.campaign.conftest import claim, create_campaign, merchant_with_offer, redeem, redeem_code
 from tests.conftest import FrozenClock
 
 COUPON_ONLY = {"budget_fen": 0}
@@ -39,12 +39,12 @@ def test_a_coupon_prize_lands_in_the_coupon_list_and_the_merchant_redeems_it_onc
     assert [(c["id"], c["status"], c["face_value_fen"], c["merchant_id"]) for c in coupons] == [
         (won.json()["coupon_id"], "held", 2_000, merchant_id)
     ]
-    coupon_id = coupons[0]["id"]
-    # when someone else, or alice herself, tries to redeem it: it does not exist for them
-    assert_problem(client.post(f"/v1/coupons/{coupon_id}/redeem", headers=alice.headers), 404, "coupon_not_found")
-    # when the merchant redeems it, then again
-    first = client.post(f"/v1/coupons/{coupon_id}/redeem", headers=corp.headers)
-    second = client.post(f"/v1/coupons/{coupon_id}/redeem", headers=corp.headers)
+    coupon_id, code = coupons[0]["id"], coupons[0]["redeem_code"]
+    # when someone else, or alice herself, tries to redeem it with its code: it does not exist for them
+    assert_problem(redeem(client, alice, coupon_id, code), 404, "coupon_not_found")
+    # when the merchant redeems it with the code alice shows, then again
+    first = redeem(client, corp, coupon_id, code)
+    second = redeem(client, corp, coupon_id, code)
     # then the first succeeds and the second gives coupon_redeemed
     assert first.status_code == 200 and first.json()["holder_id"] == alice.id
     assert_problem(second, 409, "coupon_redeemed")
@@ -60,8 +60,9 @@ def test_an_expired_coupon_gives_coupon_expired(
     _, offer_id = merchant_with_offer(client, corp, clock.now(), days=2)
     created = coupon_campaign(client, corp, clock, offer_id)
     coupon_id = claim(client, alice, created).json()["coupon_id"]
+    code = redeem_code(client, alice, coupon_id)
     clock.advance(days=3)
-    assert_problem(client.post(f"/v1/coupons/{coupon_id}/redeem", headers=corp.headers), 422, "coupon_expired")
+    assert_problem(redeem(client, corp, coupon_id, code), 422, "coupon_expired")
 
 
 def test_coupon_stock_runs_out_into_campaign_exhausted(

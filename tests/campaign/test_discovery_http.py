@@ -95,6 +95,26 @@ def test_the_event_list_shows_sponsors_branding_but_not_their_budgets(
     assert money_fields([event]) == set()
 
 
+def test_a_pool_its_sponsor_ended_early_is_no_longer_listed_as_a_sponsor(
+    client: TestClient, clock: FrozenClock, enterprise: Callable[..., User], new_user: Callable[..., User]
+) -> None:
+    # given a live event with two sponsors' pools, one of which its sponsor then ends
+    host, jd, taobao, viewer = enterprise("cctv"), enterprise("jd"), enterprise("tb"), new_user("viewer")
+    event_id = schedule(client, host, clock, "春晚", (0, 1))
+    pools = {}
+    for sponsor, name in ((jd, "JD 京东"), (taobao, "Taobao 淘宝")):
+        body = {"name": name, "budget_fen": 500, "prizes": [{"kind": "cash", "amount_fen": 100}]}
+        funded = client.post(f"/v1/shake/events/{event_id}/pools", json=body, headers=sponsor.headers)
+        assert funded.status_code == 201, funded.text
+        pools[name] = funded.json()["id"]
+    ended = client.post(f"/v1/campaigns/{pools['Taobao 淘宝']}/cancel", headers=taobao.headers)
+    assert ended.status_code == 200, ended.text
+
+    # when a viewer lists the events, then only the pool still funding the event is named
+    [event] = listed(client, viewer, "/v1/shake/events", "events")
+    assert [p["name"] for p in event["pools"]] == ["JD 京东"]
+
+
 def test_the_event_list_returns_at_most_limit_events_and_refuses_a_limit_over_50(
     client: TestClient, clock: FrozenClock, enterprise: Callable[..., User], new_user: Callable[..., User]
 ) -> None:

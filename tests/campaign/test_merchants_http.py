@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
+from hongbao.bootstrap import App
 from tests.api.conftest import User, assert_problem
-from tests.campaign.conftest import claim, create_campaign, iso, merchant_with_offer
+from tests.campaign.conftest import claim, create_campaign, iso, merchant_with_offer, redeem, redeem_code
 from tests.conftest import FrozenClock
 
 
@@ -59,9 +60,10 @@ def test_merchants_counts_coupons_issued_and_redeemed_per_offer(
     _, offer_id = merchant_with_offer(client, corp, clock.now(), stock=5)
     prizes = [{"kind": "coupon", "offer_id": offer_id}]
     campaign = create_campaign(client, corp, clock.now(), prizes=prizes, budget_fen=0)
-    coupon_ids = [claim(client, new_user("fan"), campaign).json()["coupon_id"] for _ in range(3)]
-    # when the merchant redeems one of them
-    assert client.post(f"/v1/coupons/{coupon_ids[0]}/redeem", headers=corp.headers).status_code == 200
+    fans = [new_user("fan") for _ in range(3)]
+    coupon_ids = [claim(client, fan, campaign).json()["coupon_id"] for fan in fans]
+    # when the merchant redeems one of them with the code its holder shows
+    assert redeem(client, corp, coupon_ids[0], redeem_code(client, fans[0], coupon_ids[0])).status_code == 200
 
     # then its offer shows 3 issued of 5 and 1 redeemed
     offer = client.get("/v1/merchants", headers=corp.headers).json()["merchants"][0]["offers"][0]
@@ -70,3 +72,23 @@ def test_merchants_counts_coupons_issued_and_redeemed_per_offer(
 
 def test_merchants_needs_a_session(client: TestClient) -> None:
     assert_problem(client.get("/v1/merchants"), 401)
+
+
+def test_a_busy_shop_never_crowds_the_other_shops_offers_out_of_the_list(
+    hb: App, client: TestClient, clock: FrozenClock, new_user: Callable[..., User]
+) -> None:
+    # given an owner whose old shop has one offer and whose new shop has three
+    owner = new_user("owner")
+    old_shop, old_offer = merchant_with_offer(client, owner, clock.now(), name="old")
+    new_shop, _ = merchant_with_offer(client, owner, clock.now(), name="new")
+    for title in ("b", "c"):
+        body = {"title": title, "face_value_fen": 100, "stock": 5, "expires_at": iso(clock.now() + timedelta(days=3))}
+        assert client.post(f"/v1/merchants/{new_shop}/offers", json=body, headers=owner.headers).status_code == 201
+
+    # when the list is capped at two offers per shop
+    shops = hb.store.read_sync(lambda tx: tx.merchants_of(owner.id, 10, 2))
+
+    # then the new shop shows its two newest and the old shop still shows its one
+    listed = [(s["id"], [o["title"] for o in s["offers"]]) for s in shops]
+    assert listed == [(new_shop, ["c", "b"]), (old_shop, ["烤鸭 ¥20 off"])]
+    assert shops[1]["offers"][0]["id"] == old_offer

@@ -1,5 +1,5 @@
 """The business pages in the browser: an enterprise creates a campaign a follower claims; a merchant adds an offer
-and redeems a customer's coupon at the till; refusals are shown inline.
+and redeems a customer's coupon at the till with the redeem code the customer's page shows; refusals are shown inline.
 
 Each test makes its own accounts (ACME is the demo enterprise; alice only verifies a new account, as an admin).
 """
@@ -162,23 +162,39 @@ def test_a_merchant_adds_an_offer_gives_it_as_a_prize_and_redeems_the_customers_
         expect(number).to_have_count(1)
         coupon_id = number.inner_text()
         assert coupon_id.isdigit()
+        # with its redeem code beside the number, grouped in fours, and spelled out for a screen reader
+        shown = customer_page.locator(f"#coupons [data-redeem-code='{coupon_id}']")
+        expect(shown).to_have_text(re.compile(r"^\d{4} \d{4}$"))
+        code = shown.inner_text()
+        expect(shown).to_have_attribute("aria-label", "Redeem code: " + " ".join(code.replace(" ", "")))
 
-        # then the shopkeeper redeems the number read out at the till (typed with its label)
+        # then the shopkeeper types the number alone: the page asks for the code, and a made-up one is refused
         shop_page.goto("/app/x/merchant")
         shop_page.click("#m-redeem")
         shop_page.fill("#rd-number", f"No. {coupon_id}")
         shop_page.click("#rd-btn")
-        expect(shop_page.locator("#rd-done")).to_contain_text(coupon_id)
+        expect(shop_page.locator("#rd-error")).to_contain_text("8 digits")
+        expect(shop_page.locator("#rd-code")).to_have_attribute("aria-invalid", "true")
+        wrong = f"{(int(code.replace(' ', '')) + 1) % 10**8:08d}"
+        shop_page.fill("#rd-code", wrong)
+        shop_page.click("#rd-btn")
+        expect(shop_page.locator("#rd-error")).to_have_attribute("data-code", "wrong_code")
+        expect(shop_page.locator("#rd-error")).to_contain_text("Wrong redeem code")
+        expect(shop_page.locator("#rd-done")).to_have_count(0)
 
-        # and a second time is refused inline, as is a number that is not theirs
+        # and with the code the customer's coupons page shows (typed as read out, with a dash) it is redeemed
+        shop_page.fill("#rd-code", code.replace(" ", "-"))
+        shop_page.click("#rd-btn")
+        expect(shop_page.locator("#rd-done")).to_contain_text(coupon_id)
+        expect(shop_page.locator("#rd-error")).to_be_hidden()
+
+        # and a second time is refused inline
         shop_page.fill("#rd-number", coupon_id)
+        shop_page.fill("#rd-code", code)
         shop_page.click("#rd-btn")
         expect(shop_page.locator("#rd-error")).to_have_attribute("data-code", "coupon_redeemed")
         expect(shop_page.locator("#rd-error")).to_contain_text("already redeemed")
         expect(shop_page.locator("#rd-done")).to_have_count(0)
-        shop_page.fill("#rd-number", "987654321")
-        shop_page.click("#rd-btn")
-        expect(shop_page.locator("#rd-error")).to_have_attribute("data-code", "coupon_not_found")
 
         # and the offer's counts and the customer's coupon both show it used
         shop_page.goto("/app/x/merchant")
@@ -188,6 +204,30 @@ def test_a_merchant_adds_an_offer_gives_it_as_a_prize_and_redeems_the_customers_
     finally:
         shop_page.context.close()
         customer_page.context.close()
+
+
+def test_the_till_page_says_so_when_too_many_wrong_codes_were_typed(browser: Any, base_url: str) -> None:
+    # given a cashier who has typed ten made-up redeem codes (each refused before any coupon is read)
+    cashier, _ = register(base_url, "cashier")
+    page = log_in(browser, base_url, cashier)
+    error = page.locator("#rd-error")
+    try:
+        page.goto("/app/x/redeem")
+        page.fill("#rd-number", "1")
+        for guess in range(10):
+            page.fill("#rd-code", f"{guess:08d}")
+            page.click("#rd-btn")  # hides the last refusal at once
+            expect(error).to_be_visible()
+            expect(error).to_have_attribute("data-code", "wrong_code")
+        # when the eleventh is typed
+        page.fill("#rd-code", "1234 5678")
+        page.click("#rd-btn")
+        # then the page says so inline, in the reader's language, and nothing was redeemed
+        expect(error).to_have_attribute("data-code", "too_many_attempts")
+        expect(error).to_contain_text("Too many wrong codes")
+        expect(page.locator("#rd-done")).to_have_count(0)
+    finally:
+        page.context.close()
 
 
 def test_an_enterprise_schedules_a_shake_event_funds_a_pool_on_the_pages_and_a_shake_wins_from_it(

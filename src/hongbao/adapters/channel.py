@@ -51,6 +51,12 @@ class SandboxChannel:
             self.paid_out_fen += amount_fen
             return self._remember("payout", user_id, amount_fen, reference, f"sbx-out-{secrets.token_hex(12)}")
 
+    def lookup(self, reference: str) -> str | None:
+        """The channel reference of the charge or payout made with `reference`; None if the sandbox never saw it."""
+        with self._lock:
+            done = self._done.get(reference)
+        return None if done is None else done[3]
+
     def _first(self, operation: str, user_id: int, amount_fen: int, reference: str | None) -> str | None:
         """The channel reference of the request already made with `reference`; refuse it reused for another."""
         done = None if reference is None else self._done.get(reference)

@@ -58,6 +58,10 @@ async def _expiry_loop(app: App) -> None:
             await app.campaigns.close_ended_campaigns(app.deps.clock.now())
         except Exception:
             log.exception("campaign close tick failed")
+        try:  # top-ups and payouts whose request died before the payment channel answered
+            await app.wallet.settle_due_payments()
+        except Exception:
+            log.exception("payment sweep tick failed")
         await asyncio.sleep(app.settings.scheduler_interval_s)
 
 

@@ -49,6 +49,9 @@ class PaymentPublic(BaseModel):
     amount_fen: int
     channel: str
     balance_fen: int
+    # A top-up answers "booked" (credited). A withdrawal, debited at once, answers "sent" once the channel has the
+    # payout, or "pending" when the channel did not answer: the scheduler sends it again (it is paid once).
+    status: str = "booked"
 
 
 class BalancePublic(BaseModel):

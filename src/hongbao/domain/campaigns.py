@@ -1,7 +1,10 @@
-"""Enterprise campaigns, shake events and nearby merchants: prize tables, windows, caps, draws and distances."""
+"""Enterprise campaigns, shake events and nearby merchants: prize tables, windows, caps, draws, distances and
+coupon redeem codes."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 import unicodedata
 from collections.abc import Sequence
@@ -19,6 +22,7 @@ WEIGHT_MAX = 1_000_000
 RADIUS_M_MAX = 50_000
 CARDS_MAX = 20
 ROUNDS_MAX = 24
+REDEEM_CODE_DIGITS = 8
 
 
 class Channel(StrEnum):
@@ -83,6 +87,42 @@ class Candidate:
     weight: int
     amount_fen: int
     offer_id: int | None
+
+
+# ---------------------------------------------------------------------- coupon redeem codes
+
+
+def redeem_code(key: bytes, coupon_id: int) -> str:
+    """A coupon's redeem code: 8 digits of HMAC-SHA256(install key, "coupon:<id>"), shown only to its holder.
+
+    Coupon ids are sequential, so the id alone proves nothing at the till; this code, which only the holder's own
+    coupon list shows, is what proves the customer is there.  Derived, not stored: no schema change, and a pepper
+    rotation changes the code shown while the old one still matches under the previous key.
+    """
+    mac = hmac.new(key, f"coupon:{coupon_id}".encode(), hashlib.sha256).digest()
+    # 64 bits mod 10^8: the bias toward small codes is below 10^-11.
+    return str(int.from_bytes(mac[:8], "big") % 10**REDEEM_CODE_DIGITS).zfill(REDEEM_CODE_DIGITS)
+
+
+def clean_redeem_code(value: object) -> str:
+    """The redeem code as a cashier typed it: NFKC (full-width digits count), spaces and dashes dropped."""
+    if not isinstance(value, str):
+        raise Rejected("code must be text.", code="invalid_code")
+    text = "".join(
+        ch for ch in unicodedata.normalize("NFKC", value) if not ch.isspace() and unicodedata.category(ch) != "Pd"
+    )
+    if len(text) != REDEEM_CODE_DIGITS or not (text.isascii() and text.isdigit()):
+        raise Rejected(f"A coupon's redeem code is {REDEEM_CODE_DIGITS} digits.", code="invalid_code")
+    return text
+
+
+def redeem_code_matches(keys: Sequence[bytes], coupon_id: int, code: str) -> bool:
+    """Whether `code` is the coupon's redeem code under any key (current first, then previous peppers'); every key
+    is compared in constant time, so the answer's timing says nothing of which one matched."""
+    matched = False
+    for key in keys:
+        matched |= hmac.compare_digest(redeem_code(key, coupon_id), code)
+    return matched
 
 
 # ---------------------------------------------------------------------- validation
@@ -295,3 +335,10 @@ def coupon_redeemed() -> Conflict:
 
 def coupon_expired() -> Rejected:
     return Rejected("This coupon has expired.", code="coupon_expired")
+
+
+def wrong_redeem_code() -> Forbidden:
+    return Forbidden(
+        "That redeem code does not match this coupon: ask the customer for the one beside its number.",
+        code="wrong_code",
+    )

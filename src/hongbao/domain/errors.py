@@ -13,6 +13,7 @@
     │     not_your_turn, not_asked, asks_disabled, not_transfer_recipient          (relay area)
     │     not_admin                                                               (social area)
     │     not_verified, not_campaign_owner (and not_follower for followers campaigns) (campaign area)
+    │     wrong_code for a coupon redeemed with a wrong redeem code               (campaign area)
     │     too_far, not_verified; wrong_code for a share link opened with a wrong secret (open area)
     ├── Rejected (422)                the request is well-formed but breaks a rule of the product
     │     invalid_amount, amount_too_large, invalid_share_count, share_too_small, invalid_greeting,
@@ -25,7 +26,7 @@
     │     invalid_limit                                                           (social area)
     │     campaign_not_started, campaign_ended, round_not_active, coupon_expired, invalid_channel,
     │     invalid_window, invalid_prize, invalid_branding, invalid_cap, invalid_stock,
-    │     invalid_location, invalid_probability                                   (campaign area)
+    │     invalid_location, invalid_probability, invalid_code (a coupon redeem code) (campaign area)
     │     invalid_code, invalid_phrase, location_required, invalid_location, invalid_platform,
     │     invalid_channel, not_shareable, nothing_to_embed, not_password            (open area)
     ├── Conflict (409)                the state of the world disagrees with the request
@@ -34,16 +35,21 @@
     │     relay_ended, relay_round_taken, ask_answered, transfer_settled           (relay area)
     │     cap_reached, campaign_exhausted, pool_empty, coupon_redeemed               (campaign area)
     │     phrase_taken: a live packet already has this phrase                      (open area)
-    └── TooManyRequests (429)         too_many_attempts: a guessable secret was tried too often
-          asked_too_often: more asks in a day than the cap allows                 (relay area)
-          too_many_shakes: over 5 shakes a second or 100 a round                  (campaign area)
+    │     secret_unreadable: a code, phrase or link token sealed under a pepper since dropped
+    ├── TooManyRequests (429)         too_many_attempts: a guessable secret was tried too often
+    │     asked_too_often: more asks in a day than the cap allows                 (relay area)
+    │     too_many_shakes: over 5 shakes a second or 100 a round                  (campaign area)
+    │     too_many_attempts: 10 wrong coupon redeem codes in 15 min               (campaign area)
+    └── Unavailable (503)             channel_unavailable: the payment channel did not answer (a top-up is
+                                      credited later if the channel took the money; a keyed retry is safe)
 
 Grab and open check in this fixed order, the first failing check wins (DESIGN.md §6):
     packet_not_found → packet_expired → not_eligible (not_group_member) → wrong code
     → already_claimed → packet_exhausted
 Campaign claims: campaign_not_found → campaign_not_started / campaign_ended → not_follower
     → cap_reached → campaign_exhausted.  Shakes: shake_event_not_found → round_not_active
-    → too_many_shakes → pool_empty.
+    → too_many_shakes → pool_empty.  Coupon redeems: invalid_code → too_many_attempts → wrong_code
+    → coupon_not_found → coupon_redeemed → coupon_expired.
 
 A broken ledger invariant is not a refusal but a bug: `InvariantViolation` is raised, the
 transaction rolls back, nothing continues.
@@ -112,6 +118,14 @@ class TooManyRequests(HongbaoError):
     code = "too_many_attempts"
     status = 429
     title = "Too many attempts"
+
+
+class Unavailable(HongbaoError):
+    """Raised when a service hongbao depends on (the payment channel) did not answer; retrying later may work."""
+
+    code = "unavailable"
+    status = 503
+    title = "Service unavailable"
 
 
 class InvariantViolation(AssertionError):

@@ -109,6 +109,26 @@ class CampaignFacts:
     cash_claims_fen: tuple[int, ...]  # the amount of every cash claim recorded
 
 
+class PaymentStatus(StrEnum):
+    """Where a payment through the channel stands: recorded before the channel is asked, settled once."""
+
+    PENDING = "pending"  # recorded; the channel may or may not have moved the money yet
+    BOOKED = "booked"  # top-up: the channel took the money and the wallet was credited, once
+    FAILED = "failed"  # top-up: the channel declined it or never saw it; nothing was credited
+    SENT = "sent"  # withdrawal: the channel paid it out (the wallet was debited when it was recorded)
+
+
+@dataclass(frozen=True)
+class PaymentFacts:
+    """What the ledger audit needs to know of one payment through the channel (a top-up or a withdrawal)."""
+
+    id: int
+    user_id: int
+    direction: str  # "in" (top-up) or "out" (withdrawal)
+    amount_fen: int
+    status: str
+
+
 @dataclass(frozen=True)
 class CapFacts:
     """A per-user cap and how often it was used (e.g. claims of one user on one campaign and day)."""
@@ -147,8 +167,12 @@ def audit(
     transfer_orders: Iterable[TransferOrderFacts] = (),
     campaigns: Iterable[CampaignFacts] = (),
     caps: Iterable[CapFacts] = (),
+    payments: Iterable[PaymentFacts] | None = None,
 ) -> list[Violation]:
-    """Check every invariant of DESIGN.md §2 (1–3); return each violation found, none when clean."""
+    """Check every invariant of DESIGN.md §2 (1–3); return each violation found, none when clean.
+
+    `payments`: the top-ups and withdrawals recorded with the channel; None leaves the edge of the platform
+    unchecked (a ledger built by hand, in unit tests, has transfers from the world without them)."""
     accounts = list(accounts)
     transfers = list(transfers)
     out: list[Violation] = []
@@ -200,6 +224,53 @@ def audit(
     out.extend(
         Violation("per-user-cap", c.subject, f"{c.count} claims, cap {c.limit}") for c in caps if c.count > c.limit
     )
+    if payments is not None:
+        out.extend(_audit_payments(accounts, transfers, list(payments)))
+    return out
+
+
+# A payment's direction: the transfer it books, the side of that transfer its wallet is on, and its statuses.
+_PAYMENT_DIRECTIONS = {
+    "in": (TransferCode.TOPUP, "topup", {PaymentStatus.PENDING, PaymentStatus.BOOKED, PaymentStatus.FAILED}),
+    "out": (TransferCode.WITHDRAW, "withdraw", {PaymentStatus.PENDING, PaymentStatus.SENT}),
+}
+
+
+def _audit_payments(
+    accounts: list[Account], transfers: list[Transfer], payments: list[PaymentFacts]
+) -> list[Violation]:
+    """5. Money crosses the platform's edge only with a payment: a booked top-up is credited exactly once and a
+    pending or failed one not at all; every withdrawal debits its wallet exactly once; each of those transfers has
+    its payment, of its amount and its user's wallet (none settled twice, none without a payment)."""
+    out: list[Violation] = []
+    wallets = {a.owner_id: a.id for a in accounts if a.kind is AccountKind.WALLET}
+    moved: dict[tuple[TransferCode, str], list[Transfer]] = defaultdict(list)
+    for t in transfers:
+        if t.code in (TransferCode.TOPUP, TransferCode.WITHDRAW):
+            moved[(t.code, t.ref)].append(t)
+    known: set[tuple[TransferCode, str]] = set()
+    for p in payments:
+        subject = f"payment {p.id} ({p.direction})"
+        if p.direction not in _PAYMENT_DIRECTIONS:
+            out.append(Violation("payment-direction", subject, f"unknown direction {p.direction!r}"))
+            continue
+        code, prefix, statuses = _PAYMENT_DIRECTIONS[p.direction]
+        if p.status not in statuses:
+            out.append(Violation("payment-status", subject, f"status {p.status!r}"))
+        known.add((code, f"{prefix}:{p.id}"))
+        booked = moved.get((code, f"{prefix}:{p.id}"), [])
+        # A withdrawal is debited when it is recorded; a top-up is credited when the channel confirms it.
+        want = 1 if p.direction == "out" or p.status == PaymentStatus.BOOKED else 0
+        if len(booked) != want:
+            out.append(Violation("payment-settled-once", subject, f"{p.status}: {len(booked)} {code} transfer(s)"))
+        for t in booked:
+            wallet = t.credit_account_id if p.direction == "in" else t.debit_account_id
+            if t.amount_fen != p.amount_fen or wallet != wallets.get(p.user_id):
+                detail = f"transfer {t.id} moves {t.amount_fen} fen for account {wallet}"
+                out.append(Violation("payment-matches-transfer", subject, f"{detail}, payment {p.amount_fen} fen"))
+    for (code, ref), booked in moved.items():
+        if (code, ref) not in known:
+            out.append(Violation("payment-recorded", f"transfer {booked[0].id}", f"{code} {ref} has no payment"))
     return out
 
 

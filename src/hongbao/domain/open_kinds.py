@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -119,8 +119,9 @@ def secret_digest(key: bytes, kind: SecretKind, normalized: str) -> bytes:
     return hmac.new(key, kind.value.encode() + b"\x00" + normalized.encode(), hashlib.sha256).digest()
 
 
-def digest_matches(key: bytes, kind: SecretKind, normalized: str, stored: bytes | None) -> bool:
-    return stored is not None and hmac.compare_digest(secret_digest(key, kind, normalized), stored)
+def digest_matches(keys: Sequence[bytes], kind: SecretKind, normalized: str, stored: bytes | None) -> bool:
+    """Whether `stored` is the secret's digest under any of `keys` (the current key, then older peppers')."""
+    return stored is not None and any(hmac.compare_digest(secret_digest(k, kind, normalized), stored) for k in keys)
 
 
 # ---------------------------------------------------------------------- sealing a secret for its sender
@@ -146,12 +147,22 @@ def seal(key: bytes, secret: str) -> str:
 
 def unseal(key: bytes, sealed: str) -> str:
     """The secret `seal` sealed; an AssertionError if it was tampered with (a bug or a wrong key)."""
+    secret = unseal_with((key,), sealed)
+    assert secret is not None, "sealed secret fails its check: wrong install key?"
+    return secret
+
+
+def unseal_with(keys: Sequence[bytes], sealed: str) -> str | None:
+    """The secret `seal` sealed under any of `keys` (the current key first, then older peppers'); None if none of
+    them sealed it (its pepper was dropped from the settings, or it was tampered with)."""
     raw = base64.urlsafe_b64decode(sealed.encode())
     nonce, tag, body = raw[:16], raw[16:32], raw[32:]
-    expected = hmac.new(_sub_key(key, b"seal-tag"), nonce + body, hashlib.sha256).digest()[:16]
-    assert hmac.compare_digest(tag, expected), "sealed secret fails its check: wrong install key?"
-    pad = _keystream(_sub_key(key, b"seal"), nonce, len(body))
-    return bytes(a ^ b for a, b in zip(body, pad, strict=True)).decode()
+    for key in keys:
+        expected = hmac.new(_sub_key(key, b"seal-tag"), nonce + body, hashlib.sha256).digest()[:16]
+        if hmac.compare_digest(tag, expected):
+            pad = _keystream(_sub_key(key, b"seal"), nonce, len(body))
+            return bytes(a ^ b for a, b in zip(body, pad, strict=True)).decode()
+    return None
 
 
 # ---------------------------------------------------------------------- location
@@ -202,6 +213,12 @@ def place_of(extra: Mapping[str, object]) -> Place | None:
 
 
 # ---------------------------------------------------------------------- refusals
+
+
+def secret_unreadable(what: str = "code or phrase") -> Conflict:
+    """A sealed secret no key of this server opens: sealed under a pepper since dropped from the settings."""
+    return Conflict(f"This {what} was sealed under a secret pepper this server no longer has.",
+                    code="secret_unreadable")
 
 
 def wrong_code() -> NotFound:

@@ -20,9 +20,11 @@ from hongbao.domain.campaigns import CampaignLimits, CampaignStatus, Channel, Pr
 from hongbao.domain.errors import HongbaoError, NotFound, Rejected
 from hongbao.domain.geo import haversine_m
 from hongbao.domain.money import check_amount_fen
+from hongbao.domain.open_kinds import seal, secret_unreadable, unseal_with
 from hongbao.service.cache import Lru
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once, stored_reply
+from hongbao.service.install_key import InstallKey
 from hongbao.service.ratelimit import FailureLimiter
 from hongbao.service.sweep import sweep
 from hongbao.service.users import token_digest
@@ -35,13 +37,18 @@ log = logging.getLogger(__name__)
 
 
 class Campaigns:
-    def __init__(self, deps: Deps, limits: CampaignLimits | None = None, rng: Rng | None = None) -> None:
+    def __init__(
+        self, deps: Deps, key: InstallKey, limits: CampaignLimits | None = None, rng: Rng | None = None
+    ) -> None:
         self.d = deps
+        self.key = key  # seals a link campaign's token for a keyed retry; derives coupons' redeem codes
         self.limits = limits or CampaignLimits()
         self.rng: Rng = rng or secrets.SystemRandom()
         # Wrong claim-link tokens, per user and per client address (tokens are 128-bit: this stops scanning).
         self.link_failures = FailureLimiter(failures_max=10, window_s=900.0)
         self.link_failures_by_address = FailureLimiter(failures_max=50, window_s=900.0)
+        # Wrong coupon redeem codes, per merchant owner (codes are 8 digits: this stops a shop walking 10^8 of them).
+        self.redeem_failures = FailureLimiter(failures_max=10, window_s=900.0)
         # Campaigns with nothing left, with the budget they had then: permanent until the owner tops the budget up
         # (a read compares the budget, so a top-up through another process is seen too).
         self._exhausted: Lru[int, int] = Lru(100_000)
@@ -94,7 +101,7 @@ class Campaigns:
         # after the window's end must not be told its window is invalid.
         first = await stored_reply(self.d.store, idem)
         if first is not None:
-            return first
+            return await self._with_link_token(first)
         if channel not in (Channel.LINK.value, Channel.FOLLOWERS.value):
             raise Rejected("channel is link or followers (shake pools are added to an event).", code="invalid_channel")
         branding = dc.check_branding(name, logo_url, cover_text)
@@ -105,6 +112,7 @@ class Campaigns:
         now = self.d.clock.now()
         dc.check_window(starts_at, ends_at, now, days_max=self.limits.days_max)
         token = secrets.token_urlsafe(16) if channel == Channel.LINK.value else None
+        key = await self.key.ensure()
 
         def job(tx: Any) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
@@ -119,20 +127,35 @@ class Campaigns:
                 )  # fmt: skip
                 out = self.public(tx, tx.campaign(cid), owner_view=True)
                 if token is not None:
-                    out["link_token"] = token  # shown to the owner once; only its digest is stored
+                    # Shown to the owner once; only its digest is stored, and the reply stored for a keyed retry
+                    # holds it sealed (opened by `_with_link_token` after the commit).
+                    out["sealed_link_token"] = seal(key, token)
                 return out
 
             return once(tx, idem, effect, now=now)
 
-        return await self.d.store.write(job)
+        return await self._with_link_token(await self.d.store.write(job))
+
+    async def _with_link_token(self, reply: dict[str, Any]) -> dict[str, Any]:
+        """A creation's reply with its link token opened for the owner (a stored reply may predate a pepper
+        rotation; one stored before tokens were sealed holds it in clear and is given as it is)."""
+        if "sealed_link_token" not in reply:
+            return reply
+        out = {k: v for k, v in reply.items() if k != "sealed_link_token"}
+        token = unseal_with(await self.key.ensure_all(), str(reply["sealed_link_token"]))
+        if token is None:
+            raise secret_unreadable("link token")
+        out["link_token"] = token
+        return out
 
     async def top_up(
         self, campaign_id: int, owner_id: int, amount_fen: object, idem: IdempotencyKey | None = None
     ) -> dict[str, Any]:
         """The owner moves more money from its wallet into an active campaign's (or pool's) budget.
 
-        Checks in order: campaign_not_found → not_campaign_owner → campaign_ended → invalid_amount (a budget
-        without cash prizes) → amount_too_large → insufficient_funds.
+        Checks in order: invalid_amount (not a positive whole number of fen, before any read) →
+        campaign_not_found → not_campaign_owner → campaign_ended → invalid_amount (a budget without cash prizes)
+        → amount_too_large → insufficient_funds.
         """
         amount = check_amount_fen(amount_fen)
         now = self.d.clock.now()
@@ -146,7 +169,12 @@ class Campaigns:
                     raise Rejected("A campaign without cash prizes never pays out a budget.", code="invalid_amount")
                 dc.check_top_up(amount, row.budget_fen, budget_fen_max=self.limits.budget_fen_max)
                 if tx.top_up_campaign(campaign_id, amount, self.limits.budget_fen_max, now) is None:
-                    raise dc.campaign_ended("This campaign has ended: its budget can no longer grow.")
+                    # Refused by the conditional update: another process closed it, or its top-up took the room.
+                    fresh = tx.campaign(campaign_id)
+                    if fresh.status != CampaignStatus.ACTIVE.value or now >= fresh.ends_at:
+                        raise dc.campaign_ended("This campaign has ended: its budget can no longer grow.")
+                    dc.check_top_up(amount, fresh.budget_fen, budget_fen_max=self.limits.budget_fen_max)
+                    raise AssertionError("top_up_campaign refused an active campaign with room in its budget")
                 return {**self.public(tx, tx.campaign(campaign_id), owner_view=True), "added_fen": amount}
 
             return once(tx, idem, effect, now=now)
@@ -265,6 +293,11 @@ class Campaigns:
         Checks in order: campaign_not_found → campaign_not_started / campaign_ended → not_follower →
         cap_reached → campaign_exhausted; every one decided again inside the write job.
         """
+        # A retry gets its first answer before the limiter: it is no new guess, and the user may be locked out by
+        # wrong tokens since.  A key without a stored reply has not succeeded yet, so it meets the limiter as a guess.
+        first = await stored_reply(self.d.store, idem)
+        if first is not None:
+            return first
         limiter_key = f"campaign-link:{user_id}"
         self.link_failures.check(limiter_key)
         if address is not None:
@@ -289,9 +322,6 @@ class Campaigns:
             return once(tx, idem, effect, now=now)
 
         try:
-            first = await stored_reply(self.d.store, idem)
-            if first is not None:
-                return first
             spent_budget = self._exhausted.get(campaign_id)
             if spent_budget is not None:
                 # Nothing is left, for good unless topped up (prize counts and stock only shrink, and a budget
@@ -380,8 +410,11 @@ class Campaigns:
         not_campaign_owner → campaign_ended (already closed: nothing is returned twice).
         """
         now = self.d.clock.now()
+        closed_now: list[bool] = []  # set by the attempt that closed it (a replay answers the stored reply)
 
         def job(tx: Any) -> dict[str, Any]:
+            closed_now.clear()  # the store may run this job again after a rolled-back batch
+
             def effect() -> dict[str, Any]:
                 row = self._owned(tx, campaign_id, owner_id, "Only the campaign's owner ends it.")
                 closed = "This campaign is already closed: its unspent budget went back to its owner."
@@ -390,12 +423,15 @@ class Campaigns:
                 back = tx.close_campaign(campaign_id, now, early=True)
                 if back is None:
                     raise dc.campaign_ended(closed)
+                closed_now.append(True)
                 return self.public(tx, tx.campaign(campaign_id), owner_view=True)
 
             return once(tx, idem, effect, 200, now=now)
 
         reply = await self.d.store.write(job)
-        self.d.hooks.published("campaign_closed", {"campaign_id": campaign_id, "returned_fen": reply["returned_fen"]})
+        if closed_now:  # announced once, by the attempt that closed it
+            closed = {"campaign_id": campaign_id, "returned_fen": reply["returned_fen"]}
+            self.d.hooks.published("campaign_closed", closed)
         return reply
 
     def _close_job(self, campaign_id: int, at: datetime) -> Callable[[Any], int | None]:
@@ -414,8 +450,8 @@ class Campaigns:
         mid = await self.d.store.write(lambda tx: tx.create_merchant(owner_id, clean, where[0], where[1], now))
         return {"id": mid, "owner_id": owner_id, "name": clean, "lat": where[0], "lng": where[1]}
 
-    async def merchants(self, owner_id: int, limit: int = 100, offers_max: int = 1000) -> dict[str, Any]:
-        """The caller's merchants, newest first, with their offers: stock, issued and redeemed coupons."""
+    async def merchants(self, owner_id: int, limit: int = 100, offers_max: int = 200) -> dict[str, Any]:
+        """The caller's merchants, newest first, each with its newest 200 offers: stock, issued and redeemed."""
         return {"merchants": await self.d.store.read(lambda tx: tx.merchants_of(owner_id, limit, offers_max))}
 
     async def add_offer(
@@ -466,10 +502,26 @@ class Campaigns:
         }  # fmt: skip
 
     async def coupons(self, user_id: int, limit: int = 100) -> dict[str, Any]:
-        return {"coupons": await self.d.store.read(lambda tx: tx.coupons_of(user_id, limit))}
+        """The holder's own coupons, newest first, each with its redeem code (shown to nobody else)."""
+        key = await self.key.ensure()
+        held = await self.d.store.read(lambda tx: tx.coupons_of(user_id, limit))
+        return {"coupons": [{**c, "redeem_code": dc.redeem_code(key, c["id"])} for c in held]}
 
-    async def redeem(self, coupon_id: int, merchant_owner_id: int) -> dict[str, Any]:
-        """The merchant account that issued the coupon marks it used, once (a second time: coupon_redeemed)."""
+    async def redeem(self, coupon_id: int, merchant_owner_id: int, code: object) -> dict[str, Any]:
+        """The merchant account that issued the coupon marks it used, once, with the redeem code its holder shows.
+
+        Checks in order: invalid_code (not 8 digits once spaces and dashes are dropped; before anything) →
+        too_many_attempts (10 wrong codes in 15 min per caller) → wrong_code (counted; decided before the store is
+        read, so a guess learns nothing of the coupon) → coupon_not_found (not issued by the caller's merchant) →
+        coupon_redeemed → coupon_expired.  A right code does not clear the count: a code the caller knows could
+        otherwise be replayed between guesses.
+        """
+        typed = dc.clean_redeem_code(code)
+        limiter_key = f"coupon-redeem:{merchant_owner_id}"
+        self.redeem_failures.check(limiter_key)
+        if not dc.redeem_code_matches(await self.key.ensure_all(), coupon_id, typed):
+            self.redeem_failures.failed(limiter_key)
+            raise dc.wrong_redeem_code()
         now = self.d.clock.now()
         holder = await self.d.store.write(lambda tx: tx.redeem_coupon(coupon_id, merchant_owner_id, now))
         return {"id": coupon_id, "status": "redeemed", "holder_id": holder, "redeemed_at": now.isoformat()}

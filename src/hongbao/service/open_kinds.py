@@ -5,15 +5,13 @@ while its packet is live, whose primary key makes it unique among live packets) 
 key kept in the `meta` table and optionally peppered by HONGBAO_SECRET_PEPPER, which lives outside
 the database.  So the sender can see it again (GET /v1/packets/{id}/secret, the QR image, the
 card), it is also sealed (encrypted and authenticated) in the packet's `extra`; nobody else is
-ever shown it, and the idempotency table stores replies without it.
+ever shown it, and the idempotency table stores replies with it sealed only.  Digests and seals
+made under a rotated pepper (HONGBAO_SECRET_PEPPER_PREVIOUS) still match and open: see install_key.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -37,7 +35,8 @@ from hongbao.domain.open_kinds import (
     place_of,
     seal,
     secret_digest,
-    unseal,
+    secret_unreadable,
+    unseal_with,
     wrong_code,
     wrong_phrase,
 )
@@ -47,6 +46,7 @@ from hongbao.service.audience import Claimant
 from hongbao.service.cache import Lru
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once, stored_reply
+from hongbao.service.install_key import InstallKey, parse_peppers
 from hongbao.service.packets import Packets, check_split, public
 from hongbao.service.ratelimit import FailureLimiter
 from hongbao.service.sharing import Sharing, link_path
@@ -56,32 +56,7 @@ if TYPE_CHECKING:
     from hongbao.config import Settings
     from hongbao.service.ports import Store, Tx
 
-META_KEY = "open_secret_key"
 CODE_TRIES_MAX = 20  # a free 6-digit code is found at once unless ~a million packets are live
-
-
-class InstallKey:
-    """The key of code and phrase digests: random per install (stored in `meta`), peppered from the settings."""
-
-    def __init__(self, store: Store, pepper: str | None) -> None:
-        self.store = store
-        self.pepper = pepper
-        self._key: bytes | None = None
-
-    def _job(self, tx: Tx) -> str:
-        return tx.meta_get_or_add(META_KEY, secrets.token_hex(32))
-
-    def _derive(self, stored: str) -> bytes:
-        raw = bytes.fromhex(stored)
-        self._key = hmac.new(self.pepper.encode(), raw, hashlib.sha256).digest() if self.pepper else raw
-        return self._key
-
-    async def ensure(self) -> bytes:
-        return self._key or self._derive(await self.store.write(self._job))
-
-    def get(self) -> bytes:
-        """The key (loaded synchronously on first use; the async paths call `ensure` first)."""
-        return self._key or self._derive(self.store.write_sync(self._job))
 
 
 class GuessLimiter(FailureLimiter):
@@ -146,7 +121,7 @@ class FaceToFaceAudience:
             code = clean_code(who.secret, self.digits)
         except Rejected:
             return False
-        return digest_matches(self.key.get(), SecretKind.CODE, code, view.secret_hash)
+        return digest_matches(self.key.all(), SecretKind.CODE, code, view.secret_hash)
 
     def confirm(self, tx: Tx, view: PacketView, who: Claimant) -> None:
         check_distance(place_of(view.extra), who.location)
@@ -166,7 +141,7 @@ class PasswordAudience:
             phrase = normalize_phrase(who.secret)
         except Rejected:
             return False
-        return digest_matches(self.key.get(), SecretKind.PHRASE, phrase, view.secret_hash)
+        return digest_matches(self.key.all(), SecretKind.PHRASE, phrase, view.secret_hash)
 
     def confirm(self, tx: Tx, view: PacketView, who: Claimant) -> None:
         return None
@@ -205,9 +180,11 @@ class Followers:
 
 
 class OpenKinds:
-    def __init__(self, deps: Deps, packets: Packets, sharing: Sharing, settings: Settings) -> None:
+    def __init__(
+        self, deps: Deps, packets: Packets, sharing: Sharing, settings: Settings, key: InstallKey | None = None
+    ) -> None:
         self.d, self.packets, self.sharing = deps, packets, sharing
-        self.key = InstallKey(deps.store, settings.secret_pepper)
+        self.key = key or InstallKey(deps.store, settings.secret_pepper, parse_peppers(settings.secret_pepper_previous))
         self.digits = settings.face_code_digits
         self.guesses = Guesses(
             settings.guess_failures_max_per_user, settings.guess_failures_max_per_address, settings.guess_window_s
@@ -244,28 +221,28 @@ class OpenKinds:
         split_how, total, count = check_split(self.d.rules, how, shares_count, total_fen, amount_each_fen)
         text = self.d.rules.clean_greeting(greeting)
         place = check_place(lat, lng, radius_m)
-        key = await self.key.ensure()
+        keys = await self.key.ensure_all()
         now = self.d.clock.now()
 
         def job(tx: Tx) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 for _ in range(CODE_TRIES_MAX):
                     code = new_code(self.digits)
-                    digest = secret_digest(key, SecretKind.CODE, code)
-                    if tx.secret_free(digest, now):
+                    digests = [secret_digest(k, SecretKind.CODE, code) for k in keys]
+                    if all(tx.secret_free(d, now) for d in digests):
                         break
                 else:  # pragma: no cover - a million live codes
                     raise errors.Conflict("No free code right now; try again.", code="request_in_progress")
-                extra: dict[str, object] = {"sealed": seal(key, code)}
+                extra: dict[str, object] = {"sealed": seal(keys[0], code)}
                 if place is not None:
                     extra["place"] = {"lat": place.lat, "lng": place.lng, "radius_m": place.radius_m}
                 return self._create(tx, PacketKind.FACE_TO_FACE, split_how, sender_id, total, count, text, now,
-                                    digest, extra, code_taken=lambda: errors.Conflict(
+                                    digests, extra, code_taken=lambda: errors.Conflict(
                                         "That code was taken a moment ago; try again.", code="request_in_progress"))
 
             return once(tx, idem, effect, now=now)
 
-        return self._with_secret(await self.d.store.write(job), key, "code")
+        return self._with_secret(await self.d.store.write(job), keys, "code")
 
     async def send_password(
         self, sender_id: int, *, phrase: object, how: object, shares_count: object, total_fen: object = None,
@@ -276,18 +253,18 @@ class OpenKinds:
         shown = " ".join(str(phrase).split())  # the sender's own spelling, for the card
         split_how, total, count = check_split(self.password_rules, how, shares_count, total_fen, amount_each_fen)
         text = self.d.rules.clean_greeting(greeting)
-        key = await self.key.ensure()
-        digest = secret_digest(key, SecretKind.PHRASE, normalized)
+        keys = await self.key.ensure_all()
+        digests = [secret_digest(k, SecretKind.PHRASE, normalized) for k in keys]
         now = self.d.clock.now()
 
         def job(tx: Tx) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
-                return self._create(tx, PacketKind.PASSWORD, split_how, sender_id, total, count, text, now, digest,
-                                    {"sealed": seal(key, shown)}, code_taken=phrase_taken)
+                return self._create(tx, PacketKind.PASSWORD, split_how, sender_id, total, count, text, now, digests,
+                                    {"sealed": seal(keys[0], shown)}, code_taken=phrase_taken)
 
             return once(tx, idem, effect, now=now)
 
-        return self._with_secret(await self.d.store.write(job), key, "phrase")
+        return self._with_secret(await self.d.store.write(job), keys, "phrase")
 
     async def send_celebrity(
         self, sender_id: int, *, how: object, shares_count: object, total_fen: object = None,
@@ -303,7 +280,7 @@ class OpenKinds:
                 if tx.verified_as(sender_id) != "celebrity":
                     raise not_verified()
                 return self._create(tx, PacketKind.CELEBRITY, split_how, sender_id, total, count, text, now,
-                                    None, {}, code_taken=phrase_taken)
+                                    [], {}, code_taken=phrase_taken)
 
             return once(tx, idem, effect, now=now)
 
@@ -312,9 +289,12 @@ class OpenKinds:
         return reply
 
     def _create(self, tx: Tx, kind: PacketKind, how: Split, sender_id: int, total: int, count: int, greeting: str,
-                now: datetime, digest: bytes | None, extra: dict[str, object],
+                now: datetime, digests: Sequence[bytes], extra: dict[str, object],
                 code_taken: Callable[[], HongbaoError]) -> dict[str, Any]:
-        if digest is not None and not tx.secret_free(digest, now):
+        """`digests`: the secret's digest under the current key (stored and held), then under each older pepper's
+        key (a live packet made before a rotation may hold the same secret under one of those)."""
+        digest = digests[0] if digests else None
+        if not all(tx.secret_free(d, now) for d in digests):
             raise code_taken()
         row = self.packets.create(tx, kind=kind, how=how, sender_id=sender_id, total_fen=total, shares_count=count,
                                   greeting=greeting, now=now, secret_hash=digest, extra=extra)
@@ -327,9 +307,12 @@ class OpenKinds:
             reply["sealed"] = extra["sealed"]  # unsealed for the sender after the commit; never stored in clear
         return reply
 
-    def _with_secret(self, reply: dict[str, Any], key: bytes, name: str) -> dict[str, Any]:
+    def _with_secret(self, reply: dict[str, Any], keys: Sequence[bytes], name: str) -> dict[str, Any]:
         out = dict(reply)
-        out[name] = unseal(key, str(out.pop("sealed")))
+        secret = unseal_with(keys, str(out.pop("sealed")))  # a retry's stored reply may predate a rotation
+        if secret is None:
+            raise secret_unreadable(name)
+        out[name] = secret
         self.d.hooks.published("packet_sent", reply | {"sealed": None})
         return out
 
@@ -352,8 +335,10 @@ class OpenKinds:
         name = {PacketKind.FACE_TO_FACE: "code", PacketKind.PASSWORD: "phrase"}.get(row.view.kind)
         if name is None or "sealed" not in row.view.extra:
             raise Rejected("This packet has no code or phrase.", code="nothing_to_embed")
-        key = await self.key.ensure()
-        return {"packet_id": packet_id, "kind": row.view.kind.value, name: unseal(key, str(row.view.extra["sealed"]))}
+        secret = unseal_with(await self.key.ensure_all(), str(row.view.extra["sealed"]))
+        if secret is None:
+            raise secret_unreadable(name)
+        return {"packet_id": packet_id, "kind": row.view.kind.value, name: secret}
 
     async def own_kind(self, packet_id: int, user_id: int) -> PacketKind:
         return (await self._own(packet_id, user_id)).view.kind
@@ -395,9 +380,10 @@ class OpenKinds:
         }
 
     def sealed_secret(self, view: PacketView) -> str | None:
-        """The code or phrase of a packet in clear, for its sender's images; None if it has none."""
+        """The code or phrase of a packet in clear, for its sender's images; None if it has none (or it was sealed
+        under a pepper since dropped: such a packet is long over)."""
         sealed = view.extra.get("sealed")
-        return None if sealed is None else unseal(self.key.get(), str(sealed))
+        return None if sealed is None else unseal_with(self.key.all(), str(sealed))
 
     # ------------------------------------------------------------------ claim by code, phrase or link
 
@@ -426,15 +412,20 @@ class OpenKinds:
         first = await self._first_answer(idem)
         if first is not None:
             return first
-        key = await self.key.ensure()
-        digest = secret_digest(key, kind, text)
+        # The digest under every key: a packet made before a pepper rotation holds the one under its old key.
+        digests = [secret_digest(k, kind, text) for k in await self.key.ensure_all()]
         now = self.d.clock.now()
+
+        def lookup(tx: Tx) -> tuple[int | None, int | None]:
+            live = next((p for d in digests if (p := tx.live_packet_by_secret(d)) is not None), None)
+            if live is not None:
+                return live, None
+            return None, next((p for d in digests if (p := tx.finished_packet_by_secret(d, now)) is not None), None)
+
         self.guesses.begin(user_id, address)
         failed = True
         try:
-            live, finished = await self.d.store.read(
-                lambda tx: (tx.live_packet_by_secret(digest), tx.finished_packet_by_secret(digest, now))
-            )
+            live, finished = await self.d.store.read(lookup)
             if live is None:
                 if finished is not None:
                     failed = False  # a real code or phrase, only too late: not a guess

@@ -67,6 +67,11 @@ class PaymentChannel(Protocol):
         """
         ...
 
+    def lookup(self, reference: str) -> str | None:
+        """What became of the charge or payout made with `reference`: its channel reference, or None if the channel
+        never moved money for it (the sweep asks this of a top-up whose request died before it heard back)."""
+        ...
+
 
 class Gate(Protocol):
     """Answers the cheap question before any money moves: is a share left for this user?

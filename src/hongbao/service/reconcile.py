@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hongbao.domain.ledger import Violation, audit, computed_balances
+from hongbao.domain.ledger import PaymentStatus, Violation, audit, computed_balances
 from hongbao.service.ports import Store
 
 __all__ = ["Report", "reconcile"]
@@ -18,15 +18,20 @@ class Report:
     claims: int
     inside_fen: int  # money held inside the platform: minus the world account's balance
     violations: list[Violation]
+    payments: int = 0  # top-ups and withdrawals recorded with the payment channel
+    payments_pending: int = 0  # of which the channel's answer is not booked yet (the sweep finishes them)
 
 
 def reconcile(store: Store) -> Report:
     """Read one consistent snapshot and audit it."""
-    (accounts, transfers, packets, claims), orders, (campaigns, caps) = store.read_sync(
-        lambda tx: (tx.audit_facts(), tx.transfer_order_facts(), tx.campaign_facts()), snapshot=True
+    (accounts, transfers, packets, claims), orders, (campaigns, caps), payments = store.read_sync(
+        lambda tx: (tx.audit_facts(), tx.transfer_order_facts(), tx.campaign_facts(), tx.payment_facts()),
+        snapshot=True,
     )
     violations = audit(
-        accounts, transfers, packets, claims, transfer_orders=orders, campaigns=campaigns, caps=caps
+        accounts, transfers, packets, claims, transfer_orders=orders, campaigns=campaigns, caps=caps,
+        payments=payments,
     )
     world = computed_balances(transfers).get(1, 0)
-    return Report(len(accounts), len(transfers), len(packets), len(claims), -world, violations)
+    pending = sum(1 for p in payments if p.status == PaymentStatus.PENDING)
+    return Report(len(accounts), len(transfers), len(packets), len(claims), -world, violations, len(payments), pending)

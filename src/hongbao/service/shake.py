@@ -149,6 +149,8 @@ class Shake:
                 {"campaign_id": p.id, "sponsor_id": p.owner_id, "name": p.name, "logo_url": p.logo_url,
                  "cover_text": p.cover_text}
                 for p in pools
+                # A pool its sponsor ended early is no longer a sponsor; one closed at the event's end still is.
+                if p.status == "active" or (p.closed_at is not None and p.closed_at >= event.ends_at)
             ],
         }  # fmt: skip
 

@@ -1,32 +1,24 @@
-"""Wallet use cases: top up and withdraw through the payment channel, balance, statement."""
+"""Wallet use cases: top up and withdraw through the payment channel (via the payment outbox), balance, statement."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
+from datetime import datetime
 from typing import Any
 
 from hongbao.domain.errors import HongbaoError, Rejected
-from hongbao.domain.ledger import WORLD_ACCOUNT_ID, TransferCode
+from hongbao.domain.ledger import WORLD_ACCOUNT_ID, PaymentStatus, TransferCode
 from hongbao.domain.money import check_amount_fen
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, InFlight, once, stored_reply
+from hongbao.service.payments import Payments, book_top_up, channel_reference
 
 STATEMENT_PAGE_MAX = 100
-
-
-def channel_reference(direction: str, user_id: int, idem: IdempotencyKey | None) -> str | None:
-    """The payment channel's idempotency reference of a keyed top-up or withdrawal: the same user and key give
-    the same reference in every process, so the channel moves the money once however often it is asked."""
-    if idem is None:
-        return None
-    digest = hashlib.sha256(f"{direction}:{user_id}:{idem.key}".encode()).hexdigest()
-    return f"hb-{direction}-{digest[:40]}"
 
 
 class Wallet:
     def __init__(self, deps: Deps) -> None:
         self.d = deps
+        self.payments = Payments(deps)
         # A replay in this process waits for its first attempt instead of asking the channel again.
         self._topups = InFlight()
 
@@ -44,29 +36,20 @@ class Wallet:
         first = await stored_reply(self.d.store, idem)
         if first is not None:  # a replay must not ask the channel again
             return first
-        # The charge comes before the write (no money is booked that was not taken), so a replay in another
-        # process may charge too: the key-derived reference makes the channel take the money once and give
-        # both the same channel_ref, and the unique (channel, channel_ref) books it once.
-        channel_ref = self.d.channel.charge(user_id, amount, channel_reference("in", user_id, idem))
+        # Recorded before the channel is asked: if this process dies after the charge, the sweep finds the payment,
+        # asks the channel about its reference and credits it.  A keyed retry finds the same payment (the reference
+        # comes from the key) and the channel answers it the first charge, so the money is taken and booked once.
+        payment = await self.payments.record_top_up(user_id, amount, channel_reference("in", user_id, idem))
+        if payment.status is PaymentStatus.BOOKED and payment.channel_ref is not None:
+            channel_ref = payment.channel_ref  # the sweep booked it: the channel is not asked again
+        else:
+            channel_ref = await self.payments.charge(payment)
         now = self.d.clock.now()
 
         def job(tx: Any) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
-                pid = tx.record_channel_payment(user_id, "in", amount, self.d.channel.name, channel_ref, now)
-                tx.transfer(
-                    WORLD_ACCOUNT_ID,
-                    tx.wallet_account_id(user_id),
-                    amount,
-                    TransferCode.TOPUP,
-                    f"topup:{pid}",
-                    now,
-                )
-                return {
-                    "payment_id": pid,
-                    "amount_fen": amount,
-                    "channel": self.d.channel.name,
-                    "balance_fen": tx.balance_fen(user_id),
-                }
+                book_top_up(tx, payment, channel_ref, now)  # False: the sweep or another process booked it first
+                return self._reply(tx, user_id, payment.id, amount, PaymentStatus.BOOKED)
 
             return once(tx, idem, effect, now=now)
 
@@ -78,19 +61,17 @@ class Wallet:
     async def withdraw(
         self, user_id: int, amount_fen: object, idem: IdempotencyKey | None = None
     ) -> dict[str, Any]:
+        """Debit the wallet and record the payout in one transaction, then send it; the answer says whether the
+        channel has it ("sent") or the sweep will send it ("pending")."""
         amount = check_amount_fen(amount_fen)
         now = self.d.clock.now()
-        # Keyed: the same reference in every process, so two processes replaying one key book one
-        # withdrawal (unique channel_ref) and the channel pays it out once.
-        reference = channel_reference("out", user_id, idem) or f"out-{secrets.token_hex(12)}"
+        # Keyed: the same reference in every process, so two processes replaying one key record one withdrawal (the
+        # reference is unique) and the channel pays it out once.
+        reference = channel_reference("out", user_id, idem)
 
-        def job(tx: Any) -> tuple[dict[str, Any], bool]:
-            ran = False  # per attempt: the store may run a job again after a rolled-back try
-
+        def job(tx: Any) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
-                nonlocal ran
-                ran = True
-                pid = tx.record_channel_payment(user_id, "out", amount, self.d.channel.name, reference, now)
+                pid = tx.add_payment(user_id, "out", amount, self.d.channel.name, reference, now)
                 tx.transfer(
                     tx.wallet_account_id(user_id),
                     WORLD_ACCOUNT_ID,
@@ -99,24 +80,38 @@ class Wallet:
                     f"withdraw:{pid}",
                     now,
                 )
-                return {
-                    "payment_id": pid,
-                    "amount_fen": amount,
-                    "channel": self.d.channel.name,
-                    "balance_fen": tx.balance_fen(user_id),
-                }
+                return self._reply(tx, user_id, pid, amount, PaymentStatus.PENDING)
 
-            return once(tx, idem, effect, now=now), ran
+            return once(tx, idem, effect, now=now)
 
         try:
-            reply, booked = await self.d.store.write(job)
+            reply = await self.d.store.write(job)
         except HongbaoError as refusal:
-            return await self._answer_of_first(idem, refusal)
-        # The money left the wallet in the committed transaction; the payout follows the commit, from the
-        # request that booked it.  The sandbox never fails; a real channel adapter retries by reference.
-        if booked:
-            self.d.channel.payout(user_id, amount, reference)
-        return reply
+            reply = await self._answer_of_first(idem, refusal)
+        return await self._send(reply)
+
+    async def _send(self, reply: dict[str, Any]) -> dict[str, Any]:
+        """Pay out the withdrawal `reply` answers, if the channel has not been told yet (this request, or a retry of
+        one whose payout got no answer); the reply with where it stands."""
+        pid = reply["payment_id"]
+        payment = await self.d.store.read(lambda tx: tx.payment(pid))
+        if payment is None:
+            return reply
+        status = await self.payments.pay_out(payment) if payment.status is PaymentStatus.PENDING else payment.status
+        return {**reply, "status": status.value}
+
+    async def settle_due_payments(self, now: datetime | None = None) -> int:
+        """The sweep: finish the top-ups and withdrawals whose requests died before the channel answered them."""
+        return await self.payments.settle_due(now)
+
+    def _reply(self, tx: Any, user_id: int, payment_id: int, amount: int, status: PaymentStatus) -> dict[str, Any]:
+        return {
+            "payment_id": payment_id,
+            "amount_fen": amount,
+            "channel": self.d.channel.name,
+            "balance_fen": tx.balance_fen(user_id),
+            "status": status.value,
+        }
 
     async def _answer_of_first(self, idem: IdempotencyKey | None, refusal: HongbaoError) -> dict[str, Any]:
         """A keyed request refused because its first attempt, in another process, committed meanwhile (the same

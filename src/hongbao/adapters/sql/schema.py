@@ -78,6 +78,9 @@ transfers = Table(
 Index("ix_transfers_debit", transfers.c.debit_account_id, transfers.c.id)
 Index("ix_transfers_credit", transfers.c.credit_account_id, transfers.c.id)
 
+# The payment outbox: a top-up or withdrawal is recorded here (pending) before the channel is asked, then settled
+# once: a top-up booked (its wallet credited, transfer "topup:<id>") or failed, a withdrawal (debited, "withdraw:<id>",
+# when it is recorded) sent.  The channel deduplicates by `reference`, so asking again after a crash is safe.
 channel_payments = Table(
     "channel_payments",
     metadata,
@@ -86,10 +89,16 @@ channel_payments = Table(
     Column("direction", String(8), nullable=False),  # "in" (top-up) or "out" (withdrawal)
     Column("amount_fen", BigInteger, nullable=False),
     Column("channel", String(32), nullable=False),
-    Column("channel_ref", String(64), nullable=False),
+    Column("channel_ref", String(64), nullable=True),  # the channel's own reference, once it has answered
     Column("created_at", TS, nullable=False),
+    Column("reference", String(64), nullable=False),  # ours, given to the channel as its idempotency key
+    Column("status", String(8), nullable=False),  # PaymentStatus: pending, booked, failed, sent
+    Column("settled_at", TS, nullable=True),
     UniqueConstraint("channel", "channel_ref", name="uq_channel_payments_ref"),
+    UniqueConstraint("channel", "reference", name="uq_channel_payments_reference"),
 )
+# The sweep reads the pending payments older than its grace period.
+Index("ix_channel_payments_status", channel_payments.c.status, channel_payments.c.created_at)
 
 friendships = Table(
     "friendships",

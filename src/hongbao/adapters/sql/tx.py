@@ -21,6 +21,7 @@ from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.aware import utc
 from hongbao.adapters.sql.tx_campaign import CampaignTx
 from hongbao.adapters.sql.tx_open import OpenTx
+from hongbao.adapters.sql.tx_payments import PaymentTx
 from hongbao.adapters.sql.tx_relay import RelayTx
 from hongbao.adapters.sql.tx_social import SocialTx
 from hongbao.domain import errors
@@ -84,11 +85,11 @@ class GroupRow:
     created_at: datetime
 
 
-class SqlTx(SocialTx, OpenTx, RelayTx, CampaignTx):
+class SqlTx(SocialTx, OpenTx, RelayTx, CampaignTx, PaymentTx):
     """One connection inside a transaction (writer) or a read snapshot (readers).
 
     Each area's repository methods live in its own mixin (tx_social.py, tx_open.py, tx_relay.py,
-    tx_campaign.py); this class holds the core: users, tokens, ledger, friends, groups, packets.
+    tx_campaign.py, tx_payments.py); this class holds the core: users, tokens, ledger, friends, groups, packets.
     """
 
     def __init__(self, conn: Connection, is_sqlite: bool) -> None:
@@ -248,26 +249,6 @@ class SqlTx(SocialTx, OpenTx, RelayTx, CampaignTx):
         except IntegrityError as exc:
             raise Conflict(f"{code.value} {ref} is already booked.", code="already_booked") from exc
         return int(tid)
-
-    def record_channel_payment(
-        self, user_id: int, direction: str, amount_fen: int, channel: str, channel_ref: str, now: datetime
-    ) -> int:
-        try:
-            pid = self.conn.execute(
-                insert(s.channel_payments)
-                .values(
-                    user_id=user_id,
-                    direction=direction,
-                    amount_fen=amount_fen,
-                    channel=channel,
-                    channel_ref=channel_ref,
-                    created_at=now,
-                )
-                .returning(s.channel_payments.c.id)
-            ).scalar_one()
-        except IntegrityError as exc:
-            raise Conflict("This channel payment is already recorded.", code="already_booked") from exc
-        return int(pid)
 
     def statement(self, user_id: int, before_id: int | None, limit: int) -> list[StatementRow]:
         """Transfers touching the user's wallet, newest first, keyset-paginated by transfer id."""

@@ -132,7 +132,7 @@ class CampaignTx:
         return None if found is None else int(found)
 
     def merchants_of(self, owner_id: int, limit: int, offers_max: int) -> list[dict[str, Any]]:
-        """The owner's merchants, newest first, each with its offers (newest first): stock, issued, redeemed."""
+        """The owner's merchants, newest first, each with its newest `offers_max` offers: stock, issued, redeemed."""
         m, o, k = c.merchants, c.coupon_offers, c.coupons
         shops = list(self.conn.execute(select(m).where(m.c.owner_id == owner_id).order_by(m.c.id.desc()).limit(limit)))
         if not shops:
@@ -140,11 +140,13 @@ class CampaignTx:
         # Counted per offer through ix_coupons_offer: only these offers' coupons are read.
         redeemed = select(func.count()).where(k.c.offer_id == o.c.id, k.c.status == "redeemed").scalar_subquery()
         offers: dict[int, list[dict[str, Any]]] = {}
+        # The cap is per merchant (a window rank), so one busy shop never crowds the others' offers out.
+        rank = func.row_number().over(partition_by=o.c.merchant_id, order_by=o.c.id.desc()).label("rank")
+        ranked = (
+            select(o, redeemed.label("redeemed"), rank).where(o.c.merchant_id.in_([r.id for r in shops])).subquery()
+        )
         rows = self.conn.execute(
-            select(o, redeemed.label("redeemed"))
-            .where(o.c.merchant_id.in_([r.id for r in shops]))
-            .order_by(o.c.id.desc())
-            .limit(offers_max)
+            select(ranked).where(ranked.c.rank <= offers_max).order_by(ranked.c.merchant_id, ranked.c.id.desc())
         )
         for r in rows:
             offers.setdefault(r.merchant_id, []).append(
@@ -248,7 +250,9 @@ class CampaignTx:
         ]  # fmt: skip
 
     def redeem_coupon(self, coupon_id: int, merchant_owner_id: int, now: datetime) -> int:
-        """Mark a held coupon redeemed, once, by the merchant account that issued it; return its holder."""
+        """Mark a held coupon redeemed, once, by the merchant account that issued it; return its holder.
+
+        The caller has already checked the holder's redeem code (`Campaigns.redeem`): an id alone is guessable."""
         k, o, m = c.coupons, c.coupon_offers, c.merchants
         row = self.conn.execute(
             select(k.c.status, k.c.holder_id, o.c.expires_at, m.c.owner_id)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictStr
 
 from hongbao.api.deps import AppDep, CurrentUser, IdempotencyKeyHeader, PathId
 from hongbao.api.schemas import Fen, Strict
@@ -73,6 +73,12 @@ class MerchantCreate(BaseModel):
     name: Text64
     lat: float
     lng: float
+
+
+class RedeemBody(Strict):
+    code: StrictStr = Field(
+        max_length=32, description="the coupon's 8-digit redeem code (spaces, dashes allowed)", examples=["1234 5678"]
+    )
 
 
 class OfferCreate(BaseModel):
@@ -150,8 +156,8 @@ async def top_up(
 ) -> dict[str, Any]:
     """Owner only: add money from your wallet to an active campaign's (or shake pool's) budget.
 
-    Refusals in order: campaign_not_found → not_campaign_owner → campaign_ended → invalid_amount →
-    amount_too_large → insufficient_funds.
+    Refusals in order: invalid_amount (not a positive whole number of fen) → campaign_not_found →
+    not_campaign_owner → campaign_ended → invalid_amount (no cash prizes) → amount_too_large → insufficient_funds.
     """
     idem = IdempotencyKey.of(user_id, key, "campaign-top-up", [campaign_id, body.amount_fen])
     return await app.campaigns.top_up(campaign_id, user_id, body.amount_fen, idem)
@@ -180,14 +186,19 @@ async def figures(campaign_id: PathId, app: AppDep, user_id: CurrentUser) -> dic
 
 @router.get("/coupons", tags=["coupons"])
 async def coupons(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
-    """Your coupons, newest first."""
+    """Your coupons, newest first, each with its `redeem_code`: show it at the till (only you see it)."""
     return await app.campaigns.coupons(user_id)
 
 
 @router.post("/coupons/{coupon_id}/redeem", tags=["coupons"])
-async def redeem(coupon_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
-    """The merchant account that issued the coupon redeems it, once (again: 409 coupon_redeemed)."""
-    return await app.campaigns.redeem(coupon_id, user_id)
+async def redeem(coupon_id: PathId, body: RedeemBody, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """The merchant account that issued the coupon redeems it, once, with the redeem code the customer shows.
+
+    Refusals in order: invalid_code (422, not 8 digits once spaces and dashes are dropped) → too_many_attempts
+    (429, 10 wrong codes in 15 min per caller) → wrong_code (403, counted; decided before the coupon is looked up)
+    → coupon_not_found (404, not issued by one of your merchants) → coupon_redeemed (409) → coupon_expired (422).
+    """
+    return await app.campaigns.redeem(coupon_id, user_id, body.code)
 
 
 @router.post("/merchants", status_code=status.HTTP_201_CREATED, tags=["merchants"])

@@ -3,9 +3,10 @@
 import { get } from "../api.js";
 import { h, toast } from "../dom.js";
 
-export const PAGE = 20; // the server's default page; a refresh reloads as many as are shown, up to its max of 100
+export const PAGE = 20; // the server's default page
 
-/** Rows a refresh asks for: every row shown (so none vanishes), at least a page, at most the server's 100. */
+/** Rows a refresh asks for: every row shown, at least a page, at most the server's 100 (rows past the 100th go
+ * until "load more" brings them back). */
 export function reloadLimit(shown) {
   return Math.min(100, Math.max(PAGE, shown));
 }

@@ -76,7 +76,7 @@ export async function render(ctx) {
       h(
         "div",
         { class: "envelope-head" },
-        c.logo_url ? h("img", { src: c.logo_url, alt: "", class: "logo" }) : null,
+        c.logo_url ? h("img", { referrerpolicy: "no-referrer", src: c.logo_url, alt: "", class: "logo" }) : null,
         h("h2", { id: "campaign-name" }, c.name),
         c.cover_text ? h("p", { class: "envelope-greeting" }, c.cover_text) : null,
         c.ends_at ? h("p", { class: "hint light" }, t("campaign_until", { when: new Date(c.ends_at).toLocaleString() })) : null,
@@ -104,7 +104,7 @@ async function pick(ctx) {
         h(
           "a",
           { class: "row", href: `/app/x/campaign?id=${c.id}`, "data-campaign": c.id },
-          c.logo_url ? h("img", { class: "avatar", src: c.logo_url, alt: "" }) : avatar(c.owner_name),
+          c.logo_url ? h("img", { class: "avatar", referrerpolicy: "no-referrer", src: c.logo_url, alt: "" }) : avatar(c.owner_name),
           h(
             "span",
             { class: "row-main" },
@@ -131,7 +131,7 @@ async function pick(ctx) {
             h(
               "a",
               { class: "row", href: page, "data-open": c.id },
-              c.logo_url ? h("img", { class: "avatar", src: c.logo_url, alt: "" }) : avatar(c.name),
+              c.logo_url ? h("img", { class: "avatar", referrerpolicy: "no-referrer", src: c.logo_url, alt: "" }) : avatar(c.name),
               h("span", { class: "row-main" }, h("span", { class: "row-title" }, c.name), h("span", { class: "row-sub" }, sub.filter(Boolean).join(" · "))),
             ),
             h("a", { class: "link", href: `/app/x/dashboard?id=${c.id}`, "data-figures": c.id, "aria-label": `${t("campaign_figures")}: ${c.name}` }, t("campaign_figures")),

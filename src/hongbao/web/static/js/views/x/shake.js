@@ -223,7 +223,7 @@ async function pickEvent(ctx) {
       h(
         "a",
         { class: "row", href: `/app/x/shake?event=${e.id}`, "data-event": e.id, "data-live": e.live ? "true" : "false" },
-        logo ? h("img", { class: "avatar", src: logo, alt: "" }) : h("span", { class: "avatar", "aria-hidden": "true" }, icon("shake", { size: 24 })),
+        logo ? h("img", { class: "avatar", referrerpolicy: "no-referrer", src: logo, alt: "" }) : h("span", { class: "avatar", "aria-hidden": "true" }, icon("shake", { size: 24 })),
         h(
           "span",
           { class: "row-main" },
