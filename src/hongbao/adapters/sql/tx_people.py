@@ -1,0 +1,253 @@
+"""Repository methods of users and tokens, friends, followers and verified accounts, groups (mixed into SqlTx)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from hongbao.adapters.sql import schema as s
+from hongbao.adapters.sql.aware import utc
+from hongbao.domain.errors import Conflict
+from hongbao.domain.ledger import AccountKind
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: int
+    username: str
+    display_name: str
+    password_hash: str
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    id: int
+    name: str
+    owner_id: int
+    created_at: datetime
+
+
+class PeopleTx:
+    conn: Connection
+
+    # ------------------------------------------------------------------ users and tokens
+
+    def create_user(self, username: str, display_name: str, password_hash: str, now: datetime) -> int:
+        try:
+            user_id = self.conn.execute(
+                insert(s.users)
+                .values(
+                    username=username, display_name=display_name, password_hash=password_hash, created_at=now
+                )
+                .returning(s.users.c.id)
+            ).scalar_one()
+        except IntegrityError as exc:
+            raise Conflict(f"The username {username!r} is taken.", code="username_taken") from exc
+        self.conn.execute(
+            insert(s.accounts).values(kind=AccountKind.WALLET.value, owner_id=user_id, balance_fen=0)
+        )
+        return int(user_id)
+
+    def user_by_username(self, username: str) -> UserRow | None:
+        row = self.conn.execute(select(s.users).where(s.users.c.username == username)).first()
+        return None if row is None else UserRow(row.id, row.username, row.display_name, row.password_hash)
+
+    def users_by_ids(self, ids: Sequence[int]) -> dict[int, UserRow]:
+        if not ids:
+            return {}
+        rows = self.conn.execute(select(s.users).where(s.users.c.id.in_(set(ids))))
+        return {r.id: UserRow(r.id, r.username, r.display_name, r.password_hash) for r in rows}
+
+    def user_exists(self, user_id: int) -> bool:
+        return self.conn.execute(select(s.users.c.id).where(s.users.c.id == user_id)).first() is not None
+
+    def add_token(
+        self, token_id: str, secret_hash: bytes, user_id: int, expires_at: datetime, now: datetime
+    ) -> None:
+        self.conn.execute(
+            insert(s.tokens).values(
+                id=token_id, secret_hash=secret_hash, user_id=user_id, expires_at=expires_at, created_at=now
+            )
+        )
+
+    def tokens(self, token_ids: list[str]) -> dict[str, tuple[bytes, int, datetime]]:
+        rows = self.conn.execute(select(s.tokens).where(s.tokens.c.id.in_(token_ids)))
+        return {row.id: (bytes(row.secret_hash), row.user_id, utc(row.expires_at)) for row in rows}
+
+    def delete_token(self, token_id: str) -> None:
+        self.conn.execute(delete(s.tokens).where(s.tokens.c.id == token_id))
+
+    def delete_expired_tokens(self, now: datetime) -> int:
+        return self.conn.execute(delete(s.tokens).where(s.tokens.c.expires_at <= now)).rowcount
+
+    # ------------------------------------------------------------------ friends
+
+    def friendship(self, a: int, b: int) -> tuple[int, int, str] | None:
+        """(requester, addressee, status) of the friendship between a and b, either direction."""
+        f = s.friendships
+        row = self.conn.execute(
+            select(f.c.requester_id, f.c.addressee_id, f.c.status).where(
+                or_(
+                    and_(f.c.requester_id == a, f.c.addressee_id == b),
+                    and_(f.c.requester_id == b, f.c.addressee_id == a),
+                )
+            )
+        ).first()
+        return None if row is None else (row.requester_id, row.addressee_id, row.status)
+
+    def are_friends(self, a: int, b: int) -> bool:
+        found = self.friendship(a, b)
+        return found is not None and found[2] == "accepted"
+
+    def add_friend_request(self, requester: int, addressee: int, now: datetime) -> None:
+        try:
+            self.conn.execute(
+                insert(s.friendships).values(
+                    requester_id=requester, addressee_id=addressee, status="pending", created_at=now
+                )
+            )
+        except IntegrityError as exc:
+            raise Conflict("A friend request already exists.", code="already_requested") from exc
+
+    def accept_friend_request(self, requester: int, addressee: int) -> bool:
+        f = s.friendships
+        done = self.conn.execute(
+            update(f)
+            .where(f.c.requester_id == requester, f.c.addressee_id == addressee, f.c.status == "pending")
+            .values(status="accepted")
+        )
+        return done.rowcount == 1
+
+    def friends_of(self, user_id: int) -> list[int]:
+        f = s.friendships
+        rows = self.conn.execute(
+            select(f.c.requester_id, f.c.addressee_id).where(
+                f.c.status == "accepted", or_(f.c.requester_id == user_id, f.c.addressee_id == user_id)
+            )
+        )
+        return sorted(r.addressee_id if r.requester_id == user_id else r.requester_id for r in rows)
+
+    def pending_requests_to(self, user_id: int) -> list[int]:
+        f = s.friendships
+        rows = self.conn.execute(
+            select(f.c.requester_id).where(f.c.addressee_id == user_id, f.c.status == "pending")
+        )
+        return sorted(r.requester_id for r in rows)
+
+    # ------------------------------------------------------------------ followers and verified accounts
+
+    def follow(self, follower_id: int, followee_id: int, now: datetime) -> bool:
+        """Follow an account; False if already following."""
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(
+                    insert(s.follows).values(follower_id=follower_id, followee_id=followee_id, created_at=now)
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def unfollow(self, follower_id: int, followee_id: int) -> bool:
+        f = s.follows
+        done = self.conn.execute(delete(f).where(f.c.follower_id == follower_id, f.c.followee_id == followee_id))
+        return done.rowcount == 1
+
+    def is_follower(self, follower_id: int, followee_id: int) -> bool:
+        f = s.follows
+        found = self.conn.execute(
+            select(f.c.follower_id).where(f.c.follower_id == follower_id, f.c.followee_id == followee_id)
+        ).first()
+        return found is not None
+
+    def follower_count(self, followee_id: int) -> int:
+        f = s.follows
+        return int(self.conn.execute(select(func.count()).where(f.c.followee_id == followee_id)).scalar_one())
+
+    def verified_as(self, user_id: int) -> str | None:
+        """"celebrity" or "enterprise" for a verified account, else None."""
+        found: str | None = self.conn.execute(
+            select(s.users.c.verified_as).where(s.users.c.id == user_id)
+        ).scalar_one_or_none()
+        return found
+
+    def set_verified_as(self, user_id: int, verified_as: str | None) -> bool:
+        done = self.conn.execute(update(s.users).where(s.users.c.id == user_id).values(verified_as=verified_as))
+        return done.rowcount == 1
+
+    def is_admin(self, user_id: int) -> bool:
+        found = self.conn.execute(select(s.users.c.is_admin).where(s.users.c.id == user_id)).scalar_one_or_none()
+        return bool(found)
+
+    def set_admin(self, user_id: int, is_admin: bool) -> bool:
+        done = self.conn.execute(update(s.users).where(s.users.c.id == user_id).values(is_admin=is_admin))
+        return done.rowcount == 1
+
+    # ------------------------------------------------------------------ groups
+
+    def create_group(self, name: str, owner_id: int, now: datetime) -> int:
+        gid = self.conn.execute(
+            insert(s.groups).values(name=name, owner_id=owner_id, created_at=now).returning(s.groups.c.id)
+        ).scalar_one()
+        self.add_member(int(gid), owner_id, now)
+        return int(gid)
+
+    def group(self, group_id: int) -> GroupRow | None:
+        row = self.conn.execute(select(s.groups).where(s.groups.c.id == group_id)).first()
+        return None if row is None else GroupRow(row.id, row.name, row.owner_id, utc(row.created_at))
+
+    def lock_group(self, group_id: int) -> GroupRow | None:
+        """The group, its row locked until commit on PostgreSQL (SQLite's writer lock already serialises writers).
+
+        Adding a member counts then inserts; the lock makes that one step across API processes.
+        """
+        row = self.conn.execute(select(s.groups).where(s.groups.c.id == group_id).with_for_update()).first()
+        return None if row is None else GroupRow(row.id, row.name, row.owner_id, utc(row.created_at))
+
+    def add_member(self, group_id: int, user_id: int, now: datetime) -> None:
+        try:
+            self.conn.execute(
+                insert(s.group_members).values(group_id=group_id, user_id=user_id, joined_at=now)
+            )
+        except IntegrityError as exc:
+            raise Conflict("Already a member of this group.", code="already_member") from exc
+
+    def remove_member(self, group_id: int, user_id: int) -> bool:
+        gm = s.group_members
+        return (
+            self.conn.execute(delete(gm).where(gm.c.group_id == group_id, gm.c.user_id == user_id)).rowcount
+            == 1
+        )
+
+    def is_member(self, group_id: int, user_id: int) -> bool:
+        gm = s.group_members
+        return (
+            self.conn.execute(
+                select(gm.c.user_id).where(gm.c.group_id == group_id, gm.c.user_id == user_id)
+            ).first()
+            is not None
+        )
+
+    def member_ids(self, group_id: int) -> list[int]:
+        gm = s.group_members
+        return [
+            r.user_id
+            for r in self.conn.execute(
+                select(gm.c.user_id).where(gm.c.group_id == group_id).order_by(gm.c.user_id)
+            )
+        ]
+
+    def member_count(self, group_id: int) -> int:
+        gm = s.group_members
+        return int(self.conn.execute(select(func.count()).where(gm.c.group_id == group_id)).scalar_one())
+
+    def groups_of(self, user_id: int) -> list[GroupRow]:
+        g, gm = s.groups, s.group_members
+        rows = self.conn.execute(
+            select(g).join(gm, gm.c.group_id == g.c.id).where(gm.c.user_id == user_id).order_by(g.c.id)
+        )
+        return [GroupRow(r.id, r.name, r.owner_id, utc(r.created_at)) for r in rows]
