@@ -24,6 +24,7 @@ from hongbao.adapters.sql.tx_open import OpenTx
 from hongbao.adapters.sql.tx_payments import PaymentTx
 from hongbao.adapters.sql.tx_people import PeopleTx
 from hongbao.adapters.sql.tx_relay import RelayTx
+from hongbao.adapters.sql.tx_shake import ShakeTx
 from hongbao.adapters.sql.tx_social import SocialTx
 from hongbao.domain import errors
 from hongbao.domain.errors import Conflict
@@ -60,11 +61,12 @@ class ClaimRow:
     created_at: datetime
 
 
-class SqlTx(LedgerTx, PeopleTx, SocialTx, OpenTx, RelayTx, CampaignTx, PaymentTx):
+class SqlTx(LedgerTx, PeopleTx, SocialTx, OpenTx, RelayTx, CampaignTx, ShakeTx, PaymentTx):
     """One connection inside a transaction (writer) or a read snapshot (readers).
 
     Each area's repository methods live in its own mixin (tx_ledger.py, tx_people.py, tx_social.py, tx_open.py,
-    tx_relay.py, tx_campaign.py, tx_payments.py); this class holds the packets, idempotency and the audit's facts.
+    tx_relay.py, tx_campaign.py, tx_merchants.py, tx_shake.py, tx_payments.py); this class holds the packets,
+    idempotency and the audit's facts.
     """
 
     def __init__(self, conn: Connection, is_sqlite: bool) -> None:

@@ -1,4 +1,6 @@
-"""Repository methods of enterprise campaigns, coupons, shake events and nearby merchants (mixed into SqlTx).
+"""Repository methods of enterprise campaigns and shake pools: budgets, prizes, claims, caps (mixed into SqlTx).
+
+Merchants and coupons live in tx_merchants.py (mixed in here: a prize may be a coupon), shake events in tx_shake.py.
 
 Every limit is decided by one conditional UPDATE inside the write job (budget, prize counts, coupon
 stock, per-user and per-day caps, K wins per event, shakes per round), never by a read before it.
@@ -6,7 +8,6 @@ stock, per-user and per-day caps, K wins per event, shakes per round), never by 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, case, distinct, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.elements import ColumnElement
 
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql import schema_campaign as c
 from hongbao.adapters.sql.aware import utc
+from hongbao.adapters.sql.tx_merchants import MerchantTx
 from hongbao.domain import campaigns as dc
-from hongbao.domain.campaigns import CampaignStatus, Candidate, Prize, PrizeKind, Round
+from hongbao.domain.campaigns import CampaignStatus, Candidate, Prize, PrizeKind
 from hongbao.domain.ledger import AccountKind, CampaignFacts, CapFacts, TransferCode
 
 
@@ -62,32 +63,6 @@ class AwardRow:
     coupon_id: int | None
 
 
-@dataclass(frozen=True)
-class OfferRow:
-    id: int
-    merchant_id: int
-    merchant_owner_id: int
-    merchant_name: str
-    title: str
-    face_value_fen: int
-    stock: int
-    issued_count: int
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
-class EventRow:
-    id: int
-    owner_id: int
-    name: str
-    starts_at: datetime
-    ends_at: datetime
-    win_permille: int
-    wins_per_user_max: int
-    cards: list[str]
-    rounds: list[Round]
-
-
 class _Lost(Exception):
     """Another writer took the last of a prize, a budget or a stock between the draw and the award."""
 
@@ -104,7 +79,7 @@ def _campaign_row(r: Any) -> CampaignRow:
     )  # fmt: skip
 
 
-class CampaignTx:
+class CampaignTx(MerchantTx):
     conn: Connection
 
     if TYPE_CHECKING:  # these live in SqlTx (tx.py); declared for the type checker only
@@ -114,164 +89,6 @@ class CampaignTx:
         ) -> int: ...
 
         def wallet_account_id(self, user_id: int) -> int: ...
-
-    # ------------------------------------------------------------------ merchants and coupons
-
-    def create_merchant(self, owner_id: int, name: str, lat: float, lng: float, now: datetime) -> int:
-        mid = self.conn.execute(
-            insert(c.merchants)
-            .values(owner_id=owner_id, name=name, lat=lat, lng=lng, created_at=now)
-            .returning(c.merchants.c.id)
-        ).scalar_one()
-        return int(mid)
-
-    def merchant_owner(self, merchant_id: int) -> int | None:
-        found = self.conn.execute(
-            select(c.merchants.c.owner_id).where(c.merchants.c.id == merchant_id)
-        ).scalar_one_or_none()
-        return None if found is None else int(found)
-
-    def merchants_of(self, owner_id: int, limit: int, offers_max: int) -> list[dict[str, Any]]:
-        """The owner's merchants, newest first, each with its newest `offers_max` offers: stock, issued, redeemed."""
-        m, o, k = c.merchants, c.coupon_offers, c.coupons
-        shops = list(self.conn.execute(select(m).where(m.c.owner_id == owner_id).order_by(m.c.id.desc()).limit(limit)))
-        if not shops:
-            return []
-        # Counted per offer through ix_coupons_offer: only these offers' coupons are read.
-        redeemed = select(func.count()).where(k.c.offer_id == o.c.id, k.c.status == "redeemed").scalar_subquery()
-        offers: dict[int, list[dict[str, Any]]] = {}
-        # The cap is per merchant (a window rank), so one busy shop never crowds the others' offers out.
-        rank = func.row_number().over(partition_by=o.c.merchant_id, order_by=o.c.id.desc()).label("rank")
-        ranked = (
-            select(o, redeemed.label("redeemed"), rank).where(o.c.merchant_id.in_([r.id for r in shops])).subquery()
-        )
-        rows = self.conn.execute(
-            select(ranked).where(ranked.c.rank <= offers_max).order_by(ranked.c.merchant_id, ranked.c.id.desc())
-        )
-        for r in rows:
-            offers.setdefault(r.merchant_id, []).append(
-                {"id": r.id, "title": r.title, "face_value_fen": int(r.face_value_fen), "stock": r.stock,
-                 "issued": r.issued_count, "redeemed": int(r.redeemed), "expires_at": utc(r.expires_at).isoformat()}
-            )  # fmt: skip
-        return [
-            {"id": r.id, "name": r.name, "lat": float(r.lat), "lng": float(r.lng), "offers": offers.get(r.id, [])}
-            for r in shops
-        ]
-
-    def create_offer(
-        self, merchant_id: int, title: str, face_value_fen: int, stock: int, expires_at: datetime, now: datetime
-    ) -> int:
-        oid = self.conn.execute(
-            insert(c.coupon_offers)
-            .values(merchant_id=merchant_id, title=title, face_value_fen=face_value_fen, stock=stock,
-                    expires_at=expires_at, created_at=now)
-            .returning(c.coupon_offers.c.id)
-        ).scalar_one()  # fmt: skip
-        return int(oid)
-
-    def offers(self, offer_ids: Sequence[int]) -> dict[int, OfferRow]:
-        o, m = c.coupon_offers, c.merchants
-        rows = self.conn.execute(
-            select(o, m.c.owner_id, m.c.name.label("merchant_name"))
-            .join(m, m.c.id == o.c.merchant_id)
-            .where(o.c.id.in_(set(offer_ids)))
-        )
-        return {
-            r.id: OfferRow(r.id, r.merchant_id, r.owner_id, r.merchant_name, r.title, int(r.face_value_fen),
-                           r.stock, r.issued_count, utc(r.expires_at))
-            for r in rows
-        }  # fmt: skip
-
-    def nearby(
-        self, box: tuple[float, float, float, float], now: datetime, limit: int
-    ) -> list[tuple[int, str, float, float, OfferRow]]:
-        """Offers with stock left, of merchants inside the bounding box: (merchant id, name, lat, lng, offer)."""
-        o, m = c.coupon_offers, c.merchants
-        lat_min, lat_max, lng_min, lng_max = box
-        lng_ok: ColumnElement[bool]
-        if lng_max - lng_min >= 360:
-            lng_ok = m.c.lng.between(-180.0, 180.0)
-        elif lng_min < -180:  # the box crosses the antimeridian: two ranges
-            lng_ok = or_(m.c.lng >= lng_min + 360, m.c.lng <= lng_max)
-        elif lng_max > 180:
-            lng_ok = or_(m.c.lng >= lng_min, m.c.lng <= lng_max - 360)
-        else:
-            lng_ok = m.c.lng.between(lng_min, lng_max)
-        q = (
-            select(o, m.c.owner_id, m.c.name.label("merchant_name"), m.c.lat, m.c.lng)
-            .join(m, m.c.id == o.c.merchant_id)
-            .where(m.c.lat.between(lat_min, lat_max), lng_ok)
-            .where(o.c.expires_at > now, o.c.issued_count < o.c.stock)
-            .limit(limit)
-        )
-        return [
-            (r.merchant_id, r.merchant_name, float(r.lat), float(r.lng),
-             OfferRow(r.id, r.merchant_id, r.owner_id, r.merchant_name, r.title, int(r.face_value_fen), r.stock,
-                      r.issued_count, utc(r.expires_at)))
-            for r in self.conn.execute(q)
-        ]  # fmt: skip
-
-    def issue_coupon(self, offer_id: int, holder_id: int, now: datetime) -> int | None:
-        """Take one from the offer's stock and hand the coupon to the holder; None when none is left."""
-        o = c.coupon_offers
-        taken = self.conn.execute(
-            update(o)
-            .where(o.c.id == offer_id, o.c.issued_count < o.c.stock, o.c.expires_at > now)
-            .values(issued_count=o.c.issued_count + 1)
-        )
-        if taken.rowcount != 1:
-            return None
-        cid = self.conn.execute(
-            insert(c.coupons)
-            .values(offer_id=offer_id, holder_id=holder_id, status="held", issued_at=now)
-            .returning(c.coupons.c.id)
-        ).scalar_one()
-        return int(cid)
-
-    def coupons_of(self, holder_id: int, limit: int) -> list[dict[str, Any]]:
-        k, o, m = c.coupons, c.coupon_offers, c.merchants
-        rows = self.conn.execute(
-            select(k, o.c.title, o.c.face_value_fen, o.c.expires_at, m.c.id.label("merchant_id"),
-                   m.c.name.label("merchant_name"))
-            .join(o, o.c.id == k.c.offer_id)
-            .join(m, m.c.id == o.c.merchant_id)
-            .where(k.c.holder_id == holder_id)
-            .order_by(k.c.id.desc())
-            .limit(limit)
-        )  # fmt: skip
-        return [
-            {
-                "id": r.id, "offer_id": r.offer_id, "title": r.title, "face_value_fen": int(r.face_value_fen),
-                "merchant_id": r.merchant_id, "merchant_name": r.merchant_name, "status": r.status,
-                "issued_at": utc(r.issued_at).isoformat(), "expires_at": utc(r.expires_at).isoformat(),
-                "redeemed_at": utc(r.redeemed_at).isoformat() if r.redeemed_at else None,
-            }
-            for r in rows
-        ]  # fmt: skip
-
-    def redeem_coupon(self, coupon_id: int, merchant_owner_id: int, now: datetime) -> int:
-        """Mark a held coupon redeemed, once, by the merchant account that issued it; return its holder.
-
-        The caller has already checked the holder's redeem code (`Campaigns.redeem`): an id alone is guessable."""
-        k, o, m = c.coupons, c.coupon_offers, c.merchants
-        row = self.conn.execute(
-            select(k.c.status, k.c.holder_id, o.c.expires_at, m.c.owner_id)
-            .join(o, o.c.id == k.c.offer_id)
-            .join(m, m.c.id == o.c.merchant_id)
-            .where(k.c.id == coupon_id)
-        ).first()
-        if row is None or int(row.owner_id) != merchant_owner_id:
-            raise dc.coupon_not_found()
-        if row.status == "redeemed":
-            raise dc.coupon_redeemed()
-        if utc(row.expires_at) <= now:
-            raise dc.coupon_expired()
-        done = self.conn.execute(
-            update(k).where(k.c.id == coupon_id, k.c.status == "held").values(status="redeemed", redeemed_at=now)
-        )
-        if done.rowcount != 1:
-            raise dc.coupon_redeemed()
-        return int(row.holder_id)
 
     # ------------------------------------------------------------------ campaigns
 
@@ -630,111 +447,3 @@ class CampaignTx:
         ):
             caps.append(CapFacts(f"shake event {w.id} user {w.user_id}", int(w.wins_per_user_max), int(w.n)))
         return facts, caps
-
-    # ------------------------------------------------------------------ shake events
-
-    def create_event(
-        self, owner_id: int, name: str, rounds: Sequence[Round], win_permille: int, wins_per_user_max: int,
-        cards: Sequence[str], now: datetime,
-    ) -> int:  # fmt: skip
-        eid = int(
-            self.conn.execute(
-                insert(c.shake_events)
-                .values(owner_id=owner_id, name=name, starts_at=rounds[0].starts_at, ends_at=rounds[-1].ends_at,
-                        win_permille=win_permille, wins_per_user_max=wins_per_user_max,
-                        cards=json.dumps(list(cards), ensure_ascii=False), created_at=now)
-                .returning(c.shake_events.c.id)
-            ).scalar_one()
-        )  # fmt: skip
-        self.conn.execute(
-            insert(c.shake_rounds),
-            [{"event_id": eid, "seq": r.seq, "starts_at": r.starts_at, "ends_at": r.ends_at} for r in rounds],
-        )
-        return eid
-
-    def event(self, event_id: int) -> EventRow | None:
-        e, r = c.shake_events, c.shake_rounds
-        row = self.conn.execute(select(e).where(e.c.id == event_id)).first()
-        if row is None:
-            return None
-        rounds = [
-            Round(x.seq, utc(x.starts_at), utc(x.ends_at))
-            for x in self.conn.execute(select(r).where(r.c.event_id == event_id).order_by(r.c.seq))
-        ]
-        return EventRow(row.id, row.owner_id, row.name, utc(row.starts_at), utc(row.ends_at), row.win_permille,
-                        row.wins_per_user_max, list(json.loads(row.cards)), rounds)  # fmt: skip
-
-    def events_listed(self, now: datetime, ended_since: datetime, limit: int) -> list[EventRow]:
-        """Events not ended before `ended_since`: those with a round on now first, then by their next round's
-        start, then the ended ones, latest ended first."""
-        e, r = c.shake_events, c.shake_rounds
-        live = select(r.c.seq).where(r.c.event_id == e.c.id, r.c.starts_at <= now, r.c.ends_at > now).exists()
-        next_start = (
-            select(func.min(r.c.starts_at)).where(r.c.event_id == e.c.id, r.c.starts_at > now).scalar_subquery()
-        )
-        group = case((live, 0), (next_start.is_not(None), 1), else_=2)
-        # The second key is NULL for every live and every ended event: SQLite and PostgreSQL order NULLs differently.
-        q = (
-            select(e)
-            .where(e.c.ends_at > ended_since)
-            .order_by(group, case((live, None), else_=next_start), e.c.ends_at.desc(), e.c.id)
-            .limit(limit)
-        )
-        rows = list(self.conn.execute(q))
-        if not rows:
-            return []
-        rounds: dict[int, list[Round]] = {}
-        for x in self.conn.execute(
-            select(r).where(r.c.event_id.in_([row.id for row in rows])).order_by(r.c.event_id, r.c.seq)
-        ):
-            rounds.setdefault(int(x.event_id), []).append(Round(x.seq, utc(x.starts_at), utc(x.ends_at)))
-        return [
-            EventRow(row.id, row.owner_id, row.name, utc(row.starts_at), utc(row.ends_at), row.win_permille,
-                     row.wins_per_user_max, list(json.loads(row.cards)), rounds.get(row.id, []))
-            for row in rows
-        ]  # fmt: skip
-
-    def count_shake(self, event_id: int, user_id: int, round_seq: int, round_shakes_max: int) -> bool:
-        """Count one shake of the user in this round; False when the round's allowance is used up."""
-        sp = c.shake_players
-        try:
-            with self.conn.begin_nested():
-                self.conn.execute(insert(sp).values(event_id=event_id, user_id=user_id))
-        except IntegrityError:
-            pass
-        same = sp.c.round_seq == round_seq
-        done = self.conn.execute(
-            update(sp)
-            .where(sp.c.event_id == event_id, sp.c.user_id == user_id)
-            .where(or_(sp.c.round_seq != round_seq, sp.c.round_shakes < round_shakes_max))
-            .values(
-                round_shakes=case((same, sp.c.round_shakes + 1), else_=literal(1)),
-                round_seq=round_seq,
-                shakes=sp.c.shakes + 1,
-            )
-        )
-        return done.rowcount == 1
-
-    def take_win(self, event_id: int, user_id: int, wins_max: int) -> bool:
-        """Count a win of the user if fewer than `wins_max` so far (the row exists: count_shake made it)."""
-        sp = c.shake_players
-        done = self.conn.execute(
-            update(sp)
-            .where(sp.c.event_id == event_id, sp.c.user_id == user_id, sp.c.wins < wins_max)
-            .values(wins=sp.c.wins + 1)
-        )
-        return done.rowcount == 1
-
-    def give_back_win(self, event_id: int, user_id: int) -> None:
-        sp = c.shake_players
-        self.conn.execute(
-            update(sp).where(sp.c.event_id == event_id, sp.c.user_id == user_id).values(wins=sp.c.wins - 1)
-        )
-
-    def shake_player(self, event_id: int, user_id: int) -> tuple[int, int]:
-        """(wins, shakes) of the user in the event."""
-        sp = c.shake_players
-        row = self.conn.execute(
-            select(sp.c.wins, sp.c.shakes).where(sp.c.event_id == event_id, sp.c.user_id == user_id)
-        ).first()
-        return (0, 0) if row is None else (int(row.wins), int(row.shakes))
