@@ -8,6 +8,7 @@ from hongbao.adapters.channel import SandboxChannel
 from hongbao.adapters.events import EventBus
 from hongbao.adapters.gate import LocalGate
 from hongbao.adapters.passwords import Argon2Hasher
+from hongbao.adapters.redis_limiter import RedisLimiters
 from hongbao.adapters.sql import migrate
 from hongbao.adapters.sql.store import SqlStore
 from hongbao.config import Settings
@@ -20,6 +21,7 @@ from hongbao.service.install_key import InstallKey, parse_peppers
 from hongbao.service.open_kinds import OpenKinds
 from hongbao.service.packets import Packets
 from hongbao.service.ports import Clock, PaymentChannel, SystemClock
+from hongbao.service.ratelimit import Limiters, memory_limiters
 from hongbao.service.relay import Relay
 from hongbao.service.shake import Shake
 from hongbao.service.sharing import Sharing
@@ -60,6 +62,8 @@ class App:
 
     def close(self) -> None:
         self.store.close()
+        if isinstance(self.deps.limiters, RedisLimiters):
+            self.deps.limiters.close()
 
 
 def build(
@@ -79,6 +83,8 @@ def build(
     store = SqlStore(url, batch_max=settings.write_batch_max, readers=settings.read_threads)
     if migrate_schema:
         migrate.upgrade(store.engine)
+    # Guess limits (logins, codes, phrases, link tokens, redeem codes): shared in Redis when scaled, else per process.
+    limiters: Limiters = RedisLimiters(settings.redis_url) if settings.redis_url else memory_limiters
     deps = Deps(
         store=store,
         gate=LocalGate(store),
@@ -95,6 +101,7 @@ def build(
             topup_fen_max=settings.topup_fen_max,
             token_ttl_s=settings.token_ttl_s,
         ),
+        limiters=limiters,
     )
     app = App(settings, store, deps, Users(deps), Wallet(deps), Social(deps), Packets(deps, rng))
     app.key = InstallKey(store, settings.secret_pepper, parse_peppers(settings.secret_pepper_previous))

@@ -22,6 +22,10 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL; default: SQLite file in data_dir. postgresql://… for scaled mode.",
     )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:6379/0 for scaled mode: guess limits shared by every process; default: per process.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     demo: bool = True  # create demo users, a group and balances on first start (embedded serve only)

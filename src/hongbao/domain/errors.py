@@ -42,6 +42,8 @@
     │     too_many_attempts: 10 wrong coupon redeem codes in 15 min               (campaign area)
     └── Unavailable (503)             channel_unavailable: the payment channel did not answer (a top-up is
                                       credited later if the channel took the money; a keyed retry is safe)
+                                      limiter_unavailable: guesses cannot be counted (Redis unreachable), so
+                                      none are allowed
 
 Grab and open check in this fixed order, the first failing check wins (DESIGN.md §6):
     packet_not_found → packet_expired → not_eligible (not_group_member) → wrong code
@@ -121,7 +123,7 @@ class TooManyRequests(HongbaoError):
 
 
 class Unavailable(HongbaoError):
-    """Raised when a service hongbao depends on (the payment channel) did not answer; retrying later may work."""
+    """Raised when a service hongbao depends on (payment channel, Redis) did not answer; retrying later may work."""
 
     code = "unavailable"
     status = 503

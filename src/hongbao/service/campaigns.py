@@ -25,7 +25,6 @@ from hongbao.service.cache import Lru
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once, stored_reply
 from hongbao.service.install_key import InstallKey
-from hongbao.service.ratelimit import FailureLimiter
 from hongbao.service.sweep import sweep
 from hongbao.service.users import token_digest
 
@@ -45,10 +44,10 @@ class Campaigns:
         self.limits = limits or CampaignLimits()
         self.rng: Rng = rng or secrets.SystemRandom()
         # Wrong claim-link tokens, per user and per client address (tokens are 128-bit: this stops scanning).
-        self.link_failures = FailureLimiter(failures_max=10, window_s=900.0)
-        self.link_failures_by_address = FailureLimiter(failures_max=50, window_s=900.0)
+        self.link_failures = deps.limiters("link:user", 10, 900.0)
+        self.link_failures_by_address = deps.limiters("link:address", 50, 900.0)
         # Wrong coupon redeem codes, per merchant owner (codes are 8 digits: this stops a shop walking 10^8 of them).
-        self.redeem_failures = FailureLimiter(failures_max=10, window_s=900.0)
+        self.redeem_failures = deps.limiters("redeem", 10, 900.0)
         # Campaigns with nothing left, with the budget they had then: permanent until the owner tops the budget up
         # (a read compares the budget, so a top-up through another process is seen too).
         self._exhausted: Lru[int, int] = Lru(100_000)

@@ -1,4 +1,4 @@
-"""What every use case is handed by bootstrap: the store, the gate, the clock, the rules."""
+"""What every use case is handed by bootstrap: the store, the gate, the clock, the rules, the limiters."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from hongbao.domain.packets import PacketRules
 from hongbao.service.hooks import PacketHooks
 from hongbao.service.ports import Clock, Gate, PasswordHasher, PaymentChannel, Store
+from hongbao.service.ratelimit import Limiters, memory_limiters
 
 
 @dataclass(frozen=True)
@@ -26,3 +27,5 @@ class Deps:
     rules: PacketRules
     limits: Limits
     hooks: PacketHooks = field(default_factory=PacketHooks)
+    # Makes the failure limiters of guessable secrets: in memory (embedded) or shared in Redis (scaled).
+    limiters: Limiters = memory_limiters

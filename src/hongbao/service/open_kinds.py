@@ -48,7 +48,7 @@ from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once, stored_reply
 from hongbao.service.install_key import InstallKey, parse_peppers
 from hongbao.service.packets import Packets, check_split, public
-from hongbao.service.ratelimit import FailureLimiter
+from hongbao.service.ratelimit import Limiter, Limiters, memory_limiters
 from hongbao.service.sharing import Sharing, link_path
 
 if TYPE_CHECKING:
@@ -59,18 +59,21 @@ if TYPE_CHECKING:
 CODE_TRIES_MAX = 20  # a free 6-digit code is found at once unless ~a million packets are live
 
 
-class GuessLimiter(FailureLimiter):
-    """Failures per key in a window, counting guesses still in flight, so concurrent guesses cannot overshoot."""
+class GuessLimiter:
+    """Failures per key in a window, counting guesses still in flight, so concurrent guesses cannot overshoot.
 
-    def __init__(self, failures_max: int, window_s: float) -> None:
-        super().__init__(failures_max=failures_max, window_s=window_s)
+    Failures are counted by `limiter` (shared by every process when it is Redis); guesses in flight are counted
+    in this process only.
+    """
+
+    def __init__(self, limiter: Limiter) -> None:
+        self.limiter = limiter
         self._in_flight: dict[str, int] = {}
 
     def begin(self, key: str) -> None:
         """Refuse with 429 if failures plus guesses in flight reach the limit; else count one in flight."""
-        self.check(key)
-        window = self._recent(key)
-        if len(window or ()) + self._in_flight.get(key, 0) >= self.failures_max:
+        failures = self.limiter.check(key)
+        if failures + self._in_flight.get(key, 0) >= self.limiter.failures_max:
             raise TooManyRequests("Too many guesses at once; wait for the answers.")
         self._in_flight[key] = self._in_flight.get(key, 0) + 1
 
@@ -81,27 +84,31 @@ class GuessLimiter(FailureLimiter):
         else:
             self._in_flight.pop(key, None)
         if failed:
-            self.failed(key)
+            self.limiter.failed(key)
 
 
 class Guesses:
     """Codes and phrases are guessable: failures are limited per user AND per client address."""
 
-    def __init__(self, per_user: int, per_address: int, window_s: float) -> None:
-        self.users = GuessLimiter(per_user, window_s)
-        self.addresses = GuessLimiter(per_address, window_s)
+    def __init__(
+        self, per_user: int, per_address: int, window_s: float, limiters: Limiters = memory_limiters
+    ) -> None:
+        self.users = GuessLimiter(limiters("guess:user", per_user, window_s))
+        self.addresses = GuessLimiter(limiters("guess:address", per_address, window_s))
 
     def begin(self, user_id: int, address: str) -> None:
         self.users.begin(f"u:{user_id}")
         try:
             self.addresses.begin(f"a:{address}")
-        except TooManyRequests:
+        except HongbaoError:  # too many, or the limiter could not count: the user's guess is not in flight
             self.users.end(f"u:{user_id}", failed=False)
             raise
 
     def end(self, user_id: int, address: str, *, failed: bool) -> None:
-        self.users.end(f"u:{user_id}", failed=failed)
-        self.addresses.end(f"a:{address}", failed=failed)
+        try:
+            self.users.end(f"u:{user_id}", failed=failed)
+        finally:
+            self.addresses.end(f"a:{address}", failed=failed)
 
 
 # ---------------------------------------------------------------------- audiences
@@ -187,7 +194,10 @@ class OpenKinds:
         self.key = key or InstallKey(deps.store, settings.secret_pepper, parse_peppers(settings.secret_pepper_previous))
         self.digits = settings.face_code_digits
         self.guesses = Guesses(
-            settings.guess_failures_max_per_user, settings.guess_failures_max_per_address, settings.guess_window_s
+            settings.guess_failures_max_per_user,
+            settings.guess_failures_max_per_address,
+            settings.guess_window_s,
+            deps.limiters,
         )
         campaign = {"packet_fen_max": max(settings.open_packet_fen_max, deps.rules.packet_fen_max)}
         self.password_rules = replace(deps.rules, shares_count_max=settings.password_shares_count_max, **campaign)

@@ -1,20 +1,51 @@
-"""Attempt limits for guessable secrets: a sliding window of failures per key, held in this process."""
+"""Attempt limits for guessable secrets: a sliding window of failures per key (in this process, or shared in Redis)."""
 
 from __future__ import annotations
 
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Protocol
 
 from hongbao.domain.errors import TooManyRequests
 from hongbao.service.cache import Lru
 
 
-class FailureLimiter:
+class Limiter(Protocol):
     """At most `failures_max` failures per key in `window_s`; then every attempt is refused until one ages out.
 
-    Embedded mode keeps the window in memory; with several API processes each keeps its own, so the
-    effective limit is multiplied by the number of processes (a shared Redis limiter is the scaled answer).
+    A limiter that cannot count (its shared store is unreachable) refuses with 503 `limiter_unavailable`: an
+    uncounted guess would be an unlimited one.
+    """
+
+    failures_max: int
+    window_s: float
+
+    def check(self, key: str) -> int:
+        """Refuse with 429 while `key` is over its limit; else return its failures in the window."""
+        ...
+
+    def failed(self, key: str) -> None: ...
+
+    def succeeded(self, key: str) -> None: ...
+
+
+class Limiters(Protocol):
+    """Makes the limiter named `name` (e.g. "login"; names keep one limiter's keys apart from another's)."""
+
+    def __call__(self, name: str, failures_max: int, window_s: float) -> Limiter: ...
+
+
+def memory_limiters(name: str, failures_max: int, window_s: float) -> Limiter:
+    """Embedded mode: each limiter holds its windows in this process."""
+    return FailureLimiter(failures_max=failures_max, window_s=window_s)
+
+
+class FailureLimiter:
+    """A `Limiter` whose windows live in this process's memory.
+
+    With several API processes each keeps its own, so the effective limit is multiplied by the number of
+    processes: set HONGBAO_REDIS_URL to share them (adapters/redis_limiter.py).
     """
 
     def __init__(
@@ -29,12 +60,13 @@ class FailureLimiter:
         self.window_s = window_s
         self._failures: Lru[str, deque[float]] = Lru(keys_max)
 
-    def check(self, key: str) -> None:
-        """Refuse with 429 while `key` is over its limit."""
+    def check(self, key: str) -> int:
+        """Refuse with 429 while `key` is over its limit; else return its failures in the window."""
         window = self._recent(key)
         if window is not None and len(window) >= self.failures_max:
             retry_s = int(window[0] + self.window_s - self.clock()) + 1
             raise TooManyRequests(f"Too many failed attempts; try again in {retry_s} s.")
+        return len(window or ())
 
     def failed(self, key: str) -> None:
         window = self._recent(key)

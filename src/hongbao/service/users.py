@@ -15,7 +15,6 @@ from hongbao.domain.errors import Rejected, Unauthorized
 from hongbao.service.batch import BatchLoader
 from hongbao.service.cache import Lru
 from hongbao.service.deps import Deps
-from hongbao.service.ratelimit import FailureLimiter
 
 USERNAME_RE = re.compile(r"^[a-z0-9_]{3,32}$")
 PASSWORD_CHARS_MIN = 8
@@ -44,7 +43,7 @@ class Users:
             lambda ids: self.d.store.read(lambda tx: tx.tokens(ids))
         )
         self._dummy_hash: str | None = None
-        self.login_limiter = FailureLimiter(failures_max=10, window_s=900.0)
+        self.login_limiter = deps.limiters("login", 10, 900.0)
 
     async def register(self, username: object, password: object, display_name: object = None) -> int:
         name = _clean_username(username)
