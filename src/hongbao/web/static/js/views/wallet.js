@@ -2,9 +2,20 @@
 
 import { Attempt, ApiError, get } from "../api.js";
 import { h, mount, toast } from "../dom.js";
-import { t } from "../i18n.js";
+import { extend, t } from "../i18n.js";
 import { parseYuan, yuan } from "../money.js";
 import { shortTime } from "./common.js";
+
+extend({
+  zh: { withdrawal_pending: "提现 {amount} 已受理：支付通道暂未回应，稍后自动到账（不会重复）" },
+  en: { withdrawal_pending: "Withdrawal of {amount} accepted: the payment channel has not answered yet; it is sent shortly (never twice)" },
+});
+
+// A withdrawal the channel has not confirmed yet is "pending": the sweep sends it again with its reference.
+function moneyMessage(kind, reply, amount) {
+  if (kind === "top_up") return t("topped_up", { amount });
+  return t(reply.status === "pending" ? "withdrawal_pending" : "withdrawn", { amount });
+}
 
 export async function render() {
   const balance = h("p", { class: "balance-amount", id: "balance", "aria-live": "polite" });
@@ -70,7 +81,7 @@ export async function render() {
             const reply = await attempt.send(path, { amount_fen: fen });
             balance.textContent = yuan(reply.balance_fen);
             input.value = "";
-            toast(t(kind === "top_up" ? "topped_up" : "withdrawn", { amount: yuan(fen) }));
+            toast(moneyMessage(kind, reply, yuan(fen)));
             await loadPage(true);
           } catch (err) {
             error.textContent = err instanceof ApiError && err.status === 0 ? t("error_network") : err.message;
