@@ -92,3 +92,20 @@ def test_a_busy_shop_never_crowds_the_other_shops_offers_out_of_the_list(
     listed = [(s["id"], [o["title"] for o in s["offers"]]) for s in shops]
     assert listed == [(new_shop, ["c", "b"]), (old_shop, ["烤鸭 ¥20 off"])]
     assert shops[1]["offers"][0]["id"] == old_offer
+
+
+def test_a_merchant_registration_retried_with_its_key_registers_one_shop(
+    client: TestClient, new_user: Callable[..., User]
+) -> None:
+    owner = new_user("owner")
+    body = {"name": "老北京 Old Beijing", "lat": 39.9, "lng": 116.4}
+    headers = {**owner.headers, "Idempotency-Key": "shop-1"}
+
+    first = client.post("/v1/merchants", json=body, headers=headers)
+    again = client.post("/v1/merchants", json=body, headers=headers)
+    other = client.post("/v1/merchants", json={**body, "name": "another"}, headers=headers)
+
+    assert first.status_code == again.status_code == 201 and again.json() == first.json()
+    assert_problem(other, 409, "idempotency_key_reused")
+    listed = client.get("/v1/merchants", headers=owner.headers).json()["merchants"]
+    assert [m["id"] for m in listed] == [first.json()["id"]]

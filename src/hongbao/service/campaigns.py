@@ -442,12 +442,22 @@ class Campaigns:
 
     # ------------------------------------------------------------------ merchants and coupons
 
-    async def register_merchant(self, owner_id: int, name: object, lat: object, lng: object) -> dict[str, Any]:
+    async def register_merchant(
+        self, owner_id: int, name: object, lat: object, lng: object, idem: IdempotencyKey | None = None
+    ) -> dict[str, Any]:
+        """A merchant at a location; a retry with its Idempotency-Key gets the first reply (no second shop)."""
         clean = dc.clean_text(name, "name", 64)
         where = dc.check_location(lat, lng)
         now = self.d.clock.now()
-        mid = await self.d.store.write(lambda tx: tx.create_merchant(owner_id, clean, where[0], where[1], now))
-        return {"id": mid, "owner_id": owner_id, "name": clean, "lat": where[0], "lng": where[1]}
+
+        def job(tx: Any) -> dict[str, Any]:
+            def effect() -> dict[str, Any]:
+                mid = tx.create_merchant(owner_id, clean, where[0], where[1], now)
+                return {"id": mid, "owner_id": owner_id, "name": clean, "lat": where[0], "lng": where[1]}
+
+            return once(tx, idem, effect, now=now)
+
+        return await self.d.store.write(job)
 
     async def merchants(self, owner_id: int, limit: int = 100, offers_max: int = 200) -> dict[str, Any]:
         """The caller's merchants, newest first, each with its newest 200 offers: stock, issued and redeemed."""

@@ -202,9 +202,12 @@ async def redeem(coupon_id: PathId, body: RedeemBody, app: AppDep, user_id: Curr
 
 
 @router.post("/merchants", status_code=status.HTTP_201_CREATED, tags=["merchants"])
-async def register_merchant(body: MerchantCreate, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
-    """Register a merchant at a location; your account is the merchant account."""
-    return await app.campaigns.register_merchant(user_id, body.name, body.lat, body.lng)
+async def register_merchant(
+    body: MerchantCreate, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
+) -> dict[str, Any]:
+    """Register a merchant at a location; your account is the merchant account (a keyed retry: the first reply)."""
+    idem = IdempotencyKey.of(user_id, key, "merchant", body.model_dump(mode="json"))
+    return await app.campaigns.register_merchant(user_id, body.name, body.lat, body.lng, idem)
 
 
 @router.get("/merchants", tags=["merchants"])

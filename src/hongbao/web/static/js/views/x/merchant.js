@@ -1,6 +1,6 @@
 // 我的商户: register a merchant where it stands, see its coupon offers (issued, redeemed), add an offer.
 
-import { get, post } from "../../api.js";
+import { Attempt, get, post } from "../../api.js";
 import { h, mount, toast } from "../../dom.js";
 import { extend, t } from "../../i18n.js";
 import { yuan } from "../../money.js";
@@ -95,6 +95,7 @@ export async function render() {
     },
     t("use_my_location"),
   );
+  const registering = new Attempt(); // a double tap or a retry after no answer registers one shop
   const register = h(
     "form",
     {
@@ -107,7 +108,7 @@ export async function render() {
         try {
           if (!name.value.trim()) throw new Error(t("m_name_missing"));
           const body = { name: name.value.trim(), lat: coordinate(lat, 90), lng: coordinate(lng, 180) };
-          await post("/v1/merchants", body);
+          await registering.send("/v1/merchants", body);
           toast(t("mc_registered"));
           name.value = "";
           await load();
