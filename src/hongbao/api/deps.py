@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Path, Request
+from fastapi import Depends, Header, Path, Query, Request
 
 from hongbao.bootstrap import App
 from hongbao.domain.errors import Rejected, Unauthorized
@@ -44,6 +44,9 @@ IdempotencyKeyHeader = Annotated[
 
 ID_MAX = 2**62  # ids fit a signed 64-bit column; larger ones are refused as 422, not a database error
 PathId = Annotated[int, Path(ge=1, le=ID_MAX)]
+# A paged list's query parameters (the default page size is each route's own).
+Cursor = Annotated[str | None, Query(max_length=32)]
+PageLimit = Annotated[int, Query(ge=1, le=100)]
 
 
 def page_cursor(cursor: str | None) -> int | None:

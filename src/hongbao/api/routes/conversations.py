@@ -12,7 +12,17 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from starlette.responses import StreamingResponse
 
 from hongbao.adapters.events import DROPPED, Event
-from hongbao.api.deps import ID_MAX, AppDep, CurrentUser, IdempotencyKeyHeader, PathId, activity_cursor, page_cursor
+from hongbao.api.deps import (
+    ID_MAX,
+    AppDep,
+    CurrentUser,
+    Cursor,
+    IdempotencyKeyHeader,
+    PageLimit,
+    PathId,
+    activity_cursor,
+    page_cursor,
+)
 from hongbao.domain.errors import Rejected, Unauthorized
 from hongbao.domain.social import MESSAGE_CHARS_MAX
 from hongbao.service.idempotency import IdempotencyKey
@@ -44,7 +54,7 @@ async def conversations(
     app: AppDep,
     user_id: CurrentUser,
     cursor: str | None = Query(None, max_length=40),
-    limit: int = Query(20, ge=1, le=100),
+    limit: PageLimit = 20,
 ) -> dict[str, Any]:
     """Your conversations, most recently active first, each with its last message and unread count; pass
     `next_cursor` for the less active ones (one that becomes active meanwhile moves to the top, not to a later page)."""
@@ -73,8 +83,8 @@ async def messages(
     conversation_id: PathId,
     app: AppDep,
     user_id: CurrentUser,
-    cursor: str | None = Query(None, max_length=32),
-    limit: int = Query(50, ge=1, le=100),
+    cursor: Cursor = None,
+    limit: PageLimit = 50,
 ) -> dict[str, Any]:
     """Messages newest first: text, packets (`data.packet_id`), claim notices, system notices."""
     return await app.conversations.messages(user_id, conversation_id, page_cursor(cursor), limit)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, Body, status
 from starlette.responses import Response
 
-from hongbao.api.deps import AppDep, CurrentUser, IdempotencyKeyHeader, PathId, page_cursor
+from hongbao.api.deps import AppDep, CurrentUser, Cursor, IdempotencyKeyHeader, PageLimit, PathId, page_cursor
 from hongbao.api.schemas import (
     PACKET_CREATE_EXAMPLES,
     GrabPublic,
@@ -78,7 +78,7 @@ async def group_packets(
     group_id: PathId,
     app: AppDep,
     user_id: CurrentUser,
-    cursor: str | None = Query(None, max_length=32),
-    limit: int = Query(20, ge=1, le=100),
+    cursor: Cursor = None,
+    limit: PageLimit = 20,
 ) -> dict[str, Any]:
     return await app.packets.list_for_group(group_id, user_id, page_cursor(cursor), limit)

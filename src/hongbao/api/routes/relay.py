@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 from pydantic import Field, StrictBool, StrictInt, StrictStr
 
-from hongbao.api.deps import AppDep, CurrentUser, IdempotencyKeyHeader, PathId, page_cursor
+from hongbao.api.deps import AppDep, CurrentUser, Cursor, IdempotencyKeyHeader, PageLimit, PathId, page_cursor
 from hongbao.api.schemas import Fen, IdField, Strict
 from hongbao.service.idempotency import IdempotencyKey
 
@@ -113,8 +113,8 @@ async def ask(body: AskCreate, app: AppDep, user_id: CurrentUser, key: Idempoten
 async def asks(
     app: AppDep,
     user_id: CurrentUser,
-    cursor: str | None = Query(None, max_length=32),
-    limit: int = Query(20, ge=1, le=100),
+    cursor: Cursor = None,
+    limit: PageLimit = 20,
 ) -> dict[str, Any]:
     """Asks you sent and asks you received (to you or to your groups), newest first; pass `next_cursor` for more."""
     return await app.asks.mine(user_id, page_cursor(cursor), limit)
@@ -169,8 +169,8 @@ async def send_transfer(
 async def transfers(
     app: AppDep,
     user_id: CurrentUser,
-    cursor: str | None = Query(None, max_length=32),
-    limit: int = Query(20, ge=1, le=100),
+    cursor: Cursor = None,
+    limit: PageLimit = 20,
 ) -> dict[str, Any]:
     """Transfers you sent and received, newest first; pass `next_cursor` for more."""
     return await app.transfers.mine(user_id, page_cursor(cursor), limit)

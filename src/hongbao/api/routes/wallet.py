@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
-from hongbao.api.deps import AppDep, CurrentUser, IdempotencyKeyHeader, PathId, page_cursor
+from hongbao.api.deps import AppDep, CurrentUser, Cursor, IdempotencyKeyHeader, PageLimit, PathId, page_cursor
 from hongbao.api.schemas import AmountBody, BalancePublic, PaymentPublic
 from hongbao.domain.errors import NotFound
 from hongbao.service.idempotency import IdempotencyKey
@@ -54,8 +54,8 @@ async def withdraw(
 async def statement(
     app: AppDep,
     user_id: CurrentUser,
-    cursor: str | None = Query(None, max_length=32),
-    limit: int = Query(20, ge=1, le=100),
+    cursor: Cursor = None,
+    limit: PageLimit = 20,
 ) -> dict[str, Any]:
     """Sent, received, refunded, top-ups and withdrawals, newest first; pass `next_cursor` for more."""
     return await app.wallet.statement(user_id, page_cursor(cursor), limit)
@@ -66,8 +66,8 @@ async def statement_of(
     owner_id: PathId,
     app: AppDep,
     user_id: CurrentUser,
-    cursor: str | None = Query(None, max_length=32),
-    limit: int = Query(20, ge=1, le=100),
+    cursor: Cursor = None,
+    limit: PageLimit = 20,
 ) -> dict[str, Any]:
     """A statement by user id: only your own (others answer 404)."""
     _own(user_id, owner_id)
