@@ -112,6 +112,34 @@ export function explain(line, err) {
   }
 }
 
+/**
+ * A business page's form: on submit it hides `error`, disables `submit` (when given) while `act()` runs, and
+ * explains a refusal in `error` in the reader's language.
+ */
+export function manageForm(attrs, { error, submit = null, act }, ...children) {
+  return h(
+    "form",
+    {
+      class: "card form",
+      novalidate: true,
+      ...attrs,
+      async onsubmit(e) {
+        e.preventDefault();
+        error.hidden = true;
+        if (submit) submit.disabled = true;
+        try {
+          await act();
+        } catch (err) {
+          explain(error, err);
+        } finally {
+          if (submit) submit.disabled = false;
+        }
+      },
+    },
+    ...children,
+  );
+}
+
 /** A labelled field: [label, control]. */
 export function field(label, control) {
   return [h("label", { for: control.id }, label), control];

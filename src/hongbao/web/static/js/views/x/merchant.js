@@ -6,7 +6,7 @@ import { extend, t } from "../../i18n.js";
 import { yuan } from "../../money.js";
 import { shortTime } from "../common.js";
 import { errorLine, fenOf } from "./kit.js";
-import { explain, field, isoOf, textInput, whenInput, wholeOf } from "./manage-kit.js";
+import { field, isoOf, manageForm, textInput, whenInput, wholeOf } from "./manage-kit.js";
 import { here } from "./secret.js";
 
 extend({
@@ -96,25 +96,17 @@ export async function render() {
     t("use_my_location"),
   );
   const registering = new Attempt(); // a double tap or a retry after no answer registers one shop
-  const register = h(
-    "form",
+  const register = manageForm(
+    { id: "merchant-form" },
     {
-      class: "card form",
-      id: "merchant-form",
-      novalidate: true,
-      async onsubmit(e) {
-        e.preventDefault();
-        regError.hidden = true;
-        try {
-          if (!name.value.trim()) throw new Error(t("m_name_missing"));
-          const body = { name: name.value.trim(), lat: coordinate(lat, 90), lng: coordinate(lng, 180) };
-          await registering.send("/v1/merchants", body);
-          toast(t("mc_registered"));
-          name.value = "";
-          await load();
-        } catch (err) {
-          explain(regError, err);
-        }
+      error: regError,
+      async act() {
+        if (!name.value.trim()) throw new Error(t("m_name_missing"));
+        const body = { name: name.value.trim(), lat: coordinate(lat, 90), lng: coordinate(lng, 180) };
+        await registering.send("/v1/merchants", body);
+        toast(t("mc_registered"));
+        name.value = "";
+        await load();
       },
     },
     h("h2", {}, t("mc_register")),
@@ -134,29 +126,20 @@ export async function render() {
   const stock = h("input", { id: "o-stock", inputmode: "numeric", autocomplete: "off", value: "100" });
   const expires = whenInput("o-expires", new Date(Date.now() + MONTH_MS));
   const offerError = errorLine("o-error");
-  const offerForm = h(
-    "form",
+  const offerForm = manageForm(
+    { id: "offer-form", hidden: true },
     {
-      class: "card form",
-      id: "offer-form",
-      novalidate: true,
-      hidden: true,
-      async onsubmit(e) {
-        e.preventDefault();
-        offerError.hidden = true;
-        try {
-          if (!title.value.trim()) throw new Error(t("mc_title_missing"));
-          const fen = parseFace();
-          const body = { title: title.value.trim(), face_value_fen: fen, stock: wholeOf(stock, t("mc_stock")), expires_at: isoOf(expires) };
-          if (Date.parse(body.expires_at) <= Date.now()) throw new Error(t("m_ends_before"));
-          await post(`/v1/merchants/${pickMerchant.value}/offers`, body); // moves no money
-          toast(t("mc_offer_added"));
-          title.value = "";
-          face.value = "";
-          await load();
-        } catch (err) {
-          explain(offerError, err);
-        }
+      error: offerError,
+      async act() {
+        if (!title.value.trim()) throw new Error(t("mc_title_missing"));
+        const fen = parseFace();
+        const body = { title: title.value.trim(), face_value_fen: fen, stock: wholeOf(stock, t("mc_stock")), expires_at: isoOf(expires) };
+        if (Date.parse(body.expires_at) <= Date.now()) throw new Error(t("m_ends_before"));
+        await post(`/v1/merchants/${pickMerchant.value}/offers`, body); // moves no money
+        toast(t("mc_offer_added"));
+        title.value = "";
+        face.value = "";
+        await load();
       },
     },
     h("h2", {}, t("mc_offer_add")),

@@ -6,7 +6,7 @@ import { extend, t } from "../../i18n.js";
 import { yuan } from "../../money.js";
 import { copyLink } from "../splitform.js";
 import { errorLine } from "./kit.js";
-import { brandingFields, budgetOf, enterpriseNote, explain, field, isoOf, myOffers, prizeTable, whenInput, wholeOf } from "./manage-kit.js";
+import { brandingFields, budgetOf, enterpriseNote, field, isoOf, manageForm, myOffers, prizeTable, whenInput, wholeOf } from "./manage-kit.js";
 
 extend({
   zh: {
@@ -90,25 +90,15 @@ export async function render(ctx) {
     return out;
   }
 
-  const form = h(
-    "form",
+  const form = manageForm(
+    { id: "campaign-form" },
     {
-      class: "card form",
-      id: "campaign-form",
-      novalidate: true,
-      async onsubmit(e) {
-        e.preventDefault();
-        error.hidden = true;
-        submit.disabled = true;
-        try {
-          const reply = await attempt.send("/v1/campaigns", body());
-          toast(t("nc_created"));
-          created(reply);
-        } catch (err) {
-          explain(error, err);
-        } finally {
-          submit.disabled = false;
-        }
+      error,
+      submit,
+      async act() {
+        const reply = await attempt.send("/v1/campaigns", body());
+        toast(t("nc_created"));
+        created(reply);
       },
     },
     note,

@@ -4,7 +4,7 @@ import { post } from "../../api.js";
 import { h, mount, toast } from "../../dom.js";
 import { extend, t } from "../../i18n.js";
 import { errorLine } from "./kit.js";
-import { explain, field, isoOf, localValue, textInput, wholeOf } from "./manage-kit.js";
+import { field, isoOf, manageForm, localValue, textInput, wholeOf } from "./manage-kit.js";
 
 extend({
   zh: {
@@ -115,25 +115,15 @@ export async function render() {
     return out;
   }
 
-  const form = h(
-    "form",
+  const form = manageForm(
+    { id: "event-form" },
     {
-      class: "card form",
-      id: "event-form",
-      novalidate: true,
-      async onsubmit(e) {
-        e.preventDefault();
-        error.hidden = true;
-        submit.disabled = true;
-        try {
-          const event = await post("/v1/shake/events", body()); // moves no money: no idempotency key needed
-          toast(t("ne_created"));
-          created(event);
-        } catch (err) {
-          explain(error, err);
-        } finally {
-          submit.disabled = false;
-        }
+      error,
+      submit,
+      async act() {
+        const event = await post("/v1/shake/events", body()); // moves no money: no idempotency key needed
+        toast(t("ne_created"));
+        created(event);
       },
     },
     field(t("m_name"), name),

@@ -5,7 +5,7 @@ import { h, mount, toast } from "../../dom.js";
 import { extend, t } from "../../i18n.js";
 import { yuan } from "../../money.js";
 import { errorLine } from "./kit.js";
-import { brandingFields, budgetOf, enterpriseNote, explain, field, myOffers, prizeTable } from "./manage-kit.js";
+import { brandingFields, budgetOf, enterpriseNote, explain, field, manageForm, myOffers, prizeTable } from "./manage-kit.js";
 
 extend({
   zh: {
@@ -55,25 +55,15 @@ export async function render(ctx) {
     return out;
   }
 
-  const form = h(
-    "form",
+  const form = manageForm(
+    { id: "pool-form" },
     {
-      class: "card form",
-      id: "pool-form",
-      novalidate: true,
-      async onsubmit(e) {
-        e.preventDefault();
-        error.hidden = true;
-        submit.disabled = true;
-        try {
-          const pool = await attempt.send(`/v1/shake/events/${event.id}/pools`, body());
-          toast(t("np_created"));
-          created(pool);
-        } catch (err) {
-          explain(error, err);
-        } finally {
-          submit.disabled = false;
-        }
+      error,
+      submit,
+      async act() {
+        const pool = await attempt.send(`/v1/shake/events/${event.id}/pools`, body());
+        toast(t("np_created"));
+        created(pool);
       },
     },
     h("h2", { id: "p-event" }, t("np_for", { name: event.name })),
