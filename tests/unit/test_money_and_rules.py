@@ -302,3 +302,13 @@ def test_every_transfer_code_has_a_word_in_the_wallet_statement() -> None:
 
     assert {c.value for c in TransferCode} - set(_KIND) == set()
     assert set(_KIND.values()) <= {"top_up", "withdrawal", "sent", "received", "refunded"}
+
+
+@pytest.mark.parametrize("limit", [0, -1, 101, True, 2.0, "20", None])
+def test_a_page_size_outside_1_to_its_max_or_not_a_whole_number_is_invalid_limit(limit: object) -> None:
+    from hongbao.domain.paging import check_limit
+
+    with pytest.raises(Rejected) as refused:
+        check_limit(limit, 100)
+    assert refused.value.code == "invalid_limit"
+    assert check_limit(1, 100) == 1 and check_limit(100, 100) == 100

@@ -9,6 +9,7 @@ from hongbao.domain import relay as rules
 from hongbao.domain.errors import NotFound, Rejected
 from hongbao.domain.money import format_fen
 from hongbao.domain.packets import PacketKind
+from hongbao.domain.paging import check_limit
 from hongbao.domain.relay import AskStatus, RelayRules
 from hongbao.domain.split import Split
 from hongbao.service.conversations import conversation_for_group, conversation_for_pair, post_system_notice
@@ -178,8 +179,7 @@ class Asks:
     async def mine(self, user_id: int, cursor: int | None = None, limit: int = ASKS_PAGE_MAX) -> dict[str, Any]:
         """A page of asks sent and received (to you, or to a group of yours), newest first, split by direction;
         `next_cursor` (the page's oldest ask id) fetches the older ones."""
-        if not 1 <= limit <= ASKS_PAGE_MAX:
-            raise Rejected(f"limit: 1–{ASKS_PAGE_MAX}.", code="invalid_limit")
+        check_limit(limit, ASKS_PAGE_MAX)
         now = self.d.clock.now()
         rows = await self.d.store.read(lambda tx: tx.asks_of(user_id, limit + 1, cursor))
         page = rows[:limit]

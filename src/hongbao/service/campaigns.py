@@ -21,6 +21,7 @@ from hongbao.domain.errors import HongbaoError, NotFound, Rejected
 from hongbao.domain.geo import haversine_m
 from hongbao.domain.money import check_amount_fen
 from hongbao.domain.open_kinds import seal, secret_unreadable, unseal_with
+from hongbao.domain.paging import check_limit
 from hongbao.service.cache import Lru
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once, stored_reply
@@ -251,8 +252,7 @@ class Campaigns:
 
         Branding and window only, as `detail` shows a non-owner; link campaigns never appear (they need a token).
         """
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= FOLLOWING_MAX:
-            raise Rejected(f"limit is a whole number from 1 to {FOLLOWING_MAX}.", code="invalid_limit")
+        check_limit(limit, FOLLOWING_MAX)
         now = self.d.clock.now()
 
         def job(tx: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 from hongbao.domain import campaigns as dc
 from hongbao.domain.campaigns import Channel
 from hongbao.domain.errors import NotFound, Rejected
+from hongbao.domain.paging import check_limit
 from hongbao.service.cache import Lru
 from hongbao.service.campaigns import Campaigns
 from hongbao.service.deps import Deps
@@ -117,8 +118,7 @@ class Shake:
     async def events(self, limit: int = EVENTS_LISTED_DEFAULT) -> dict[str, Any]:
         """Events a person can join: live ones first, then by their next round's start, then the ones ended in
         the last 24 hours; each with its sponsors' branding (never their budgets)."""
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= EVENTS_LISTED_MAX:
-            raise Rejected(f"limit is a whole number from 1 to {EVENTS_LISTED_MAX}.", code="invalid_limit")
+        check_limit(limit, EVENTS_LISTED_MAX)
         now = self.d.clock.now()
 
         def job(tx: Any) -> dict[str, Any]:

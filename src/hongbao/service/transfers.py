@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from hongbao.domain import relay as rules
 from hongbao.domain.errors import NotFound, Rejected
 from hongbao.domain.money import format_fen
+from hongbao.domain.paging import check_limit
 from hongbao.domain.relay import RelayRules, TransferStatus
 from hongbao.service.conversations import conversation_for_pair, post_system_notice
 from hongbao.service.deps import Deps
@@ -118,8 +119,7 @@ class Transfers:
 
     async def mine(self, user_id: int, cursor: int | None = None, limit: int = TRANSFERS_PAGE_MAX) -> dict[str, Any]:
         """A page of transfers sent and received, newest first; `next_cursor` (the page's oldest id) fetches more."""
-        if not 1 <= limit <= TRANSFERS_PAGE_MAX:
-            raise Rejected(f"limit: 1–{TRANSFERS_PAGE_MAX}.", code="invalid_limit")
+        check_limit(limit, TRANSFERS_PAGE_MAX)
         now = self.d.clock.now()
         rows = await self.d.store.read(lambda tx: tx.transfer_orders_of(user_id, limit + 1, cursor))
         page = rows[:limit]

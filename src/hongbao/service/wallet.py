@@ -8,6 +8,7 @@ from typing import Any
 from hongbao.domain.errors import HongbaoError, Rejected
 from hongbao.domain.ledger import WORLD_ACCOUNT_ID, PaymentStatus, TransferCode
 from hongbao.domain.money import check_amount_fen
+from hongbao.domain.paging import check_limit
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, InFlight, once, stored_reply
 from hongbao.service.payments import Payments, book_top_up, channel_reference
@@ -126,8 +127,7 @@ class Wallet:
 
     async def statement(self, user_id: int, cursor: int | None, limit: int) -> dict[str, Any]:
         """Sent, received and refunded money, newest first; `next_cursor` fetches the older page."""
-        if not 1 <= limit <= STATEMENT_PAGE_MAX:
-            raise Rejected(f"limit must be 1–{STATEMENT_PAGE_MAX}.", code="invalid_limit")
+        check_limit(limit, STATEMENT_PAGE_MAX)
         rows = await self.d.store.read(lambda tx: tx.statement(user_id, cursor, limit + 1))
         page, more = rows[:limit], len(rows) > limit
         return {
