@@ -50,6 +50,18 @@ class Settings(BaseSettings):
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 1
+    # Login throttling (service/users.py): wrong passwords per client address, per account from devices not
+    # seen before, and per known device (a device token from an earlier login passes an account's lock).
+    login_failures_max_per_address: int = 30
+    login_failures_max_per_account: int = 10
+    login_failures_max_per_device: int = 10
+    login_window_s: float = 900.0
+
+    # Limits at the edge (api/middleware.py, api/protocol.py).
+    body_bytes_max: int = 1_048_576  # larger request bodies are refused with 413 too_large
+    body_read_timeout_s: float = 30.0  # a body not in by then is answered 408 body_timeout
+    header_read_timeout_s: float = 10.0  # `hongbao serve`: a request head not in by then closes the connection
+    connections_max: int | None = None  # `hongbao serve`: past this many connections or requests, answer 503
 
     # Live delivery (Server-Sent Events at /v1/events).
     events_heartbeat_s: float = 15.0  # a comment line this often keeps proxies from closing idle streams

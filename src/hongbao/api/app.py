@@ -14,6 +14,7 @@ from starlette.responses import Response
 from hongbao import __version__
 from hongbao.api import errors
 from hongbao.api.hotpath import HotPath
+from hongbao.api.middleware import EdgeLimits
 from hongbao.api.routes import (
     campaigns,
     conversations,
@@ -26,6 +27,7 @@ from hongbao.api.routes import (
     wallet,
     web,
 )
+from hongbao.api.security import SecurityHeaders
 from hongbao.api.static import IMMUTABLE, SHORT, CachedStaticFiles, WebApp
 from hongbao.bootstrap import App
 
@@ -85,6 +87,11 @@ def create_app(hongbao: App, *, scheduler: bool | None = None, close_on_shutdown
     api.state.hongbao = hongbao
     errors.install(api)
     api.add_middleware(HotPath, hongbao=hongbao)
+    # Added last, so they run first: every request, the open fast path's too, is limited (body size and read
+    # deadline, HEAD as GET), and every answer carries the security headers.
+    api.add_middleware(EdgeLimits, body_bytes_max=hongbao.settings.body_bytes_max,
+                       body_read_timeout_s=hongbao.settings.body_read_timeout_s)
+    api.add_middleware(SecurityHeaders)
     # Starlette matches routes in order: the hot resources first.
     for module in (packets, users, wallet, social, social_graph, conversations, relay, campaigns, open_kinds, web):
         api.include_router(module.router)
