@@ -59,6 +59,7 @@ def serve(
     import uvicorn
 
     from hongbao.api.app import create_app
+    from hongbao.api.protocol import PROTOCOL
     from hongbao.bootstrap import build
     from hongbao.seed import DEMO_PASSWORD, DEMO_USERS, seed_demo
 
@@ -93,6 +94,8 @@ def serve(
             port=settings.port,
             log_level="warning",
             access_log=False,
+            http=PROTOCOL,
+            limit_concurrency=settings.connections_max,
         )
         return
     try:
@@ -103,7 +106,9 @@ def serve(
             log_level="warning",
             access_log=False,
             loop="auto",
-            http="auto",
+            # Each request head must arrive within HONGBAO_HEADER_READ_TIMEOUT_S (slow clients; api/protocol.py).
+            http=PROTOCOL,
+            limit_concurrency=settings.connections_max,
         )
     finally:
         hb.close()

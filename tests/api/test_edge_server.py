@@ -1,0 +1,140 @@
+"""Slow and huge clients against a real `hongbao serve` on 127.0.0.1 (api/protocol.py, api/middleware.py).
+
+Raw sockets, so a test can send a request head one byte at a time, stall a body, or announce 200 MB.  Every
+loop is bounded by a budget far above the server's deadlines; the tests assert that the server closed the
+connection or answered, never how fast.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.e2e.server import running_server
+
+HEAD_TIMEOUT_S = 1.0
+BODY_TIMEOUT_S = 1.0
+BODY_BYTES_MAX = 65_536
+BUDGET_S = 30.0  # far above the deadlines: a connection still open after this was never going to be closed
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    data_dir: Path = tmp_path_factory.mktemp("edge")
+    env = {
+        "HONGBAO_HEADER_READ_TIMEOUT_S": str(HEAD_TIMEOUT_S),
+        "HONGBAO_BODY_READ_TIMEOUT_S": str(BODY_TIMEOUT_S),
+        "HONGBAO_BODY_BYTES_MAX": str(BODY_BYTES_MAX),
+    }
+    with running_server(data_dir, **env) as base:
+        host, port = base.removeprefix("http://").split(":")
+        yield host, int(port)
+
+
+def connect(server: tuple[str, int]) -> socket.socket:
+    return socket.create_connection(server, timeout=BUDGET_S)
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection (bounded by BUDGET_S)."""
+    received = b""
+    deadline = time.monotonic() + BUDGET_S
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([sock], [], [], 0.5)
+        if not ready:
+            continue
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            return received
+        if not chunk:
+            return received
+        received += chunk
+    raise AssertionError(f"the server kept the connection open for {BUDGET_S} s; got {received[:200]!r}")
+
+
+def test_a_request_head_sent_one_byte_at_a_time_is_cut_off(server: tuple[str, int]) -> None:
+    # given a client that sends its headers one byte every 0.1 s, for longer than any deadline
+    head = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 400
+    closed = False
+    received = b""
+    with connect(server) as sock:
+        for byte in head:
+            try:
+                sock.sendall(bytes([byte]))
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+                break
+            ready, _, _ = select.select([sock], [], [], 0.1)
+            if ready:
+                chunk = sock.recv(4096)
+                received += chunk
+                if not chunk:
+                    closed = True
+                    break
+
+    # then the server closed the connection before the head was done, answering 408 if anything
+    assert closed, "the server let a slow head trickle in for 40 s"
+    assert received == b"" or received.startswith(b"HTTP/1.1 408")
+
+
+def test_a_connection_that_never_sends_a_request_is_closed(server: tuple[str, int]) -> None:
+    with connect(server) as sock:
+        answer = read_until_closed(sock)
+
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 408")
+
+
+def test_a_body_that_stops_arriving_is_answered_408_and_closed(server: tuple[str, int]) -> None:
+    with connect(server) as sock:
+        sock.sendall(b"POST /v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 100\r\n\r\n{\"username\": ")
+        answer = read_until_closed(sock)
+
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert b'"code":"body_timeout"' in answer
+
+
+def test_a_200_mb_registration_is_refused_before_its_body_is_sent(server: tuple[str, int]) -> None:
+    with connect(server) as sock:
+        sock.sendall(b"POST /v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 209715200\r\n\r\n")
+        answer = read_until_closed(sock)
+
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert b'"code":"too_large"' in answer
+
+
+def test_an_endless_chunked_body_is_refused_while_it_is_still_being_sent(server: tuple[str, int]) -> None:
+    chunk = b"4000\r\n" + b" " * 0x4000 + b"\r\n"
+    sent = 0
+    answer = b""
+    with connect(server) as sock:
+        sock.sendall(b"POST /v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n")
+        while sent < 256 * 1024 * 1024:  # 4,096x the limit: the server must have answered long before
+            ready, writable, _ = select.select([sock], [sock], [], 1.0)
+            if ready:
+                answer = read_until_closed(sock)
+                break
+            if writable:
+                try:
+                    sock.sendall(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    break
+                sent += len(chunk)
+
+    assert answer.startswith(b"HTTP/1.1 413"), (sent, answer[:200])
+
+
+def test_a_prompt_client_is_served_as_usual(server: tuple[str, int]) -> None:
+    with connect(server) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = read_until_closed(sock)
+
+    assert answer.startswith(b"HTTP/1.1 200")
+    assert b"x-content-type-options: nosniff" in answer.lower()
