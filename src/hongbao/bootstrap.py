@@ -28,7 +28,7 @@ from hongbao.service.sharing import Sharing
 from hongbao.service.social import Social
 from hongbao.service.social_graph import SocialGraph
 from hongbao.service.transfers import Transfers
-from hongbao.service.users import Users
+from hongbao.service.users import LoginThrottle, Users
 from hongbao.service.wallet import Wallet
 
 
@@ -80,7 +80,14 @@ def build(
     url = settings.resolved_database_url()
     if url.startswith("sqlite") and settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = SqlStore(url, batch_max=settings.write_batch_max, readers=settings.read_threads)
+    store = SqlStore(
+        url,
+        batch_max=settings.write_batch_max,
+        readers=settings.read_threads,
+        write_timeout_s=settings.write_timeout_s,
+        write_retry_s=settings.write_retry_s,
+        write_resolve_s=settings.write_resolve_s,
+    )
     if migrate_schema:
         migrate.upgrade(store.engine)
     # Guess limits (logins, codes, phrases, link tokens, redeem codes): shared in Redis when scaled, else per process.
@@ -103,7 +110,13 @@ def build(
         ),
         limiters=limiters,
     )
-    app = App(settings, store, deps, Users(deps), Wallet(deps), Social(deps), Packets(deps, rng))
+    throttle = LoginThrottle(
+        failures_max_per_address=settings.login_failures_max_per_address,
+        failures_max_per_account=settings.login_failures_max_per_account,
+        failures_max_per_device=settings.login_failures_max_per_device,
+        window_s=settings.login_window_s,
+    )
+    app = App(settings, store, deps, Users(deps, throttle), Wallet(deps), Social(deps), Packets(deps, rng))
     app.key = InstallKey(store, settings.secret_pepper, parse_peppers(settings.secret_pepper_previous))
     _wire_social(app)
     _wire_relay(app)

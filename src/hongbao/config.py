@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     # Store.
     write_batch_max: int = 256
     read_threads: int = 4
+    write_timeout_s: float = 30.0  # the longest a request waits for its write; then 503 store_unavailable
+    write_retry_s: float = 2.0  # a batch that surely did not commit (database away, deadlock) is retried this long
+    write_resolve_s: float = 60.0  # how long the writer asks whether a COMMIT whose reply was lost committed
 
     def rules(self) -> PacketRules:
         return PacketRules(

@@ -25,6 +25,7 @@ PUBLIC = {
     ("POST", "/v1/users"),
     ("POST", "/v1/sessions"),
     ("GET", "/health"),
+    ("GET", "/ready"),
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),

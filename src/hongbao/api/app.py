@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import orjson
 from fastapi import FastAPI
 from starlette.responses import Response
 
@@ -97,8 +98,22 @@ def create_app(hongbao: App, *, scheduler: bool | None = None, close_on_shutdown
         api.include_router(module.router)
 
     @api.get("/health", tags=["ops"])
-    async def health() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    async def health() -> Response:
+        """Liveness, cheap: 503 only when this process's writer thread is gone (restart the process)."""
+        alive = hongbao.store.health()["writer"] != "dead"
+        body = {"status": "ok" if alive else "writer_dead", "version": __version__}
+        return Response(orjson.dumps(body), status_code=200 if alive else 503, media_type="application/json")
+
+    @api.get("/ready", tags=["ops"])
+    async def ready() -> Response:
+        """Readiness: the database answers and the writer is neither dead nor stuck on one batch (503 otherwise)."""
+        state = hongbao.store.health()
+        database = await asyncio.get_running_loop().run_in_executor(None, hongbao.store.ping)
+        ok = database and state["writer"] == "ok"
+        body = {"status": "ready" if ok else "unavailable", "database": "ok" if database else "unreachable", **state}
+        headers = None if ok else {"Retry-After": "1"}
+        return Response(orjson.dumps(body), status_code=200 if ok else 503, media_type="application/json",
+                        headers=headers)
 
     if (WEB / "index.html").exists():
         # The versioned prefix first: Starlette matches in order, and /static would also match /static/v/….

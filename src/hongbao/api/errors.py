@@ -37,10 +37,15 @@ def problem(
                     headers=sent)
 
 
+def retry_after(exc: HongbaoError) -> dict[str, str] | None:
+    """The Retry-After header an error asks for (503 while the database is away, 429), or None."""
+    return None if exc.retry_after_s is None else {"Retry-After": str(exc.retry_after_s)}
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(HongbaoError)
     async def _domain(_: Request, exc: HongbaoError) -> Response:
-        return problem(exc.status, exc.code, exc.title, exc.detail)
+        return problem(exc.status, exc.code, exc.title, exc.detail, headers=retry_after(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _shape(_: Request, exc: RequestValidationError) -> Response:

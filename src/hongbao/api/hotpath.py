@@ -53,6 +53,8 @@ class HotPath:
             reply = await self.hongbao.packets.open(packet_id, user_id, idem)
         except HongbaoError as exc:
             headers = [*_PROBLEM, (b"www-authenticate", b"Bearer")] if exc.status == 401 else _PROBLEM
+            if exc.retry_after_s is not None:
+                headers = [*headers, (b"retry-after", str(exc.retry_after_s).encode())]
             await _answer(send, exc.status, headers, problem_body(exc.status, exc.code, exc.title, exc.detail))
             return
         except Exception:

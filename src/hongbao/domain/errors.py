@@ -44,6 +44,9 @@
                                       credited later if the channel took the money; a keyed retry is safe)
                                       limiter_unavailable: guesses cannot be counted (Redis unreachable), so
                                       none are allowed
+                                      store_unavailable: the database did not answer in time; the detail says
+                                      whether nothing changed or the outcome is unknown (then a retry with
+                                      the same Idempotency-Key gets the first answer and moves nothing again)
 
 Grab and open check in this fixed order, the first failing check wins (DESIGN.md §6):
     packet_not_found → packet_expired → not_eligible (not_group_member) → wrong code
@@ -66,6 +69,7 @@ class HongbaoError(Exception):
     code = "error"
     status = 400
     title = "Request refused"
+    retry_after_s: int | None = None  # sent as Retry-After when set (503, 429)
 
     def __init__(self, detail: str = "", *, code: str | None = None) -> None:
         super().__init__(detail or self.title)
@@ -165,3 +169,15 @@ def packet_exhausted() -> Conflict:
 
 def insufficient_funds() -> Rejected:
     return Rejected("Your wallet balance is too low.", code="insufficient_funds")
+
+
+def store_unavailable(*, outcome_unknown: bool = False) -> Unavailable:
+    """The database did not take this write or read in time (down, restarting, unreachable, or too busy)."""
+    if outcome_unknown:
+        detail = ("The database did not confirm this request in time; it may or may not have taken effect. "
+                  "Retry with the same Idempotency-Key to get its answer without moving money twice.")
+    else:
+        detail = "The database is unavailable; nothing was changed. Try again shortly."
+    exc = Unavailable(detail, code="store_unavailable")
+    exc.retry_after_s = 1
+    return exc

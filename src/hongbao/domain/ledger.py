@@ -60,6 +60,9 @@ class Transfer:
     amount_fen: int
     code: TransferCode
     ref: str  # e.g. "packet:42", "claim:42:7", "topup:9"
+    # The store's write (one request's effect) and the write batch that booked it; None where not recorded.
+    write_id: str | None = None
+    batch_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,22 @@ def computed_balances(transfers: Iterable[Transfer]) -> dict[int, int]:
     return dict(balance)
 
 
+def _writes_applied_twice(transfers: list[Transfer]) -> list[Violation]:
+    """One write (one request's effect, however often the writer had to try it) commits in one batch.  Its
+    transfers found in two batches mean the effect happened twice: a retry after a COMMIT that had succeeded."""
+    batches: dict[str, dict[str, list[int]]] = {}
+    for t in transfers:
+        if t.write_id is not None and t.batch_id is not None:
+            batches.setdefault(t.write_id, {}).setdefault(t.batch_id, []).append(t.id)
+    out: list[Violation] = []
+    for write_id, by_batch in batches.items():
+        if len(by_batch) > 1:
+            ids = sorted(i for group in by_batch.values() for i in group)
+            out.append(Violation("write-once", f"write {write_id}", f"took effect in {len(by_batch)} batches "
+                                 f"(transfers {ids})"))
+    return out
+
+
 def audit(
     accounts: Iterable[Account],
     transfers: Iterable[Transfer],
@@ -187,6 +206,7 @@ def audit(
         for side in (t.debit_account_id, t.credit_account_id):
             if side not in by_id:
                 out.append(Violation("known-accounts", f"transfer {t.id}", f"unknown account {side}"))
+    out.extend(_writes_applied_twice(transfers))
     computed = computed_balances(transfers)
     # Every transfer debits what it credits, so the stored balances must also sum to zero.
     stored_sum = sum(a.balance_fen for a in accounts)

@@ -8,6 +8,8 @@ on SQLite as on PostgreSQL, without a proxy:
 
     lose_request   the COMMIT never reaches the database: the transaction rolls back.
     lose_reply     the database commits, then the reply is lost: the writer sees an error.
+    unreachable    while it answers True, every new or pooled connection fails as a stopped server's
+                   would (a database restart, a network cut); the store must answer 503, not hang.
 
 Each is a function called once per commit that answers whether this commit fails that way, so a
 seeded `random.Random` gives the same faults in the same order on every run.
@@ -19,7 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import DisconnectionError
 
 
 def never() -> bool:
@@ -32,6 +35,7 @@ class CommitFaults:
 
     lose_request: Callable[[], bool] = never
     lose_reply: Callable[[], bool] = never
+    unreachable: Callable[[], bool] = never
     requests_lost: int = field(default=0, init=False)
     replies_lost: int = field(default=0, init=False)
     commits: int = field(default=0, init=False)
@@ -55,4 +59,15 @@ def inject(engine: Engine, faults: CommitFaults) -> CommitFaults:
             raise dbapi.OperationalError("injected fault: the database committed and the reply was lost")
 
     dialect.do_commit = do_commit
+
+    @event.listens_for(engine, "checkout")
+    def _pooled(_dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if faults.unreachable():
+            raise DisconnectionError("injected fault: the database is unreachable")  # the pool reconnects...
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(*_args: Any) -> None:
+        if faults.unreachable():
+            raise dbapi.OperationalError("injected fault: connection refused")  # ...and cannot
+
     return faults

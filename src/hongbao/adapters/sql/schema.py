@@ -70,6 +70,10 @@ transfers = Table(
     Column("code", String(24), nullable=False),
     Column("ref", String(64), nullable=False),
     Column("created_at", TS, nullable=False),
+    # Which write (one `store.write` call) and which attempt of its batch booked it: a write that took
+    # effect in two batches is money moved twice, and reconcile says so (NULL before migration 0009).
+    Column("write_id", String(32), nullable=True),
+    Column("batch_id", String(32), nullable=True),
     CheckConstraint("amount_fen > 0", name="ck_transfers_positive"),
     CheckConstraint("debit_account_id <> credit_account_id", name="ck_transfers_distinct"),
     # A reference names one movement of money: the same claim or refund can never be booked twice.
@@ -77,6 +81,19 @@ transfers = Table(
 )
 Index("ix_transfers_debit", transfers.c.debit_account_id, transfers.c.id)
 Index("ix_transfers_credit", transfers.c.credit_account_id, transfers.c.id)
+
+# One row per committed write batch (attempt), inserted first in its transaction: when a COMMIT's reply is
+# lost, the writer asks whether its marker exists instead of guessing (adapters/sql/store.py).  Old markers
+# are pruned; only the minutes after a lost reply need them.
+write_batches = Table(
+    "write_batches",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("created_at_ms", BigInteger, nullable=False),
+    # True: not the batch's own marker but the one the writer inserted to settle a lost COMMIT (it had not committed).
+    Column("tombstone", Boolean, nullable=False, server_default=false()),
+)
+Index("ix_write_batches_created", write_batches.c.created_at_ms)
 
 # The payment outbox: a top-up or withdrawal is recorded here (pending) before the channel is asked, then settled
 # once: a top-up booked (its wallet credited, transfer "topup:<id>") or failed, a withdrawal (debited, "withdraw:<id>",

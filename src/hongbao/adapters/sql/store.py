@@ -1,9 +1,27 @@
-"""Engines for SQLite and PostgreSQL, and the one writer thread that group-commits every write.
+"""Engines for SQLite and PostgreSQL, and the one writer thread that group-commits every write, exactly once.
 
 Every write is a job: a function of a `SqlTx`.  The writer thread takes all jobs waiting (up to
 `batch_max`), runs each inside its own SAVEPOINT of one transaction, commits once, then answers
 each caller.  A job that raises a `HongbaoError` rolls back only its savepoint.  Many concurrent
 opens thus cost one durable commit (DESIGN.md §4: group commit), and SQLite sees one writer.
+
+Exactly once.  Each attempt at a batch first inserts a marker row (`write_batches`, a fresh random
+id) in its own transaction.  When an attempt fails, the writer knows one of three things:
+- the failure came before COMMIT was sent (a refused connection, a deadlock, a dropped connection
+  mid-batch): nothing committed, and the batch may run again;
+- COMMIT was sent and no reply came (the connection died, the reply was lost): the outcome is
+  unknown, so the writer asks.  On a new connection it inserts the same marker id itself.  If the
+  lost transaction committed, that insert hits the key and the batch's computed outcomes are
+  answered; if it did not, the insert succeeds (waiting first, on PostgreSQL, for a transaction
+  still in flight to end), which also makes sure the lost one can never commit later, and the
+  batch runs again under a new id.  Never both.
+- the database cannot be reached to ask: the callers get `store_unavailable` with the outcome
+  unknown (a keyed retry then gets the first answer), and the writer settles the question later.
+
+The writer never dies: whatever a batch raises, its callers are answered (`store_unavailable`, 503,
+when the database is away) and the loop goes on with a fresh connection.  A caller waits at most
+`write_timeout_s`; a job it gave up on before the writer took it never runs.  Every transfer carries
+its write's id and its batch's id, so reconcile can see a write that took effect twice.
 """
 
 from __future__ import annotations
@@ -11,23 +29,56 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import secrets
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, delete, event, insert, select, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import NullPool
 
+from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.tx import SqlTx
-from hongbao.domain.errors import HongbaoError
+from hongbao.domain.errors import HongbaoError, store_unavailable
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 _STOP = object()
+BATCH_MARKERS_KEEP_S = 3600  # a lost reply is settled within minutes; markers older than this are pruned
+PRUNE_EVERY_S = 600.0
+
+
+@dataclass
+class _Job:
+    """One `store.write` call: the function, the caller's future, and the write's id (the same on every attempt)."""
+
+    fn: Callable[[SqlTx], Any]
+    fut: Future[Any]
+    write_id: str = field(default_factory=lambda: secrets.token_hex(16))
+
+
+class _RolledBack(Exception):
+    """An attempt failed before its COMMIT was sent: nothing of it committed.  `busy`: a deadlock, a
+    serialization failure or a locked SQLite file (the database answered); otherwise it was unreachable."""
+
+    def __init__(self, cause: BaseException, *, busy: bool) -> None:
+        super().__init__(str(cause))
+        self.busy = busy
+
+
+class _CommitUnknown(Exception):
+    """COMMIT was sent and no answer came back: the batch may or may not have committed."""
+
+    def __init__(self, cause: BaseException, outcomes: list[tuple[bool, Any]]) -> None:
+        super().__init__(str(cause))
+        self.outcomes = outcomes
 
 
 def make_engine(url: str, *, pool_size: int = 4) -> Engine:
@@ -60,36 +111,78 @@ def make_engine(url: str, *, pool_size: int = 4) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_size=pool_size, max_overflow=2, pool_pre_ping=True)
+    # Bounded waits on a dead network: connecting gives up after 5 s; keepalives notice a peer that vanished
+    # while we wait for a reply (~11 s), and unacknowledged data fails the connection after 15 s.  A server-side
+    # transaction whose client vanished without a FIN ends after 60 s idle, so a lost batch is decided by then.
+    pg_args = {
+        "connect_timeout": 5, "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+        "keepalives_count": 3, "tcp_user_timeout": 15_000,
+        "options": "-c idle_in_transaction_session_timeout=60000",
+    }
+    return create_engine(url, pool_size=pool_size, max_overflow=2, pool_pre_ping=True, connect_args=pg_args)
 
 
 class SqlStore:
     """The SQL store: one writer thread for every write, a small thread pool for reads."""
 
-    def __init__(self, url: str, *, batch_max: int = 256, readers: int = 4) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        batch_max: int = 256,
+        readers: int = 4,
+        write_timeout_s: float = 30.0,
+        write_retry_s: float = 2.0,
+        write_resolve_s: float = 60.0,
+    ) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size=readers + 1)
         self.is_sqlite = url.startswith("sqlite")
         self.batch_max = batch_max
+        self.write_timeout_s = write_timeout_s  # the longest a caller waits for its write
+        self.write_retry_s = write_retry_s  # how long a batch that surely did not commit is tried again
+        self.write_resolve_s = write_resolve_s  # how long a lost COMMIT's outcome is asked before callers hear 503
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="hongbao-read")
+        self.batches = 0  # counters, for benchmarks, tests and /ready
+        self.jobs_done = 0
+        self.unknown_commits = 0  # COMMITs whose reply was lost (each then settled by asking)
+        self.unavailable_answers = 0  # jobs answered store_unavailable
+        self.unresolved: list[str] = []  # batch ids whose outcome could not be asked yet (logged when settled)
+        self.busy_since: float | None = None  # monotonic start of the batch now running, None when idle
+        self.last_failure: float | None = None  # monotonic time the database last failed a batch
+        self._last_prune = time.monotonic()
         self._writer = threading.Thread(target=self._write_loop, name="hongbao-writer", daemon=True)
         self._writer.start()
-        self.batches = 0  # counters, for benchmarks and tests of group commit
-        self.jobs_done = 0
 
     # ------------------------------------------------------------------ public API
 
     async def write(self, job: Callable[[SqlTx], T]) -> T:
-        """Run `job` in the writer's next transaction; return its result once committed."""
-        fut: Future[T] = Future()
-        self._jobs.put((job, fut))
-        return await asyncio.wrap_future(fut)
+        """Run `job` in the writer's next transaction; return its result once committed.
+
+        Raises `store_unavailable` (503) when the database did not take it within `write_timeout_s`: with
+        nothing changed when the writer never started the job, else with its outcome unknown."""
+        item = _Job(job, Future())
+        self._jobs.put(item)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(item.fut), self.write_timeout_s)
+        except TimeoutError:
+            raise self._gave_up(item) from None
 
     def write_sync(self, job: Callable[[SqlTx], T]) -> T:
-        fut: Future[T] = Future()
-        self._jobs.put((job, fut))
-        return fut.result()
+        item = _Job(job, Future())
+        self._jobs.put(item)
+        try:
+            return item.fut.result(timeout=self.write_timeout_s)  # type: ignore[no-any-return]
+        except TimeoutError:
+            raise self._gave_up(item) from None
+
+    def _gave_up(self, item: _Job) -> HongbaoError:
+        # cancel() succeeds only while the job waits in the queue: the writer then skips it, nothing changes.
+        started = not item.fut.cancel()
+        log.warning("a write waited %.0f s for the database (%s)", self.write_timeout_s,
+                    "outcome unknown" if started else "never started")
+        return store_unavailable(outcome_unknown=started)
 
     async def read(self, job: Callable[[SqlTx], T]) -> T:
         """Run `job` on a read connection in a worker thread."""
@@ -97,18 +190,51 @@ class SqlStore:
         return await loop.run_in_executor(self._readers, self.read_sync, job)
 
     def read_sync(self, job: Callable[[SqlTx], T], *, snapshot: bool = False) -> T:
-        """Run `job` on a read connection; `snapshot` gives every statement the same view (audits)."""
-        with self.engine.connect() as conn:
-            if snapshot and not self.is_sqlite:
-                conn.execution_options(isolation_level="REPEATABLE READ")
-            result = job(SqlTx(conn, self.is_sqlite))
-            conn.rollback()
-            return result
+        """Run `job` on a read connection; `snapshot` gives every statement the same view (audits).
+        Raises `store_unavailable` when the database cannot be reached."""
+        try:
+            with self.engine.connect() as conn:
+                if snapshot and not self.is_sqlite:
+                    conn.execution_options(isolation_level="REPEATABLE READ")
+                result = job(SqlTx(conn, self.is_sqlite))
+                conn.rollback()
+                return result
+        except (OperationalError, InterfaceError, PoolTimeout) as exc:
+            if isinstance(exc, OperationalError) and not _unreachable(exc):
+                raise
+            log.warning("read failed, database unavailable: %s", _first_line(exc))
+            raise store_unavailable() from exc
 
-    def close(self) -> None:
+    def health(self, *, stuck_after_s: float = 30.0) -> dict[str, Any]:
+        """The writer's state for /health and /ready: alive, stuck on one batch, or recently failing."""
+        now = time.monotonic()
+        busy = self.busy_since
+        writer = "ok"
+        if not self._writer.is_alive():
+            writer = "dead"
+        elif busy is not None and now - busy > stuck_after_s:
+            writer = "stuck"
+        return {
+            "writer": writer,
+            "queued": self._jobs.qsize(),
+            "batches": self.batches,
+            "unknown_commits": self.unknown_commits,
+            "unresolved": len(self.unresolved),
+            "failed_recently": self.last_failure is not None and now - self.last_failure < 5.0,
+        }
+
+    def ping(self) -> bool:
+        """Whether a read connection answers a trivial query now (for /ready)."""
+        try:
+            self.read_sync(lambda tx: tx.conn.execute(text("SELECT 1")).scalar())
+        except HongbaoError:
+            return False
+        return True
+
+    def close(self, *, timeout_s: float = 10.0) -> None:
         if self._writer.is_alive():
             self._jobs.put(_STOP)
-            self._writer.join(timeout=30)
+            self._writer.join(timeout=timeout_s)  # a daemon thread: a stuck writer cannot keep the process up
         self._readers.shutdown(wait=True)
         self.engine.dispose()
 
@@ -119,73 +245,251 @@ class SqlStore:
             first = self._jobs.get()
             if first is _STOP:
                 return
-            batch = [first]
+            batch: list[_Job] = []
             stop = False
-            while len(batch) < self.batch_max:
+            item: Any = first
+            while True:
+                # A job whose caller gave up before now never runs; the others can no longer be cancelled.
+                if item.fut.set_running_or_notify_cancel():
+                    batch.append(item)
+                if len(batch) >= self.batch_max:
+                    break
                 try:
-                    nxt = self._jobs.get_nowait()
+                    item = self._jobs.get_nowait()
                 except queue.Empty:
                     break
-                if nxt is _STOP:
+                if item is _STOP:
                     stop = True
                     break
-                batch.append(nxt)
-            self._run_batch(batch)
+            if batch:
+                self.busy_since = time.monotonic()
+                try:
+                    self._run_batch(batch)
+                except BaseException as exc:  # the writer must outlive anything a batch raises
+                    log.exception("write batch failed unexpectedly")
+                    self._answer_unavailable(batch, outcome_unknown=True, cause=exc)
+                finally:
+                    self.busy_since = None
+                self._prune_markers()
             if stop:
                 return
 
-    def _run_batch(self, batch: list[tuple[Callable[[SqlTx], Any], Future[Any]]]) -> None:
-        for attempt in range(3):
+    def _run_batch(self, batch: list[_Job]) -> None:
+        """Commit `batch` exactly once and answer every job, or answer store_unavailable."""
+        started = time.monotonic()
+        delay_s = 0.05
+        busy_failures = 0
+        while True:
+            batch_id = secrets.token_hex(16)
             try:
-                outcomes = self._attempt(batch)
-            except (OperationalError, DBAPIError) as exc:
-                # Deadlock or serialization failure against another process, or a lost connection:
-                # the whole transaction rolled back, so running the jobs again is safe.
-                log.warning("write batch of %d failed (attempt %d): %s", len(batch), attempt + 1, exc)
-                continue
-            self.batches += 1
-            self.jobs_done += len(batch)
-            for (_, fut), (ok, value) in zip(batch, outcomes, strict=True):
-                if fut.set_running_or_notify_cancel():
-                    if ok:
-                        fut.set_result(value)
-                    else:
-                        fut.set_exception(value)
-            return
-        if len(batch) > 1:
-            for item in batch:  # isolate the job that keeps failing
-                self._run_batch([item])
-            return
-        _, fut = batch[0]
-        if fut.set_running_or_notify_cancel():
-            fut.set_exception(RuntimeError("the store could not commit this write; nothing was changed"))
+                outcomes = self._attempt(batch, batch_id)
+            except _CommitUnknown as lost:
+                self.unknown_commits += 1
+                log.warning("batch %s: COMMIT sent, no reply (%s); asking whether it committed", batch_id, lost)
+                committed = self._resolve(batch_id)
+                if committed is None:
+                    self.unresolved.append(batch_id)
+                    self._answer_unavailable(batch, outcome_unknown=True, cause=lost)
+                    return
+                if committed:
+                    log.warning("batch %s had committed: answering its outcomes", batch_id)
+                    self._answer(batch, lost.outcomes)
+                    return
+                log.warning("batch %s had not committed: running it again", batch_id)
+                self.last_failure = time.monotonic()
+            except _RolledBack as failed:
+                self.last_failure = time.monotonic()
+                if failed.busy:
+                    busy_failures += 1
+                    if busy_failures >= 3 and len(batch) > 1:
+                        for job in batch:  # isolate the job that keeps failing
+                            self._run_batch([job])
+                        return
+                log.warning("write batch of %d failed before COMMIT (%s): %s", len(batch),
+                            "busy" if failed.busy else "unreachable", failed)
+            else:
+                self._settle_unresolved()  # the database answers again: rare, and settled before anyone is told
+                self._answer(batch, outcomes)
+                return
+            if time.monotonic() - started + delay_s > self.write_retry_s:
+                self._answer_unavailable(batch, outcome_unknown=False, cause=None)
+                return
+            time.sleep(delay_s)
+            delay_s = min(delay_s * 2, 0.5)
 
-    def _attempt(self, batch: list[tuple[Callable[[SqlTx], Any], Future[Any]]]) -> list[tuple[bool, Any]]:
+    def _attempt(self, batch: list[_Job], batch_id: str) -> list[tuple[bool, Any]]:
+        """One transaction for the whole batch; raises `_RolledBack` or `_CommitUnknown` when it fails."""
         outcomes: list[tuple[bool, Any]] = []
-        with self.engine.connect() as conn:
+        conn: Connection | None = None
+        committing = False
+        try:
+            conn = self.engine.connect()
             conn.execution_options(hongbao_writer=True)
-            with conn.begin():
-                tx = SqlTx(conn, self.is_sqlite)
-                for job, _ in batch:
-                    savepoint = conn.begin_nested()
-                    try:
-                        value = job(tx)
-                    except HongbaoError as exc:
-                        savepoint.rollback()
-                        outcomes.append((False, exc))
-                    except OperationalError as exc:
-                        savepoint.rollback()
-                        if _is_retryable(exc):
-                            raise
-                        outcomes.append((False, exc))
-                    except Exception as exc:  # a bug in one job must not take the batch down
-                        savepoint.rollback()
-                        log.exception("write job failed")
-                        outcomes.append((False, exc))
-                    else:
-                        savepoint.commit()
-                        outcomes.append((True, value))
+            trans = conn.begin()
+            conn.execute(insert(s.write_batches).values(id=batch_id, created_at_ms=_now_ms()))
+            tx = SqlTx(conn, self.is_sqlite, batch_id)
+            for job in batch:
+                tx.write_id = job.write_id
+                outcomes.append(_run_job(conn, tx, job))
+            committing = True
+            trans.commit()
+        except BaseException as exc:
+            if conn is not None:
+                _discard(conn)
+                conn = None
+            if committing:
+                raise _CommitUnknown(exc, outcomes) from exc
+            if not isinstance(exc, Exception):
+                raise  # KeyboardInterrupt, SystemExit: not the database's doing
+            # Nothing was committed: COMMIT was never sent.  (Any other exception here, such as SQLAlchemy's
+            # PendingRollbackError on a connection that broke, means the same.)
+            raise _RolledBack(exc, busy=isinstance(exc, OperationalError) and _is_retryable(exc)) from exc
+        finally:
+            if conn is not None:
+                conn.close()
+        self.batches += 1
+        self.jobs_done += len(batch)
         return outcomes
+
+    def _resolve(self, batch_id: str, patience_s: float | None = None) -> bool | None:
+        """Whether the batch with this marker committed; None when the database cannot be asked in time.
+
+        Inserting the marker ourselves (as a tombstone) is the question: the key is taken if the lost transaction
+        committed; if it is still in flight (PostgreSQL) the insert waits for it to end; once our insert commits,
+        the lost transaction can never commit.  Our own insert's reply can be lost too: a key found taken by a
+        tombstone is our earlier answer, "not committed"."""
+        patience_s = self.write_resolve_s if patience_s is None else patience_s
+        deadline = time.monotonic() + patience_s
+        # The server ends a transaction idle for 60 s whose client vanished: waiting a little longer is enough.
+        statement_timeout_ms = int(max(patience_s, 65.0) * 1000)
+        delay_s = 0.05
+        while True:
+            try:
+                with self.engine.connect() as conn, conn.begin():
+                    if not self.is_sqlite:
+                        conn.execute(text(f"SET LOCAL statement_timeout = {statement_timeout_ms}"))
+                    conn.execute(
+                        insert(s.write_batches).values(id=batch_id, created_at_ms=_now_ms(), tombstone=True)
+                    )
+                return False
+            except IntegrityError:
+                found = self._marker(batch_id)
+                if found is not None:
+                    return not found
+            except (DBAPIError, PoolTimeout) as exc:
+                log.warning("batch %s: cannot ask yet (%s)", batch_id, _first_line(exc))
+            if time.monotonic() + delay_s > deadline:
+                return None
+            time.sleep(delay_s)
+            delay_s = min(delay_s * 2, 1.0)
+
+    def _marker(self, batch_id: str) -> bool | None:
+        """Whether the marker of `batch_id` is a tombstone (True) or the batch's own (False); None if unreadable."""
+        try:
+            with self.engine.connect() as conn:
+                found = conn.execute(
+                    select(s.write_batches.c.tombstone).where(s.write_batches.c.id == batch_id)
+                ).scalar_one_or_none()
+        except (DBAPIError, PoolTimeout) as exc:
+            log.warning("batch %s: cannot read its marker yet (%s)", batch_id, _first_line(exc))
+            return None
+        return None if found is None else bool(found)
+
+    def _settle_unresolved(self) -> None:
+        """Once the database answers again, find out (and log) what became of batches nobody could ask about."""
+        while self.unresolved:
+            batch_id = self.unresolved[0]
+            committed = self._resolve(batch_id, patience_s=0.0)
+            if committed is None:
+                return
+            self.unresolved.pop(0)
+            log.warning("batch %s, answered 'outcome unknown' earlier, %s", batch_id,
+                        "had committed" if committed else "had not committed (and now never will)")
+
+    def _answer(self, batch: list[_Job], outcomes: list[tuple[bool, Any]]) -> None:
+        for job, (ok, value) in zip(batch, outcomes, strict=True):
+            if job.fut.done():
+                continue
+            if ok:
+                job.fut.set_result(value)
+            else:
+                job.fut.set_exception(value)
+
+    def _answer_unavailable(self, batch: list[_Job], *, outcome_unknown: bool, cause: BaseException | None) -> None:
+        self.last_failure = time.monotonic()
+        for job in batch:
+            if not job.fut.done():
+                self.unavailable_answers += 1
+                exc = store_unavailable(outcome_unknown=outcome_unknown)
+                exc.__cause__ = cause
+                job.fut.set_exception(exc)
+
+    def _prune_markers(self) -> None:
+        """Delete batch markers older than an hour, every ten minutes; a failure here waits for the next turn."""
+        now = time.monotonic()
+        if now - self._last_prune < PRUNE_EVERY_S:
+            return
+        self._last_prune = now
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(hongbao_writer=True)
+                with conn.begin():
+                    older = _now_ms() - BATCH_MARKERS_KEEP_S * 1000
+                    conn.execute(delete(s.write_batches).where(s.write_batches.c.created_at_ms < older))
+        except (DBAPIError, PoolTimeout) as exc:
+            log.warning("pruning batch markers failed: %s", _first_line(exc))
+
+
+def _run_job(conn: Connection, tx: SqlTx, job: _Job) -> tuple[bool, Any]:
+    """Run one job in its own SAVEPOINT; a refusal or a bug fails the job alone, a database failure the batch."""
+    savepoint = conn.begin_nested()
+    try:
+        value = job.fn(tx)
+    except HongbaoError as exc:
+        savepoint.rollback()
+        return False, exc
+    except DBAPIError as exc:
+        if isinstance(exc, InterfaceError) or exc.connection_invalidated or (
+            isinstance(exc, OperationalError) and (_is_retryable(exc) or _unreachable(exc))
+        ):
+            raise  # deadlock, serialization failure or lost connection: the whole attempt is over
+        savepoint.rollback()  # a constraint or data error the job did not turn into a refusal: a bug
+        log.exception("write job failed")
+        return False, exc
+    except Exception as exc:  # a bug in one job must not take the batch down
+        savepoint.rollback()
+        log.exception("write job failed")
+        return False, exc
+    savepoint.commit()
+    return True, value
+
+
+def _discard(conn: Connection) -> None:
+    """Throw a connection away after a failure: it may be mid-protocol, or still hold the SQLite write lock."""
+    try:
+        conn.invalidate()
+    except Exception:  # already gone
+        log.debug("invalidate failed", exc_info=True)
+    try:
+        conn.close()
+    except Exception:
+        log.debug("close failed", exc_info=True)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
+
+
+def _unreachable(exc: OperationalError) -> bool:
+    """A failure to reach or keep the database (not a bad statement, such as SQLite's 'no such table')."""
+    if exc.connection_invalidated:
+        return True
+    message = str(exc.orig).lower()
+    return not any(word in message for word in ("no such", "syntax error", "has no column"))
 
 
 def _is_retryable(exc: OperationalError) -> bool:

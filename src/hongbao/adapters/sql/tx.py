@@ -69,9 +69,13 @@ class SqlTx(LedgerTx, PeopleTx, SocialTx, OpenTx, RelayTx, CampaignTx, ShakeTx, 
     idempotency and the audit's facts.
     """
 
-    def __init__(self, conn: Connection, is_sqlite: bool) -> None:
+    def __init__(self, conn: Connection, is_sqlite: bool, batch_id: str | None = None) -> None:
         self.conn = conn
         self.is_sqlite = is_sqlite
+        # The writer's batch attempt and the write (one `store.write` call) now running: every transfer booked
+        # carries both, so reconcile can tell one write that took effect twice.  None on read connections.
+        self.batch_id = batch_id
+        self.write_id: str | None = None
 
     # ------------------------------------------------------------------ meta
 
@@ -320,7 +324,8 @@ class SqlTx(LedgerTx, PeopleTx, SocialTx, OpenTx, RelayTx, CampaignTx, ShakeTx, 
         ]
         transfers = [
             Transfer(
-                r.id, r.debit_account_id, r.credit_account_id, int(r.amount_fen), TransferCode(r.code), r.ref
+                r.id, r.debit_account_id, r.credit_account_id, int(r.amount_fen), TransferCode(r.code), r.ref,
+                r.write_id, r.batch_id,
             )
             for r in self.conn.execute(select(s.transfers).order_by(s.transfers.c.id))
         ]

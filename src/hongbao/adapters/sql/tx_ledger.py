@@ -27,6 +27,8 @@ class StatementRow:
 
 class LedgerTx:
     conn: Connection
+    write_id: str | None
+    batch_id: str | None
 
     # ------------------------------------------------------------------ accounts and transfers
 
@@ -115,6 +117,8 @@ class LedgerTx:
                     code=code.value,
                     ref=ref,
                     created_at=now,
+                    write_id=self.write_id,
+                    batch_id=self.batch_id,
                 )
                 .returning(s.transfers.c.id)
             ).scalar_one()
