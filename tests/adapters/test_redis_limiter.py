@@ -124,8 +124,9 @@ def test_two_apps_with_one_redis_url_share_the_login_lockout(redis_client: redis
                              redis_url=REDIS_URL)
     first_app, second_app = build(settings), build(settings)
     try:
-        with TestClient(create_app(first_app, scheduler=False)) as first, \
-                TestClient(create_app(second_app, scheduler=False)) as second:
+        # A client address of this test's own: wrong passwords also count per address (login:address:…).
+        with TestClient(create_app(first_app, scheduler=False), client=(name, 50000)) as first, \
+                TestClient(create_app(second_app, scheduler=False), client=(name, 50000)) as second:
             assert first.post("/v1/users", json={"username": name, "password": PASSWORD}).status_code == 201
             for attempt in range(10):
                 client = first if attempt % 2 == 0 else second
@@ -138,7 +139,7 @@ def test_two_apps_with_one_redis_url_share_the_login_lockout(redis_client: redis
     finally:
         first_app.close()
         second_app.close()
-        redis_client.delete(f"{PREFIX}login:{name}")
+        redis_client.delete(f"{PREFIX}login:{name}", f"{PREFIX}login:address:{name}")
 
 
 def test_an_app_whose_redis_is_unreachable_refuses_logins_with_a_503_problem(tmp_path: Path) -> None:

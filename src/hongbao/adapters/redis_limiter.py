@@ -24,7 +24,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from hongbao.domain.errors import TooManyRequests, Unavailable
+from hongbao.domain.errors import Unavailable
+from hongbao.service.ratelimit import too_many_attempts
 
 PREFIX = "hongbao:limit:"
 log = logging.getLogger(__name__)
@@ -115,8 +116,7 @@ class RedisFailureLimiter:
         """Refuse with 429 while `key` is over its limit; else return its failures in the window."""
         failures, wait_ms = self.limiters.run(self.limiters.check_script, self.prefix + key, self._window_ms)
         if int(failures) >= self.failures_max:
-            retry_s = int(wait_ms) // 1000 + 1
-            raise TooManyRequests(f"Too many failed attempts; try again in {retry_s} s.")
+            raise too_many_attempts(int(wait_ms) // 1000 + 1)
         return int(failures)
 
     def failed(self, key: str) -> None:

@@ -36,6 +36,13 @@ class Limiters(Protocol):
     def __call__(self, name: str, failures_max: int, window_s: float) -> Limiter: ...
 
 
+def too_many_attempts(retry_after_s: int) -> TooManyRequests:
+    """429 `too_many_attempts`, with the seconds until the next attempt may count (sent as Retry-After)."""
+    exc = TooManyRequests(f"Too many failed attempts; try again in {retry_after_s} s.")
+    exc.retry_after_s = retry_after_s
+    return exc
+
+
 def memory_limiters(name: str, failures_max: int, window_s: float) -> Limiter:
     """Embedded mode: each limiter holds its windows in this process."""
     return FailureLimiter(failures_max=failures_max, window_s=window_s)
@@ -64,8 +71,7 @@ class FailureLimiter:
         """Refuse with 429 while `key` is over its limit; else return its failures in the window."""
         window = self._recent(key)
         if window is not None and len(window) >= self.failures_max:
-            retry_s = int(window[0] + self.window_s - self.clock()) + 1
-            raise TooManyRequests(f"Too many failed attempts; try again in {retry_s} s.")
+            raise too_many_attempts(int(window[0] + self.window_s - self.clock()) + 1)
         return len(window or ())
 
     def failed(self, key: str) -> None:

@@ -1,4 +1,16 @@
-"""Registration, login and bearer tokens (argon2-hashed passwords, sha256-hashed token secrets)."""
+"""Registration, login and bearer tokens (argon2-hashed passwords, sha256-hashed token secrets).
+
+Login throttling slows a guesser without locking the owner out (README "Login throttling"):
+
+* per client address: `failures_max_per_address` wrong passwords in `window_s`, on any accounts, then 429 with
+  Retry-After until the oldest ages out (one address cannot try 200 usernames);
+* per account: after `failures_max_per_account` wrong passwords in the window the account refuses logins
+  from devices it has not seen (429 with Retry-After), whoever is typing;
+* a known device passes that lock: every successful login hands out a device token (the API sets it as the
+  `hongbao_device` cookie), an HMAC of the user id and a nonce keyed by the user's password hash, so it needs
+  no table, works in every process, and dies with a password change.  A device's own wrong passwords are
+  limited per device (`failures_max_per_device`), so a stolen device token is not a licence to guess.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +20,20 @@ import hmac
 import re
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from hongbao.domain.errors import Rejected, Unauthorized
 from hongbao.service.batch import BatchLoader
 from hongbao.service.cache import Lru
 from hongbao.service.deps import Deps
+from hongbao.service.passwords import check_new_password
 
 USERNAME_RE = re.compile(r"^[a-z0-9_]{3,32}$")
-PASSWORD_CHARS_MIN = 8
-PASSWORD_CHARS_MAX = 256
 TOKEN_CACHE_S = 30.0  # a revoked token may be honoured this long by another process's cache
+DEVICE_NONCE_CHARS = 16
+DEVICE_SIG_CHARS = 32  # 128 bits of HMAC-SHA256
+DEVICE_RE = re.compile(rf"[0-9a-f]{{{DEVICE_NONCE_CHARS}}}\.[0-9a-f]{{{DEVICE_SIG_CHARS}}}")
 
 
 @dataclass(frozen=True)
@@ -27,6 +41,17 @@ class Session:
     token: str
     user_id: int
     expires_at: datetime
+    device: str | None = None  # a login's device token: present it at the next login to pass an account lock
+
+
+@dataclass(frozen=True)
+class LoginThrottle:
+    """Wrong passwords allowed per window: per client address, per account (unknown devices), per known device."""
+
+    failures_max_per_address: int = 30
+    failures_max_per_account: int = 10
+    failures_max_per_device: int = 10
+    window_s: float = 900.0
 
 
 def token_digest(secret: str) -> bytes:
@@ -35,31 +60,47 @@ def token_digest(secret: str) -> bytes:
 
 
 class Users:
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, throttle: LoginThrottle | None = None) -> None:
         self.d = deps
+        self.throttle = throttle = throttle or LoginThrottle()
         self._tokens: Lru[str, tuple[int, datetime, float]] = Lru(100_000)
         # Tokens missing from the cache are read in batches (see service/batch.py for why).
         self._token_rows: BatchLoader[str, tuple[bytes, int, datetime]] = BatchLoader(
             lambda ids: self.d.store.read(lambda tx: tx.tokens(ids))
         )
         self._dummy_hash: str | None = None
-        self.login_limiter = deps.limiters("login", 10, 900.0)
+        # The account's limiter keeps the name "login" (its keys are usernames): the lock shared by all processes.
+        self.login_limiter = deps.limiters("login", throttle.failures_max_per_account, throttle.window_s)
+        self.address_limiter = deps.limiters("login:address", throttle.failures_max_per_address, throttle.window_s)
+        self.device_limiter = deps.limiters("login:device", throttle.failures_max_per_device, throttle.window_s)
 
     async def register(self, username: object, password: object, display_name: object = None) -> int:
         name = _clean_username(username)
-        pw = _clean_password(password)
+        pw = check_new_password(password, name)
         shown = name if display_name is None else _clean_display_name(display_name)
         pw_hash = await asyncio.to_thread(self.d.hasher.hash, pw)
         now = self.d.clock.now()
         return await self.d.store.write(lambda tx: tx.create_user(name, shown, pw_hash, now))
 
-    async def login(self, username: object, password: object) -> Session:
-        """A new session for the right password; 10 failures per username in 15 min lock it for a while."""
+    async def login(
+        self, username: object, password: object, *, address: str | None = None, device: str | None = None
+    ) -> Session:
+        """A new session (and device token) for the right password, within the limits in the module docstring.
+
+        `address` is the client's address (None: a caller with no network client, e.g. the simulator, is not
+        limited per address); `device` is the device token of an earlier login, if the client kept one.
+        """
         if not isinstance(username, str) or not isinstance(password, str):
             raise Unauthorized("Wrong username or password.", code="bad_credentials")
         name = username.strip().lower()
-        self.login_limiter.check(name)
+        if address is not None:
+            self.address_limiter.check(address)
         user = await self.d.store.read(lambda tx: tx.user_by_username(name))
+        nonce = _device_nonce(device, user.id, user.password_hash) if user is not None and device else None
+        if nonce is None:
+            self.login_limiter.check(name)
+        else:  # a known device passes the account's lock; its own guesses are counted apart
+            self.device_limiter.check(nonce)
         if user is None:
             # Spend the same time as a real check, so a wrong name is not told apart by timing.
             if self._dummy_hash is None:
@@ -69,10 +110,22 @@ class Users:
         else:
             ok = await asyncio.to_thread(self.d.hasher.verify, user.password_hash, password)
         if not ok or user is None:
-            self.login_limiter.failed(name)
+            if address is not None:
+                self.address_limiter.failed(address)
+            if nonce is None:
+                self.login_limiter.failed(name)
+            else:
+                self.device_limiter.failed(nonce)
             raise Unauthorized("Wrong username or password.", code="bad_credentials")
-        self.login_limiter.succeeded(name)
-        return await self.issue_token(user.id)
+        # The address's failures stay: a guesser who owns one account must not clear its count by logging in.
+        # A known device's success leaves the account's count too, or each owner login would reset a guesser.
+        if nonce is None:
+            self.login_limiter.succeeded(name)
+        else:
+            self.device_limiter.succeeded(nonce)
+        session = await self.issue_token(user.id)
+        known = nonce or secrets.token_hex(DEVICE_NONCE_CHARS // 2)
+        return replace(session, device=f"{known}.{_device_sig(known, user.id, user.password_hash)}")
 
     async def issue_token(self, user_id: int) -> Session:
         token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
@@ -114,12 +167,17 @@ def _clean_username(value: object) -> str:
     return value.strip().lower()
 
 
-def _clean_password(value: object) -> str:
-    if not isinstance(value, str) or not PASSWORD_CHARS_MIN <= len(value) <= PASSWORD_CHARS_MAX:
-        raise Rejected(
-            f"password: {PASSWORD_CHARS_MIN}–{PASSWORD_CHARS_MAX} characters.", code="weak_password"
-        )
-    return value
+def _device_sig(nonce: str, user_id: int, password_hash: str) -> str:
+    mac = hmac.new(password_hash.encode(), f"device:{user_id}:{nonce}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:DEVICE_SIG_CHARS]
+
+
+def _device_nonce(device: str, user_id: int, password_hash: str) -> str | None:
+    """The nonce of a device token that this user's current password signed, else None."""
+    if not DEVICE_RE.fullmatch(device):
+        return None
+    nonce, _, sig = device.partition(".")
+    return nonce if hmac.compare_digest(sig, _device_sig(nonce, user_id, password_hash)) else None
 
 
 def _clean_display_name(value: object) -> str:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from hongbao.api.deps import AppDep, CurrentUser
 from hongbao.api.schemas import SessionCreate, SessionPublic, UserCreate, UserPublic
 from hongbao.domain.errors import NotFound
 
 router = APIRouter(prefix="/v1", tags=["users"])
+DEVICE_COOKIE = "hongbao_device"
+DEVICE_COOKIE_MAX_AGE_S = 365 * 24 * 3600
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
@@ -19,9 +23,26 @@ async def register(body: UserCreate, app: AppDep) -> UserPublic:
 
 
 @router.post("/sessions", status_code=status.HTTP_201_CREATED, response_model=SessionPublic)
-async def login(body: SessionCreate, app: AppDep) -> SessionPublic:
-    """Log in: returns a bearer token for `Authorization: Bearer <token>`."""
-    session = await app.users.login(body.username, body.password)
+async def login(
+    body: SessionCreate, app: AppDep, request: Request, response: Response,
+    device_header: Annotated[str | None, Header(alias="Hongbao-Device", max_length=64)] = None,
+) -> SessionPublic:
+    """Log in: returns a bearer token for `Authorization: Bearer <token>`.
+
+    Wrong passwords are limited per client address and per account (429 `too_many_attempts` with Retry-After).
+    A locked account still lets in the right password from a device that logged in before: the answer sets a
+    `hongbao_device` cookie (browsers send it back by themselves) and a `Hongbao-Device` header, which other
+    clients keep and send back as a `Hongbao-Device` header.
+    """
+    address = request.client.host if request.client else "unknown"
+    device = device_header or request.cookies.get(DEVICE_COOKIE)
+    session = await app.users.login(body.username, body.password, address=address, device=device)
+    if session.device is not None:
+        response.headers["Hongbao-Device"] = session.device
+        response.set_cookie(
+            DEVICE_COOKIE, session.device, max_age=DEVICE_COOKIE_MAX_AGE_S, path="/v1/sessions",
+            httponly=True, samesite="strict", secure=request.url.scheme == "https",
+        )
     return SessionPublic(
         token=session.token, user_id=session.user_id, expires_at=session.expires_at.isoformat()
     )
