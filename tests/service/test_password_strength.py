@@ -6,12 +6,12 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from tests.conftest import fast_settings
 
 from hongbao.bootstrap import App, build
 from hongbao.domain.errors import Rejected
 from hongbao.seed import DEMO_PASSWORD, DEMO_USERS, seed_demo
 from hongbao.service.passwords import check_new_password, common_passwords
+from tests.conftest import fast_settings
 
 
 @pytest.mark.parametrize("password", ["12345678", "password1", "Password1", "PASSWORD1", "iloveyou", "qwertyuiop"])
