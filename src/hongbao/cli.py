@@ -96,6 +96,8 @@ def serve(
             access_log=False,
             http=PROTOCOL,
             limit_concurrency=settings.connections_max,
+            # SIGTERM: requests still running (a live-events stream never ends by itself) are cut after this.
+            timeout_graceful_shutdown=settings.shutdown_grace_s,
         )
         return
     try:
@@ -109,6 +111,8 @@ def serve(
             # Each request head must arrive within HONGBAO_HEADER_READ_TIMEOUT_S (slow clients; api/protocol.py).
             http=PROTOCOL,
             limit_concurrency=settings.connections_max,
+            # SIGTERM: requests still running (a live-events stream never ends by itself) are cut after this.
+            timeout_graceful_shutdown=settings.shutdown_grace_s,
         )
     finally:
         hb.close()

@@ -1,0 +1,57 @@
+"""SIGTERM always stops `hongbao serve`, even with a live-events stream open (which never ends by itself)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+from tests.e2e.server import _hongbao, free_port
+
+STOP_S_MAX = 30.0  # a bound on a hang, not a speed figure: the grace period below is 1 s
+
+
+def test_sigterm_with_an_open_live_events_stream_exits_within_the_grace_period(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "HONGBAO_ARGON2_TIME_COST": "1", "HONGBAO_ARGON2_MEMORY_KIB": "8",
+           "HONGBAO_SHUTDOWN_GRACE_S": "1"}
+    env.pop("HONGBAO_DATABASE_URL", None)
+    with open(tmp_path / "server.log", "wb") as log:
+        proc = subprocess.Popen([*_hongbao(), "serve", "--port", str(port), "--data-dir", str(tmp_path), "--no-demo"],
+                                env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_up(base, proc)
+        with httpx.Client(base_url=base, timeout=10) as http:
+            http.post("/v1/users", json={"username": "stream_reader", "password": "a long enough passphrase"})
+            token = http.post("/v1/sessions", json={"username": "stream_reader",
+                                                    "password": "a long enough passphrase"}).json()["token"]
+        stream = socket.create_connection(("127.0.0.1", port))
+        stream.sendall(f"GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n".encode())
+        assert b"200" in stream.recv(4096).split(b"\r\n")[0]  # the stream is open
+
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=STOP_S_MAX)
+
+        assert code is not None
+        stream.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_up(base: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "hongbao serve exited at start"
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise AssertionError("hongbao serve did not start")
