@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
-    shutdown_grace_s: float = 10.0  # on SIGTERM, requests and streams still open are cut after this
+    shutdown_grace_s: int = 10  # on SIGTERM, requests and streams still open are cut after this
     demo: bool = True  # create demo users, a group and balances on first start (embedded serve only)
     scheduler: bool = (
         True  # run the expiry scheduler inside the server (embedded); `hongbao worker` otherwise
