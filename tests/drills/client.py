@@ -107,7 +107,8 @@ def _json(reply: httpx.Response) -> Any:
 
 def logged_in(base: str, username: str) -> httpx.Client:
     """A client with `username`'s bearer token (demo password); raises if the login does not succeed."""
-    client = httpx.Client(base_url=base, timeout=CLIENT_TIMEOUT_S)
+    # A connection per request: a kept-alive one the server closes as idle could fail a request on its own.
+    client = httpx.Client(base_url=base, timeout=CLIENT_TIMEOUT_S, limits=httpx.Limits(max_keepalive_connections=0))
     reply = client.post("/v1/sessions", json={"username": username, "password": DEMO_PASSWORD})
     reply.raise_for_status()
     client.headers["Authorization"] = f"Bearer {reply.json()['token']}"
