@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
+from pydantic import Field
 
+from hongbao.api.types import DIGITS
+from hongbao.api.types import ID_MAX as ID_MAX  # re-exported: hotpath.py reads it here
 from hongbao.bootstrap import App
 from hongbao.domain.errors import Rejected, Unauthorized
 
@@ -42,11 +45,11 @@ IdempotencyKeyHeader = Annotated[
     ),
 ]
 
-ID_MAX = 2**62  # ids fit a signed 64-bit column; larger ones are refused as 422, not a database error
-PathId = Annotated[int, Path(ge=1, le=ID_MAX)]
+# Integer parameters are decimal digits only (api/types.py): "1.0", "+1" and "true" answer 422.
+PathId = Annotated[int, Field(ge=1, le=ID_MAX), DIGITS, Path()]
 # A paged list's query parameters (the default page size is each route's own).
 Cursor = Annotated[str | None, Query(max_length=32)]
-PageLimit = Annotated[int, Query(ge=1, le=100)]
+PageLimit = Annotated[int, Field(ge=1, le=100), DIGITS, Query()]
 
 
 def page_cursor(cursor: str | None) -> int | None:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-IdField = Annotated[StrictInt, Field(ge=1, le=2**62)]
-Fen = Annotated[
-    StrictInt, Field(description="Amount in fen (分), an integer: 100 fen = 1 yuan.", examples=[888])
-]
+from hongbao.api.types import Fen, Id, Int
 
 
 class Strict(BaseModel):
@@ -60,33 +57,33 @@ class BalancePublic(BaseModel):
 
 
 class FriendRequestCreate(Strict):
-    user_id: IdField = Field(examples=[2])
+    user_id: Id = Field(examples=[2])
 
 
 class GroupCreate(Strict):
     name: StrictStr = Field(examples=["相亲相爱一家人"], max_length=256)
-    member_ids: list[IdField] = Field(default_factory=list, examples=[[2, 3]], max_length=10_000)
+    member_ids: list[Id] = Field(default_factory=list, examples=[[2, 3]], max_length=10_000)
 
 
 class MemberAdd(Strict):
-    user_id: IdField = Field(examples=[3])
+    user_id: Id = Field(examples=[3])
 
 
 class PersonalPacketCreate(Strict):
     kind: Literal["personal"]
-    recipient_id: IdField = Field(examples=[2])
+    recipient_id: Id = Field(examples=[2])
     amount_fen: Fen
     greeting: StrictStr | None = Field(default=None, max_length=1024, examples=["新年快乐"])
 
 
 class GroupPacketCreate(Strict):
     kind: Literal["group"]
-    group_id: IdField = Field(examples=[1])
+    group_id: Id = Field(examples=[1])
     split: Literal["equal", "double_mean", "line_cut"] = Field(
         description="equal: amount_each_fen × shares_count; double_mean (二倍均值) or line_cut (线段切割): "
         "total_fen split at random."
     )
-    shares_count: StrictInt = Field(examples=[10])
+    shares_count: Int = Field(examples=[10])
     total_fen: Fen | None = None
     amount_each_fen: Fen | None = None
     greeting: StrictStr | None = Field(default=None, max_length=1024, examples=["恭喜发财，大吉大利"])

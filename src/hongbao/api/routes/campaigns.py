@@ -9,7 +9,8 @@ from fastapi import APIRouter, Body, Query, Request, status
 from pydantic import BaseModel, Field, StrictStr
 
 from hongbao.api.deps import AppDep, CurrentUser, IdempotencyKeyHeader, PathId
-from hongbao.api.schemas import Fen, Strict
+from hongbao.api.schemas import Strict
+from hongbao.api.types import DIGITS, Fen, Id, Int, Number
 from hongbao.service.campaigns import FOLLOWING_DEFAULT, FOLLOWING_MAX
 from hongbao.service.idempotency import IdempotencyKey
 from hongbao.service.shake import EVENTS_LISTED_DEFAULT, EVENTS_LISTED_MAX
@@ -21,10 +22,10 @@ Text64 = Annotated[str, Field(max_length=256)]
 
 class PrizeIn(BaseModel):
     kind: str = Field(max_length=16, description='"cash" or "coupon"')
-    amount_fen: int | None = Field(None, description="cash prizes: the amount paid")
-    offer_id: int | None = Field(None, description="coupon prizes: an offer of one of your merchants")
-    weight: int = Field(1, description="relative chance of this prize")
-    count: int | None = Field(None, description="at most this many (default: until budget or stock runs out)")
+    amount_fen: Fen | None = Field(None, description="cash prizes: the amount paid")
+    offer_id: Id | None = Field(None, description="coupon prizes: an offer of one of your merchants")
+    weight: Int = Field(1, description="relative chance of this prize")
+    count: Int | None = Field(None, description="at most this many (default: until budget or stock runs out)")
 
 
 class Branding(BaseModel):
@@ -37,10 +38,10 @@ class CampaignCreate(Branding):
     channel: str = Field(max_length=16, description='"link" (claim link token) or "followers"')
     starts_at: datetime | None = Field(None, description="default: now")
     ends_at: datetime
-    budget_fen: int = Field(description="moved from your wallet into the campaign budget at once")
+    budget_fen: Fen = Field(description="moved from your wallet into the campaign budget at once")
     prizes: list[PrizeIn] = Field(max_length=64)
-    per_user_max: int | None = None
-    per_day_max: int | None = None
+    per_user_max: Int | None = None
+    per_day_max: Int | None = None
 
 
 class ClaimBody(BaseModel):
@@ -52,7 +53,7 @@ class BudgetTopUp(Strict):
 
 
 class PoolCreate(Branding):
-    budget_fen: int
+    budget_fen: Fen
     prizes: list[PrizeIn] = Field(max_length=64)
 
 
@@ -64,15 +65,15 @@ class RoundIn(BaseModel):
 class EventCreate(BaseModel):
     name: Text64
     rounds: list[RoundIn] = Field(max_length=64)
-    win_permille: int = Field(500, description="chance a shake wins, in ‰")
-    wins_per_user_max: int | None = Field(None, description="K: wins per user per event (default 3)")
+    win_permille: Int = Field(500, description="chance a shake wins, in ‰")
+    wins_per_user_max: Int | None = Field(None, description="K: wins per user per event (default 3)")
     cards: list[str] | None = Field(None, max_length=64, description="greeting-card texts a shake may show")
 
 
 class MerchantCreate(BaseModel):
     name: Text64
-    lat: float
-    lng: float
+    lat: Number
+    lng: Number
 
 
 class RedeemBody(Strict):
@@ -83,8 +84,8 @@ class RedeemBody(Strict):
 
 class OfferCreate(BaseModel):
     title: Text64
-    face_value_fen: int
-    stock: int
+    face_value_fen: Fen
+    stock: Int
     expires_at: datetime
 
 
@@ -116,7 +117,9 @@ async def my_campaigns(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
 
 @router.get("/campaigns/following", tags=["campaigns"])
 async def following_campaigns(
-    app: AppDep, user_id: CurrentUser, limit: int = Query(FOLLOWING_DEFAULT, ge=1, le=FOLLOWING_MAX)
+    app: AppDep,
+    user_id: CurrentUser,
+    limit: Annotated[int, Field(ge=1, le=FOLLOWING_MAX), DIGITS, Query()] = FOLLOWING_DEFAULT,
 ) -> dict[str, Any]:
     """Followers campaigns open now, with a prize left, of accounts you follow: branding and window, newest first."""
     return await app.campaigns.following(user_id, limit)
@@ -251,7 +254,9 @@ async def create_event(body: EventCreate, app: AppDep, user_id: CurrentUser) -> 
 
 @router.get("/shake/events", tags=["shake"])
 async def events(
-    app: AppDep, user_id: CurrentUser, limit: int = Query(EVENTS_LISTED_DEFAULT, ge=1, le=EVENTS_LISTED_MAX)
+    app: AppDep,
+    user_id: CurrentUser,
+    limit: Annotated[int, Field(ge=1, le=EVENTS_LISTED_MAX), DIGITS, Query()] = EVENTS_LISTED_DEFAULT,
 ) -> dict[str, Any]:
     """Events live now first, then upcoming by their next round's start, then those ended in the last 24 h;
     each with its rounds and its sponsors' branding."""

@@ -13,7 +13,6 @@ from starlette.responses import StreamingResponse
 
 from hongbao.adapters.events import DROPPED, Event
 from hongbao.api.deps import (
-    ID_MAX,
     AppDep,
     CurrentUser,
     Cursor,
@@ -23,6 +22,7 @@ from hongbao.api.deps import (
     activity_cursor,
     page_cursor,
 )
+from hongbao.api.types import Id
 from hongbao.domain.errors import Rejected, Unauthorized
 from hongbao.domain.social import MESSAGE_CHARS_MAX
 from hongbao.service.idempotency import IdempotencyKey
@@ -33,8 +33,8 @@ router = APIRouter(prefix="/v1", tags=["conversations"])
 class ConversationOpen(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user_id: int | None = Field(default=None, ge=1, le=ID_MAX, description="A friend: your 1:1 conversation.")
-    group_id: int | None = Field(default=None, ge=1, le=ID_MAX, description="A group of yours: its conversation.")
+    user_id: Id | None = Field(default=None, description="A friend: your 1:1 conversation.")
+    group_id: Id | None = Field(default=None, description="A group of yours: its conversation.")
 
 
 class MessageCreate(BaseModel):
@@ -46,7 +46,7 @@ class MessageCreate(BaseModel):
 class ReadMark(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    message_id: int | None = Field(default=None, ge=1, le=ID_MAX)
+    message_id: Id | None = None
 
 
 @router.get("/conversations")

@@ -7,13 +7,14 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Header, Path, Query, Request, status
-from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import Field, StrictBool, StrictStr
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
 from hongbao.adapters import images
 from hongbao.api.deps import AppDep, CurrentUser, IdempotencyKeyHeader, PathId
-from hongbao.api.schemas import Fen, Strict
+from hongbao.api.schemas import Strict
+from hongbao.api.types import Fen, Int, Number
 from hongbao.domain.errors import HongbaoError, Rejected
 from hongbao.domain.open_kinds import PLATFORM_NAMES, Platform, SecretKind, parse_channel, parse_platform
 from hongbao.domain.packets import PacketKind
@@ -22,7 +23,7 @@ from hongbao.service.sharing import link_path
 
 router = APIRouter(tags=["open packets"])
 
-Coordinate = StrictFloat | StrictInt
+Coordinate = Number
 SplitName = Literal["equal", "double_mean", "line_cut"]
 Token = Annotated[str, Path(min_length=8, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 ChannelHeader = Annotated[str | None, Header(alias="X-Client-Channel", description="app or web")]
@@ -30,7 +31,7 @@ ChannelHeader = Annotated[str | None, Header(alias="X-Client-Channel", descripti
 
 class _SplitBody(Strict):
     split: SplitName = Field(description="equal: amount_each_fen × shares_count; double_mean or line_cut: total_fen")
-    shares_count: StrictInt = Field(examples=[10])
+    shares_count: Int = Field(examples=[10])
     total_fen: Fen | None = None
     amount_each_fen: Fen | None = None
     greeting: StrictStr | None = Field(default=None, max_length=1024, examples=["恭喜发财"])
@@ -39,7 +40,7 @@ class _SplitBody(Strict):
 class FaceToFaceCreate(_SplitBody):
     lat: Coordinate | None = Field(default=None, description="the sender's latitude, for a distance check")
     lng: Coordinate | None = None
-    radius_m: StrictInt | None = Field(default=None, description="claimers must stand this close (10–10,000 m)")
+    radius_m: Int | None = Field(default=None, description="claimers must stand this close (10–10,000 m)")
 
 
 class PasswordCreate(_SplitBody):

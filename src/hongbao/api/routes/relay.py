@@ -5,25 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, status
-from pydantic import Field, StrictBool, StrictInt, StrictStr
+from pydantic import Field, StrictBool, StrictStr
 
 from hongbao.api.deps import AppDep, CurrentUser, Cursor, IdempotencyKeyHeader, PageLimit, PathId, page_cursor
-from hongbao.api.schemas import Fen, IdField, Strict
+from hongbao.api.schemas import Strict
+from hongbao.api.types import Fen, Id, Int
 from hongbao.service.idempotency import IdempotencyKey
 
 router = APIRouter(prefix="/v1")
 
 Greeting = StrictStr | None
-Count = StrictInt
+Count = Int
 
 
 class RelayCreate(Strict):
-    group_id: IdField = Field(examples=[1])
+    group_id: Id = Field(examples=[1])
     total_fen: Fen
     shares_count: Count = Field(examples=[5])
     greeting: Greeting = Field(default=None, max_length=1024, examples=["接龙！手气最佳发下一个"])
     min_fen: Fen | None = Field(default=None, description="Least amount of every round (default: a setting).")
-    deadline_s: StrictInt | None = Field(
+    deadline_s: Int | None = Field(
         default=None, description="Seconds the best-luck claimer has to send the next round.", examples=[3600]
     )
 
@@ -35,8 +36,8 @@ class RelayNext(Strict):
 
 
 class AskCreate(Strict):
-    to_user_id: IdField | None = Field(default=None, description="Ask a friend…", examples=[2])
-    group_id: IdField | None = Field(default=None, description="…or the members of a group.")
+    to_user_id: Id | None = Field(default=None, description="Ask a friend…", examples=[2])
+    group_id: Id | None = Field(default=None, description="…or the members of a group.")
     amount_fen: Fen | None = None
     message: StrictStr | None = Field(default=None, max_length=1024, examples=["新年快乐，求红包！"])
 
@@ -52,7 +53,7 @@ class SettingsUpdate(Strict):
 
 
 class TransferCreate(Strict):
-    to_user_id: IdField = Field(examples=[2])
+    to_user_id: Id = Field(examples=[2])
     amount_fen: Fen
     note: StrictStr | None = Field(default=None, max_length=1024, examples=["房租"])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import anyio.to_thread
 from fastapi import APIRouter, Query, Request
@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from hongbao.api.deps import AppDep, CurrentUser
 from hongbao.api.static import WebApp
+from hongbao.api.types import DIGITS
 from hongbao.domain.errors import NotFound, Rejected
 from hongbao.domain.fairness import PositionStats, position_stats
 from hongbao.domain.split import Split
@@ -64,7 +65,9 @@ _PACKET_REFS = frozenset({"packet", "claim", "refund"})
 
 
 @router.get("/v1/me/report")
-async def yearly_report(app: AppDep, user_id: CurrentUser, year: int | None = None) -> dict[str, Any]:
+async def yearly_report(
+    app: AppDep, user_id: CurrentUser, year: Annotated[int | None, DIGITS, Query()] = None
+) -> dict[str, Any]:
     """Your red packets in one calendar year (UTC): sent, received, by month, and your luckiest claim."""
     if year is None:
         year = app.deps.clock.now().year
@@ -111,9 +114,9 @@ async def yearly_report(app: AppDep, user_id: CurrentUser, year: int | None = No
 
 @router.get("/v1/fairness")
 async def fairness(
-    total_fen: int = Query(description="The packet's total, in fen."),
-    shares: int = Query(description=f"How many shares (at most {FAIRNESS_SHARES_MAX})."),
-    runs: int = Query(2000, description=f"How many packets to draw (at most {FAIRNESS_RUNS_MAX})."),
+    total_fen: Annotated[int, DIGITS, Query(description="The packet's total, in fen.")],
+    shares: Annotated[int, DIGITS, Query(description=f"How many shares (at most {FAIRNESS_SHARES_MAX}).")],
+    runs: Annotated[int, DIGITS, Query(description=f"How many packets to draw (at most {FAIRNESS_RUNS_MAX}).")] = 2000,
     algorithm: Split = Query(Split.DOUBLE_MEAN, description="equal, double_mean or line_cut."),
     *,
     _: CurrentUser,
