@@ -149,4 +149,3 @@ class PgCluster:
         finally:
             self.running = False
             shutil.rmtree(self.root, ignore_errors=True)
-
