@@ -159,7 +159,7 @@ async def top_up(
 ) -> dict[str, Any]:
     """Owner only: add money from your wallet to an active campaign's (or shake pool's) budget.
 
-    Refusals in order: invalid_amount (not a positive whole number of fen) → campaign_not_found →
+    Refusals in order: invalid_request (not a JSON integer) → invalid_amount (not positive) → campaign_not_found →
     not_campaign_owner → campaign_ended → invalid_amount (no cash prizes) → amount_too_large → insufficient_funds.
     """
     idem = IdempotencyKey.of(user_id, key, "campaign-top-up", [campaign_id, body.amount_fen])
