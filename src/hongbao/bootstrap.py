@@ -138,7 +138,7 @@ def _wire_social(app: App) -> None:
     app.social_graph = SocialGraph(deps)
     app.conversations = Conversations(deps, app.live)
     deps.hooks.sent.append(app.conversations.on_sent)
-    deps.hooks.opened.append(app.conversations.on_opened)
+    deps.hooks.opened_many.append(app.conversations.on_opened_many)
     deps.hooks.expired.append(app.conversations.on_expired)
     deps.hooks.after_commit.append(app.live.on_after_commit)
 

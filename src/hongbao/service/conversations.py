@@ -127,43 +127,53 @@ class Conversations:
         }
         tx.add_message(cid, v.sender_id, MessageType.PACKET.value, row.greeting, data, now)
 
-    def on_opened(self, tx: Tx, row: PacketRow, claim: ClaimRow) -> None:
-        v = row.view
-        cid = _existing_packet_conversation(tx, row)
-        if cid is None:
+    def on_opened_many(self, tx: Tx, opened: list[tuple[PacketRow, ClaimRow]]) -> None:
+        """"B opened A's packet" for each claim of a write batch (and best luck once a lucky packet finishes), with
+        one conversation lookup per packet, one read of the names and one insert of all the notices."""
+        conversations: dict[int, int | None] = {}
+        for row, _ in opened:
+            if row.view.id not in conversations:
+                conversations[row.view.id] = _existing_packet_conversation(tx, row)
+        told = [(row, claim) for row, claim in opened if conversations[row.view.id] is not None]
+        if not told:
             return
-        now = claim.created_at
-        names = tx.users_by_ids([v.sender_id, claim.user_id])
-        claimer, sender = names[claim.user_id].display_name, names[v.sender_id].display_name
-        text = (
-            f"{claimer} opened their own red packet"
-            if claim.user_id == v.sender_id
-            else f"{claimer} opened {sender}'s red packet"
-        )
-        data = {
-            "event": "packet_opened",
-            "packet_id": v.id,
-            "user_id": claim.user_id,
-            "sender_id": v.sender_id,
-            "claimed_count": row.claimed_count,
-            "shares_count": v.shares_count,
-            "status": v.status.value,
-        }
-        tx.add_message(cid, None, MessageType.CLAIM.value, text, data, now)
-        if v.status is PacketStatus.FINISHED and v.split is not Split.EQUAL and v.shares_count > 1:
-            claims = tx.claims_of(v.id)
-            best = best_luck_index([c.amount_fen for c in claims])
-            assert best is not None, "a finished packet has claims"
-            winner = claims[best]
-            lucky = tx.users_by_ids([winner.user_id])[winner.user_id].display_name
-            tx.add_message(
-                cid,
-                None,
-                MessageType.BEST_LUCK.value,
-                f"{lucky} got the best luck (手气最佳) in {sender}'s red packet",
-                {"packet_id": v.id, "user_id": winner.user_id, "amount_fen": winner.amount_fen},
-                now,
+        names = tx.users_by_ids(list({uid for row, claim in told for uid in (row.view.sender_id, claim.user_id)}))
+        notices: list[tuple[int, int | None, str, str, dict[str, Any], datetime]] = []
+        for row, claim in told:
+            v = row.view
+            cid = conversations[v.id]
+            assert cid is not None
+            claimer, sender = names[claim.user_id].display_name, names[v.sender_id].display_name
+            text = (
+                f"{claimer} opened their own red packet"
+                if claim.user_id == v.sender_id
+                else f"{claimer} opened {sender}'s red packet"
             )
+            data = {
+                "event": "packet_opened",
+                "packet_id": v.id,
+                "user_id": claim.user_id,
+                "sender_id": v.sender_id,
+                "claimed_count": row.claimed_count,
+                "shares_count": v.shares_count,
+                "status": v.status.value,
+            }
+            notices.append((cid, None, MessageType.CLAIM.value, text, data, claim.created_at))
+            if v.status is PacketStatus.FINISHED and v.split is not Split.EQUAL and v.shares_count > 1:
+                claims = tx.claims_of(v.id)
+                best = best_luck_index([c.amount_fen for c in claims])
+                assert best is not None, "a finished packet has claims"
+                winner = claims[best]
+                lucky = tx.users_by_ids([winner.user_id])[winner.user_id].display_name
+                notices.append((
+                    cid,
+                    None,
+                    MessageType.BEST_LUCK.value,
+                    f"{lucky} got the best luck (手气最佳) in {sender}'s red packet",
+                    {"packet_id": v.id, "user_id": winner.user_id, "amount_fen": winner.amount_fen},
+                    claim.created_at,
+                ))
+        tx.add_messages(notices)
 
     def on_expired(self, tx: Tx, row: PacketRow, refund_fen: int) -> None:
         v = row.view

@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 
 SentHook = Callable[["Tx", "PacketRow"], None]
 OpenedHook = Callable[["Tx", "PacketRow", "ClaimRow"], None]  # the row as it is after this claim
+# The same for every claim of one write batch at once, in order (a hook that can save statements by it).
+OpenedManyHook = Callable[["Tx", "list[tuple[PacketRow, ClaimRow]]"], None]
 ExpiredHook = Callable[["Tx", "PacketRow", int], None]  # the row after expiry, and the refund in fen
 AfterCommit = Callable[[str, dict[str, Any]], None]  # (event name, payload), for live delivery
 
@@ -24,6 +26,7 @@ AfterCommit = Callable[[str, dict[str, Any]], None]  # (event name, payload), fo
 class PacketHooks:
     sent: list[SentHook] = field(default_factory=list)
     opened: list[OpenedHook] = field(default_factory=list)
+    opened_many: list[OpenedManyHook] = field(default_factory=list)
     expired: list[ExpiredHook] = field(default_factory=list)
     after_commit: list[AfterCommit] = field(default_factory=list)
 

@@ -83,6 +83,17 @@ def once(
     return reply
 
 
+def first_reply(tx: Tx, idem: IdempotencyKey | None) -> dict[str, Any] | None:
+    """Inside a write: the reply stored for this key, None if it never ran (or no key)."""
+    return None if idem is None else _first_reply(tx, idem)
+
+
+def remember(tx: Tx, idem: IdempotencyKey | None, reply: dict[str, Any], status: int, *, now: Any) -> None:
+    """Store `reply` for this key in the same transaction as its effect (`once`, for writes settled in bulk)."""
+    if idem is not None:
+        tx.save_idempotent_reply(idem.user_id, idem.key, idem.request_hash, status, json.dumps(reply), now)
+
+
 class InFlight:
     """Keyed requests running in this process, by (user, key): a replay that arrives while its first
     attempt runs waits for that attempt to end, then runs as a replay (and finds the stored reply)

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from hongbao.domain import errors
 from hongbao.domain.errors import HongbaoError, NotFound, Rejected
-from hongbao.domain.packets import PacketKind, PacketRules, PacketStatus, PacketView
+from hongbao.domain.packets import PacketKind, PacketRules, PacketStatus, PacketView, not_eligible_for
 from hongbao.domain.split import Rng, Split, best_luck_index, split
 from hongbao.service.audience import Audience, Claimant, GroupMembers, Nobody, Recipient
 from hongbao.service.deps import Deps
-from hongbao.service.idempotency import IdempotencyKey, InFlight, once, stored_reply
+from hongbao.service.idempotency import IdempotencyKey, InFlight, first_reply, once, remember, stored_reply
+from hongbao.service.ports import Bulk, ShareWanted
 from hongbao.service.sweep import sweep
 
 EXPIRE_BATCH_MAX = 500
@@ -224,24 +226,9 @@ class Packets:
     async def _take(self, packet_id: int, who: Claimant, idem: IdempotencyKey | None) -> dict[str, Any]:
         user_id = who.user_id
         view = await self._admit(packet_id, who, reserve=True)
-        audience = self.audience(view.kind)
-        now = self.d.clock.now()
-
-        def job(tx: Any) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
-                # The gate's answer is decided again here, inside the atomic step.
-                audience.confirm(tx, view, who)
-                claim = tx.open_share(packet_id, user_id, now)
-                if self.d.hooks.opened:
-                    row = tx.packet(packet_id)
-                    for hook in self.d.hooks.opened:
-                        hook(tx, row, claim)
-                return {"packet_id": packet_id, "amount_fen": claim.amount_fen, "seq": claim.seq}
-
-            return once(tx, idem, effect, 200, now=now)
-
+        opening = Opening(view, who, idem, self.d.clock.now())
         try:
-            reply = await self.d.store.write(job)
+            reply = await self.d.store.settle(Bulk("open", opening, self._settle_opens))
         except HongbaoError as exc:
             self.d.gate.settle(packet_id, user_id, _GATE_OUTCOME.get(exc.code, "failed"))
             raise
@@ -251,6 +238,58 @@ class Packets:
         self.d.gate.settle(packet_id, user_id, "won")
         self.d.hooks.published("packet_opened", {"user_id": user_id, **reply})
         return _opened(reply)
+
+    def _settle_opens(self, tx: Any, batch: list[tuple[str, Opening]]) -> list[tuple[bool, Any]]:
+        """Inside the writer: every open of one write batch, across packets, settled together.
+
+        Per open, in DESIGN.md §6's order: a keyed retry gets its stored reply; the audience is decided again
+        (the gate's answer was only the cheap one); then `open_shares` takes the shares, records the claims and
+        pays them with set-based statements; the opened hooks (conversation notices, relay, share figures)
+        see each claim in turn; a keyed open's reply is stored with its effect."""
+        results: list[tuple[bool, Any]] = [(False, None)] * len(batch)
+        wanted: list[ShareWanted] = []
+        settling: list[int] = []
+        members = self._members_among(tx, [o for _, o in batch])
+        for i, (write_id, o) in enumerate(batch):
+            try:
+                first = first_reply(tx, o.idem)
+                if first is not None:
+                    results[i] = (True, first)
+                    continue
+                if o.view.group_id in members and isinstance(self.audience(o.view.kind), GroupMembers):
+                    if o.who.user_id not in members[o.view.group_id]:
+                        raise not_eligible_for(o.view.kind)
+                else:
+                    self.audience(o.view.kind).confirm(tx, o.view, o.who)
+            except HongbaoError as refusal:
+                results[i] = (False, refusal)
+                continue
+            wanted.append(ShareWanted(o.view.id, o.who.user_id, o.now, write_id))
+            settling.append(i)
+        opened = []
+        for i, got in zip(settling, tx.open_shares(wanted), strict=True):
+            if isinstance(got, HongbaoError):
+                results[i] = (False, got)
+                continue
+            write_id, o = batch[i]
+            tx.write_id = write_id
+            for hook in self.d.hooks.opened:
+                hook(tx, got.row, got.claim)
+            opened.append((got.row, got.claim))
+            reply = {"packet_id": o.view.id, "amount_fen": got.claim.amount_fen, "seq": got.claim.seq}
+            remember(tx, o.idem, reply, 200, now=o.now)
+            results[i] = (True, reply)
+        for many in self.d.hooks.opened_many:
+            many(tx, opened)
+        return results
+
+    def _members_among(self, tx: Any, openings: list[Opening]) -> dict[int, set[int]]:
+        """For group packets: which of the openers are members now, one read per group (not one per open)."""
+        asked: dict[int, set[int]] = {}
+        for o in openings:
+            if o.view.group_id is not None and isinstance(self.audience(o.view.kind), GroupMembers):
+                asked.setdefault(o.view.group_id, set()).add(o.who.user_id)
+        return {gid: tx.members_among(gid, sorted(users)) for gid, users in asked.items()}
 
     async def _admit(self, packet_id: int, who: Claimant, *, reserve: bool) -> PacketView:
         audience_of = self.audience
@@ -340,6 +379,16 @@ class Packets:
             return refund
 
         return job
+
+
+@dataclass(frozen=True)
+class Opening:
+    """One 拆 on its way to the writer: the packet as the gate saw it, who opens it, its key, and when."""
+
+    view: PacketView
+    who: Claimant
+    idem: IdempotencyKey | None
+    now: datetime
 
 
 def _opened(reply: dict[str, Any]) -> dict[str, Any]:

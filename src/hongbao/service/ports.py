@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from hongbao.domain.packets import PacketView
 
@@ -13,15 +14,42 @@ if TYPE_CHECKING:
     # (SQLite and PostgreSQL share it), so its class doubles as the port's description.
     from hongbao.adapters.sql.tx import SqlTx as Tx
 
-__all__ = ["Clock", "Gate", "PasswordHasher", "PaymentChannel", "Store", "SystemClock", "Tx"]
+__all__ = ["Bulk", "Clock", "Gate", "PasswordHasher", "PaymentChannel", "ShareWanted", "Store", "SystemClock", "Tx"]
 
 T = TypeVar("T")
+ItemT = TypeVar("ItemT")
+
+
+@dataclass(frozen=True)
+class Bulk(Generic[ItemT]):
+    """A write settled together with the other writes of the same `key` waiting in the writer's batch.
+
+    `settle(tx, [(write_id, item), ...])` answers one `(ok, value or refusal)` per item, in order, and books each
+    item's transfers under its write id.  The writer runs a key's items in one SAVEPOINT; if `settle` fails as a
+    whole, each item runs alone, so a failing item still fails alone.  This is how one batch's opens of many
+    packets cost a handful of set-based statements instead of a dozen each (adapters/sql/tx_settle.py)."""
+
+    key: Hashable
+    item: ItemT
+    settle: Callable[[Tx, list[tuple[str, ItemT]]], list[tuple[bool, Any]]]
+
+
+@dataclass(frozen=True)
+class ShareWanted:
+    """One open for the store to settle: who opens which packet, when, under which write (one request)."""
+
+    packet_id: int
+    user_id: int
+    now: datetime
+    write_id: str | None
 
 
 class Store(Protocol):
     """Runs jobs against the store: writes are serialised and group-committed, reads run in parallel."""
 
     async def write(self, job: Callable[[Tx], T]) -> T: ...
+
+    async def settle(self, bulk: Bulk[Any]) -> Any: ...
 
     async def read(self, job: Callable[[Tx], T]) -> T: ...
 

@@ -32,7 +32,7 @@ import queue
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -46,6 +46,7 @@ from sqlalchemy.pool import NullPool
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.tx import SqlTx
 from hongbao.domain.errors import HongbaoError, store_unavailable
+from hongbao.service.ports import Bulk
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ PRUNE_EVERY_S = 600.0
 class _Job:
     """One `store.write` call: the function, the caller's future, and the write's id (the same on every attempt)."""
 
-    fn: Callable[[SqlTx], Any]
+    fn: Callable[[SqlTx], Any] | Bulk[Any]
     fut: Future[Any]
     write_id: str = field(default_factory=lambda: secrets.token_hex(16))
 
@@ -163,6 +164,15 @@ class SqlStore:
         Raises `store_unavailable` (503) when the database did not take it within `write_timeout_s`: with
         nothing changed when the writer never started the job, else with its outcome unknown."""
         item = _Job(job, Future())
+        self._jobs.put(item)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(item.fut), self.write_timeout_s)
+        except TimeoutError:
+            raise self._gave_up(item) from None
+
+    async def settle(self, bulk: Bulk[Any]) -> Any:
+        """Like `write`, for a `Bulk` write settled with the others of its key in the same batch."""
+        item = _Job(bulk, Future())
         self._jobs.put(item)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(item.fut), self.write_timeout_s)
@@ -327,10 +337,7 @@ class SqlStore:
             conn.execution_options(hongbao_writer=True)
             trans = conn.begin()
             conn.execute(insert(s.write_batches).values(id=batch_id, created_at_ms=_now_ms()))
-            tx = SqlTx(conn, self.is_sqlite, batch_id)
-            for job in batch:
-                tx.write_id = job.write_id
-                outcomes.append(_run_job(conn, tx, job))
+            outcomes = _run_jobs(conn, SqlTx(conn, self.is_sqlite, batch_id), batch)
             committing = True
             trans.commit()
         except BaseException as exc:
@@ -440,28 +447,67 @@ class SqlStore:
             log.warning("pruning batch markers failed: %s", _first_line(exc))
 
 
+def _run_jobs(conn: Connection, tx: SqlTx, batch: list[_Job]) -> list[tuple[bool, Any]]:
+    """Every job of the batch in order, a `Bulk` key's jobs together where the first of them stands."""
+    by_key: dict[Hashable, list[int]] = {}
+    for i, job in enumerate(batch):
+        if isinstance(job.fn, Bulk):
+            by_key.setdefault(job.fn.key, []).append(i)
+    done: dict[int, tuple[bool, Any]] = {}
+    for i, job in enumerate(batch):
+        if i in done:
+            continue
+        if isinstance(job.fn, Bulk):
+            group = by_key[job.fn.key]
+            done.update(zip(group, _run_bulk(conn, tx, [batch[j] for j in group]), strict=True))
+        else:
+            tx.write_id = job.write_id
+            done[i] = _run_job(conn, tx, job)
+    return [done[i] for i in range(len(batch))]
+
+
 def _run_job(conn: Connection, tx: SqlTx, job: _Job) -> tuple[bool, Any]:
     """Run one job in its own SAVEPOINT; a refusal or a bug fails the job alone, a database failure the batch."""
+    fn = job.fn
+    assert not isinstance(fn, Bulk)
     savepoint = conn.begin_nested()
     try:
-        value = job.fn(tx)
-    except HongbaoError as exc:
-        savepoint.rollback()
-        return False, exc
-    except DBAPIError as exc:
-        if isinstance(exc, InterfaceError) or exc.connection_invalidated or (
-            isinstance(exc, OperationalError) and (_is_retryable(exc) or _unreachable(exc))
-        ):
-            raise  # deadlock, serialization failure or lost connection: the whole attempt is over
-        savepoint.rollback()  # a constraint or data error the job did not turn into a refusal: a bug
-        log.exception("write job failed")
-        return False, exc
-    except Exception as exc:  # a bug in one job must not take the batch down
-        savepoint.rollback()
-        log.exception("write job failed")
-        return False, exc
+        value = fn(tx)
+    except Exception as exc:
+        return False, _failed(savepoint, exc)
     savepoint.commit()
     return True, value
+
+
+def _run_bulk(conn: Connection, tx: SqlTx, jobs: list[_Job]) -> list[tuple[bool, Any]]:
+    """One key's bulk jobs in one SAVEPOINT; if that fails as a whole, each alone (a failing item fails alone)."""
+    first = jobs[0].fn
+    assert isinstance(first, Bulk)
+    items = [(job.write_id, job.fn.item) for job in jobs if isinstance(job.fn, Bulk)]
+    savepoint = conn.begin_nested()
+    try:
+        results = first.settle(tx, items)
+        assert len(results) == len(items), "a bulk settle answers every item"
+    except Exception as exc:
+        failure = _failed(savepoint, exc)
+        if len(jobs) == 1:
+            return [(False, failure)]
+        return [result for job in jobs for result in _run_bulk(conn, tx, [job])]
+    savepoint.commit()
+    return results
+
+
+def _failed(savepoint: Any, exc: Exception) -> Exception:
+    """Roll a job's savepoint back and return its failure; re-raise what ends the whole attempt."""
+    if isinstance(exc, DBAPIError) and (
+        isinstance(exc, InterfaceError) or exc.connection_invalidated
+        or (isinstance(exc, OperationalError) and (_is_retryable(exc) or _unreachable(exc)))
+    ):
+        raise exc  # deadlock, serialization failure or lost connection: the whole attempt is over
+    savepoint.rollback()
+    if not isinstance(exc, HongbaoError):  # a bug in one job (or a constraint it did not turn into a refusal)
+        log.error("write job failed", exc_info=exc)
+    return exc
 
 
 def _discard(conn: Connection) -> None:

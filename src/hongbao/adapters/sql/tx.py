@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -24,10 +24,10 @@ from hongbao.adapters.sql.tx_open import OpenTx
 from hongbao.adapters.sql.tx_payments import PaymentTx
 from hongbao.adapters.sql.tx_people import PeopleTx
 from hongbao.adapters.sql.tx_relay import RelayTx
+from hongbao.adapters.sql.tx_settle import SettleTx
 from hongbao.adapters.sql.tx_shake import ShakeTx
 from hongbao.adapters.sql.tx_social import SocialTx
-from hongbao.domain import errors
-from hongbao.domain.errors import Conflict
+from hongbao.domain.errors import Conflict, HongbaoError
 from hongbao.domain.ledger import (
     Account,
     AccountKind,
@@ -38,6 +38,7 @@ from hongbao.domain.ledger import (
 )
 from hongbao.domain.packets import PacketKind, PacketStatus, PacketView
 from hongbao.domain.split import Split
+from hongbao.service.ports import ShareWanted
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class ClaimRow:
     created_at: datetime
 
 
-class SqlTx(LedgerTx, PeopleTx, SocialTx, OpenTx, RelayTx, CampaignTx, ShakeTx, PaymentTx):
+class SqlTx(LedgerTx, SettleTx, PeopleTx, SocialTx, OpenTx, RelayTx, CampaignTx, ShakeTx, PaymentTx):
     """One connection inside a transaction (writer) or a read snapshot (readers).
 
     Each area's repository methods live in its own mixin (tx_ledger.py, tx_people.py, tx_social.py, tx_open.py,
@@ -191,65 +192,12 @@ class SqlTx(LedgerTx, PeopleTx, SocialTx, OpenTx, RelayTx, CampaignTx, ShakeTx, 
         return [r.user_id for r in self.conn.execute(select(c.c.user_id).where(c.c.packet_id == packet_id))]
 
     def open_share(self, packet_id: int, user_id: int, now: datetime) -> ClaimRow:
-        """The atomic step of 拆: take the next share, record the claim, pay it, all or nothing.
-
-        One statement advances the packet's counter only while the packet is active, unexpired and
-        not exhausted; the unique (packet, user) index then decides "one claim per user".  Whichever of
-        this and `expire_packet` updates the row first wins; the other sees the new state.
-        """
-        p = s.packets
-        share_amount = (
-            select(s.packet_shares.c.amount_fen)
-            .where(s.packet_shares.c.packet_id == p.c.id, s.packet_shares.c.seq == p.c.claimed_count)
-            .scalar_subquery()
-        )
-        taken_amount = (
-            select(s.packet_shares.c.amount_fen)
-            .where(s.packet_shares.c.packet_id == p.c.id, s.packet_shares.c.seq == p.c.claimed_count - 1)
-            .scalar_subquery()
-            .label("amount_fen")
-        )
-        taken = self.conn.execute(
-            update(p)
-            .where(
-                p.c.id == packet_id,
-                p.c.status == PacketStatus.ACTIVE.value,
-                p.c.expires_at > now,
-                p.c.claimed_count < p.c.shares_count,
-            )
-            .values(
-                claimed_fen=p.c.claimed_fen + share_amount,
-                claimed_count=p.c.claimed_count + 1,
-                status=case(
-                    (p.c.claimed_count + 1 >= p.c.shares_count, PacketStatus.FINISHED.value), else_=p.c.status
-                ),
-                finished_at=case((p.c.claimed_count + 1 >= p.c.shares_count, now), else_=p.c.finished_at),
-            )
-            # RETURNING sees the new counter, so the share just taken is seq = claimed_count - 1.
-            .returning(p.c.claimed_count, p.c.escrow_account_id, taken_amount)
-        ).first()
-        if taken is None:
-            row = self.packet(packet_id)
-            if row is None:
-                raise errors.packet_not_found()
-            if row.view.status is PacketStatus.EXPIRED or now >= row.view.expires_at:
-                raise errors.packet_expired()
-            if self.claim_of(packet_id, user_id) is not None:
-                raise errors.already_claimed()
-            raise errors.packet_exhausted()
-        seq, amount = int(taken.claimed_count) - 1, int(taken.amount_fen)
-        try:
-            self.conn.execute(
-                insert(s.claims).values(
-                    packet_id=packet_id, seq=seq, user_id=user_id, amount_fen=amount, created_at=now
-                )
-            )
-        except IntegrityError as exc:
-            raise errors.already_claimed() from exc
-        self.pay_to_wallet(
-            int(taken.escrow_account_id), user_id, amount, TransferCode.PACKET_CLAIM, f"claim:{packet_id}:{seq}", now
-        )
-        return ClaimRow(packet_id, seq, user_id, amount, now)
+        """The atomic step of 拆 for one open alone: `open_shares` (tx_settle.py) with one, raising its refusal."""
+        got = self.open_shares([ShareWanted(packet_id, user_id, now, self.write_id)])[0]
+        if isinstance(got, HongbaoError):
+            raise got
+        claim: ClaimRow = got.claim
+        return claim
 
     def due_packet_ids(self, now: datetime, limit: int) -> list[int]:
         p = s.packets

@@ -232,6 +232,14 @@ class PeopleTx:
             is not None
         )
 
+    def members_among(self, group_id: int, user_ids: list[int]) -> set[int]:
+        """Which of `user_ids` are members of the group now (one read for a batch of opens)."""
+        gm = s.group_members
+        found = self.conn.execute(
+            select(gm.c.user_id).where(gm.c.group_id == group_id, gm.c.user_id.in_(user_ids))
+        )
+        return {r.user_id for r in found}
+
     def member_ids(self, group_id: int) -> list[int]:
         gm = s.group_members
         return [

@@ -202,6 +202,15 @@ class SocialTx:
         ).scalar_one()
         return MessageRow(int(mid), conversation_id, sender_id, type_, body, dict(data), now)
 
+    def add_messages(self, messages: list[tuple[int, int | None, str, str, dict[str, Any], datetime]]) -> None:
+        """Insert many messages (conversation, sender, type, body, data, at) in one statement, in this order."""
+        if messages:
+            self.conn.execute(ss.messages.insert(), [
+                {"conversation_id": cid, "sender_id": sender, "type": type_, "body": body,
+                 "data": json.dumps(data, ensure_ascii=False, separators=(",", ":")), "created_at": at}
+                for cid, sender, type_, body, data, at in messages
+            ])
+
     def messages_page(self, conversation_id: int, before_id: int | None, limit: int) -> list[MessageRow]:
         """Newest first, keyset-paginated by message id."""
         m = ss.messages

@@ -1,0 +1,196 @@
+"""The atomic step of 拆 for a whole batch of opens at once: set-based statements, not a dozen per winner.
+
+`open_shares` settles every open of one write batch, across any number of packets, with a fixed handful
+of statements: the packets locked in id order (two writers never deadlock on them), one read of the
+claims already made and one of the shares to hand out, then one executemany each for the packet
+counters, the claims, the escrow debits, the wallet credits (summed per wallet) and the transfers.
+The statements are built once, at import; SQLAlchemy compiles each once per engine.
+
+What decides stays where it was: "one claim per user per packet" is the claims table's unique key (the
+read before only answers the common case early; a claim slipping past it fails the insert, and the
+writer then settles each open alone), a counter moves only from the value read under the lock, and
+escrow never goes below zero.  Refusals come in the order of DESIGN.md §6:
+packet_not_found → packet_expired → already_claimed → packet_exhausted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy.engine import Connection
+
+from hongbao.adapters.sql import schema as s
+from hongbao.domain import errors
+from hongbao.domain.errors import InvariantViolation, NotFound
+from hongbao.domain.ledger import AccountKind, TransferCode
+from hongbao.domain.packets import PacketStatus
+from hongbao.service.ports import ShareWanted
+
+if TYPE_CHECKING:
+    from hongbao.adapters.sql.tx import ClaimRow, PacketRow
+
+# Built once; executed with a list of parameter sets (executemany).
+_ADVANCE = (
+    update(s.packets)
+    .where(
+        s.packets.c.id == bindparam("pid"),
+        s.packets.c.claimed_count == bindparam("was"),
+        s.packets.c.status == PacketStatus.ACTIVE.value,
+    )
+    .values(
+        claimed_count=bindparam("now_count"),
+        claimed_fen=s.packets.c.claimed_fen + bindparam("fen"),
+        status=bindparam("new_status"),
+        finished_at=bindparam("fin"),
+    )
+)
+_DEBIT_ESCROW = (
+    update(s.accounts)
+    .where(s.accounts.c.id == bindparam("acct"), s.accounts.c.balance_fen >= bindparam("amt"))
+    .values(balance_fen=s.accounts.c.balance_fen - bindparam("amt"))
+)
+_CREDIT = (
+    update(s.accounts)
+    .where(s.accounts.c.id == bindparam("acct"))
+    .values(balance_fen=s.accounts.c.balance_fen + bindparam("amt"))
+)
+_INSERT_CLAIMS = s.claims.insert()
+_INSERT_TRANSFERS = s.transfers.insert()
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A share taken: the claim, and the packet's row as it is right after it."""
+
+    claim: ClaimRow
+    row: PacketRow
+
+
+def _row_after(before: PacketRow, claim: ClaimRow, fen_taken: int) -> PacketRow:
+    """The packet row after `claim`, without reading it: `fen_taken` is what this batch took up to and with it."""
+    count = claim.seq + 1
+    finished = count >= before.view.shares_count
+    view = replace(before.view, status=PacketStatus.FINISHED) if finished else before.view
+    return replace(before, view=view, claimed_count=count, claimed_fen=before.claimed_fen + fen_taken,
+                   finished_at=claim.created_at if finished else before.finished_at)
+
+
+class SettleTx:
+    conn: Connection
+    is_sqlite: bool
+    batch_id: str | None
+
+    def open_shares(self, wanted: list[ShareWanted]) -> list[Any]:
+        """Take one share for each open that may have one, record the claims and pay them, all in a few statements.
+
+        Answers, per open, an `Opened` (the claim, and the packet row as it is right after that claim: what the
+        opened hooks are given) or the `HongbaoError` refusing it."""
+        from hongbao.adapters.sql.tx import ClaimRow, _packet_row  # tx.py holds these rows and mixes this class in
+
+        out: list[Any] = [None] * len(wanted)
+        ids = sorted({w.packet_id for w in wanted})
+        locked = select(s.packets).where(s.packets.c.id.in_(ids)).order_by(s.packets.c.id)
+        if not self.is_sqlite:  # SQLite's writer holds the whole database already
+            locked = locked.with_for_update()
+        rows = {r.id: _packet_row(r) for r in self.conn.execute(locked)}
+        pairs = list({(w.packet_id, w.user_id) for w in wanted if w.packet_id in rows})
+        claimed = self._claimed(pairs)
+        wallets = self._wallet_ids(sorted({w.user_id for w in wanted}))
+
+        hopefuls: dict[int, list[int]] = {pid: [] for pid in rows}
+        for i, w in enumerate(wanted):
+            row = rows.get(w.packet_id)
+            if row is None:
+                out[i] = errors.packet_not_found()
+            elif row.view.status is PacketStatus.EXPIRED or w.now >= row.view.expires_at:
+                out[i] = errors.packet_expired()
+            elif (w.packet_id, w.user_id) in claimed:
+                out[i] = errors.already_claimed()
+            elif w.user_id not in wallets:
+                out[i] = NotFound("No such wallet.", code="account_not_found")
+            else:
+                claimed.add((w.packet_id, w.user_id))  # a second open by the same user in this batch
+                hopefuls[w.packet_id].append(i)
+
+        winners: dict[int, list[int]] = {}
+        for pid, hopeful in hopefuls.items():
+            row = rows[pid]
+            left = row.view.shares_count - row.claimed_count if row.view.status is PacketStatus.ACTIVE else 0
+            winners[pid] = hopeful[: max(left, 0)]
+            for i in hopeful[len(winners[pid]):]:
+                out[i] = errors.packet_exhausted()
+        winners = {pid: won for pid, won in winners.items() if won}
+        if not winners:
+            return out
+
+        amounts = self._share_amounts([
+            (pid, rows[pid].claimed_count + k) for pid, won in winners.items() for k in range(len(won))
+        ])
+        advances, claims, debits, transfers = [], [], [], []
+        credits: dict[int, int] = {}
+        for pid, won in winners.items():
+            row = rows[pid]
+            count, fen = row.claimed_count, 0
+            for i in won:
+                w = wanted[i]
+                amount = amounts[(pid, count)]
+                claim = ClaimRow(pid, count, w.user_id, amount, w.now)
+                out[i] = Opened(claim, _row_after(row, claim, fen + amount))
+                claims.append({"packet_id": pid, "seq": count, "user_id": w.user_id, "amount_fen": amount,
+                               "created_at": w.now})
+                credits[wallets[w.user_id]] = credits.get(wallets[w.user_id], 0) + amount
+                transfers.append({
+                    "debit_account_id": row.escrow_account_id, "credit_account_id": wallets[w.user_id],
+                    "amount_fen": amount, "code": TransferCode.PACKET_CLAIM.value, "ref": f"claim:{pid}:{count}",
+                    "created_at": w.now, "write_id": w.write_id, "batch_id": self.batch_id,
+                })
+                count, fen = count + 1, fen + amount
+            finished = count >= row.view.shares_count
+            last_now = wanted[won[-1]].now
+            advances.append({
+                "pid": pid, "was": row.claimed_count, "now_count": count, "fen": fen,
+                "new_status": PacketStatus.FINISHED.value if finished else PacketStatus.ACTIVE.value,
+                "fin": last_now if finished else None,
+            })
+            debits.append({"acct": row.escrow_account_id, "amt": fen})
+
+        if self.conn.execute(_ADVANCE, advances).rowcount != len(advances):
+            raise InvariantViolation("a packet's counter moved under its lock")
+        self.conn.execute(_INSERT_CLAIMS, claims)  # the unique keys decide; a clash fails the whole settle
+        if self.conn.execute(_DEBIT_ESCROW, debits).rowcount != len(debits):
+            raise InvariantViolation("an escrow would go below zero")
+        self.conn.execute(_CREDIT, [{"acct": acct, "amt": amt} for acct, amt in sorted(credits.items())])
+        self.conn.execute(_INSERT_TRANSFERS, transfers)
+        return out
+
+    def _claimed(self, pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:
+        if not pairs:
+            return set()
+        c = s.claims
+        found = self.conn.execute(
+            select(c.c.packet_id, c.c.user_id).where(tuple_(c.c.packet_id, c.c.user_id).in_(pairs))
+        )
+        return {(r.packet_id, r.user_id) for r in found}
+
+    def _wallet_ids(self, user_ids: list[int]) -> dict[int, int]:
+        a = s.accounts
+        found = self.conn.execute(
+            select(a.c.owner_id, a.c.id).where(a.c.kind == AccountKind.WALLET.value, a.c.owner_id.in_(user_ids))
+        )
+        return {int(r.owner_id): int(r.id) for r in found}
+
+    def _share_amounts(self, seqs: list[tuple[int, int]]) -> dict[tuple[int, int], int]:
+        ps = s.packet_shares
+        found = {
+            (r.packet_id, r.seq): int(r.amount_fen)
+            for r in self.conn.execute(
+                select(ps.c.packet_id, ps.c.seq, ps.c.amount_fen).where(tuple_(ps.c.packet_id, ps.c.seq).in_(seqs))
+            )
+        }
+        if len(found) != len(seqs):
+            raise InvariantViolation("a packet is missing a pre-drawn share")
+        return found
+
+

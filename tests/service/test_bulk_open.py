@@ -1,0 +1,111 @@
+"""One write batch settles many opens across many packets together (adapters/sql/tx_settle.py), on SQLite and
+PostgreSQL: every open gets its own outcome, in DESIGN.md §6's order, and the ledger holds."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from hongbao.adapters.sql import migrate
+from hongbao.adapters.sql.store import SqlStore
+from hongbao.bootstrap import App
+from hongbao.domain.errors import HongbaoError
+from hongbao.service.audience import Claimant
+from hongbao.service.packets import Opening
+from hongbao.service.ports import Bulk
+from tests.conftest import FrozenClock
+from tests.service.helpers import balance, befriend, register
+
+
+def settle_together(hb: App, opens: list[tuple[int, int]]) -> list[Any]:
+    """Queue every (packet, user) open at once, past the gate, so the writer settles them in one batch."""
+
+    async def go() -> list[Any]:
+        views = {pid: (await hb.store.read(lambda tx, pid=pid: tx.packet(pid))).view for pid, _ in opens}
+        now = hb.deps.clock.now()
+        bulks = [Bulk("open", Opening(views[pid], Claimant(uid), None, now), hb.packets._settle_opens)
+                 for pid, uid in opens]
+        return await asyncio.gather(*(hb.store.settle(b) for b in bulks), return_exceptions=True)
+
+    return asyncio.run(go())
+
+
+def outcome(result: Any) -> str:
+    return result.code if isinstance(result, HongbaoError) else "won"
+
+
+def test_a_batch_of_opens_across_packets_gives_each_open_its_own_outcome(hb: App, clock: FrozenClock) -> None:
+    alice, bob, carol, dave, frank = register(hb, "alice", "bob", "carol", "dave", "frank")
+    befriend(hb, alice, bob, carol, dave, frank)
+    asyncio.run(hb.wallet.top_up(alice, 10_000))
+    group = int(asyncio.run(hb.social.create_group(alice, "family", [bob, carol, dave]))["id"])
+
+    def lucky(total: int, shares: int) -> int:
+        sent = asyncio.run(hb.packets.send_group(alice, group, how="double_mean", shares_count=shares, total_fen=total))
+        return int(sent["id"])
+
+    old = lucky(500, 5)
+    clock.advance(hours=25)  # `old` has expired (nobody swept it yet); the three new ones below are fresh
+    two, three, one = lucky(200, 2), lucky(300, 3), lucky(100, 1)
+
+    results = settle_together(hb, [
+        (two, bob), (two, carol), (two, dave),  # two shares: the third is too late
+        (two, bob),  # bob again in the same batch
+        (three, bob), (three, frank),  # frank is not in the group
+        (one, carol), (one, dave),
+        (old, bob),  # expired
+    ])
+
+    assert [outcome(r) for r in results] == [
+        "won", "won", "packet_exhausted",
+        "already_claimed",
+        "won", "not_group_member",
+        "won", "packet_exhausted",
+        "packet_expired",
+    ]
+    amounts = Counter[int]()
+    for (_, uid), r in zip([(two, bob), (two, carol), (two, dave), (two, bob), (three, bob), (three, frank),
+                              (one, carol), (one, dave)], results, strict=False):
+        if not isinstance(r, HongbaoError):
+            amounts[uid] += r["amount_fen"]
+    assert balance(hb, bob) == amounts[bob] and balance(hb, carol) == amounts[carol]
+    detail = asyncio.run(hb.packets.detail(two, alice))
+    assert sum(c["amount_fen"] for c in detail["claims"]) == 200 and detail["status"] == "finished"
+
+    again = settle_together(hb, [(two, carol), (three, carol), (three, dave), (three, carol)])
+    assert [outcome(r) for r in again] == ["already_claimed", "won", "won", "already_claimed"]
+    assert asyncio.run(hb.packets.detail(three, alice))["status"] == "finished"
+
+
+def test_a_bulk_that_fails_as_a_whole_settles_each_item_alone(tmp_path: Path) -> None:
+    store = SqlStore(f"sqlite:///{tmp_path / 'bulk.db'}")
+    migrate.upgrade(store.engine)
+
+    def settle(_: Any, items: list[tuple[str, int]]) -> list[tuple[bool, Any]]:
+        if len(items) > 1:
+            raise RuntimeError("a bug that shows only in a group")
+        (_, n), = items
+        if n == 3:
+            raise ValueError("item 3 is bad on its own")
+        return [(True, n * 10)]
+
+    release = threading.Event()
+
+    async def go() -> list[Any]:
+        holding = asyncio.ensure_future(store.write(lambda _: release.wait(5)))  # the writer is busy...
+        await asyncio.sleep(0.05)
+        queued = [asyncio.ensure_future(store.settle(Bulk("k", n, settle))) for n in range(1, 6)]
+        await asyncio.sleep(0.05)
+        release.set()  # ...until all five wait in its queue: they are one batch
+        await holding
+        return await asyncio.gather(*queued, return_exceptions=True)
+
+    try:
+        results = asyncio.run(go())
+    finally:
+        store.close()
+    assert results[:2] == [10, 20] and results[3:] == [40, 50]
+    assert isinstance(results[2], ValueError)
