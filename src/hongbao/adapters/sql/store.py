@@ -27,7 +27,9 @@ its write's id and its batch's id, so reconcile can see a write that took effect
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import os
 import queue
 import secrets
 import threading
@@ -56,13 +58,31 @@ BATCH_MARKERS_KEEP_S = 3600  # a lost reply is settled within minutes; markers o
 PRUNE_EVERY_S = 600.0
 
 
+class _WriteIds:
+    """Write ids unique across processes without a syscall each: a random prefix per process, then a counter."""
+
+    def __init__(self) -> None:
+        self.renew()
+        os.register_at_fork(after_in_child=self.renew)  # a forked child must not reuse its parent's ids
+
+    def renew(self) -> None:
+        self.prefix = secrets.token_hex(8)
+        self.counter = itertools.count()
+
+    def __call__(self) -> str:
+        return f"{self.prefix}{next(self.counter):016x}"
+
+
+_next_write_id = _WriteIds()
+
+
 @dataclass
 class _Job:
     """One `store.write` call: the function, the caller's future, and the write's id (the same on every attempt)."""
 
     fn: Callable[[SqlTx], Any] | Bulk[Any]
     fut: Future[Any]
-    write_id: str = field(default_factory=lambda: secrets.token_hex(16))
+    write_id: str = field(default_factory=lambda: _next_write_id())
 
 
 class _RolledBack(Exception):
@@ -520,6 +540,7 @@ def _discard(conn: Connection) -> None:
         conn.close()
     except Exception:
         log.debug("close failed", exc_info=True)
+
 
 
 def _now_ms() -> int:

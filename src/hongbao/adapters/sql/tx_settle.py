@@ -70,11 +70,14 @@ class Opened:
 
 def _row_after(before: PacketRow, claim: ClaimRow, fen_taken: int) -> PacketRow:
     """The packet row after `claim`, without reading it: `fen_taken` is what this batch took up to and with it."""
+    from hongbao.adapters.sql.tx import PacketRow
+
     count = claim.seq + 1
     finished = count >= before.view.shares_count
     view = replace(before.view, status=PacketStatus.FINISHED) if finished else before.view
-    return replace(before, view=view, claimed_count=count, claimed_fen=before.claimed_fen + fen_taken,
-                   finished_at=claim.created_at if finished else before.finished_at)
+    # The constructor, not dataclasses.replace: this runs once per winner, and replace() costs five times more.
+    return PacketRow(view, before.greeting, count, before.claimed_fen + fen_taken, before.refunded_fen,
+                     before.escrow_account_id, before.created_at, claim.created_at if finished else before.finished_at)
 
 
 class SettleTx:
