@@ -72,6 +72,8 @@ class EdgeLimits:
         if scope["method"] == "HEAD":
             scope = {**scope, "method": "GET"}
             send = _without_body(send)
+        # Every request's receive is watched, even one whose headers promise no body: a server speaking another
+        # protocol (HTTP/2 under another ASGI server) may stream a body that no header announces.
         deadline = asyncio.get_running_loop().time() + self.body_read_timeout_s
         received = 0
         body_done = False

@@ -42,6 +42,8 @@ _COMMON = [
     (b"referrer-policy", b"no-referrer"),
 ]
 _NO_FRAMING = (b"x-frame-options", b"DENY")
+# ASGI header names are lower-case (Starlette and uvicorn both send them so).
+_OURS = frozenset({b"x-content-type-options", b"referrer-policy", b"x-frame-options", b"content-security-policy"})
 
 
 def inline_hashes(page: bytes) -> tuple[list[str], list[str]]:
@@ -82,20 +84,26 @@ class SecurityHeaders:
             nonlocal held
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
-                kind = _content_type(headers)
-                names = {name.lower() for name, _ in headers}
-                headers += [h for h in _COMMON if h[0] not in names]
+                kind = b""
+                ours: set[bytes] = set()  # our headers the app already set (none today): the app's win
+                for name, value in headers:
+                    if name == b"content-type":
+                        kind = value
+                    elif name in _OURS:
+                        ours.add(name)
+                headers += [h for h in _COMMON if h[0] not in ours] if ours else _COMMON
                 if kind.startswith(b"image/"):
                     await send({**message, "headers": headers})
                     return
-                if _NO_FRAMING[0] not in names:
+                if _NO_FRAMING[0] not in ours:
                     headers.append(_NO_FRAMING)
-                if b"content-security-policy" in names:
+                if b"content-security-policy" in ours:
                     await send({**message, "headers": headers})
                 elif kind.startswith(b"text/html"):
                     held = {**message, "headers": headers}
                 else:
-                    await send({**message, "headers": [*headers, (b"content-security-policy", API_CSP)]})
+                    headers.append((b"content-security-policy", API_CSP))
+                    await send({**message, "headers": headers})
                 return
             if held is None or message["type"] != "http.response.body":
                 await send(message)
@@ -113,9 +121,3 @@ class SecurityHeaders:
 
         await self.app(scope, receive, secured_send)
 
-
-def _content_type(headers: list[tuple[bytes, bytes]]) -> bytes:
-    for name, value in headers:
-        if name.lower() == b"content-type":
-            return value.lower()
-    return b""
