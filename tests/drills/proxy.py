@@ -8,6 +8,8 @@ SQLAlchemy) commits with a simple Query, `Q` + length + b"COMMIT\\0".  When the 
                (so the transaction really committed), then cuts both sockets without relaying that answer;
                the client sees a dead connection and cannot know that its transaction committed.
     "request"  both sockets are cut before the COMMIT is forwarded: the server rolls the transaction back.
+    "reply_then_down"  as "reply", and then the database seems gone: every connection is cut and new ones
+               are refused until `come_up` (an outcome the writer cannot ask about for a while).
 
 Everything else is relayed byte for byte.  Threads, not asyncio: the drills drive it from a plain test.
 """
@@ -76,6 +78,7 @@ class _Link:
         self.client = client
         self.server = server
         self.swallow = threading.Event()  # set: the server's next answer is the committed COMMIT's, and is dropped
+        self.then_down = False  # after dropping that answer, the whole database seems gone
         self.one_byte_answers = 0  # SSLRequest / GSSENCRequest answers: a single byte, not a message
         self.closed = False
         self.lock = threading.Lock()
@@ -124,7 +127,8 @@ class _Link:
                     if fault == "request":
                         self.proxy.counted("requests_cut")
                         raise _Cut
-                    if fault == "reply":
+                    if fault in ("reply", "reply_then_down"):
+                        self.then_down = fault == "reply_then_down"
                         self.swallow.set()  # before forwarding: the answer cannot overtake the flag
             self.server.sendall(head + body)
 
@@ -151,6 +155,8 @@ class _Link:
                 # The COMMIT's answer: CommandComplete, then ReadyForQuery ('Z') once the server is done.
                 if kind == b"Z":
                     self.proxy.counted("replies_cut")
+                    if self.then_down:
+                        self.proxy.go_down()
                     raise _Cut
                 continue
             self.client.sendall(head + body)
@@ -179,6 +185,7 @@ class CommitCutter:
         self._listener.settimeout(0.2)  # so that close() is noticed without a connection to wake accept()
         self.port: int = self._listener.getsockname()[1]
         self._numbered = 0  # commits counted before the policy was armed
+        self.down = False
         self._stopping = False
         self._thread = threading.Thread(target=self._accept_loop, name="drill-proxy", daemon=True)
         self._thread.start()
@@ -191,6 +198,17 @@ class CommitCutter:
 
     def disarm(self) -> None:
         self.arm(never)
+
+    def go_down(self) -> None:
+        """Seem to be a database that went away: cut every connection and refuse new ones until `come_up`."""
+        with self._lock:
+            self.down = True
+            links = list(self._links)
+        for link in links:
+            link.cut()
+
+    def come_up(self) -> None:
+        self.down = False
 
     def commit_fault(self) -> str | None:
         with self._lock:
@@ -215,6 +233,9 @@ class CommitCutter:
             except OSError:
                 return
             client.settimeout(None)
+            if self.down:
+                client.close()  # as a stopped server's port does: the connection ends at once
+                continue
             try:
                 server = socket.create_connection(("127.0.0.1", self.upstream_port))
             except OSError:

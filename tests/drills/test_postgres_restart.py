@@ -38,6 +38,8 @@ def test_given_load_when_postgres_restarts_then_clients_get_503_not_500_and_writ
     pg_cluster: PgCluster, tmp_path: Path, mode: str, round_no: int
 ) -> None:
     # Given a server on a fresh database and four clients at work
+    if not pg_cluster.running:  # an earlier round that failed half-way may have left it down
+        pg_cluster.start()
     name = f"drill_b_{mode}_{round_no}_{uuid.uuid4().hex[:6]}"
     direct = pg_cluster.create_database(name)
     migrated = cli(direct, "migrate")
@@ -71,6 +73,8 @@ def test_given_load_when_postgres_restarts_then_clients_get_503_not_500_and_writ
         recovered = _recovers(load, prober, tag)
         if recovered is not None:
             problems.append(recovered)
+        if served.proc.poll() is not None:
+            problems.append(f"the server process died (exit {served.proc.returncode})")
         stopped = served.terminate(SIGTERM_S_MAX)
         if not stopped:
             problems.append(f"SIGTERM did not stop the server within {SIGTERM_S_MAX} s")
