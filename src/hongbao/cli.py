@@ -260,12 +260,31 @@ def simulate(
     seed: Annotated[int, typer.Option(help="Seed; a failure prints it so the run replays exactly.")] = 1,
     ops: Annotated[int, typer.Option(help="Operations to run.")] = 2_000,
     database_url: DbUrl = None,
+    faults: Annotated[
+        bool, typer.Option("--faults/--no-faults", help="Inject lost commits, restarts, outages and kill -9.")
+    ] = True,
 ) -> None:
-    """Seeded workload of packets, campaigns, shakes, retries, crashes and expiries, audited as it goes; failures
-    print the seed."""
+    """Seeded workload of packets, campaigns, shakes, retries, crashes and expiries under injected faults, audited
+    as it goes; failures print the seed."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     from hongbao.sim import run_simulation
 
-    result = run_simulation(seed=seed, ops=ops, database_url=database_url, console=console)
+    started = time.monotonic()
+    with Progress(
+        TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(), console=console, disable=not console.is_terminal, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("ops", total=ops, rate="")
+
+        def progress(step: int) -> None:
+            bar.update(task, completed=step, rate=f"{step / max(time.monotonic() - started, 1e-6):,.0f} ops/s")
+
+        result = run_simulation(
+            seed=seed, ops=ops, database_url=database_url, console=console, faults=faults, progress=progress
+        )
     raise typer.Exit(0 if result.ok else 1)
 
 

@@ -1,4 +1,10 @@
-"""The auditor: reads one snapshot of the store and compares it, and the ledger's own reconcile, with the model."""
+"""The auditor: reads one snapshot of the store and compares it, and the ledger's own reconcile, with the model.
+
+Two depths.  `audit_step`, after every operation, reads only what the operation touched (the wallets, packets,
+campaigns, offers and shake players the model changed or the operation named) and the total of every wallet,
+so its cost does not grow with the run.  `audit`, the full one, runs the ledger's `reconcile` (every transfer,
+every account) and compares every wallet, packet, campaign, offer, coupon and player: the runner calls it on a
+schedule that keeps its share of the run's time bounded, after an injected fault, and at the end."""
 
 from __future__ import annotations
 
@@ -13,11 +19,41 @@ from hongbao.adapters.sql import schema_campaign as sc
 from hongbao.adapters.sql.tx import SqlTx
 from hongbao.service.reconcile import reconcile
 from hongbao.sim.base import Mismatch, SimBase
+from hongbao.sim.model import Packet
+
+
+def audit_step(sim: SimBase) -> None:
+    """Raise `Mismatch` if what the last operations touched, or the total of the wallets, differs from the model."""
+    m = sim.m
+    users, packets = sorted(m.balance.touched), sorted(sim.touched_packets)
+    campaigns, players = sorted(sim.touched_campaigns), sorted(sim.touched_players)
+    offers = sorted({p.offer_id for c in campaigns for p in m.campaigns[c].prizes if p.offer_id is not None})
+    sim.clear_touched()
+    sim.counts["step_audits"] += 1
+    total, wallets, stored = sim.app.store.read_sync(lambda tx: _touched(tx, users, packets), snapshot=True)
+    sim.same(total, m.balance.total, "the total of every wallet")
+    want_w = {u: m.balance[u] for u in users}
+    if wallets != want_w:
+        wrong = {u: (wallets.get(u), b) for u, b in want_w.items() if wallets.get(u) != b}
+        raise Mismatch(f"wallet balances (stored, expected) differ: {dict(list(wrong.items())[:5])}")
+    want_p = {i: _packet_row(m.packets[i]) for i in packets if i in m.packets}
+    if stored != want_p:
+        wrong_p = {i: (stored.get(i), e) for i, e in want_p.items() if stored.get(i) != e}
+        raise Mismatch(f"packets (stored, expected) differ: {dict(list(wrong_p.items())[:5])}")
+    if campaigns or players or offers:
+        events = sorted({e for e, _ in players})
+        snap = sim.app.store.read_sync(lambda tx: _campaign_snapshot(tx, campaigns, offers, events), snapshot=True)
+        audit_campaigns(sim, snap, only=(campaigns, offers, set(players)))
+
+
+def _packet_row(p: Packet) -> tuple[str, int, int, int]:
+    return p.status(), len(p.claims), p.claimed_fen, p.refunded_fen or 0
 
 
 def audit(sim: SimBase) -> None:
     """Raise `Mismatch` at the first difference between the store and the model."""
     sim.counts["audits"] += 1
+    sim.clear_touched()
     report = reconcile(sim.app.store)
     if report.violations:
         shown = "; ".join(map(str, report.violations[:5]))
@@ -27,13 +63,12 @@ def audit(sim: SimBase) -> None:
     if wallets != sim.m.balance:
         wrong = {u: (wallets.get(u), b) for u, b in sim.m.balance.items() if wallets.get(u) != b}
         raise Mismatch(f"wallet balances (stored, expected) differ: {dict(list(wrong.items())[:5])}")
-    expected = {p.id: (p.status(), len(p.claims), p.claimed_fen, p.refunded_fen or 0)
-                for p in sim.m.packets.values()}
+    expected = {p.id: _packet_row(p) for p in sim.m.packets.values()}
     if packets != expected:
         wrong_p = {i: (packets.get(i), e) for i, e in expected.items() if packets.get(i) != e}
         raise Mismatch(f"packets (stored, expected) differ: {dict(list(wrong_p.items())[:5])}")
     channel = sim.app.deps.channel
-    if isinstance(channel, SandboxChannel):
+    if isinstance(channel, SandboxChannel) and sim.channel_exact:
         sim.same((channel.charged_fen, channel.paid_out_fen), (sim.charged_fen, sim.paid_out_fen),
                  "money moved through the payment channel (charged, paid out)")
     audit_campaigns(sim, sim.app.store.read_sync(_campaign_snapshot, snapshot=True))
@@ -53,10 +88,13 @@ class CampaignSnapshot:
     players: dict[tuple[int, int], tuple[int, int]]  # (event, user) → (wins, shakes)
 
 
-def audit_campaigns(sim: SimBase, snap: CampaignSnapshot) -> None:
-    """Budgets, caps, returns, prize counts, coupons and shake wins against the model and their own limits."""
+def audit_campaigns(
+    sim: SimBase, snap: CampaignSnapshot, only: tuple[list[int], list[int], set[tuple[int, int]]] | None = None
+) -> None:
+    """Budgets, caps, returns, prize counts, coupons and shake wins against the model and their own limits;
+    `only`: the snapshot holds just these campaigns, offers and (event, user) players."""
     m = sim.m
-    for c in m.campaigns.values():
+    for c in (m.campaigns.values() if only is None else [m.campaigns[i] for i in only[0]]):
         stored = snap.campaigns.get(c.id)
         if stored is not None and stored[2] > stored[1]:
             raise Mismatch(f"campaign {c.id} paid {stored[2]} fen of a budget of {stored[1]} fen")
@@ -75,6 +113,15 @@ def audit_campaigns(sim: SimBase, snap: CampaignSnapshot) -> None:
             sim.same(snap.day_claims[(c.id, user, day)], n, f"claims of user {user} on campaign {c.id} on {day}")
             if c.per_day_max is not None and n > c.per_day_max:
                 raise Mismatch(f"user {user} won {n} prizes of campaign {c.id} on {day}, capped at {c.per_day_max}")
+    if only is not None:
+        ids, offers, touched = only
+        sim.same(sorted(snap.campaigns), ids, "the campaigns stored")
+        sim.same(snap.offers, {i: (m.offers[i].stock, m.offers[i].issued) for i in offers}, "offers (stock, issued)")
+        sim.same(snap.coupons, {c: v for c, v in m.coupons.items() if v[0] in offers} if offers else {},
+                 "coupons (offer, holder)")
+        players = {(e, u): (m.events[e].wins[u], m.events[e].shakes[u]) for e, u in touched}
+        sim.same({k: v for k, v in snap.players.items() if k in touched}, players, "shake players (wins, shakes)")
+        return
     sim.same(sorted(snap.campaigns), sorted(m.campaigns), "the campaigns stored")
     sim.same(sum(snap.claims.values()), sum(sum(c.claims.values()) for c in m.campaigns.values()), "claims stored")
     sim.same(snap.offers, {o.id: (o.stock, o.issued) for o in m.offers.values()}, "offers (stock, issued)")
@@ -120,32 +167,63 @@ def _snapshot(tx: SqlTx) -> tuple[dict[int, int], dict[int, tuple[str, int, int,
     return wallets, packets
 
 
-def _campaign_snapshot(tx: SqlTx) -> CampaignSnapshot:
+def _touched(
+    tx: SqlTx, users: list[int], packets: list[int]
+) -> tuple[int, dict[int, int], dict[int, tuple[str, int, int, int]]]:
+    a, p = s.accounts, s.packets
+    total = tx.conn.execute(select(func.coalesce(func.sum(a.c.balance_fen), 0)).where(a.c.kind == "wallet"))
+    wallets = {
+        int(r.owner_id): int(r.balance_fen)
+        for r in tx.conn.execute(
+            select(a.c.owner_id, a.c.balance_fen).where(a.c.kind == "wallet", a.c.owner_id.in_(users))
+        )
+    } if users else {}
+    stored = {
+        int(r.id): (str(r.status), int(r.claimed_count), int(r.claimed_fen), int(r.refunded_fen))
+        for r in tx.conn.execute(
+            select(p.c.id, p.c.status, p.c.claimed_count, p.c.claimed_fen, p.c.refunded_fen).where(p.c.id.in_(packets))
+        )
+    } if packets else {}
+    return int(total.scalar_one()), wallets, stored
+
+
+def _campaign_snapshot(
+    tx: SqlTx, ids: list[int] | None = None, offer_ids: list[int] | None = None, events: list[int] | None = None
+) -> CampaignSnapshot:
+    """Every campaign, offer and player; or (`ids` given) only these campaigns, offers and events' players."""
     k, p, cc, t, a = sc.campaigns, sc.campaign_prizes, sc.campaign_claims, s.transfers, s.accounts
+    o, cp, sp = sc.coupon_offers, sc.coupons, sc.shake_players
+    q_k, q_b, q_p, q_c = select(k), select(a.c.owner_id, a.c.balance_fen).where(a.c.kind == "budget"), \
+        select(p.c.campaign_id, p.c.issued_count).order_by(p.c.id), \
+        select(cc.c.campaign_id, cc.c.user_id, cc.c.day, cc.c.amount_fen)
+    q_t = select(t.c.ref, t.c.amount_fen).where(t.c.code == "campaign_return").order_by(t.c.id)
+    q_o, q_cp, q_sp = select(o), select(cp), select(sp)
+    if ids is not None:
+        q_k, q_b = q_k.where(k.c.id.in_(ids)), q_b.where(a.c.owner_id.in_(ids))
+        q_p, q_c = q_p.where(p.c.campaign_id.in_(ids)), q_c.where(cc.c.campaign_id.in_(ids))
+        q_t = q_t.where(t.c.ref.in_([f"campaign:{i}" for i in ids]))
+        q_o, q_cp = q_o.where(o.c.id.in_(offer_ids or [])), q_cp.where(cp.c.offer_id.in_(offer_ids or []))
+        q_sp = q_sp.where(sp.c.event_id.in_(events or []))
     campaigns = {
         int(r.id): (str(r.status), int(r.budget_fen), int(r.paid_fen), int(r.returned_fen), int(r.claims_count))
-        for r in tx.conn.execute(select(k))
+        for r in tx.conn.execute(q_k)
     }
-    budgets = {
-        int(r.owner_id): int(r.balance_fen)
-        for r in tx.conn.execute(select(a.c.owner_id, a.c.balance_fen).where(a.c.kind == "budget"))
-    }
+    budgets = {int(r.owner_id): int(r.balance_fen) for r in tx.conn.execute(q_b)}
     returns: dict[int, list[int]] = {}
-    for r in tx.conn.execute(select(t.c.ref, t.c.amount_fen).where(t.c.code == "campaign_return").order_by(t.c.id)):
+    for r in tx.conn.execute(q_t):
         returns.setdefault(int(str(r.ref).split(":")[1]), []).append(int(r.amount_fen))
     prizes: dict[int, list[int]] = {}
-    for r in tx.conn.execute(select(p.c.campaign_id, p.c.issued_count).order_by(p.c.id)):
+    for r in tx.conn.execute(q_p):
         prizes.setdefault(int(r.campaign_id), []).append(int(r.issued_count))
     claims: Counter[tuple[int, int]] = Counter()
     day_claims: Counter[tuple[int, int, str]] = Counter()
     claimed_fen: Counter[int] = Counter()
-    for c in tx.conn.execute(select(cc.c.campaign_id, cc.c.user_id, cc.c.day, cc.c.amount_fen)):
+    for c in tx.conn.execute(q_c):
         claims[(int(c.campaign_id), int(c.user_id))] += 1
         day_claims[(int(c.campaign_id), int(c.user_id), str(c.day))] += 1
         claimed_fen[int(c.campaign_id)] += int(c.amount_fen)
-    o, cp, sp = sc.coupon_offers, sc.coupons, sc.shake_players
-    offers = {int(r.id): (int(r.stock), int(r.issued_count)) for r in tx.conn.execute(select(o))}
-    coupons = {int(r.id): (int(r.offer_id), int(r.holder_id)) for r in tx.conn.execute(select(cp))}
-    players = {(int(r.event_id), int(r.user_id)): (int(r.wins), int(r.shakes)) for r in tx.conn.execute(select(sp))}
+    offers = {int(r.id): (int(r.stock), int(r.issued_count)) for r in tx.conn.execute(q_o)}
+    coupons = {int(r.id): (int(r.offer_id), int(r.holder_id)) for r in tx.conn.execute(q_cp)}
+    players = {(int(r.event_id), int(r.user_id)): (int(r.wins), int(r.shakes)) for r in tx.conn.execute(q_sp)}
     return CampaignSnapshot(campaigns, budgets, returns, prizes, claims, day_claims, claimed_fen, offers, coupons,
                             players)  # fmt: skip

@@ -14,6 +14,7 @@ from hongbao.bootstrap import App, build
 from hongbao.config import Settings
 from hongbao.domain.errors import HongbaoError
 from hongbao.service.idempotency import IdempotencyKey
+from hongbao.sim.faults import Faults
 from hongbao.sim.model import Model, Request
 
 T = TypeVar("T")
@@ -44,6 +45,7 @@ class SimResult:
     failures: list[str]
     stats: dict[str, int]
     log: list[str] = field(default_factory=list)  # one line per operation; the same seed gives the same log
+    seconds: float = 0.0  # the operations' wall time (setup and the report left out)
 
 
 class Mismatch(Exception):
@@ -53,18 +55,21 @@ class Mismatch(Exception):
 class SimBase:
     """The state of one run and the helpers every operation uses; the operations are mixed in by subclasses."""
 
-    def __init__(self, seed: int, settings: Settings, inject_fault_at: int | None) -> None:
+    def __init__(self, seed: int, settings: Settings, inject_fault_at: int | None, *, faults: bool = True) -> None:
         self.seed = seed
         self.rng = random.Random(seed)
         # The packets' split draws come from their own seeded stream, kept across crashes.
         self.split_rng = random.Random(self.rng.getrandbits(64))
         # So do the campaigns' prize draws and the shakes' wins, which the model accepts whichever they are.
         self.draw_rng = random.Random(self.rng.getrandbits(64))
+        # And the faults, so that a run with faults draws the same workload as one without.
+        self.faults = Faults(self.rng.getrandbits(64), enabled=faults)
         self.clock = SimClock()
         self.settings = settings
         self.inject_fault_at = inject_fault_at
         self.m = Model()
         self.app = self._build()
+        self.faults.wire(self.app)
         self.rules = self.app.deps.rules
         self.log: list[str] = []  # "step operation", a burst's warm-up grab shares its step
         self.step_no = 0
@@ -73,20 +78,33 @@ class SimBase:
         self.counts: Counter[str] = Counter()
         self.charged_fen = 0  # by the payment channel of the current App (it starts at 0 after a crash)
         self.paid_out_fen = 0
+        self.channel_exact = True  # False once a payment's outcome was unknown, until the next process
         self.next_name = 0
         # What the running process remembers and a crash forgets: login and claim-link failures, recent shakes.
         self.login_failures: Counter[str] = Counter()
         self.link_failures: Counter[int] = Counter()
         self.shake_windows: dict[tuple[int, int], list[datetime]] = {}
+        # What the operations since the last audit touched (wallets are tracked by `Model.balance` itself).
+        self.touched_packets: set[int] = set()
+        self.touched_campaigns: set[int] = set()
+        self.touched_players: set[tuple[int, int]] = set()
+
+    def clear_touched(self) -> None:
+        self.m.balance.touched.clear()
+        self.touched_packets.clear()
+        self.touched_campaigns.clear()
+        self.touched_players.clear()
 
     def _build(self) -> App:
-        app = build(self.settings, clock=self.clock, rng=self.split_rng)
+        # Only the first App migrates: a restarted process finds the schema in place (and Alembic costs 0.1 s).
+        app = build(self.settings, clock=self.clock, rng=self.split_rng, migrate_schema=not hasattr(self, "app"))
         app.campaigns.rng = self.draw_rng
         return app
 
     def forget_process_memory(self) -> None:
         """A new process knows nothing of the old one's limiters and payment-channel totals."""
         self.charged_fen = self.paid_out_fen = 0
+        self.channel_exact = True
         self.login_failures.clear()
         self.link_failures.clear()
         self.shake_windows.clear()

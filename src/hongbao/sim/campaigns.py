@@ -10,6 +10,7 @@ from typing import Any
 from hongbao.domain.campaigns import day_of
 from hongbao.sim.base import NO_SUCH_ID, Mismatch
 from hongbao.sim.enterprise import LINK_FAILURES_MAX, EnterpriseOps
+from hongbao.sim.hostile import LOST
 from hongbao.sim.model import Campaign
 
 WINDOW_S_MAX = 2 * 86_400
@@ -44,7 +45,9 @@ class CampaignOps(EnterpriseOps):
         await self.maybe_fund(owner, budget)
         key = self.key()
         self.note("create_campaign", f"u={owner} {params} key={key}")
-        reply, code = await self.attempt(self.request("campaign", owner, params, key))
+        reply, code = await self.money("campaign", owner, params, key)
+        if code == LOST:
+            return
         want = "invalid_channel" if channel not in ("link", "followers") else self.table_code(lines, budget)
         if want is None and user_max == 0:
             want = "invalid_cap"
@@ -61,7 +64,8 @@ class CampaignOps(EnterpriseOps):
         self.check_created(reply, c)
         c.token = reply.get("link_token")
         self.same(c.token is not None, channel == "link", "a link token for a link campaign only")
-        self.m.campaigns[c.id] = c
+        self.m.add_campaign(c)
+        self.touched_campaigns.add(c.id)
         self.m.balance[owner] -= budget
         self.remember("campaign", owner, key, params, reply)
         self.counts["campaigns"] += 1
@@ -124,6 +128,7 @@ class CampaignOps(EnterpriseOps):
             raise Mismatch(f"campaign {c.id}: user {user} won one more prize with {c.claims[user]} won already "
                            f"({c.day_claims[(user, day)]} today); caps {c.per_user_max} and {c.per_day_max} a day")
         self.m.claim_ids.add(reply["claim_id"])
+        self.touched_campaigns.add(c.id)
         line.issued += 1
         if line.offer_id is not None:
             self.m.offers[line.offer_id].issued += 1
@@ -137,18 +142,18 @@ class CampaignOps(EnterpriseOps):
 
     def pick_campaign(self) -> tuple[int, Campaign | None]:
         now, r = self.clock.now(), self.rng.random()
-        live = [c for c in self.m.campaigns.values() if c.channel != "shake" and c.live(now)]
+        live = [c for c in self.m.open_campaigns.values() if c.channel != "shake" and c.live(now)]
         if live and r < 0.75:
             c = self.rng.choice(live)
         elif r < 0.97:
-            c = self.rng.choice(list(self.m.campaigns.values()))
+            c = self.rng.choice(self.m.campaign_list)
         else:
             return NO_SUCH_ID, None
         return c.id, c
 
     def pick_claimer(self, c: Campaign | None) -> int:
         if c is not None and c.channel == "followers" and self.rng.random() < 0.7:
-            followers = sorted(u for u, followee in self.m.follows if followee == c.owner)
+            followers = sorted(self.m.followers.get(c.owner, ()))
             if followers:
                 return self.rng.choice(followers)
         return self.user()
@@ -168,7 +173,7 @@ class CampaignOps(EnterpriseOps):
         params = {"campaign_id": cid, "token": token}
         self.note("claim", f"c={cid} u={user} token={'right' if c and token == c.token else token} key={key}")
         want = self.predict_claim(c, user, token)
-        reply, code = await self.attempt(self.request("campaign-claim", user, params, key))
+        reply, code = await self.money("campaign-claim", user, params, key)
         self.expect(code, want, "claim")
         if reply is None or c is None:
             return
@@ -185,12 +190,12 @@ class CampaignOps(EnterpriseOps):
         """Many claims of one campaign at once, users racing themselves and, now and then, the owner cancelling it:
         caps, prize counts and the budget must hold, and the cancel returns exactly what was not paid."""
         now = self.clock.now()
-        live = [c for c in self.m.campaigns.values() if c.channel != "shake" and c.live(now)]
+        live = [c for c in self.m.open_campaigns.values() if c.channel != "shake" and c.live(now)]
         if not live:
             await self.op_claim()
             return
         c = self.rng.choice(live)
-        people = sorted(u for u, f in self.m.follows if f == c.owner) if c.channel == "followers" else self.m.users
+        people = sorted(self.m.followers.get(c.owner, ())) if c.channel == "followers" else self.m.users
         users = self.rng.sample(people, min(len(people), self.rng.randint(2, 8)))
         users += [self.rng.choice(users or self.m.users) for _ in range(self.rng.randint(1, 3))]
         users += [self.user() for _ in range(self.rng.randint(0, 1))]
@@ -240,8 +245,8 @@ class CampaignOps(EnterpriseOps):
         if not self.m.campaigns:
             await self.op_campaign()
             return
-        active = [c for c in self.m.campaigns.values() if c.status() == "active"]
-        c = self.rng.choice(active if active and self.rng.random() < 0.85 else list(self.m.campaigns.values()))
+        active = list(self.m.open_campaigns.values())
+        c = self.rng.choice(active if active and self.rng.random() < 0.85 else self.m.campaign_list)
         actor = c.owner if self.rng.random() < 0.85 else self.user()
         if self.rng.random() < 0.65:
             await self._top_up(c, actor)
@@ -260,7 +265,7 @@ class CampaignOps(EnterpriseOps):
             await self.maybe_fund(actor, amount)
         params, key = {"campaign_id": c.id, "amount_fen": amount}, self.key()
         self.note("top_up_budget", f"c={c.id} u={actor} amount={amount} key={key}")
-        reply, code = await self.attempt(self.request("campaign-top-up", actor, params, key))
+        reply, code = await self.money("campaign-top-up", actor, params, key)
         want = "invalid_amount" if amount <= 0 else self._owner_code(c, actor)
         if want is None and (c.status() != "active" or now >= c.ends_at):
             want = "campaign_ended"
@@ -274,6 +279,7 @@ class CampaignOps(EnterpriseOps):
         if reply is None:
             return
         c.budget_fen += amount
+        self.touched_campaigns.add(c.id)
         self.m.balance[actor] -= amount
         self.same((reply["budget_fen"], reply["added_fen"], reply["remaining_fen"]), (c.budget_fen, amount, c.left_fen),
                   "the budget after a top-up")  # fmt: skip
@@ -283,7 +289,7 @@ class CampaignOps(EnterpriseOps):
     async def _cancel(self, c: Campaign, actor: int) -> None:
         params, key = {"campaign_id": c.id}, self.key()
         self.note("cancel_campaign", f"c={c.id} u={actor} key={key}")
-        reply, code = await self.attempt(self.request("campaign-cancel", actor, params, key))
+        reply, code = await self.money("campaign-cancel", actor, params, key)
         want = self._owner_code(c, actor) or ("campaign_ended" if c.status() != "active" else None)
         self.expect(code, want, "cancel a campaign")
         if reply is None:
@@ -296,6 +302,8 @@ class CampaignOps(EnterpriseOps):
 
     def _closed(self, c: Campaign) -> None:
         c.returned_fen = c.budget_fen - c.paid_fen
+        self.m.open_campaigns.pop(c.id, None)
+        self.touched_campaigns.add(c.id)
         self.m.balance[c.owner] += c.returned_fen
         self.counts["campaigns_closed"] += 1
         self.counts["returned_fen"] += c.returned_fen
@@ -303,7 +311,7 @@ class CampaignOps(EnterpriseOps):
     async def op_close(self) -> None:
         """The scheduler's pass: every campaign and pool past its end closes, its rest going back once."""
         now = self.clock.now()
-        due = [c for c in self.m.campaigns.values() if c.status() == "active" and c.ends_at <= now]
+        due = [c for c in self.m.open_campaigns.values() if c.ends_at <= now]
         self.note("close_campaigns", f"at={now.isoformat()} due={[c.id for c in due]}")
         self.same(await self.app.campaigns.close_ended_campaigns(), len(due), "campaigns closed")
         for c in due:
@@ -314,5 +322,5 @@ class CampaignOps(EnterpriseOps):
 
     def next_marks(self, now: datetime) -> list[datetime]:
         """Campaign windows' starts and ends still ahead."""
-        return sorted({t for c in self.m.campaigns.values() if c.status() == "active"
+        return sorted({t for c in self.m.open_campaigns.values()
                        for t in (c.starts_at, c.ends_at) if t > now})  # fmt: skip

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hongbao.service.idempotency import IdempotencyKey
-from hongbao.sim.base import NO_SUCH_ID, Mismatch, SimBase
+from hongbao.sim.base import NO_SUCH_ID, Mismatch
+from hongbao.sim.hostile import HostileOps
 from hongbao.sim.model import Campaign, Offer, PrizeLine, Request
 
 CASH_PRIZE_FEN_MAX = 500  # the workload's prizes are small, so that budgets run out during a run
@@ -16,7 +17,7 @@ FOLLOWED_LISTED = 20  # Campaigns.following's default limit
 CAMPAIGN_WHATS = ("campaign", "campaign-claim", "campaign-top-up", "campaign-cancel", "shake-pool", "shake")
 
 
-class EnterpriseOps(SimBase):
+class EnterpriseOps(HostileOps):
     # ------------------------------------------------------------------ requests
 
     async def request(self, what: str, user: int, params: dict[str, Any], key: str | None) -> dict[str, Any]:
@@ -100,14 +101,14 @@ class EnterpriseOps(SimBase):
         elif r < 0.5 or not self.m.merchants:
             await self._register_merchant(self.rng.choice(enterprises))
         else:
-            await self._add_offer(self.rng.choice(sorted(self.m.merchants)))
+            await self._add_offer(self.rng.choice(self.m.merchant_ids))
 
     async def _verify(self) -> None:
         user, r = self.user(), self.rng.random()
         label = "enterprise" if r < 0.85 else "celebrity" if r < 0.93 else None
         self.note("verify", f"u={user} as={label}")
         reply, code = await self.attempt(
-            self.app.social_graph.verify_username(self.m.names[self.m.users.index(user)], label)
+            self.app.social_graph.verify_username(self.m.name_of[user], label)
         )
         self.expect(code, None, "verify")
         self.same(reply and (reply["id"], reply["verified_as"]), (user, label), "verified account")
@@ -126,6 +127,7 @@ class EnterpriseOps(SimBase):
         if reply["id"] in self.m.merchants:
             raise Mismatch(f"register merchant gave the existing merchant id {reply['id']}")
         self.m.merchants[reply["id"]] = owner
+        self.m.merchant_ids.append(reply["id"])
         await self._add_offer(reply["id"])
 
     async def _add_offer(self, merchant: int) -> None:
@@ -161,16 +163,16 @@ class EnterpriseOps(SimBase):
             self.note("unfollow", f"u={user} other={target}")
             reply, code = await self.attempt(self.app.social_graph.unfollow(user, target))
             self.expect(code, "user_not_found" if target == NO_SUCH_ID else None, "unfollow")
-            self.m.follows.discard((user, target))
+            self.m.unfollow(user, target)
         else:
             self.note("follow", f"u={user} other={target}")
             reply, code = await self.attempt(self.app.social_graph.follow(user, target))
             want = "cannot_follow_self" if user == target else "user_not_found" if target == NO_SUCH_ID else None
             self.expect(code, want, "follow")
             if code is None:
-                self.m.follows.add((user, target))
+                self.m.follow(user, target)
         if reply is not None:
-            followers = sum(1 for _, followee in self.m.follows if followee == target)
+            followers = len(self.m.followers.get(target, ()))
             self.same((reply["following"], reply["follower_count"]), ((user, target) in self.m.follows, followers),
                       "following and the follower count")  # fmt: skip
 
@@ -181,13 +183,13 @@ class EnterpriseOps(SimBase):
             self.note("following_campaigns", f"u={viewer}")
             reply = await self.app.campaigns.following(viewer)
             want = [
-                c.id for c in sorted(self.m.campaigns.values(), key=lambda c: -c.id)
+                c.id for c in sorted(self.m.open_campaigns.values(), key=lambda c: -c.id)
                 if c.channel == "followers" and c.live(now) and (viewer, c.owner) in self.m.follows
                 and self.m.candidates(c, now)
             ][:FOLLOWED_LISTED]  # fmt: skip
             self.same([c["id"] for c in reply["campaigns"]], want, "followers campaigns open to the viewer")
             return
-        c = self.rng.choice(sorted(self.m.campaigns.values(), key=lambda c: c.id))
+        c = self.rng.choice(self.m.campaign_list)
         self.note("figures", f"c={c.id} u={c.owner}")
         got = await self.app.campaigns.figures(c.id, c.owner)
         self.same(

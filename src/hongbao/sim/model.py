@@ -8,6 +8,20 @@ from datetime import datetime
 from typing import Any
 
 
+class Wallets(dict[int, int]):
+    """Wallet balances that remember which users changed since the last audit, and their total."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.touched: set[int] = set()
+        self.total = 0
+
+    def __setitem__(self, user: int, balance: int) -> None:
+        self.total += balance - self.get(user, 0)
+        self.touched.add(user)
+        super().__setitem__(user, balance)
+
+
 @dataclass
 class Packet:
     id: int
@@ -152,20 +166,31 @@ class Model:
 
     users: list[int] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
-    balance: dict[int, int] = field(default_factory=dict)
+    name_of: dict[int, str] = field(default_factory=dict)
+    balance: Wallets = field(default_factory=lambda: Wallets())
     inside_fen: int = 0  # top-ups − withdrawals
-    pending: set[tuple[int, int]] = field(default_factory=set)  # (requester, addressee)
+    pending: dict[tuple[int, int], None] = field(default_factory=dict)  # (requester, addressee), in order
     friends: set[frozenset[int]] = field(default_factory=set)
+    friend_map: dict[int, set[int]] = field(default_factory=dict)  # user → friends (friends_of without a scan)
     groups: dict[int, Group] = field(default_factory=dict)
+    group_ids: list[int] = field(default_factory=list)  # in creation order, for a seeded choice without a sort
     packets: dict[int, Packet] = field(default_factory=dict)
+    packet_list: list[Packet] = field(default_factory=list)
+    active: dict[int, Packet] = field(default_factory=dict)  # packets neither finished nor refunded
     requests: list[Request] = field(default_factory=list)
     tokens: list[Token] = field(default_factory=list)
     verified: dict[int, str] = field(default_factory=dict)  # user → "enterprise" or "celebrity"
     follows: set[tuple[int, int]] = field(default_factory=set)  # (follower, followee)
+    followers: dict[int, set[int]] = field(default_factory=dict)  # followee → followers
     merchants: dict[int, int] = field(default_factory=dict)  # merchant → its owner
+    merchant_ids: list[int] = field(default_factory=list)
     offers: dict[int, Offer] = field(default_factory=dict)
     campaigns: dict[int, Campaign] = field(default_factory=dict)
+    campaign_list: list[Campaign] = field(default_factory=list)
+    open_campaigns: dict[int, Campaign] = field(default_factory=dict)  # status "active" (not closed yet)
     events: dict[int, ShakeEvent] = field(default_factory=dict)
+    event_list: list[ShakeEvent] = field(default_factory=list)
+    current_events: dict[int, ShakeEvent] = field(default_factory=dict)  # not ended yet (pruned as the clock moves)
     coupons: dict[int, tuple[int, int]] = field(default_factory=dict)  # coupon → (offer, holder)
     claim_ids: set[int] = field(default_factory=set)
 
@@ -173,8 +198,52 @@ class Model:
         return frozenset((a, b)) in self.friends
 
     def friends_of(self, user: int) -> list[int]:
-        return sorted(u for u in self.users if u != user and self.are_friends(user, u))
+        return sorted(self.friend_map.get(user, ()))
 
+    def befriend(self, a: int, b: int) -> None:
+        self.friends.add(frozenset((a, b)))
+        self.friend_map.setdefault(a, set()).add(b)
+        self.friend_map.setdefault(b, set()).add(a)
+
+    def follow(self, user: int, target: int) -> None:
+        self.follows.add((user, target))
+        self.followers.setdefault(target, set()).add(user)
+
+    def unfollow(self, user: int, target: int) -> None:
+        self.follows.discard((user, target))
+        self.followers.get(target, set()).discard(user)
+
+    def add_user(self, uid: int, name: str) -> None:
+        self.users.append(uid)
+        self.names.append(name)
+        self.name_of[uid] = name
+        self.balance[uid] = 0
+
+    def add_packet(self, p: Packet) -> None:
+        self.packets[p.id] = p
+        self.packet_list.append(p)
+        self.active[p.id] = p
+
+    def settle(self, p: Packet) -> None:
+        """Drop `p` from the active packets once it is finished or refunded."""
+        if p.status() != "active":
+            self.active.pop(p.id, None)
+
+    def add_campaign(self, c: Campaign) -> None:
+        self.campaigns[c.id] = c
+        self.campaign_list.append(c)
+        self.open_campaigns[c.id] = c
+
+    def add_event(self, ev: ShakeEvent) -> None:
+        self.events[ev.id] = ev
+        self.event_list.append(ev)
+        self.current_events[ev.id] = ev
+
+    def live_events(self, now: datetime) -> list[ShakeEvent]:
+        """The events not ended at `now` (ended ones are dropped from `current_events` for good)."""
+        for eid in [e.id for e in self.current_events.values() if e.ends_at <= now]:
+            del self.current_events[eid]
+        return list(self.current_events.values())
 
     def enterprises(self) -> list[int]:
         return sorted(u for u, label in self.verified.items() if label == "enterprise")

@@ -9,6 +9,7 @@ from typing import Any
 
 from hongbao.domain.money import AMOUNT_FEN_MAX
 from hongbao.sim.base import NO_SUCH_ID, Mismatch
+from hongbao.sim.hostile import LOST
 from hongbao.sim.model import Packet
 from hongbao.sim.people import PeopleOps
 
@@ -83,7 +84,9 @@ class PacketOps(PeopleOps):
         params = {"kind": "personal", "recipient_id": recipient, "amount_fen": amount, "greeting": self.greeting()}
         key = self.key()
         self.note("send_personal", f"u={sender} {params} key={key}")
-        reply, code = await self.attempt(self.request("send", sender, params, key))
+        reply, code = await self.money("send", sender, params, key)
+        if code == LOST:
+            return
         want = self.new_packet_code(amount, 1) or self.greeting_code(params["greeting"])
         if want is None:
             if recipient == sender:
@@ -131,7 +134,9 @@ class PacketOps(PeopleOps):
                   "amount_each_fen": each, "greeting": self.greeting()}
         key = self.key()
         self.note("send_group", f"u={sender} {params} key={key}")
-        reply, code = await self.attempt(self.request("send", sender, params, key))
+        reply, code = await self.money("send", sender, params, key)
+        if code == LOST:
+            return
         want, packet_total = self._group_send_code(how, count, total, each)
         if want is None:
             want = self.greeting_code(params["greeting"])
@@ -172,7 +177,8 @@ class PacketOps(PeopleOps):
         got = (reply["kind"], reply["split"], reply["sender_id"], reply["total_fen"], reply["shares_count"],
                reply["status"], reply["claimed_count"], datetime.fromisoformat(reply["expires_at"]))
         self.same(got, (kind, how, sender, total, shares, "active", 0, expires_at), "the sent packet")
-        self.m.packets[pid] = Packet(pid, kind, how, sender, group, recipient, total, shares, expires_at)
+        self.m.add_packet(Packet(pid, kind, how, sender, group, recipient, total, shares, expires_at))
+        self.touched_packets.add(pid)
         self.m.balance[sender] -= total
         self.counts["packets"] += 1
 
@@ -180,11 +186,11 @@ class PacketOps(PeopleOps):
 
     def _pick_packet(self) -> tuple[int, Packet | None]:
         now, r = self.clock.now(), self.rng.random()
-        live = [p for p in self.m.packets.values() if p.openable(now)]
+        live = [p for p in self.m.active.values() if p.openable(now)]
         if live and r < 0.75:
             p = self.rng.choice(live)
         elif self.m.packets and r < 0.97:
-            p = self.rng.choice(list(self.m.packets.values()))
+            p = self.rng.choice(self.m.packet_list)
         else:
             return NO_SUCH_ID, None
         return p.id, p
@@ -211,6 +217,8 @@ class PacketOps(PeopleOps):
         if in_order and p.split == "double_mean" and left > 1 and amount > max(1, 2 * remaining // left - 1):
             raise Mismatch(f"double-mean packet {p.id}: share {amount} above twice the mean of {remaining}/{left}")
         p.claims[user] = amount
+        self.m.settle(p)
+        self.touched_packets.add(p.id)
         self.m.balance[user] += amount
         self.counts["claims"] += 1
         if len(p.claims) == p.shares and p.claimed_fen != p.total_fen:
@@ -234,7 +242,9 @@ class PacketOps(PeopleOps):
         key = self.key()
         self.note("open", f"p={pid} u={user} key={key}")
         want = self.open_code(p, user)
-        reply, code = await self.attempt(self.request("open", user, {"packet_id": pid}, key))
+        reply, code = await self.money("open", user, {"packet_id": pid}, key)
+        if code == LOST:
+            return
         self.expect(code, want, "open")
         if reply is not None and p is not None:
             self.same(reply["packet_id"], pid, "opened packet")
@@ -244,7 +254,7 @@ class PacketOps(PeopleOps):
     async def op_burst(self) -> None:
         """Many opens at once (one group commit), with users racing themselves and non-members mixed in."""
         now = self.clock.now()
-        live = [p for p in self.m.packets.values() if p.openable(now)]
+        live = [p for p in self.m.active.values() if p.openable(now)]
         if not live:
             await self.op_open()
             return
@@ -305,7 +315,7 @@ class PacketOps(PeopleOps):
     async def _twins(self) -> None:
         """The same request twice at once, as from a client whose retry races its first try."""
         user, key = self.user(), f"sim-{self.rng.getrandbits(48):012x}"
-        live = [p for p in self.m.packets.values() if p.openable(self.clock.now())]
+        live = [p for p in self.m.active.values() if p.openable(self.clock.now())]
         what = self.rng.choice(["top-up", "withdraw", "open"] if live else ["top-up", "withdraw"])
         packet: Packet | None = None
         if what == "open":

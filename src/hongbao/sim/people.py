@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hongbao.sim.base import NO_SUCH_ID, PASSWORD, Mismatch, SimBase
+from hongbao.sim.base import NO_SUCH_ID, PASSWORD, Mismatch
+from hongbao.sim.hostile import LOST, HostileOps
 from hongbao.sim.model import Group, Token
 
 
-class PeopleOps(SimBase):
+class PeopleOps(HostileOps):
     # ------------------------------------------------------------------ users and sessions
 
     async def op_register(self) -> None:
@@ -28,15 +29,13 @@ class PeopleOps(SimBase):
         if uid is not None:
             if uid in self.m.balance:
                 raise Mismatch(f"register gave the existing user id {uid}")
-            self.m.users.append(uid)
-            self.m.names.append(name)
-            self.m.balance[uid] = 0
+            self.m.add_user(uid, name)
 
     async def op_session(self) -> None:
         r, now = self.rng.random(), self.clock.now()
         if r < 0.4 or not self.m.tokens:
             user = self.user()
-            name = self.m.names[self.m.users.index(user)]
+            name = self.m.name_of[user]
             wrong = self.rng.random() < 0.3
             self.note("login", f"u={user} wrong_password={wrong}")
             session, code = await self.attempt(self.app.users.login(name, "wrong-password" if wrong else PASSWORD))
@@ -78,7 +77,9 @@ class PeopleOps(SimBase):
         key = self.key()
         params = {"amount_fen": amount}
         self.note("top_up", f"u={user} amount={amount!r} key={key}")
-        reply, code = await self.attempt(self.request("top-up", user, params, key))
+        reply, code = await self.money("top-up", user, params, key)
+        if code == LOST:
+            return
         self.expect(code, want, "top-up")
         if reply is not None:
             assert isinstance(amount, int)
@@ -101,7 +102,9 @@ class PeopleOps(SimBase):
         key = self.key()
         params = {"amount_fen": amount}
         self.note("withdraw", f"u={user} amount={amount} key={key}")
-        reply, code = await self.attempt(self.request("withdraw", user, params, key))
+        reply, code = await self.money("withdraw", user, params, key)
+        if code == LOST:
+            return
         self.expect(code, want, "withdraw")
         if reply is not None:
             self.m.balance[user] -= amount
@@ -115,12 +118,12 @@ class PeopleOps(SimBase):
     async def op_friend(self) -> None:
         r = self.rng.random()
         if self.m.pending and r < 0.45:
-            requester, addressee = self.rng.choice(sorted(self.m.pending))
+            requester, addressee = self.rng.choice(list(self.m.pending))
             self.note("accept_friend", f"u={addressee} from={requester}")
             reply, code = await self.attempt(self.app.social.accept_friend(addressee, requester))
             self.expect(code, None, "accept friend")
-            self.m.pending.discard((requester, addressee))
-            self.m.friends.add(frozenset((requester, addressee)))
+            del self.m.pending[(requester, addressee)]
+            self.m.befriend(requester, addressee)
             return
         a, b = self.user(), self.user()
         if r < 0.50:
@@ -128,8 +131,8 @@ class PeopleOps(SimBase):
             _, code = await self.attempt(self.app.social.accept_friend(a, b))
             self.expect(code, None if (b, a) in self.m.pending else "friend_request_not_found", "accept friend")
             if (b, a) in self.m.pending:
-                self.m.pending.discard((b, a))
-                self.m.friends.add(frozenset((a, b)))
+                del self.m.pending[(b, a)]
+                self.m.befriend(a, b)
             return
         if r < 0.53:
             b = NO_SUCH_ID
@@ -144,14 +147,14 @@ class PeopleOps(SimBase):
         elif (b, a) in self.m.pending:
             self.expect(code, None, "befriend")
             self.same(reply and reply["status"], "accepted", "a request both ways")
-            self.m.pending.discard((b, a))
-            self.m.friends.add(frozenset((a, b)))
+            del self.m.pending[(b, a)]
+            self.m.befriend(a, b)
         elif (a, b) in self.m.pending:
             self.expect(code, "already_requested", "befriend")
         else:
             self.expect(code, None, "befriend")
             self.same(reply and reply["status"], "pending", "a new request")
-            self.m.pending.add((a, b))
+            self.m.pending[(a, b)] = None
 
     async def op_group(self) -> None:
         r = self.rng.random()
@@ -166,9 +169,11 @@ class PeopleOps(SimBase):
         owner = self.user()
         friends = self.m.friends_of(owner)
         members = self.rng.sample(friends, self.rng.randint(0, min(10, len(friends))))
-        strangers = [u for u in self.m.users if u != owner and not self.m.are_friends(owner, u)]
-        if strangers and self.rng.random() < 0.12:
-            members.append(self.rng.choice(strangers))
+        if self.rng.random() < 0.12:
+            # A stranger (drawn, not listed: a scan of every user would grow with the run).
+            stranger = self.user()
+            if stranger != owner and not self.m.are_friends(owner, stranger):
+                members.append(stranger)
         name = "   " if self.rng.random() < 0.05 else f"群{len(self.m.groups)}"
         self.note("create_group", f"owner={owner} members={sorted(members)} name={name!r}")
         reply, code = await self.attempt(self.app.social.create_group(owner, name, members))
@@ -183,12 +188,13 @@ class PeopleOps(SimBase):
             if gid in self.m.groups:
                 raise Mismatch(f"create group gave the existing group id {gid}")
             self.m.groups[gid] = Group(owner, {owner, *members})
+            self.m.group_ids.append(gid)
             self.same(sorted(m["id"] for m in reply["members"]), sorted(self.m.groups[gid].members), "members")
 
     def _pick_group(self) -> tuple[int, Group | None]:
         if self.rng.random() < 0.03:
             return NO_SUCH_ID, None
-        gid = self.rng.choice(sorted(self.m.groups))
+        gid = self.rng.choice(self.m.group_ids)
         return gid, self.m.groups[gid]
 
     async def _add_member(self) -> None:

@@ -32,7 +32,20 @@ def report(out: Console, result: SimResult) -> None:
                        ("cancelled", "campaigns cancelled"), ("campaigns_closed", "campaigns and pools closed"),
                        ("returned_fen", "returned to owners (fen)")):
         table.add_row(label, str(st.get(key, 0)))
+    table.add_section()
+    for key, label in (("fault:lose_request", "COMMITs lost on the way (rolled back)"),
+                       ("fault:lose_reply", "COMMIT replies lost (committed)"),
+                       ("fault:restart", "database restarts at a COMMIT"), ("fault:outage", "outages (503 answered)"),
+                       ("fault:kill", "kill -9 between COMMIT and reply"),
+                       ("unknown_outcomes", "requests with an unknown outcome"),
+                       ("unknown_settled_by_retry", "  settled by a keyed retry"),
+                       ("unknown_settled_by_reading", "  settled by reading the store"),
+                       ("step_audits", "audits of what each step touched")):
+        table.add_row(label, str(st.get(key, 0)))
     out.print(table)
+    if result.seconds:
+        done = len({line[:5] for line in result.log})  # the steps that ran (a failure stops the run early)
+        out.print(f"{done:,} operations in {result.seconds:,.1f} s: {done / result.seconds:,.0f} ops/s")
     if result.ok:
         out.print(f"[green]ok[/]: every audit passed (seed {result.seed})")
         return

@@ -3,23 +3,73 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import tempfile
+import threading
+import time
 import traceback
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 
 from hongbao.config import Settings
-from hongbao.sim.auditor import audit, inject_fault, is_empty
+from hongbao.sim.auditor import audit, audit_step, inject_fault, is_empty
 from hongbao.sim.base import Mismatch, SimResult
+from hongbao.sim.faults import Killed
 from hongbao.sim.report import report
 from hongbao.sim.workload import Workload
 
 PACKET_TTL_S = 3600  # shorter than the product's 24 h, so that many packets expire during a run
 CAMPAIGN_BUDGET_FEN_MAX = 20_000  # small, so that top-ups reach it
-AUDIT_EVERY_STEP_UNTIL = 200
-AUDIT_EVERY = 10
+FULL_AUDIT_EVERY_STEP_UNTIL = 50
+FULL_AUDIT_GAP_MIN = 500  # then a full audit every 500 steps, the gap growing by a quarter of the run so far,
+FULL_AUDIT_GAP_SHARE = 4  # so that the full audits' cost (which grows with the ledger) stays a bounded share
+# A tmpfs: the simulator's SQLite file needs no durability against a power cut (a kill -9 loses nothing that
+# the page cache holds), and fsync on a disk would be most of each operation's time.
+FAST_DIR = Path("/dev/shm")
+PROGRESS_EVERY = 100
+STEP_TIMEOUT_S = 60.0  # far above any step's time (the store gives up on a write after 30 s): a hang is a finding
+
+
+def _run(drive: Coroutine[Any, Any, list[str]]) -> list[str]:
+    """`asyncio.run` without its last step, which waits for every task left, such as a step the store hung."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(drive)
+    finally:
+        loop.close()
+
+
+@contextmanager
+def _quiet_store() -> Iterator[None]:
+    """The store logs every fault it survives (and the writer of a killed App its end): thousands of lines."""
+    store_log = logging.getLogger("hongbao.adapters.sql.store")
+    level, hook = store_log.level, threading.excepthook
+    store_log.setLevel(logging.CRITICAL)
+
+    def ignore_killed(args: threading.ExceptHookArgs) -> None:
+        if not isinstance(args.exc_value, Killed):
+            hook(args)
+
+    threading.excepthook = ignore_killed
+    try:
+        yield
+    finally:
+        store_log.setLevel(level)
+        threading.excepthook = hook
+
+
+def full_audit_steps(ops: int) -> set[int]:
+    """The steps after which the full audit (reconcile and every row) runs: the first ones, then ever wider gaps."""
+    steps, step = set(range(1, min(ops, FULL_AUDIT_EVERY_STEP_UNTIL) + 1)), FULL_AUDIT_EVERY_STEP_UNTIL
+    while step < ops:
+        step += max(FULL_AUDIT_GAP_MIN, step // FULL_AUDIT_GAP_SHARE)
+        steps.add(min(step, ops))
+    return steps
 
 
 def run_simulation(
@@ -29,6 +79,8 @@ def run_simulation(
     database_url: str | None,
     console: Console | None,
     inject_fault_at: int | None = None,
+    faults: bool = True,
+    progress: Callable[[int], None] | None = None,
 ) -> SimResult:
     """Run `ops` seeded operations against a real App and audit the store against the model; report.
 
@@ -56,37 +108,52 @@ def run_simulation(
     cached balance at that step.
     """
     out = console or Console(quiet=True)
-    with tempfile.TemporaryDirectory(prefix="hongbao-sim-") as tmp:
+    fast = FAST_DIR if FAST_DIR.is_dir() else None
+    with tempfile.TemporaryDirectory(prefix="hongbao-sim-", dir=fast) as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'sim.db'}"
         settings = Settings(
             database_url=url, data_dir=Path(tmp), demo=False, scheduler=False, packet_ttl_s=PACKET_TTL_S,
             argon2_time_cost=1, argon2_memory_kib=8, argon2_parallelism=1,
             campaign_budget_fen_max=CAMPAIGN_BUDGET_FEN_MAX,
         )
-        sim = Workload(seed, settings, inject_fault_at)
+        sim = Workload(seed, settings, inject_fault_at, faults=faults)
+        seconds = 0.0
         try:
             if not sim.app.store.read_sync(is_empty):
                 failure = (f"seed={seed}: the database at {url.split('@')[-1]} is not empty; "
                            "the simulator needs a fresh database")
                 out.print(f"[red]{escape(failure)}[/]")
                 return SimResult(False, seed, ops, [failure], {}, [])
-            failures = asyncio.run(_drive(sim, ops))
+            started = time.monotonic()
+            with _quiet_store():
+                failures = _run(_drive(sim, ops, progress))
+            seconds = time.monotonic() - started
         finally:
             sim.close()
-    result = SimResult(not failures, seed, ops, failures, sim.stats(), sim.log)
+    result = SimResult(not failures, seed, ops, failures, sim.stats(), sim.log, seconds)
     report(out, result)
     return result
 
 
-async def _drive(sim: Workload, ops: int) -> list[str]:
+async def _drive(sim: Workload, ops: int, progress: Callable[[int], None] | None) -> list[str]:
+    full = full_audit_steps(ops)
     for step in range(1, ops + 1):
         sim.op, sim.step_no = "", step
         try:
-            await sim.step(sim.choose())
+            # Not wait_for: it would wait for the hung step to take its cancellation, which a hung store never does.
+            task = asyncio.ensure_future(sim.step(sim.choose()))
+            done, _ = await asyncio.wait({task}, timeout=STEP_TIMEOUT_S)
+            if not done:
+                raise Mismatch(f"no answer within {STEP_TIMEOUT_S:.0f} s: the store hangs")
+            task.result()
             if step == sim.inject_fault_at:
                 inject_fault(sim)
-            if step <= AUDIT_EVERY_STEP_UNTIL or step % AUDIT_EVERY == 0 or step in (ops, sim.inject_fault_at):
+            if step in full or step == sim.inject_fault_at:
                 audit(sim)
+            else:
+                audit_step(sim)
+            if progress is not None and step % PROGRESS_EVERY == 0:
+                progress(step)
         except Mismatch as exc:
             return [_failure(sim, step, ops, str(exc))]
         except Exception as exc:  # any crash of the system under test is a finding too

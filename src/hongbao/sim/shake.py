@@ -21,7 +21,7 @@ class ShakeOps(CampaignOps):
         if not self.m.events or self.rng.random() < 0.35:
             await self._create_event()
         else:
-            await self._add_pool(self.rng.choice(sorted(self.m.events)))
+            await self._add_pool(self.rng.choice(self.m.event_list).id)
 
     async def _create_event(self) -> None:
         enterprises, r, now = self.m.enterprises(), self.rng.random(), self.clock.now()
@@ -60,7 +60,7 @@ class ShakeOps(CampaignOps):
         got = [(datetime.fromisoformat(x["starts_at"]), datetime.fromisoformat(x["ends_at"])) for x in reply["rounds"]]
         self.same((got, reply["win_permille"], reply["wins_per_user_max"], reply["pools"]), (rounds, win, k, []),
                   "the new event")  # fmt: skip
-        self.m.events[ev.id] = ev
+        self.m.add_event(ev)
         self.counts["events"] += 1
         for _ in range(self.rng.choice([0, 1, 1, 2])):
             await self._add_pool(ev.id)
@@ -77,7 +77,7 @@ class ShakeOps(CampaignOps):
         await self.maybe_fund(sponsor, budget)
         key = self.key()
         self.note("add_pool", f"u={sponsor} {params} key={key}")
-        reply, code = await self.attempt(self.request("shake-pool", sponsor, params, key))
+        reply, code = await self.money("shake-pool", sponsor, params, key)
         want = self.table_code(lines, budget)
         if want is None:
             if ev is None:
@@ -95,7 +95,8 @@ class ShakeOps(CampaignOps):
             return
         c = Campaign(reply["id"], sponsor, "shake", ev.id, ev.rounds[0][0], ev.ends_at, budget, lines)
         self.check_created(reply, c)
-        self.m.campaigns[c.id] = c
+        self.m.add_campaign(c)
+        self.touched_campaigns.add(c.id)
         ev.pools.append(c.id)
         self.m.balance[sponsor] -= budget
         self.remember("shake-pool", sponsor, key, params, reply)
@@ -153,6 +154,7 @@ class ShakeOps(CampaignOps):
         done = ev.round_shakes.get(user)
         ev.round_shakes[user] = (seq, done[1] + 1 if done is not None and done[0] == seq else 1)
         ev.shakes[user] += 1
+        self.touched_players.add((ev.id, user))
         self.counts["shakes"] += 1
 
     async def op_shake(self) -> None:
@@ -162,7 +164,8 @@ class ShakeOps(CampaignOps):
         live = self._live_events()
         if not live and self.rng.random() < 0.6:
             # Most shakes come while a round is on: wait for the next one to start, or schedule one now.
-            ahead = sorted(start for e in self.m.events.values() for start, _ in e.rounds if start > self.clock.now())
+            now = self.clock.now()
+            ahead = sorted(start for e in self.m.live_events(now) for start, _ in e.rounds if start > now)
             if not ahead or self.rng.random() < 0.3:
                 await self._create_event()
                 return
@@ -174,7 +177,7 @@ class ShakeOps(CampaignOps):
         if live and r < 0.8:
             ev: ShakeEvent | None = self.rng.choice(live)
         else:
-            ev = self.rng.choice(list(self.m.events.values())) if r < 0.97 else None
+            ev = self.rng.choice(self.m.event_list) if r < 0.97 else None
         eid = ev.id if ev is not None else NO_SUCH_ID
         if self.rng.random() < 0.3:
             await self._shake_burst(ev, eid)
@@ -197,7 +200,7 @@ class ShakeOps(CampaignOps):
 
     def _live_events(self) -> list[ShakeEvent]:
         now = self.clock.now()
-        return [e for e in self.m.events.values() if e.round_at(now) is not None]
+        return [e for e in self.m.live_events(now) if e.round_at(now) is not None]
 
     async def _shake_burst(self, ev: ShakeEvent | None, eid: int) -> None:
         """One user shaking many times at once (past the rate limit), with a few others."""
@@ -222,7 +225,7 @@ class ShakeOps(CampaignOps):
         offset = timedelta(hours=self.app.campaigns.limits.day_utc_offset_h)
         local = now + offset
         midnight = datetime(local.year, local.month, local.day, tzinfo=UTC) + timedelta(days=1) - offset
-        rounds = {t for e in self.m.events.values() for pair in e.rounds for t in pair if t > now}
+        rounds = {t for e in self.m.live_events(now) for pair in e.rounds for t in pair if t > now}
         marks = sorted(rounds | set(self.next_marks(now)) | {midnight})
         at = self.rng.choice(marks[:6]) - timedelta(seconds=self.rng.choice([0, 0, 1]))
         seconds = max(0, int((at - now).total_seconds()))

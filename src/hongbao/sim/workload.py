@@ -42,7 +42,7 @@ class Workload(PacketOps, ShakeOps):
 
     async def op_clock(self) -> None:
         now, r = self.clock.now(), self.rng.random()
-        ahead = sorted({p.expires_at for p in self.m.packets.values() if p.status() == "active" and p.expires_at > now})
+        ahead = sorted({p.expires_at for p in self.m.active.values() if p.expires_at > now})
         if ahead and r < 0.08:
             # Land exactly on (or one second before) an expiry: the boundary where open and expire race.
             at = self.rng.choice(ahead) - timedelta(seconds=self.rng.choice([0, 1]))
@@ -56,7 +56,7 @@ class Workload(PacketOps, ShakeOps):
 
     async def op_expire(self) -> None:
         now = self.clock.now()
-        due = [p for p in self.m.packets.values() if p.status() == "active" and p.expires_at <= now]
+        due = [p for p in self.m.active.values() if p.expires_at <= now]
         self.note("expire_due", f"at={now.isoformat()}")
         expired = 0
         for _ in range(EXPIRE_ROUNDS_MAX):
@@ -67,6 +67,8 @@ class Workload(PacketOps, ShakeOps):
         self.same(expired, len(due), "packets expired")
         for p in due:
             p.refunded_fen = p.total_fen - p.claimed_fen
+            self.m.settle(p)
+            self.touched_packets.add(p.id)
             self.m.balance[p.sender] += p.refunded_fen
             self.counts["refunds"] += 1
             self.counts["refunded_fen"] += p.refunded_fen
@@ -74,14 +76,13 @@ class Workload(PacketOps, ShakeOps):
     async def op_crash(self) -> None:
         """Stop the process and start another on the same database: the gate and token caches are lost."""
         self.note("crash", "")
-        self.app.close()
-        self.app = self._build()
-        self.forget_process_memory()
+        await self.restart_process(killed=False)
         self.counts["crashes"] += 1
 
     def stats(self) -> dict[str, int]:
         out = {f"op:{k}": n for k, n in sorted(self.kinds.items())}
         out.update(self.counts)
+        out.update({f"fault:{k}": n for k, n in sorted(self.faults.counts.items())})
         out["users"] = len(self.m.users)
         out["inside_fen"] = self.m.inside_fen
         return out
