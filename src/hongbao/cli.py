@@ -280,7 +280,10 @@ def simulate(
         task = bar.add_task("ops", total=ops, rate="")
 
         def progress(step: int) -> None:
-            bar.update(task, completed=step, rate=f"{step / max(time.monotonic() - started, 1e-6):,.0f} ops/s")
+            rate = f"{step / max(time.monotonic() - started, 1e-6):,.0f} ops/s"
+            bar.update(task, completed=step, rate=rate)
+            if not console.is_terminal and step % 10_000 == 0:  # a log file of a long run shows how far it got
+                console.print(f"{step:,} operations, {rate}, {time.monotonic() - started:,.0f} s", markup=False)
 
         result = run_simulation(
             seed=seed, ops=ops, database_url=database_url, console=console, faults=faults, progress=progress
