@@ -124,6 +124,25 @@ def test_one_address_trying_many_usernames_is_throttled_and_others_are_not(world
     assert login(world.device(f"10.0.0.2-{world.tag}"), owner_name, PASSWORD).status_code == 201
 
 
+def test_an_owner_s_known_device_logs_in_from_an_address_a_guesser_has_throttled(world: World) -> None:
+    # given an owner whose phone logged in before, behind the same address (NAT) as a guesser
+    shared = f"10.5.0.1-{world.tag}"
+    phone = world.device(shared)
+    name = world.name("owner")
+    register(phone, name)
+    assert login(phone, name, PASSWORD).status_code == 201
+    guesser = world.device(shared)
+    for i in range(PER_ADDRESS):
+        assert_problem(login(guesser, world.name(f"guess{i}"), WRONG), 401, "bad_credentials")
+    assert_throttled(login(guesser, name, PASSWORD))
+
+    # when the owner logs in on the phone
+    answer = login(phone, name, PASSWORD)
+
+    # then it gets in
+    assert answer.status_code == 201
+
+
 def test_guesses_lock_an_account_for_new_devices_but_the_owner_s_known_device_still_logs_in(world: World) -> None:
     # given an owner who logged in once on their phone (it kept the device cookie)
     phone = world.device(f"10.1.0.1-{world.tag}")
