@@ -103,3 +103,60 @@ def test_the_simulate_command_exits_0_on_a_clean_run_and_prints_the_summary() ->
     assert result.exit_code == 0, result.output
     assert "simulation: seed 7, 60 operations" in result.output
     assert "every audit passed" in result.output
+
+
+HOSTILE = 0.5  # half the money requests meet a fault, so that a short run meets every kind
+
+
+def test_under_faults_every_request_takes_effect_once_and_every_audit_passes(store_url: str) -> None:
+    # Given a store whose COMMITs lose their request or reply, whose database restarts or goes away, and whose
+    # process is killed between COMMIT and reply, on SQLite and PostgreSQL
+    # When the simulator runs with half its money requests meeting one of those faults
+    result = run_simulation(seed=21, ops=300, database_url=store_url, console=None, fault_rate=HOSTILE)
+
+    # Then every audit passed: no lost reply moved money twice, no lost request was taken for done
+    assert result.ok, "\n".join(result.failures)
+    for kind in ("lose_request", "lose_reply", "restart", "kill"):
+        assert result.stats.get(f"fault:{kind}", 0) > 0, kind
+    # And the requests whose outcome the client could not know were settled, by a keyed retry or by reading
+    assert result.stats["unknown_outcomes"] > 0
+    assert result.stats["unknown_outcomes"] == (
+        result.stats.get("unknown_settled_by_retry", 0) + result.stats.get("unknown_settled_by_reading", 0)
+    )
+    assert result.stats["kills"] == result.stats["fault:kill"]
+
+
+def test_an_outage_answers_store_unavailable_and_the_client_settles_the_outcome() -> None:
+    # When the database goes away at a COMMIT until the client has its answer
+    result = run_simulation(seed=22, ops=400, database_url=None, console=None, fault_rate=HOSTILE)
+
+    # Then the store answered (503, not a hang), and the run stayed clean
+    assert result.ok, "\n".join(result.failures)
+    assert result.stats.get("fault:outage", 0) > 0
+
+
+def test_the_same_seed_gives_the_same_faults_and_outcomes_twice() -> None:
+    first = run_simulation(seed=23, ops=200, database_url=None, console=None, fault_rate=HOSTILE)
+    second = run_simulation(seed=23, ops=200, database_url=None, console=None, fault_rate=HOSTILE)
+
+    assert first.ok and second.ok, "\n".join(first.failures + second.failures)
+    assert any(" fault: " in line for line in first.log)
+    assert first.log == second.log
+    assert _outcomes(first.stats) == _outcomes(second.stats)
+
+
+def test_without_faults_the_run_draws_the_same_workload_and_meets_none() -> None:
+    # The faults come from their own seeded stream: switching them off leaves the workload's draws alone
+    result = run_simulation(seed=24, ops=150, database_url=None, console=None, faults=False)
+
+    assert result.ok, "\n".join(result.failures)
+    assert not any(k.startswith("fault:") for k in result.stats)
+    assert not any(" fault: " in line for line in result.log)
+
+
+def test_the_simulate_command_reports_the_rate_and_the_faults() -> None:
+    result = CliRunner().invoke(cli, ["simulate", "--seed", "8", "--ops", "80", "--no-faults"])
+
+    assert result.exit_code == 0, result.output
+    assert "ops/s" in result.output
+    assert "kill -9 between COMMIT and reply" in result.output

@@ -70,6 +70,7 @@ class Faults:
     def __init__(self, seed: int, *, enabled: bool) -> None:
         self.rng = random.Random(seed)
         self.enabled = enabled
+        self.rate = FAULT_RATE
         self.armed: Armed | None = None
         self.counts: Counter[str] = Counter()
         self.dead: set[int] = set()  # id() of the engines of killed Apps: nothing of theirs reaches the database
@@ -82,7 +83,7 @@ class Faults:
         r = self.rng.random()
         kind = self.rng.choices(KINDS, weights=WEIGHTS)[0]
         at = self.rng.choice((1, 1, 1, 2))
-        if not self.enabled or r >= FAULT_RATE:
+        if not self.enabled or r >= self.rate:
             return None
         return Armed(kind, at)
 

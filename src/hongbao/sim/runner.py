@@ -80,11 +80,13 @@ def run_simulation(
     console: Console | None,
     inject_fault_at: int | None = None,
     faults: bool = True,
+    fault_rate: float | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> SimResult:
     """Run `ops` seeded operations against a real App and audit the store against the model; report.
 
-    The store is a SQLite file in a temporary folder, or `database_url`, which must point at a fresh,
+    The store is a SQLite file in a temporary folder (on the /dev/shm tmpfs when there is one: the faults
+    never cut the power, so fsync buys the run nothing), or `database_url`, which must point at a fresh,
     empty database (the model starts empty: a database with users, packets or transfers is refused).
     The App is wired by `bootstrap.build` with a frozen `SimClock` (it moves only when the workload
     advances it), seeded split and prize-draw generators, cheap argon2, small campaign budgets and no
@@ -94,18 +96,23 @@ def run_simulation(
     App and builds a new one on the same database: the gate, token, login, claim-link and shake-rate
     memories are lost, the ledger stays.
 
+    With `faults` (the default), money requests meet the faults of `sim.faults` (a lost COMMIT request or
+    reply, a database restart, an outage, a kill -9 between COMMIT and reply) at `fault_rate` (tests raise
+    it); a request whose outcome the client cannot know is settled as `sim.hostile` describes.
+
     Besides packets, verified enterprises run link and followers campaigns (cash and coupon prizes, caps
     per user and per day, top-ups, cancels) and shake events with sponsors' pools; users follow, claim
     (alone, in bursts, with keys and replays) and shake; the clock jumps to the edges of windows and
     rounds, and the close pass returns what was not paid.  Where randomness decides (which prize, whether
     a shake wins) the model accepts any allowed outcome; everything else it predicts, refusals included.
 
-    The auditor checks `reconcile(store).violations == []`, every wallet, packet, campaign (budget, paid,
-    returned, claims per user and day, the budget account, the one return transfer), offer, coupon and
-    shake player against the model, and the payment channel's totals: after every step for the first 200
-    steps, then every 10 steps and at the end (and at an injected fault).  The first failure stops the
-    run; it names the seed, the step and the operation.  `inject_fault_at` (tests only) corrupts a
-    cached balance at that step.
+    After every step the auditor checks what the step touched (wallets, packets, campaigns, offers, shake
+    players) and the total of every wallet.  The full audit (`reconcile(store).violations == []`, every
+    wallet, packet, campaign, offer, coupon and shake player against the model, and the payment channel's
+    totals) runs after each of the first 50 steps, then after gaps of 500 steps that widen with the run
+    (a quarter of the steps so far), at the end and at an injected fault.  A step that gets no answer in
+    60 s is a finding (a hung store).  The first failure stops the run; it names the seed, the step and
+    the operation.  `inject_fault_at` (tests only) corrupts a cached balance at that step.
     """
     out = console or Console(quiet=True)
     fast = FAST_DIR if FAST_DIR.is_dir() else None
@@ -117,6 +124,8 @@ def run_simulation(
             campaign_budget_fen_max=CAMPAIGN_BUDGET_FEN_MAX,
         )
         sim = Workload(seed, settings, inject_fault_at, faults=faults)
+        if fault_rate is not None:
+            sim.faults.rate = fault_rate
         seconds = 0.0
         try:
             if not sim.app.store.read_sync(is_empty):
