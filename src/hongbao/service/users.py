@@ -28,7 +28,6 @@ from hongbao.service.batch import BatchLoader
 from hongbao.service.cache import Lru
 from hongbao.service.deps import Deps
 from hongbao.service.passwords import check_new_password
-from hongbao.service.tokens import Revocations, TokenSigner, is_signed
 
 USERNAME_RE = re.compile(r"^[a-z0-9_]{3,32}$")
 TOKEN_CACHE_S = 30.0  # a revoked token may be honoured this long by another process's cache
@@ -70,9 +69,6 @@ class Users:
             lambda ids: self.d.store.read(lambda tx: tx.tokens(ids))
         )
         self._dummy_hash: str | None = None
-        # Signed tokens (service/tokens.py), wired by bootstrap once the install key exists; None: first-format only.
-        self.signer: TokenSigner | None = None
-        self.revocations: Revocations | None = None
         # The account's limiter keeps the name "login" (its keys are usernames): the lock shared by all processes.
         self.login_limiter = deps.limiters("login", throttle.failures_max_per_account, throttle.window_s)
         self.address_limiter = deps.limiters("login:address", throttle.failures_max_per_address, throttle.window_s)
@@ -136,24 +132,15 @@ class Users:
     async def issue_token(self, user_id: int) -> Session:
         token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
         now = self.d.clock.now()
-        expires_at = now + timedelta(seconds=self.d.limits.token_ttl_s)  # a signed token keeps its whole seconds
+        expires_at = now + timedelta(seconds=self.d.limits.token_ttl_s)
         digest = token_digest(secret)
         await self.d.store.write(lambda tx: tx.add_token(token_id, digest, user_id, expires_at, now))
-        if self.signer is not None:  # the row stays: the session is listed and pruned like any other
-            return Session((await self.signer.ready()).make(user_id, token_id, expires_at), user_id, expires_at)
         # Known good: the first request with it needs no store read (in this process).
         self._tokens.put(f"{token_id}.{digest.hex()}", (user_id, expires_at, time.monotonic() + TOKEN_CACHE_S))
         return Session(f"{token_id}.{secret}", user_id, expires_at)
 
     async def authenticate(self, token: str) -> int:
         """The user id a bearer token stands for; Unauthorized if it is unknown, wrong or expired."""
-        if is_signed(token) and self.signer is not None and self.revocations is not None:
-            signed = (await self.signer.ready()).read(token)
-            if signed is None or signed.expires_at <= self.d.clock.now():
-                raise Unauthorized("Invalid or expired token.", code="token_invalid")
-            if await self.revocations.is_revoked(signed.token_id):
-                raise Unauthorized("This session was logged out.", code="token_invalid")
-            return signed.user_id
         token_id, _, secret = token.partition(".")
         if not token_id or not secret or len(token) > 128:
             raise Unauthorized("Invalid token.", code="token_invalid")
@@ -171,12 +158,6 @@ class Users:
         return found[1]
 
     async def logout(self, token: str) -> None:
-        if is_signed(token) and self.signer is not None and self.revocations is not None:
-            signed = (await self.signer.ready()).read(token)
-            if signed is not None:
-                await self.d.store.write(lambda tx: tx.revoke_token(signed.token_id, signed.expires_at))
-                self.revocations.forget_here(signed.token_id)
-            return
         token_id, _, secret = token.partition(".")
         self._tokens.pop(f"{token_id}.{token_digest(secret).hex()}")
         await self.d.store.write(lambda tx: tx.delete_token(token_id))
