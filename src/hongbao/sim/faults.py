@@ -73,7 +73,6 @@ class Faults:
         self.rate = FAULT_RATE
         self.armed: Armed | None = None
         self.counts: Counter[str] = Counter()
-        self.dead: set[int] = set()  # id() of the engines of killed Apps: nothing of theirs reaches the database
         self.unreachable = False
         self.death: asyncio.Future[None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -112,7 +111,9 @@ class Faults:
         dialect: Any = engine.dialect
         dbapi: Any = dialect.loaded_dbapi
         injected_commit = dialect.do_commit
-        key, sqlite = id(engine), app.store.is_sqlite
+        sqlite = app.store.is_sqlite
+        dead = [False]  # this App was killed: nothing of its reaches the database again (a flag per App, not an
+        # id(): a dead engine's id can be a new engine's once the old one is freed)
         pruning: set[int] = set()
 
         @event.listens_for(engine, "before_cursor_execute")
@@ -122,7 +123,7 @@ class Faults:
                 pruning.add(id(conn.connection.dbapi_connection))
 
         def do_commit(dbapi_connection: Any) -> None:
-            if key in self.dead:
+            if dead[0]:
                 dbapi_connection.rollback()
                 raise Killed()
             if id(dbapi_connection) in pruning:
@@ -142,7 +143,7 @@ class Faults:
             injected_commit(dbapi_connection)
             if strike and armed is not None and armed.kind == "kill":
                 armed.struck = True
-                self.dead.add(key)
+                dead[0] = True
                 self._signal_death()
                 raise Killed()
 
@@ -160,12 +161,12 @@ class Faults:
 
         @event.listens_for(engine, "do_connect")
         def _connect(*_args: Any) -> None:
-            if self.unreachable or key in self.dead:
+            if self.unreachable or dead[0]:
                 raise dbapi.OperationalError("injected fault: connection refused")
 
         @event.listens_for(engine, "checkout")
         def _checkout(*_args: Any) -> None:
-            if self.unreachable or key in self.dead:
+            if self.unreachable or dead[0]:
                 raise DisconnectionError("injected fault: the database is unreachable")
 
     def _lose(self, kind: str) -> Any:
