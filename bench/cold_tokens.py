@@ -1,12 +1,14 @@
 """Cold bearer tokens: N concurrent requests whose tokens this process has never seen (a new API process, or
-tokens older than its 30 s cache), authenticated batched (the product) against one store read per token (before).
+tokens older than its 30 s cache), three ways:
 
-Both variants run alternately in one process on one store, so their ratio is taken under the same load:
+  signed    `app.users.authenticate(token)` with a signed token (service/tokens.py, the product): no read at all,
+            but one look at the revocation list per process per HONGBAO_TOKEN_REVOCATION_POLL_S
+  batched   `app.users.authenticate(token)` with a first-format token (`<id>.<secret>`, before signed tokens):
+            misses queue while a read is in flight, one IN (...) per read (service/batch.py)
+  one-each  one `store.read(tx.tokens([id]))` per first-format token (before service/batch.py)
 
-  batched   `app.users.authenticate(token)`: misses queue while a read is in flight, one IN (...) per read
-  one-each  what authenticate did before service/batch.py: one `store.read(tx.tokens([id]))` per token
-
-Each run builds a fresh App (an empty token cache) on the same database.  Every answer is checked.
+All run alternately in one process on one store, so their ratios are taken under the same load.  Each run builds
+a fresh App (an empty token cache) on the same database.  Every answer is checked.
 
     python bench/cold_tokens.py --tokens 5000 --runs 5
     python bench/cold_tokens.py --database-url postgresql://postgres@127.0.0.1:5432/hongbao_bench
@@ -20,10 +22,12 @@ import hmac
 import json
 import os
 import platform
+import secrets
 import statistics
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from hongbao.bootstrap import App, build
@@ -31,12 +35,18 @@ from hongbao.config import Settings
 from hongbao.service.users import token_digest
 
 
-async def issue(app: App, count: int, prefix: str) -> list[tuple[str, int]]:
-    out = []
+async def issue(app: App, count: int, prefix: str) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """(signed tokens, first-format tokens), one of each per user."""
+    signed, first = [], []
     for i in range(count):
         uid = await app.users.register(f"{prefix}{i}", "bench-password-1")
-        out.append(((await app.users.issue_token(uid)).token, uid))
-    return out
+        signed.append(((await app.users.issue_token(uid)).token, uid))
+        token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
+        now = app.deps.clock.now()
+        await app.store.write(lambda tx, t=token_id, s=secret, u=uid, n=now: tx.add_token(
+            t, token_digest(s), u, n + timedelta(days=1), n))
+        first.append((f"{token_id}.{secret}", uid))
+    return signed, first
 
 
 async def one_each(app: App, token: str) -> int:
@@ -47,7 +57,7 @@ async def one_each(app: App, token: str) -> int:
 
 
 async def timed(app: App, variant: str, tokens: list[tuple[str, int]]) -> float:
-    call = app.users.authenticate if variant == "batched" else lambda t: one_each(app, t)
+    call = app.users.authenticate if variant in ("signed", "batched") else lambda t: one_each(app, t)
     t0 = time.perf_counter()
     answers = await asyncio.gather(*(call(token) for token, _ in tokens))
     wall = time.perf_counter() - t0
@@ -67,14 +77,15 @@ def main(argv: list[str]) -> int:
                             argon2_time_cost=1, argon2_memory_kib=8)  # fmt: skip
         issuer = build(settings)
         try:
-            tokens = asyncio.run(issue(issuer, a.tokens, f"cold{os.getpid()}_"))
+            signed, first = asyncio.run(issue(issuer, a.tokens, f"cold{os.getpid()}_"))
         finally:
             issuer.close()
-        rates: dict[str, list[float]] = {"batched": [], "one-each": []}
+        rates: dict[str, list[float]] = {"signed": [], "batched": [], "one-each": []}
         for _ in range(a.runs):
             for variant in rates:
                 fresh = build(settings, migrate_schema=False)  # a new process: nothing cached
                 try:
+                    tokens = signed if variant == "signed" else first
                     rates[variant].append(asyncio.run(timed(fresh, variant, tokens)))
                 finally:
                     fresh.close()
@@ -82,8 +93,8 @@ def main(argv: list[str]) -> int:
     medians = {v: statistics.median(r) for v, r in rates.items()}
     facts = {"store": "postgresql" if a.database_url else "sqlite", "nproc": os.cpu_count(),
              "python": platform.python_version(), "loadavg": os.getloadavg()}  # fmt: skip
-    print(f"cold_tokens {facts}: median batched {medians['batched']:,.0f}/s, one-each {medians['one-each']:,.0f}/s, "
-          f"ratio {medians['batched'] / medians['one-each']:.1f}x")
+    print(f"cold_tokens {facts}: median signed {medians['signed']:,.0f}/s, batched {medians['batched']:,.0f}/s, "
+          f"one-each {medians['one-each']:,.0f}/s; signed/batched {medians['signed'] / medians['batched']:.1f}x")
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"facts": facts, "params": vars(a), "rates": rates, "medians": medians,

@@ -27,6 +27,7 @@ from hongbao.service.shake import Shake
 from hongbao.service.sharing import Sharing
 from hongbao.service.social import Social
 from hongbao.service.social_graph import SocialGraph
+from hongbao.service.tokens import Revocations, TokenSigner
 from hongbao.service.transfers import Transfers
 from hongbao.service.users import LoginThrottle, Users
 from hongbao.service.wallet import Wallet
@@ -118,6 +119,9 @@ def build(
     )
     app = App(settings, store, deps, Users(deps, throttle), Wallet(deps), Social(deps), Packets(deps, rng))
     app.key = InstallKey(store, settings.secret_pepper, parse_peppers(settings.secret_pepper_previous))
+    # Session tokens are signed with the install key and checked in memory; logouts reach every process's deny-list.
+    app.users.signer = TokenSigner(app.key)
+    app.users.revocations = Revocations(store, settings.token_revocation_poll_s)
     _wire_social(app)
     _wire_relay(app)
     _wire_campaigns(app)

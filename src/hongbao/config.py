@@ -48,6 +48,7 @@ class Settings(BaseSettings):
 
     # Auth.
     token_ttl_s: int = 7 * 24 * 3600
+    token_revocation_poll_s: float = 0.5  # a logout reaches the other API processes within this
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 1

@@ -6,7 +6,7 @@ Login throttling slows a guesser without locking the owner out (README "Login th
   Retry-After until the oldest ages out (one address cannot try 200 usernames);
 * per account: after `failures_max_per_account` wrong passwords in the window the account refuses logins
   from devices it has not seen (429 with Retry-After), whoever is typing;
-* a known device passes both: every successful login hands out a device token (the API sets it as the
+* a known device passes that lock: every successful login hands out a device token (the API sets it as the
   `hongbao_device` cookie), an HMAC of the user id and a nonce keyed by the user's password hash, so it needs
   no table, works in every process, and dies with a password change.  A device's own wrong passwords are
   limited per device (`failures_max_per_device`), so a stolen device token is not a licence to guess.
@@ -28,6 +28,7 @@ from hongbao.service.batch import BatchLoader
 from hongbao.service.cache import Lru
 from hongbao.service.deps import Deps
 from hongbao.service.passwords import check_new_password
+from hongbao.service.tokens import Revocations, TokenSigner, is_signed
 
 USERNAME_RE = re.compile(r"^[a-z0-9_]{3,32}$")
 TOKEN_CACHE_S = 30.0  # a revoked token may be honoured this long by another process's cache
@@ -69,6 +70,9 @@ class Users:
             lambda ids: self.d.store.read(lambda tx: tx.tokens(ids))
         )
         self._dummy_hash: str | None = None
+        # Signed tokens (service/tokens.py), wired by bootstrap once the install key exists; None: first-format only.
+        self.signer: TokenSigner | None = None
+        self.revocations: Revocations | None = None
         # The account's limiter keeps the name "login" (its keys are usernames): the lock shared by all processes.
         self.login_limiter = deps.limiters("login", throttle.failures_max_per_account, throttle.window_s)
         self.address_limiter = deps.limiters("login:address", throttle.failures_max_per_address, throttle.window_s)
@@ -93,15 +97,13 @@ class Users:
         if not isinstance(username, str) or not isinstance(password, str):
             raise Unauthorized("Wrong username or password.", code="bad_credentials")
         name = username.strip().lower()
+        if address is not None:
+            self.address_limiter.check(address)
         user = await self.d.store.read(lambda tx: tx.user_by_username(name))
         nonce = _device_nonce(device, user.id, user.password_hash) if user is not None and device else None
         if nonce is None:
-            if address is not None:
-                self.address_limiter.check(address)
             self.login_limiter.check(name)
-        else:
-            # A known device passes its address's and its account's limits (an owner behind the same NAT as a
-            # guesser, or whose account a guesser locked); its own wrong passwords are counted apart.
+        else:  # a known device passes the account's lock; its own guesses are counted apart
             self.device_limiter.check(nonce)
         if user is None:
             # Spend the same time as a real check, so a wrong name is not told apart by timing.
@@ -112,9 +114,9 @@ class Users:
         else:
             ok = await asyncio.to_thread(self.d.hasher.verify, user.password_hash, password)
         if not ok or user is None:
+            if address is not None:
+                self.address_limiter.failed(address)
             if nonce is None:
-                if address is not None:
-                    self.address_limiter.failed(address)
                 self.login_limiter.failed(name)
             else:
                 self.device_limiter.failed(nonce)
@@ -132,15 +134,24 @@ class Users:
     async def issue_token(self, user_id: int) -> Session:
         token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
         now = self.d.clock.now()
-        expires_at = now + timedelta(seconds=self.d.limits.token_ttl_s)
+        expires_at = now + timedelta(seconds=self.d.limits.token_ttl_s)  # a signed token keeps its whole seconds
         digest = token_digest(secret)
         await self.d.store.write(lambda tx: tx.add_token(token_id, digest, user_id, expires_at, now))
+        if self.signer is not None:  # the row stays: the session is listed and pruned like any other
+            return Session((await self.signer.ready()).make(user_id, token_id, expires_at), user_id, expires_at)
         # Known good: the first request with it needs no store read (in this process).
         self._tokens.put(f"{token_id}.{digest.hex()}", (user_id, expires_at, time.monotonic() + TOKEN_CACHE_S))
         return Session(f"{token_id}.{secret}", user_id, expires_at)
 
     async def authenticate(self, token: str) -> int:
         """The user id a bearer token stands for; Unauthorized if it is unknown, wrong or expired."""
+        if is_signed(token) and self.signer is not None and self.revocations is not None:
+            signed = (await self.signer.ready()).read(token)
+            if signed is None or signed.expires_at <= self.d.clock.now():
+                raise Unauthorized("Invalid or expired token.", code="token_invalid")
+            if await self.revocations.is_revoked(signed.token_id):
+                raise Unauthorized("This session was logged out.", code="token_invalid")
+            return signed.user_id
         token_id, _, secret = token.partition(".")
         if not token_id or not secret or len(token) > 128:
             raise Unauthorized("Invalid token.", code="token_invalid")
@@ -158,6 +169,12 @@ class Users:
         return found[1]
 
     async def logout(self, token: str) -> None:
+        if is_signed(token) and self.signer is not None and self.revocations is not None:
+            signed = (await self.signer.ready()).read(token)
+            if signed is not None:
+                await self.d.store.write(lambda tx: tx.revoke_token(signed.token_id, signed.expires_at))
+                self.revocations.forget_here(signed.token_id)
+            return
         token_id, _, secret = token.partition(".")
         self._tokens.pop(f"{token_id}.{token_digest(secret).hex()}")
         await self.d.store.write(lambda tx: tx.delete_token(token_id))

@@ -49,6 +49,15 @@ tokens = Table(
     Column("created_at", TS, nullable=False),
 )
 
+# Signed session tokens logged out before they expire (service/tokens.py): every process reads what is new by id.
+token_revocations = Table(
+    "token_revocations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("token_id", String(32), nullable=False, unique=True),
+    Column("expires_at", TS, nullable=False),
+)
+
 accounts = Table(
     "accounts",
     metadata,

@@ -82,6 +82,19 @@ class PeopleTx:
     def delete_token(self, token_id: str) -> None:
         self.conn.execute(delete(s.tokens).where(s.tokens.c.id == token_id))
 
+    def revoke_token(self, token_id: str, expires_at: datetime) -> None:
+        """Log a signed token out for every process (they read `revoked_tokens_since`); once is enough."""
+        self.delete_token(token_id)
+        r = s.token_revocations
+        if self.conn.execute(select(r.c.id).where(r.c.token_id == token_id)).first() is None:
+            self.conn.execute(insert(r).values(token_id=token_id, expires_at=expires_at))
+
+    def revoked_tokens_since(self, after_id: int) -> tuple[int, list[str]]:
+        """The highest revocation id and the token ids revoked after `after_id`."""
+        r = s.token_revocations
+        rows = self.conn.execute(select(r.c.id, r.c.token_id).where(r.c.id > after_id).order_by(r.c.id)).all()
+        return (int(rows[-1].id) if rows else after_id), [row.token_id for row in rows]
+
     def delete_expired_tokens(self, now: datetime) -> int:
         return self.conn.execute(delete(s.tokens).where(s.tokens.c.expires_at <= now)).rowcount
 

@@ -1,0 +1,137 @@
+"""Session tokens checked in memory: signed with the install's key, revoked through a deny-list every process reads.
+
+A token is `v2.<user id>.<token id>.<expires, unix s>.<signature>`, the signature an HMAC-SHA256 (128 bits) of the
+rest under a key derived from the install key (`install_key.py`), so rotating HONGBAO_SECRET_PEPPER rotates it and
+tokens signed before keep working while the old pepper is listed as previous.  Checking one costs no database read:
+a storm of users whose tokens no process has seen before (a restart, a new process, an hour idle) is answered from
+memory.  Logout writes the token id to `token_revocations`; the process that logs out forgets the token at once,
+and every other process reads what was revoked since its last look before it trusts a token again once
+`poll_s` has passed (one small read per process per `poll_s`, not one per request).
+
+Tokens of the first format (`<id>.<secret>`, checked against the `tokens` table) keep working until they expire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hongbao.service.install_key import InstallKey
+    from hongbao.service.ports import Store
+
+PREFIX = "v2"
+SIG_BYTES = 16  # 128 bits
+TOKEN_RE = re.compile(r"v2\.([1-9][0-9]{0,18})\.([0-9a-f]{16})\.([0-9]{1,12})\.([A-Za-z0-9_-]{22})")
+
+
+@dataclass(frozen=True)
+class Signed:
+    """What a signed token says: who, which token (for revocation), and until when."""
+
+    user_id: int
+    token_id: str
+    expires_at: datetime
+
+
+class TokenSigner:
+    """Makes and checks signed tokens with the install's keys (the current one first, then older peppers')."""
+
+    def __init__(self, install_key: InstallKey) -> None:
+        self._install_key = install_key
+        self._keys_derived: tuple[bytes, ...] | None = None
+        self._load: tuple[asyncio.AbstractEventLoop, asyncio.Future[tuple[bytes, ...]]] | None = None
+
+    async def ready(self) -> TokenSigner:
+        """Load the install key on first use (one store write, once per process, however many ask at once)."""
+        if self._keys_derived is None:
+            raw = await asyncio.shield(self._loading())
+            self._keys_derived = tuple(hmac.new(k, b"hongbao session token v2", hashlib.sha256).digest() for k in raw)
+        return self
+
+    def _loading(self) -> asyncio.Future[tuple[bytes, ...]]:
+        loop = asyncio.get_running_loop()
+        failed = self._load is not None and self._load[1].done() and (
+            self._load[1].cancelled() or self._load[1].exception() is not None)
+        if self._load is None or self._load[0] is not loop or failed:  # a new event loop, or the last load failed
+            self._load = (loop, asyncio.ensure_future(self._install_key.ensure_all()))
+        return self._load[1]
+
+    def _keys(self) -> tuple[bytes, ...]:
+        assert self._keys_derived is not None, "await ready() first"
+        return self._keys_derived
+
+    def make(self, user_id: int, token_id: str, expires_at: datetime) -> str:
+        body = f"{PREFIX}.{user_id}.{token_id}.{int(expires_at.timestamp())}"
+        return f"{body}.{_sign(self._keys()[0], body)}"
+
+    def read(self, token: str) -> Signed | None:
+        """The token's claims if its signature is one of ours, else None (forged, altered or not a v2 token)."""
+        m = TOKEN_RE.fullmatch(token)
+        if m is None:
+            return None
+        body = token.rpartition(".")[0]
+        if not any(hmac.compare_digest(_sign(key, body), m.group(4)) for key in self._keys()):
+            return None
+        return Signed(int(m.group(1)), m.group(2), datetime.fromtimestamp(int(m.group(3)), UTC))
+
+
+def is_signed(token: str) -> bool:
+    return token.startswith(PREFIX + ".")
+
+
+def _sign(key: bytes, body: str) -> str:
+    mac = hmac.new(key, body.encode(), hashlib.sha256).digest()[:SIG_BYTES]
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+class Revocations:
+    """The token ids logged out, as this process last read them (at most `poll_s` ago when a token is trusted)."""
+
+    def __init__(self, store: Store, poll_s: float) -> None:
+        self.store = store
+        self.poll_s = poll_s
+        self._ids: set[str] = set()
+        self._last_id = 0
+        self._read_at = float("-inf")
+        self._reading: asyncio.Future[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def is_revoked(self, token_id: str) -> bool:
+        if time.monotonic() - self._read_at >= self.poll_s:
+            await self._refresh()
+        return token_id in self._ids
+
+    def forget_here(self, token_id: str) -> None:
+        """This process revoked it: refuse it at once, before the next read."""
+        self._ids.add(token_id)
+
+    async def _refresh(self) -> None:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a new event loop (tests, a restarted server): no read of the old one is shared
+            self._loop, self._reading = loop, None
+        if self._reading is None:  # one read for every request that finds the list stale meanwhile
+            self._reading = loop.create_future()
+            reading = self._reading
+            started = time.monotonic()
+            try:
+                last, ids = await self.store.read(lambda tx: tx.revoked_tokens_since(self._last_id))
+                self._ids.update(ids)
+                self._last_id = max(self._last_id, last)
+                self._read_at = started
+                reading.set_result(None)
+            except BaseException as exc:
+                reading.set_exception(exc)
+                reading.exception()  # retrieved: the waiting callers get it, no "never retrieved" warning
+                raise
+            finally:
+                self._reading = None
+            return
+        await asyncio.shield(self._reading)
