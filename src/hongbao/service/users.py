@@ -6,7 +6,7 @@ Login throttling slows a guesser without locking the owner out (README "Login th
   Retry-After until the oldest ages out (one address cannot try 200 usernames);
 * per account: after `failures_max_per_account` wrong passwords in the window the account refuses logins
   from devices it has not seen (429 with Retry-After), whoever is typing;
-* a known device passes that lock: every successful login hands out a device token (the API sets it as the
+* a known device passes both: every successful login hands out a device token (the API sets it as the
   `hongbao_device` cookie), an HMAC of the user id and a nonce keyed by the user's password hash, so it needs
   no table, works in every process, and dies with a password change.  A device's own wrong passwords are
   limited per device (`failures_max_per_device`), so a stolen device token is not a licence to guess.
@@ -97,13 +97,15 @@ class Users:
         if not isinstance(username, str) or not isinstance(password, str):
             raise Unauthorized("Wrong username or password.", code="bad_credentials")
         name = username.strip().lower()
-        if address is not None:
-            self.address_limiter.check(address)
         user = await self.d.store.read(lambda tx: tx.user_by_username(name))
         nonce = _device_nonce(device, user.id, user.password_hash) if user is not None and device else None
         if nonce is None:
+            if address is not None:
+                self.address_limiter.check(address)
             self.login_limiter.check(name)
-        else:  # a known device passes the account's lock; its own guesses are counted apart
+        else:
+            # A known device passes its address's and its account's limits (an owner behind the same NAT as a
+            # guesser, or whose account a guesser locked); its own wrong passwords are counted apart.
             self.device_limiter.check(nonce)
         if user is None:
             # Spend the same time as a real check, so a wrong name is not told apart by timing.
@@ -114,9 +116,9 @@ class Users:
         else:
             ok = await asyncio.to_thread(self.d.hasher.verify, user.password_hash, password)
         if not ok or user is None:
-            if address is not None:
-                self.address_limiter.failed(address)
             if nonce is None:
+                if address is not None:
+                    self.address_limiter.failed(address)
                 self.login_limiter.failed(name)
             else:
                 self.device_limiter.failed(nonce)
