@@ -122,6 +122,7 @@ def test_under_faults_every_request_takes_effect_once_and_every_audit_passes(sto
     assert result.stats["unknown_outcomes"] > 0
     assert result.stats["unknown_outcomes"] == (
         result.stats.get("unknown_settled_by_retry", 0) + result.stats.get("unknown_settled_by_reading", 0)
+        + result.stats.get("unknown_settled_by_sweeping", 0)
     )
     assert result.stats["kills"] == result.stats["fault:kill"]
 

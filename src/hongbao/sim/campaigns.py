@@ -313,7 +313,13 @@ class CampaignOps(EnterpriseOps):
         now = self.clock.now()
         due = [c for c in self.m.open_campaigns.values() if c.ends_at <= now]
         self.note("close_campaigns", f"at={now.isoformat()} due={[c.id for c in due]}")
-        self.same(await self.app.campaigns.close_ended_campaigns(), len(due), "campaigns closed")
+        closed, unknown = await self.sweep(self.app.campaigns.close_ended_campaigns, "close ended campaigns")
+        if unknown:  # the pass that met a fault closed some or none; the next pass closes the rest, once
+            closed += await self.app.campaigns.close_ended_campaigns()
+            if closed > len(due):
+                raise Mismatch(f"campaigns closed: {closed} of {len(due)} due, after a pass that met a fault")
+        else:
+            self.same(closed, len(due), "campaigns closed")
         for c in due:
             self._closed(c)
         if self.rng.random() < 0.2:

@@ -11,6 +11,7 @@ throughout: the auditors run after every step, whatever the outcome was.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,6 +45,23 @@ class HostileOps(SimBase):
         if key is not None:
             return await self._retry_until_known(what, user, params, key)
         return await self._settle_by_reading(what, user, params)
+
+    async def sweep(self, call: Callable[[], Awaitable[int]], what: str) -> tuple[int, bool]:
+        """A scheduler's pass (expire packets, close campaigns), which may meet a fault: the count it reported,
+        and whether it met one.  A pass answers for each item on its own and leaves the ones it could not do
+        to the next pass (as the scheduler would), so after a fault the caller passes again, and the counts
+        add up to at most what was due; the auditor checks that each item was done exactly once."""
+        armed = self.faults.draw()
+        if armed is None:
+            return await call(), False
+        self.log.append(f"{self.step_no:05d} fault: {armed.kind} at commit {armed.at}")
+        done, code, unknown = await self._faulty(armed, call())
+        if unknown:
+            self.counts["unknown_outcomes"] += 1
+            self.counts["unknown_settled_by_sweeping"] += 1
+            return 0, True
+        self.expect(code, None, what)
+        return int(done), True
 
     async def _faulty(self, armed: Armed, call: Any) -> tuple[Any, str | None, bool]:
         """Run `call` with the fault armed: (reply, code, whether the outcome is unknown to the client)."""

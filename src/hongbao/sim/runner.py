@@ -46,10 +46,12 @@ def _run(drive: Coroutine[Any, Any, list[str]]) -> list[str]:
 
 @contextmanager
 def _quiet_store() -> Iterator[None]:
-    """The store logs every fault it survives (and the writer of a killed App its end): thousands of lines."""
-    store_log = logging.getLogger("hongbao.adapters.sql.store")
-    level, hook = store_log.level, threading.excepthook
+    """The store logs every fault it survives, a sweep each item it left for the next pass, and the writer of a
+    killed App its end: thousands of lines that say nothing the audits do not."""
+    store_log, app_log = logging.getLogger("hongbao.adapters.sql.store"), logging.getLogger("hongbao")
+    level, app_level, hook = store_log.level, app_log.level, threading.excepthook
     store_log.setLevel(logging.CRITICAL)
+    app_log.setLevel(logging.CRITICAL)  # each item a faulted sweep left for later is logged; findings come from audits
 
     def ignore_killed(args: threading.ExceptHookArgs) -> None:
         if not isinstance(args.exc_value, Killed):
@@ -60,6 +62,7 @@ def _quiet_store() -> Iterator[None]:
         yield
     finally:
         store_log.setLevel(level)
+        app_log.setLevel(app_level)
         threading.excepthook = hook
 
 
