@@ -3,11 +3,18 @@ operations, and a corrupted ledger is caught and reported with the seed that rep
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
 from hongbao.cli import app as cli
 from hongbao.sim import run_simulation
+from hongbao.sim.auditor import audit_step, inject_fault
+from hongbao.sim.base import Mismatch
+from hongbao.sim.runner import sim_settings
+from hongbao.sim.workload import Workload
 
 OPS = 250
 
@@ -161,3 +168,27 @@ def test_the_simulate_command_reports_the_rate_and_the_faults() -> None:
     assert result.exit_code == 0, result.output
     assert "ops/s" in result.output
     assert "kill -9 between COMMIT and reply" in result.output
+
+
+def test_the_step_audit_alone_catches_a_balance_moved_without_a_transfer(tmp_path: Path) -> None:
+    # Given 300 steps run and audited step by step, the audit clean
+    sim = Workload(5, sim_settings(f"sqlite:///{tmp_path / 'sim.db'}", tmp_path), None, faults=False)
+    try:
+        asyncio.run(_steps(sim, 300))
+        audit_step(sim)
+
+        # When a wallet that no step touched since is moved by raw SQL
+        inject_fault(sim)
+
+        # Then the cheap audit after the next step (touched rows and the wallets' total, no reconcile) sees it
+        with pytest.raises(Mismatch, match="the total of every wallet"):
+            audit_step(sim)
+    finally:
+        sim.close()
+
+
+async def _steps(sim: Workload, n: int) -> None:
+    for step in range(1, n + 1):
+        sim.step_no = step
+        await sim.step(sim.choose())
+        audit_step(sim)

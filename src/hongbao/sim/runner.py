@@ -44,6 +44,16 @@ def _run(drive: Coroutine[Any, Any, list[str]]) -> list[str]:
         loop.close()
 
 
+def sim_settings(url: str, data_dir: Path) -> Settings:
+    """The App the simulator drives: no scheduler (the workload runs the sweeps), cheap argon2, short packet
+    lives and small campaign budgets, so that expiries and exhausted budgets come often."""
+    return Settings(
+        database_url=url, data_dir=data_dir, demo=False, scheduler=False, packet_ttl_s=PACKET_TTL_S,
+        argon2_time_cost=1, argon2_memory_kib=8, argon2_parallelism=1,
+        campaign_budget_fen_max=CAMPAIGN_BUDGET_FEN_MAX,
+    )
+
+
 @contextmanager
 def _quiet_store() -> Iterator[None]:
     """The store logs every fault it survives, a sweep each item it left for the next pass, and the writer of a
@@ -121,12 +131,7 @@ def run_simulation(
     fast = FAST_DIR if FAST_DIR.is_dir() else None
     with tempfile.TemporaryDirectory(prefix="hongbao-sim-", dir=fast) as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'sim.db'}"
-        settings = Settings(
-            database_url=url, data_dir=Path(tmp), demo=False, scheduler=False, packet_ttl_s=PACKET_TTL_S,
-            argon2_time_cost=1, argon2_memory_kib=8, argon2_parallelism=1,
-            campaign_budget_fen_max=CAMPAIGN_BUDGET_FEN_MAX,
-        )
-        sim = Workload(seed, settings, inject_fault_at, faults=faults)
+        sim = Workload(seed, sim_settings(url, Path(tmp)), inject_fault_at, faults=faults)
         if fault_rate is not None:
             sim.faults.rate = fault_rate
         seconds = 0.0
