@@ -119,8 +119,13 @@ def build(
     )
     app = App(settings, store, deps, Users(deps, throttle), Wallet(deps), Social(deps), Packets(deps, rng))
     app.key = InstallKey(store, settings.secret_pepper, parse_peppers(settings.secret_pepper_previous))
-    # Session tokens are signed with the install key and checked in memory; logouts reach every process's deny-list.
-    app.users.signer = TokenSigner(app.key)
+    # Session tokens are signed and checked in memory, with a key the database alone does not hold (service/tokens.py);
+    # logouts reach every process's deny-list.  PostgreSQL without a pepper keeps first-format tokens.
+    ttl = settings.token_ttl_s
+    if settings.secret_pepper:
+        app.users.signer = TokenSigner.peppered(app.key, ttl)
+    elif url.startswith("sqlite"):
+        app.users.signer = TokenSigner.from_file(settings.data_dir / "session-token.key", ttl)
     app.users.revocations = Revocations(store, settings.token_revocation_poll_s)
     _wire_social(app)
     _wire_relay(app)

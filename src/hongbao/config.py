@@ -106,7 +106,9 @@ class Settings(BaseSettings):
     read_threads: int = 4
     write_timeout_s: float = 30.0  # the longest a request waits for its write; then 503 store_unavailable
     write_retry_s: float = 2.0  # a batch that surely did not commit (database away, deadlock) is retried this long
-    write_resolve_s: float = 60.0  # how long the writer asks whether a COMMIT whose reply was lost committed
+    # How long the writer asks whether a COMMIT whose reply was lost committed before its callers get 503 'outcome
+    # unknown' (the writer settles the question once the database answers again, before any later batch).
+    write_resolve_s: float = 3.0
 
     def rules(self) -> PacketRules:
         return PacketRules(

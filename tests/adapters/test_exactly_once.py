@@ -231,3 +231,21 @@ def test_reconcile_names_a_write_that_took_effect_in_two_batches(bare_store: Sql
 
     found = [v for v in reconcile(bare_store).violations if v.invariant == "write-once"]
     assert len(found) == 1 and found[0].subject == "write one-request"
+
+
+def test_batch_markers_older_than_an_hour_by_the_database_clock_are_pruned(bare_store: SqlStore) -> None:
+    from sqlalchemy import insert, select
+
+    from hongbao.adapters.sql import schema as s
+
+    bare_store.write_sync(lambda tx: tx.create_user("dan", "Dan", "not-a-hash", NOW))  # one batch, one marker
+    (fresh,) = bare_store.read_sync(lambda tx: tx.conn.execute(select(s.write_batches.c.created_at_ms)).scalars().all())
+    assert abs(fresh - time.time() * 1000) < 60_000  # stamped by the database's clock, in ms
+    bare_store.write_sync(lambda tx: tx.conn.execute(insert(s.write_batches).values(
+        id="old", created_at_ms=fresh - 2 * 3600 * 1000)))
+    bare_store._last_prune = float("-inf")  # as if ten minutes had passed since the last pruning
+
+    bare_store._prune_markers()  # what the writer does after a batch, once every ten minutes
+
+    left = bare_store.read_sync(lambda tx: tx.conn.execute(select(s.write_batches.c.id)).scalars().all())
+    assert "old" not in left and len(left) == 2  # the two batches of this test keep theirs

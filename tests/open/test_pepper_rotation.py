@@ -13,7 +13,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 from hongbao.api.app import create_app
 from hongbao.bootstrap import build
 from hongbao.service.reconcile import reconcile
-from tests.api.conftest import User, assert_problem, balance, sign_up, top_up
+from tests.api.conftest import PASSWORD, User, assert_problem, balance, sign_up, top_up
 from tests.conftest import FrozenClock, fast_settings
 from tests.open.conftest import post, send_face_to_face, send_password
 
@@ -22,6 +22,12 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 PHRASE = "恭喜发财 rotation"
+
+
+def log_in_again(client: TestClient, user: User) -> User:
+    session = client.post("/v1/sessions", json={"username": user.username, "password": PASSWORD})
+    assert session.status_code == 201, session.text
+    return User(user.id, user.username, {"Authorization": f"Bearer {session.json()['token']}"})
 
 
 @contextmanager
@@ -92,8 +98,10 @@ def test_without_the_old_pepper_its_packets_no_longer_open_by_secret_nor_show_it
     # Given a code packet and a password packet made under pepper A
     sender, code_packet, phrase_packet = packets_under_the_old_pepper(store_url, tmp_path, clock)
 
-    # When the server restarts with pepper B and A dropped
+    # When the server restarts with pepper B and A dropped (sessions signed under A end too: the sender logs in again)
     with server(store_url, tmp_path, clock, "pepper-B") as client:
+        assert client.get("/v1/wallet", headers=sender.headers).status_code == 401
+        sender = log_in_again(client, sender)
         alice = sign_up(client, "alice")
 
         # Then neither secret matches, and the sender is told their secret is unreadable (not a server error)

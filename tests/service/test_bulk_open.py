@@ -79,6 +79,11 @@ def test_a_batch_of_opens_across_packets_gives_each_open_its_own_outcome(hb: App
     assert [outcome(r) for r in again] == ["already_claimed", "won", "won", "already_claimed"]
     assert asyncio.run(hb.packets.detail(three, alice))["status"] == "finished"
 
+    # A user's second open in the batch answers as it would one by one: too late when the first was too late.
+    last = lucky(100, 1)
+    crowd = settle_together(hb, [(last, carol), (last, bob), (last, bob)])
+    assert [outcome(r) for r in crowd] == ["won", "packet_exhausted", "packet_exhausted"]
+
 
 def test_a_bulk_that_fails_as_a_whole_settles_each_item_alone(tmp_path: Path) -> None:
     store = SqlStore(f"sqlite:///{tmp_path / 'bulk.db'}")

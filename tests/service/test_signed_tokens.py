@@ -28,10 +28,24 @@ def refused(app: App, token: str) -> str:
     return info.value.code
 
 
+PEPPER = "a pepper kept outside the database"
+
+
+@pytest.fixture
+def hb(store_url: str, clock: FrozenClock, tmp_path: Path) -> Iterator[App]:
+    """An App with a pepper, as scaled installs run: its tokens are signed on SQLite and PostgreSQL alike."""
+    app = build(fast_settings(database_url=store_url, data_dir=tmp_path, secret_pepper=PEPPER), clock=clock)
+    try:
+        yield app
+    finally:
+        app.close()
+
+
 @pytest.fixture
 def other_process(store_url: str, clock: FrozenClock, tmp_path: Path) -> Iterator[App]:
     """A second App on the same database: another API process, with nothing of the first one's memory."""
-    app = build(fast_settings(database_url=store_url, data_dir=tmp_path, token_revocation_poll_s=0.0), clock=clock)
+    app = build(fast_settings(database_url=store_url, data_dir=tmp_path, secret_pepper=PEPPER,
+                              token_revocation_poll_s=0.0), clock=clock)
     try:
         yield app
     finally:
@@ -94,6 +108,9 @@ def test_forged_altered_and_expired_tokens_are_refused(hb: App, clock: FrozenClo
     assert refused(hb, f"{version}.{user}.{tid}.{int(expires) + 86400}.{sig}") == "token_invalid"  # longer life
     assert refused(hb, f"{version}.{user}.{tid}.{expires}.{'A' * 22}") == "token_invalid"
     assert refused(hb, "v2.1.2.3.4") == "token_invalid"
+    signer = asyncio.run(hb.users.signer.ready())  # type: ignore[union-attr]
+    forever = signer.make(int(user), tid, clock.now().replace(year=clock.now().year + 5))
+    assert refused(hb, forever) == "token_invalid"  # a genuine signature, a lifetime no token of ours has
     clock.advance(days=8)
     assert refused(hb, token) == "token_invalid"  # past its expiry (7 days)
 
@@ -128,3 +145,40 @@ def test_a_first_format_token_from_before_the_upgrade_still_works(hb: App, clock
     assert asyncio.run(hb.users.authenticate(old)) == alice
     asyncio.run(hb.users.logout(old))
     assert refused(hb, old) == "token_invalid"
+
+
+def test_without_a_pepper_the_embedded_server_signs_with_a_key_file_the_database_does_not_hold(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    url = f"sqlite:///{tmp_path / 'hongbao.db'}"
+    first = build(fast_settings(database_url=url, data_dir=tmp_path), clock=clock)
+    try:
+        (alice,) = register(first, "alice")
+        token = login(first, "alice")
+    finally:
+        first.close()
+    restarted = build(fast_settings(database_url=url, data_dir=tmp_path), clock=clock)
+    try:
+        key_file = tmp_path / "session-token.key"
+        assert token.startswith("v2.") and key_file.stat().st_mode & 0o777 == 0o600
+        assert asyncio.run(restarted.users.authenticate(token)) == alice  # the same key after a restart
+        stored = restarted.store.read_sync(lambda tx: tx.meta_get("open_secret_key"))
+        assert stored is None or bytes.fromhex(stored) != key_file.read_bytes()
+    finally:
+        restarted.close()
+
+
+@pytest.mark.postgres
+def test_postgresql_without_a_pepper_keeps_first_format_tokens(pg_database: str, clock: FrozenClock,
+                                                               tmp_path: Path) -> None:
+    from tests.conftest import _reset_postgres
+
+    _reset_postgres(pg_database)
+    app = build(fast_settings(database_url=pg_database, data_dir=tmp_path), clock=clock)
+    try:
+        (alice,) = register(app, "alice")
+        token = login(app, "alice")
+        assert not token.startswith("v2.")  # the install key is in the database: signing with it would be forgeable
+        assert asyncio.run(app.users.authenticate(token)) == alice
+    finally:
+        app.close()

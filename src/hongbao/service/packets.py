@@ -266,21 +266,21 @@ class Packets:
                 continue
             wanted.append(ShareWanted(o.view.id, o.who.user_id, o.now, write_id))
             settling.append(i)
-        opened = []
-        for i, got in zip(settling, tx.open_shares(wanted), strict=True):
+        taken = [(i, got) for i, got in zip(settling, tx.open_shares(wanted), strict=True)]
+        for i, got in taken:
             if isinstance(got, HongbaoError):
                 results[i] = (False, got)
-                continue
+        opened = [(i, got) for i, got in taken if not isinstance(got, HongbaoError)]
+        for many in self.d.hooks.opened_many:  # the claim notices first, as they were written before the others
+            many(tx, [(got.row, got.claim) for _, got in opened])
+        for i, got in opened:
             write_id, o = batch[i]
             tx.write_id = write_id
             for hook in self.d.hooks.opened:
                 hook(tx, got.row, got.claim)
-            opened.append((got.row, got.claim))
             reply = {"packet_id": o.view.id, "amount_fen": got.claim.amount_fen, "seq": got.claim.seq}
             remember(tx, o.idem, reply, 200, now=o.now)
             results[i] = (True, reply)
-        for many in self.d.hooks.opened_many:
-            many(tx, opened)
         return results
 
     def _members_among(self, tx: Any, openings: list[Opening]) -> dict[int, set[int]]:

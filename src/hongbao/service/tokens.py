@@ -1,8 +1,11 @@
 """Session tokens checked in memory: signed with the install's key, revoked through a deny-list every process reads.
 
 A token is `v2.<user id>.<token id>.<expires, unix s>.<signature>`, the signature an HMAC-SHA256 (128 bits) of the
-rest under a key derived from the install key (`install_key.py`), so rotating HONGBAO_SECRET_PEPPER rotates it and
-tokens signed before keep working while the old pepper is listed as previous.  Checking one costs no database read:
+rest under a key that the database alone does not give away (a dump, a replica or an injected query must not let
+anyone sign in as anyone): with HONGBAO_SECRET_PEPPER set, a key derived from the peppered install key
+(`install_key.py`), so rotating the pepper rotates it and tokens signed before keep working while the old pepper is
+listed as previous; embedded without a pepper, a random key in a file of the data folder, beside the database but not
+in it; PostgreSQL without a pepper keeps the first-format tokens below.  Checking one costs no database read:
 a storm of users whose tokens no process has seen before (a restart, a new process, an hour idle) is answered from
 memory.  Logout writes the token id to `token_revocations`; the process that logs out forgets the token at once,
 and every other process reads what was revoked since its last look before it trusts a token again once
@@ -17,10 +20,14 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import os
 import re
+import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -42,12 +49,27 @@ class Signed:
 
 
 class TokenSigner:
-    """Makes and checks signed tokens with the install's keys (the current one first, then older peppers')."""
+    """Makes and checks signed tokens with its keys (the current one first, then older ones, for checking only)."""
 
-    def __init__(self, install_key: InstallKey) -> None:
-        self._install_key = install_key
+    def __init__(self, keys: Callable[[], Awaitable[tuple[bytes, ...]]], ttl_s: float) -> None:
+        self._source = keys
+        self.ttl_s = ttl_s  # no genuine token lives longer: a later expiry is a forgery, whatever its signature
         self._keys_derived: tuple[bytes, ...] | None = None
         self._load: tuple[asyncio.AbstractEventLoop, asyncio.Future[tuple[bytes, ...]]] | None = None
+
+    @classmethod
+    def peppered(cls, install_key: InstallKey, ttl_s: float) -> TokenSigner:
+        """Keys from the peppered install key (HONGBAO_SECRET_PEPPER set): every process with the pepper agrees."""
+        return cls(install_key.ensure_all, ttl_s)
+
+    @classmethod
+    def from_file(cls, path: Path, ttl_s: float) -> TokenSigner:
+        """A random key kept in `path` (made on first use, readable by its owner only): the embedded server's."""
+
+        async def load() -> tuple[bytes, ...]:
+            return (await asyncio.to_thread(_file_key, path),)
+
+        return cls(load, ttl_s)
 
     async def ready(self) -> TokenSigner:
         """Load the install key on first use (one store write, once per process, however many ask at once)."""
@@ -61,7 +83,7 @@ class TokenSigner:
         failed = self._load is not None and self._load[1].done() and (
             self._load[1].cancelled() or self._load[1].exception() is not None)
         if self._load is None or self._load[0] is not loop or failed:  # a new event loop, or the last load failed
-            self._load = (loop, asyncio.ensure_future(self._install_key.ensure_all()))
+            self._load = (loop, asyncio.ensure_future(self._source()))
         return self._load[1]
 
     def _keys(self) -> tuple[bytes, ...]:
@@ -80,11 +102,34 @@ class TokenSigner:
         body = token.rpartition(".")[0]
         if not any(hmac.compare_digest(_sign(key, body), m.group(4)) for key in self._keys()):
             return None
-        return Signed(int(m.group(1)), m.group(2), datetime.fromtimestamp(int(m.group(3)), UTC))
+        expires = int(m.group(3))
+        if expires > time.time() + self.ttl_s + 60:
+            return None
+        return Signed(int(m.group(1)), m.group(2), datetime.fromtimestamp(expires, UTC))
 
 
 def is_signed(token: str) -> bool:
     return token.startswith(PREFIX + ".")
+
+
+def _file_key(path: Path) -> bytes:
+    """The 32-byte key in `path`, made first if missing (by one process: O_EXCL; the others read what it wrote)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process may be writing it right now
+            key = path.read_bytes()
+            if len(key) == 32:
+                return key
+            time.sleep(0.01)
+        raise RuntimeError(
+            f"{path}: not a 32-byte session key; delete it to make a new one (everyone logs in again)"
+        ) from None
+    key = secrets.token_bytes(32)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key)
+    return key
 
 
 def _sign(key: bytes, body: str) -> str:

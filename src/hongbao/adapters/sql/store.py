@@ -39,7 +39,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, delete, event, insert, select, text
+from sqlalchemy import Engine, create_engine, delete, event, insert, literal_column, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -154,7 +154,7 @@ class SqlStore:
         readers: int = 4,
         write_timeout_s: float = 30.0,
         write_retry_s: float = 2.0,
-        write_resolve_s: float = 60.0,
+        write_resolve_s: float = 3.0,
     ) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size=readers + 1)
@@ -173,6 +173,7 @@ class SqlStore:
         self.busy_since: float | None = None  # monotonic start of the batch now running, None when idle
         self.last_failure: float | None = None  # monotonic time the database last failed a batch
         self._last_prune = time.monotonic()
+        self._db_now_ms = _db_now_ms(self.is_sqlite)
         self._writer = threading.Thread(target=self._write_loop, name="hongbao-writer", daemon=True)
         self._writer.start()
 
@@ -356,7 +357,7 @@ class SqlStore:
             conn = self.engine.connect()
             conn.execution_options(hongbao_writer=True)
             trans = conn.begin()
-            conn.execute(insert(s.write_batches).values(id=batch_id, created_at_ms=_now_ms()))
+            conn.execute(insert(s.write_batches).values(id=batch_id, created_at_ms=self._db_now_ms))
             outcomes = _run_jobs(conn, SqlTx(conn, self.is_sqlite, batch_id), batch)
             committing = True
             trans.commit()
@@ -387,16 +388,20 @@ class SqlStore:
         tombstone is our earlier answer, "not committed"."""
         patience_s = self.write_resolve_s if patience_s is None else patience_s
         deadline = time.monotonic() + patience_s
-        # The server ends a transaction idle for 60 s whose client vanished: waiting a little longer is enough.
-        statement_timeout_ms = int(max(patience_s, 65.0) * 1000)
         delay_s = 0.05
         while True:
             try:
                 with self.engine.connect() as conn, conn.begin():
                     if not self.is_sqlite:
-                        conn.execute(text(f"SET LOCAL statement_timeout = {statement_timeout_ms}"))
+                        # Wait for a lost transaction still in flight only as long as patience lasts (a timeout
+                        # leaves the answer unknown, which is safe); with none, don't wait on it at all.
+                        left_ms = int((deadline - time.monotonic()) * 1000)
+                        if left_ms > 0:
+                            conn.execute(text(f"SET LOCAL statement_timeout = {max(left_ms, 1000)}"))
+                        else:
+                            conn.execute(text("SET LOCAL lock_timeout = 100"))
                     conn.execute(
-                        insert(s.write_batches).values(id=batch_id, created_at_ms=_now_ms(), tombstone=True)
+                        insert(s.write_batches).values(id=batch_id, created_at_ms=self._db_now_ms, tombstone=True)
                     )
                 return False
             except IntegrityError:
@@ -461,8 +466,11 @@ class SqlStore:
             with self.engine.connect() as conn:
                 conn.execution_options(hongbao_writer=True)
                 with conn.begin():
-                    older = _now_ms() - BATCH_MARKERS_KEEP_S * 1000
-                    conn.execute(delete(s.write_batches).where(s.write_batches.c.created_at_ms < older))
+                    # The database's clock, as the markers were stamped with: a process whose clock runs an hour
+                    # ahead must not delete another's fresh marker (its lost reply would then read "not committed").
+                    older = self._db_now_ms - BATCH_MARKERS_KEEP_S * 1000
+                    w = s.write_batches
+                    conn.execute(delete(w).where(w.c.created_at_ms < older, w.c.id.not_in(self.unresolved)))
         except (DBAPIError, PoolTimeout) as exc:
             log.warning("pruning batch markers failed: %s", _first_line(exc))
 
@@ -543,8 +551,11 @@ def _discard(conn: Connection) -> None:
 
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
+def _db_now_ms(is_sqlite: bool) -> Any:
+    """The database server's clock in ms, as SQL: markers are stamped and pruned by one clock for every process."""
+    if is_sqlite:
+        return literal_column("CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)")
+    return literal_column("CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -14,6 +14,8 @@ from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.aware import utc
 from hongbao.domain.errors import Conflict
 from hongbao.domain.ledger import AccountKind
+
+REVOCATIONS_LOCK = 0x68626F6E67000001  # pg_advisory_xact_lock key: revocations commit in id order
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class GroupRow:
 
 class PeopleTx:
     conn: Connection
+    is_sqlite: bool
 
     # ------------------------------------------------------------------ users and tokens
 
@@ -83,9 +86,14 @@ class PeopleTx:
         self.conn.execute(delete(s.tokens).where(s.tokens.c.id == token_id))
 
     def revoke_token(self, token_id: str, expires_at: datetime) -> None:
-        """Log a signed token out for every process (they read `revoked_tokens_since`); once is enough."""
+        """Log a signed token out for every process (they read `revoked_tokens_since`); once is enough.
+
+        Readers page by id, so ids must become visible in id order: on PostgreSQL, where several writers commit in
+        any order, revocations take one transaction lock first (an id drawn later then also commits later)."""
         self.delete_token(token_id)
         r = s.token_revocations
+        if not self.is_sqlite:
+            self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": REVOCATIONS_LOCK})
         if self.conn.execute(select(r.c.id).where(r.c.token_id == token_id)).first() is None:
             self.conn.execute(insert(r).values(token_id=token_id, expires_at=expires_at))
 

@@ -103,6 +103,8 @@ class SettleTx:
         wallets = self._wallet_ids(sorted({w.user_id for w in wanted}))
 
         hopefuls: dict[int, list[int]] = {pid: [] for pid in rows}
+        first_try: dict[tuple[int, int], int] = {}  # the first open of each user on each packet in this batch
+        again: list[tuple[int, int]] = []  # (a later open by the same user on the same packet, that first open)
         for i, w in enumerate(wanted):
             row = rows.get(w.packet_id)
             if row is None:
@@ -111,10 +113,12 @@ class SettleTx:
                 out[i] = errors.packet_expired()
             elif (w.packet_id, w.user_id) in claimed:
                 out[i] = errors.already_claimed()
+            elif (w.packet_id, w.user_id) in first_try:
+                again.append((i, first_try[(w.packet_id, w.user_id)]))
             elif w.user_id not in wallets:
                 out[i] = NotFound("No such wallet.", code="account_not_found")
             else:
-                claimed.add((w.packet_id, w.user_id))  # a second open by the same user in this batch
+                first_try[(w.packet_id, w.user_id)] = i
                 hopefuls[w.packet_id].append(i)
 
         winners: dict[int, list[int]] = {}
@@ -125,6 +129,8 @@ class SettleTx:
             for i in hopeful[len(winners[pid]):]:
                 out[i] = errors.packet_exhausted()
         winners = {pid: won for pid, won in winners.items() if won}
+        for i, first in again:  # as if it came after its first: refused as claimed if that won, else as that was
+            out[i] = errors.already_claimed() if out[first] is None else errors.packet_exhausted()
         if not winners:
             return out
 
