@@ -21,8 +21,9 @@ OPS = 250
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_seeded_workload_on_a_temporary_sqlite_store_passes_every_audit(seed: int) -> None:
-    # When the simulator runs a mixed workload of sends, opens, bursts, retries, expiries and crashes
-    result = run_simulation(seed=seed, ops=OPS, database_url=None, console=None)
+    # When the simulator runs a mixed workload of sends, opens, bursts, retries, expiries and crashes (no faults:
+    # a fault's outcome changes what the model holds, so which operations come later, and this test counts them)
+    result = run_simulation(seed=seed, ops=OPS, database_url=None, console=None, faults=False)
 
     # Then every audit passed, and the workload really moved money through packets
     assert result.ok, "\n".join(result.failures)

@@ -91,7 +91,7 @@ class HostileOps(SimBase):
         self, what: str, user: int, params: dict[str, Any], key: str
     ) -> tuple[Any, str | None]:
         """The same request with the same key, sent 1–3 times at once; every copy must get the same answer."""
-        copies = self.rng.choice((1, 1, 2, 3))
+        copies = self.faults.rng.choice((1, 1, 2, 3))  # the faults' stream: the workload's draws stay its own
         self.log.append(f"{self.step_no:05d} retry x{copies} with key={key}")
         results = await asyncio.gather(*(self.attempt(self.request(what, user, params, key)) for _ in range(copies)))
         first = results[0]
