@@ -73,8 +73,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--json", default=None, help="write the results here")
     a = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="hongbao-cold-tokens-") as tmp:
+        # A pepper, as a production install has: PostgreSQL signs tokens only with one (service/tokens.py).
         settings = Settings(data_dir=Path(tmp), database_url=a.database_url, demo=False, scheduler=False,
-                            argon2_time_cost=1, argon2_memory_kib=8)  # fmt: skip
+                            argon2_time_cost=1, argon2_memory_kib=8, secret_pepper="bench-pepper")  # fmt: skip
         issuer = build(settings)
         try:
             signed, first = asyncio.run(issue(issuer, a.tokens, f"cold{os.getpid()}_"))
@@ -86,6 +87,7 @@ def main(argv: list[str]) -> int:
                 fresh = build(settings, migrate_schema=False)  # a new process: nothing cached
                 try:
                     tokens = signed if variant == "signed" else first
+                    asyncio.run(fresh.users.prime())  # what `hongbao serve` does at start, before any request
                     rates[variant].append(asyncio.run(timed(fresh, variant, tokens)))
                 finally:
                     fresh.close()

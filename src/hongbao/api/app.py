@@ -31,6 +31,7 @@ from hongbao.api.routes import (
 from hongbao.api.security import SecurityHeaders
 from hongbao.api.static import IMMUTABLE, SHORT, CachedStaticFiles, WebApp
 from hongbao.bootstrap import App
+from hongbao.domain.errors import HongbaoError
 
 log = logging.getLogger(__name__)
 WEB = Path(__file__).resolve().parent.parent / "web"
@@ -73,6 +74,10 @@ def create_app(hongbao: App, *, scheduler: bool | None = None, close_on_shutdown
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:  # the token key and the revocation list, before the first request rather than during a storm
+            await hongbao.users.prime()
+        except HongbaoError:
+            log.warning("tokens not primed at start (database unavailable); the first request will")
         task = asyncio.create_task(_expiry_loop(hongbao)) if run_scheduler else None
         try:
             yield

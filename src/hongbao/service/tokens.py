@@ -8,8 +8,9 @@ listed as previous; embedded without a pepper, a random key in a file of the dat
 in it; PostgreSQL without a pepper keeps the first-format tokens below.  Checking one costs no database read:
 a storm of users whose tokens no process has seen before (a restart, a new process, an hour idle) is answered from
 memory.  Logout writes the token id to `token_revocations`; the process that logs out forgets the token at once,
-and every other process reads what was revoked since its last look before it trusts a token again once
-`poll_s` has passed (one small read per process per `poll_s`, not one per request).
+and every other process reads what was revoked since its last look once `poll_s` has passed: in the background
+while its list is younger than `poll_s * 4`, waiting for the read past that (one small read per process per
+`poll_s`, not one per request).
 
 Tokens of the first format (`<id>.<secret>`, checked against the `tokens` table) keep working until they expire.
 """
@@ -20,6 +21,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import logging
 import os
 import re
 import secrets
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
 
 PREFIX = "v2"
 SIG_BYTES = 16  # 128 bits
+STALE_FACTOR = 4  # past poll_s a request reads in the background; past poll_s * 4 it waits for the read
+log = logging.getLogger(__name__)
 TOKEN_RE = re.compile(r"v2\.([1-9][0-9]{0,18})\.([0-9a-f]{16})\.([0-9]{1,12})\.([A-Za-z0-9_-]{22})")
 
 
@@ -148,11 +152,25 @@ class Revocations:
         self._read_at = float("-inf")
         self._reading: asyncio.Future[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._background: asyncio.Future[None] | None = None  # kept referenced while it runs
 
     async def is_revoked(self, token_id: str) -> bool:
-        if time.monotonic() - self._read_at >= self.poll_s:
-            await self._refresh()
+        age = time.monotonic() - self._read_at
+        if age >= self.poll_s:
+            if age >= self.poll_s * STALE_FACTOR:  # never read, or the reads failed for a while: wait for one
+                await self._refresh()
+            elif (self._background is None or self._background.done()
+                  or self._background.get_loop() is not asyncio.get_running_loop()):
+                # One read in the background; meanwhile answer from the list as read under `poll_s * STALE_FACTOR`
+                # ago (making a storm of requests wait for each read cost 3x their own check).
+                self._background = asyncio.ensure_future(self._refresh_quietly())
         return token_id in self._ids
+
+    async def _refresh_quietly(self) -> None:
+        try:
+            await self._refresh()
+        except Exception:  # the next request past the staleness bound waits for a read, and sees its error
+            log.warning("reading token revocations failed", exc_info=True)
 
     def forget_here(self, token_id: str) -> None:
         """This process revoked it: refuse it at once, before the next read."""

@@ -133,6 +133,13 @@ class Users:
         known = nonce or secrets.token_hex(DEVICE_NONCE_CHARS // 2)
         return replace(session, device=f"{known}.{_device_sig(known, user.id, user.password_hash)}")
 
+    async def prime(self) -> None:
+        """Load the token key and read the revocation list now (a server does at start), not on the first request."""
+        if self.signer is not None:
+            await self.signer.ready()
+        if self.revocations is not None:
+            await self.revocations.is_revoked("")
+
     async def issue_token(self, user_id: int) -> Session:
         token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
         now = self.d.clock.now()
