@@ -113,6 +113,7 @@ def test_an_endless_chunked_body_is_refused_while_it_is_still_being_sent(server:
     chunk = b"4000\r\n" + b" " * 0x4000 + b"\r\n"
     sent = 0
     answer = b""
+    cut = False  # the server answered and closed while we were still sending: its 413 may be lost in our reset
     with connect(server) as sock:
         sock.sendall(b"POST /v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                      b"Transfer-Encoding: chunked\r\n\r\n")
@@ -125,10 +126,12 @@ def test_an_endless_chunked_body_is_refused_while_it_is_still_being_sent(server:
                 try:
                     sock.sendall(chunk)
                 except (BrokenPipeError, ConnectionResetError):
+                    cut = True
                     break
                 sent += len(chunk)
 
-    assert answer.startswith(b"HTTP/1.1 413"), (sent, answer[:200])
+    # Either we read the 413, or the server closed on us a few MiB in (far short of the 256 MiB we would send).
+    assert answer.startswith(b"HTTP/1.1 413") or (cut and sent < 16 * 1024 * 1024), (sent, cut, answer[:200])
 
 
 def test_a_prompt_client_is_served_as_usual(server: tuple[str, int]) -> None:
