@@ -326,7 +326,7 @@ class SqlStore:
                     log.warning("batch %s had committed: answering its outcomes", batch_id)
                     self._answer(batch, lost.outcomes)
                     return
-                log.warning("batch %s had not committed: running it again", batch_id)
+                log.warning("batch %s had not committed (and now never will): run again if time allows", batch_id)
                 self.last_failure = time.monotonic()
             except _RolledBack as failed:
                 self.last_failure = time.monotonic()
@@ -339,7 +339,10 @@ class SqlStore:
                 log.warning("write batch of %d failed before COMMIT (%s): %s", len(batch),
                             "busy" if failed.busy else "unreachable", failed)
             else:
-                self._settle_unresolved()  # the database answers again: rare, and settled before anyone is told
+                try:  # the database answers again: rare, and settled before anyone is told
+                    self._settle_unresolved()
+                except Exception:  # never let the old question spoil this batch's answers: it committed
+                    log.exception("settling earlier unknown batches failed; asking again after the next batch")
                 self._answer(batch, outcomes)
                 return
             if time.monotonic() - started + delay_s > self.write_retry_s:
@@ -471,7 +474,7 @@ class SqlStore:
                     older = self._db_now_ms - BATCH_MARKERS_KEEP_S * 1000
                     w = s.write_batches
                     conn.execute(delete(w).where(w.c.created_at_ms < older, w.c.id.not_in(self.unresolved)))
-        except (DBAPIError, PoolTimeout) as exc:
+        except Exception as exc:  # the writer outlives it; the next turn tries again
             log.warning("pruning batch markers failed: %s", _first_line(exc))
 
 
