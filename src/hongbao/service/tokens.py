@@ -142,7 +142,7 @@ def _sign(key: bytes, body: str) -> str:
 
 
 class Revocations:
-    """The token ids logged out, as this process last read them (at most `poll_s` ago when a token is trusted)."""
+    """The token ids logged out, as this process last read them (at most `poll_s * STALE_FACTOR` ago when trusted)."""
 
     def __init__(self, store: Store, poll_s: float) -> None:
         self.store = store
@@ -150,51 +150,39 @@ class Revocations:
         self._ids: set[str] = set()
         self._last_id = 0
         self._read_at = float("-inf")
-        self._reading: asyncio.Future[None] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._background: asyncio.Future[None] | None = None  # kept referenced while it runs
+        self._reading: asyncio.Task[None] | None = None  # the one read in flight, shared by whoever needs it
 
     async def is_revoked(self, token_id: str) -> bool:
         age = time.monotonic() - self._read_at
         if age >= self.poll_s:
+            reading = self._read_soon()
             if age >= self.poll_s * STALE_FACTOR:  # never read, or the reads failed for a while: wait for one
-                await self._refresh()
-            elif (self._background is None or self._background.done()
-                  or self._background.get_loop() is not asyncio.get_running_loop()):
-                # One read in the background; meanwhile answer from the list as read under `poll_s * STALE_FACTOR`
-                # ago (making a storm of requests wait for each read cost 3x their own check).
-                self._background = asyncio.ensure_future(self._refresh_quietly())
+                # shield: a request given up (client gone) must not cancel the read others wait for
+                await asyncio.shield(reading)
+            # else answer from the list as it is, read under `poll_s * STALE_FACTOR` ago (making a storm of
+            # requests wait for each read cost 3x their own check)
         return token_id in self._ids
-
-    async def _refresh_quietly(self) -> None:
-        try:
-            await self._refresh()
-        except Exception:  # the next request past the staleness bound waits for a read, and sees its error
-            log.warning("reading token revocations failed", exc_info=True)
 
     def forget_here(self, token_id: str) -> None:
         """This process revoked it: refuse it at once, before the next read."""
         self._ids.add(token_id)
 
-    async def _refresh(self) -> None:
+    def _read_soon(self) -> asyncio.Task[None]:
         loop = asyncio.get_running_loop()
-        if loop is not self._loop:  # a new event loop (tests, a restarted server): no read of the old one is shared
-            self._loop, self._reading = loop, None
-        if self._reading is None:  # one read for every request that finds the list stale meanwhile
-            self._reading = loop.create_future()
-            reading = self._reading
-            started = time.monotonic()
-            try:
-                last, ids = await self.store.read(lambda tx: tx.revoked_tokens_since(self._last_id))
-                self._ids.update(ids)
-                self._last_id = max(self._last_id, last)
-                self._read_at = started
-                reading.set_result(None)
-            except BaseException as exc:
-                reading.set_exception(exc)
-                reading.exception()  # retrieved: the waiting callers get it, no "never retrieved" warning
-                raise
-            finally:
-                self._reading = None
-            return
-        await asyncio.shield(self._reading)
+        if self._reading is None or self._reading.done() or self._reading.get_loop() is not loop:
+            self._reading = loop.create_task(self._read())
+            self._reading.add_done_callback(_quiet)
+        return self._reading
+
+    async def _read(self) -> None:
+        started = time.monotonic()
+        last, ids = await self.store.read(lambda tx: tx.revoked_tokens_since(self._last_id))
+        self._ids.update(ids)
+        self._last_id = max(self._last_id, last)
+        self._read_at = started
+
+
+def _quiet(task: asyncio.Task[None]) -> None:
+    """A background read's failure is logged; the next request past the staleness bound waits and sees it."""
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("reading token revocations failed: %s", task.exception())
