@@ -184,16 +184,15 @@ class SqlStore:
 
         Raises `store_unavailable` (503) when the database did not take it within `write_timeout_s`: with
         nothing changed when the writer never started the job, else with its outcome unknown."""
-        item = _Job(job, Future())
-        self._jobs.put(item)
-        try:
-            return await asyncio.wait_for(asyncio.wrap_future(item.fut), self.write_timeout_s)
-        except TimeoutError:
-            raise self._gave_up(item) from None
+        result: T = await self._submit(job)
+        return result
 
     async def settle(self, bulk: Bulk[Any]) -> Any:
         """Like `write`, for a `Bulk` write settled with the others of its key in the same batch."""
-        item = _Job(bulk, Future())
+        return await self._submit(bulk)
+
+    async def _submit(self, fn: Callable[[SqlTx], Any] | Bulk[Any]) -> Any:
+        item = _Job(fn, Future())
         self._jobs.put(item)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(item.fut), self.write_timeout_s)
