@@ -71,15 +71,11 @@ def once(
 
     The key is stored in the same transaction as the effect, so a crash leaves neither or both.
     """
-    if idem is not None:
-        first = _first_reply(tx, idem)
-        if first is not None:
-            return first
+    first = first_reply(tx, idem)
+    if first is not None:
+        return first
     reply = effect()
-    if idem is not None:
-        tx.save_idempotent_reply(
-            idem.user_id, idem.key, idem.request_hash, now_status, json.dumps(reply), now
-        )
+    remember(tx, idem, reply, now_status, now=now)
     return reply
 
 

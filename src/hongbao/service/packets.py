@@ -256,21 +256,22 @@ class Packets:
                 if first is not None:
                     results[i] = (True, first)
                     continue
-                if o.view.group_id in members and isinstance(self.audience(o.view.kind), GroupMembers):
-                    if o.who.user_id not in members[o.view.group_id]:
-                        raise not_eligible_for(o.view.kind)
-                else:
+                group_id = self._members_decide(o)
+                if group_id is None:
                     self.audience(o.view.kind).confirm(tx, o.view, o.who)
+                elif o.who.user_id not in members[group_id]:
+                    raise not_eligible_for(o.view.kind)
             except HongbaoError as refusal:
                 results[i] = (False, refusal)
                 continue
             wanted.append(ShareWanted(o.view.id, o.who.user_id, o.now, write_id))
             settling.append(i)
-        taken = [(i, got) for i, got in zip(settling, tx.open_shares(wanted), strict=True)]
-        for i, got in taken:
+        opened = []
+        for i, got in zip(settling, tx.open_shares(wanted), strict=True):
             if isinstance(got, HongbaoError):
                 results[i] = (False, got)
-        opened = [(i, got) for i, got in taken if not isinstance(got, HongbaoError)]
+            else:
+                opened.append((i, got))
         for many in self.d.hooks.opened_many:  # the claim notices first, as they were written before the others
             many(tx, [(got.row, got.claim) for _, got in opened])
         for i, got in opened:
@@ -283,12 +284,19 @@ class Packets:
             results[i] = (True, reply)
         return results
 
+    def _members_decide(self, o: Opening) -> int | None:
+        """The group whose members may open this packet, when membership alone decides; else None."""
+        if o.view.group_id is not None and isinstance(self.audience(o.view.kind), GroupMembers):
+            return o.view.group_id
+        return None
+
     def _members_among(self, tx: Any, openings: list[Opening]) -> dict[int, set[int]]:
         """For group packets: which of the openers are members now, one read per group (not one per open)."""
         asked: dict[int, set[int]] = {}
         for o in openings:
-            if o.view.group_id is not None and isinstance(self.audience(o.view.kind), GroupMembers):
-                asked.setdefault(o.view.group_id, set()).add(o.who.user_id)
+            group_id = self._members_decide(o)
+            if group_id is not None:
+                asked.setdefault(group_id, set()).add(o.who.user_id)
         return {gid: tx.members_among(gid, sorted(users)) for gid, users in asked.items()}
 
     async def _admit(self, packet_id: int, who: Claimant, *, reserve: bool) -> PacketView:

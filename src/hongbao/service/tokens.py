@@ -163,6 +163,10 @@ class Revocations:
             # requests wait for each read cost 3x their own check)
         return token_id in self._ids
 
+    async def load(self) -> None:
+        """Read what is new now and wait for it (a server does at start, before the first request)."""
+        await asyncio.shield(self._read_soon())
+
     def forget_here(self, token_id: str) -> None:
         """This process revoked it: refuse it at once, before the next read."""
         self._ids.add(token_id)

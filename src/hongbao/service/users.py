@@ -138,7 +138,7 @@ class Users:
         if self.signer is not None:
             await self.signer.ready()
         if self.revocations is not None:
-            await self.revocations.is_revoked("")
+            await self.revocations.load()
 
     async def issue_token(self, user_id: int) -> Session:
         token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)

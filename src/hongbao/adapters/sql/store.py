@@ -82,7 +82,7 @@ class _Job:
 
     fn: Callable[[SqlTx], Any] | Bulk[Any]
     fut: Future[Any]
-    write_id: str = field(default_factory=lambda: _next_write_id())
+    write_id: str = field(default_factory=_next_write_id)
 
 
 class _RolledBack(Exception):
