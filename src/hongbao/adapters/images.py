@@ -1,9 +1,9 @@
 """PNG images of open packets: the QR code of a share link (segno) and the password card (Pillow, a CJK font).
 
-The Chinese font is WenQuanYi Micro Hei, installed with the package through the pinned PyPI
-distribution `paperang-p2-fonts-cjk` (a wheel holding only the font file); a system Noto CJK or
-WenQuanYi font is used if that package is missing, and `FontMissing` is raised if none is found,
-never a card of empty boxes.
+The Chinese font is Noto Sans CJK SC (Google and Adobe, SIL Open Font License 1.1), installed with the
+package through the pinned PyPI distribution `noto-cjk-sans-otc` (a wheel holding only the font file and its
+licence); Debian's copy of the same font (fonts-noto-cjk) or a WenQuanYi font is used if that package is missing,
+and `FontMissing` is raised if none is found, never a card of empty boxes.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 CARD_W, CARD_H = 720, 960
 RED, GOLD, CREAM = (206, 32, 41), (246, 199, 94), (255, 243, 214)
+# In a Noto Sans CJK collection the faces are JP, KR, SC, TC, HK: SC draws the Simplified Chinese glyph shapes.
+NOTO_CJK_SC_INDEX = 2
 SYSTEM_FONTS = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
@@ -32,20 +34,21 @@ class FontMissing(RuntimeError):
 
 @lru_cache(maxsize=1)
 def cjk_font_path() -> Path:
-    spec = importlib.util.find_spec("paperang_p2_fonts_cjk")
+    spec = importlib.util.find_spec("noto_cjk_sans_otc")
     if spec is not None and spec.origin is not None:
-        bundled = Path(spec.origin).parent / "fonts" / "wqy-microhei.ttc"
+        bundled = Path(spec.origin).parent / "NotoSansCJK-Regular.ttc"
         if bundled.exists():
             return bundled
     for candidate in SYSTEM_FONTS:
         if Path(candidate).exists():
             return Path(candidate)
-    raise FontMissing("No CJK font found: install the pinned paperang-p2-fonts-cjk package (pip install -e .).")
+    raise FontMissing("No CJK font found: install the pinned noto-cjk-sans-otc package (pip install -e .).")
 
 
 @lru_cache(maxsize=16)
 def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(cjk_font_path()), size)
+    path = cjk_font_path()
+    return ImageFont.truetype(str(path), size, index=NOTO_CJK_SC_INDEX if path.name.startswith("NotoSansCJK") else 0)
 
 
 def qr_png(url: str, *, scale: int = 8) -> bytes:
