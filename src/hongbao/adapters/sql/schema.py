@@ -7,7 +7,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -20,11 +19,13 @@ from sqlalchemy import (
     false,
 )
 
+from hongbao.adapters.sql.aware import UtcDateTime
+
 metadata = MetaData()
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants BIGINT identities.
 Id = BigInteger().with_variant(Integer(), "sqlite")
-TS = DateTime(timezone=True)
+TS = UtcDateTime()  # aware UTC on both stores (SQLite would drop an offset)
 
 users = Table(
     "users",
