@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from starlette.responses import Response
 
 from hongbao import __version__
-from hongbao.api import errors
+from hongbao.api import docs, errors, openapi
 from hongbao.api.hotpath import HotPath
 from hongbao.api.middleware import EdgeLimits
 from hongbao.api.routes import (
@@ -89,9 +89,12 @@ def create_app(hongbao: App, *, scheduler: bool | None = None, close_on_shutdown
             if close_on_shutdown:
                 hongbao.close()
 
-    api = FastAPI(title="hongbao", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    api = FastAPI(title="hongbao", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None, generate_unique_id_function=openapi.operation_id)
     api.state.hongbao = hongbao
     errors.install(api)
+    docs.install(api)  # /docs and /redoc from this server's files, not a CDN
+    openapi.install(api)
     api.add_middleware(HotPath, hongbao=hongbao)
     # Added last, so they run first: every request, the open fast path's too, is limited (body size and read
     # deadline, HEAD as GET), and every answer carries the security headers.

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
+from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+from fastapi.security.base import SecurityBase
 from pydantic import Field
 
 from hongbao.api.types import DIGITS
@@ -31,10 +33,19 @@ async def bearer_user(app: App, authorization: str) -> int:
     return await app.users.authenticate(token.strip())
 
 
-async def current_user(request: Request, app: AppDep) -> int:
-    return await bearer_user(app, request.headers.get("authorization", ""))
+class BearerUser(SecurityBase):
+    """The current user, as a security scheme: OpenAPI lists it (the Authorize button of /docs) on every route
+    that needs a token; calling it is bearer_user, nothing more."""
+
+    def __init__(self) -> None:
+        self.model = HTTPBearerModel(description="A session token from POST /v1/sessions, or a host app's key.")
+        self.scheme_name = "bearer"
+
+    async def __call__(self, request: Request) -> int:
+        return await bearer_user(get_app(request), request.headers.get("authorization", ""))
 
 
+current_user = BearerUser()
 CurrentUser = Annotated[int, Depends(current_user)]
 IdempotencyKeyHeader = Annotated[
     str | None,

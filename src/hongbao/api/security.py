@@ -3,8 +3,8 @@
 * Pages (text/html) get a CSP that allows this origin's scripts and styles only; the inline `<script>` and
   `<style>` blocks of a page we render (the share landing page /s/{token}) are allowed by their sha256, computed
   from the page itself, so no route has to know about the policy and nothing else inline can run.
-* /docs and /redoc load Swagger UI and ReDoc from a CDN, and Swagger UI sets inline styles: they get a relaxed
-  CSP naming those hosts (still no framing, no other origin's scripts).
+* /docs and /redoc load Swagger UI and ReDoc from this origin (api/docs.py); both set inline styles and ReDoc
+  runs a worker from a blob: URL, so their CSP allows those and nothing from another origin.
 * Everything else (JSON, problem+json, static files, event streams) gets `default-src 'none'`: a document an
   attacker tricks a browser into rendering from the API can run nothing.
 * Images are left embeddable (a password card may be shown on another site): they get nosniff and the
@@ -28,10 +28,9 @@ _APP_CSP = (
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 _DOCS_CSP = (
-    "default-src 'self'; script-src 'self' https://cdn.jsdelivr.net{scripts}; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https:; worker-src 'self' blob:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'{scripts}; style-src 'self' 'unsafe-inline'; font-src 'self'; "
+    "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'"
 )
 API_CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 DOCS_PATHS = ("/docs", "/redoc")

@@ -1,0 +1,154 @@
+"""The OpenAPI document as a contract: readable operation ids, the bearer scheme, and the errors each operation answers.
+
+Every error the server sends is one `application/problem+json` shape (`Problem`, from api/errors.py), the 422 of a
+malformed request included (FastAPI would document its own `HTTPValidationError`, which the server never sends).
+Which statuses an operation can answer follows from what it takes: a bearer token (401), a path id (404), any
+input (422), a body (413), the database (503), an Idempotency-Key (409 `idempotency_key_reused`); the refusals
+of its rules (403, 409, 429) are listed per operation in `REFUSALS`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field
+
+PROBLEM = "application/problem+json"
+REF = "#/components/schemas/{model}"
+
+
+class FieldError(BaseModel):
+    loc: list[str] = Field(description='Where: `["body", "amount_fen"]`, `["path", "packet_id"]`, …')
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem: `code` is stable (see `domain/errors.py`); `title` and `detail` are for people."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "type": "/problems/packet_exhausted", "code": "packet_exhausted", "title": "Conflict with the current state",
+        "status": 409, "detail": "Too late: every share has been taken.",
+    }]})
+
+    type: str = Field(description="`/problems/<code>`")
+    title: str
+    status: int
+    detail: str
+    code: str = Field(description="Stable machine-readable reason, e.g. `packet_exhausted`.")
+    errors: list[FieldError] | None = Field(
+        default=None, description="422 `invalid_request` only: each field that is malformed (at most 20)."
+    )
+
+
+WHY = {
+    "401": "No valid bearer token (`token_missing`, `token_invalid`): log in with POST /v1/sessions.",
+    "403": "Known caller, not allowed (e.g. `not_group_member`, `not_eligible`, `not_admin`).",
+    "404": "No such thing, or not yours to know about (`*_not_found`).",
+    "409": "The state disagrees (e.g. `already_claimed`, `packet_exhausted`, `idempotency_key_reused`).",
+    "413": "The body is over HONGBAO_BODY_BYTES_MAX (`too_large`).",
+    "422": "Malformed request (`invalid_request`, with `errors`) or a rule of the product (e.g. "
+    "`insufficient_funds`).",
+    "429": "Tried too often (`too_many_attempts`, …); see Retry-After.",
+    "503": "The database (or the payment channel, the rate limiter) did not answer (`store_unavailable`, …); "
+    "see Retry-After.",
+}
+
+# The rule refusals (403 Forbidden, 409 Conflict, 429 TooManyRequests of domain/errors.py) per operation id.
+REFUSALS: dict[str, set[int]] = {
+    "packets_send": {403}, "packets_detail": {403}, "packets_grab": {403, 409}, "packets_open": {403, 409},
+    "packets_group": {403},
+    "packets_send_password": {409}, "packets_send_celebrity": {403},
+    "packets_open_by_code": {403, 409, 429}, "packets_open_by_phrase": {409, 429},
+    "packets_open_by_link": {403, 409, 429}, "packets_secret": {403}, "packets_qr": {403}, "packets_card": {403},
+    "packets_share": {403}, "packets_figures": {403},
+    "users_register": {409}, "users_login": {401, 429},
+    "social_request_friend": {409}, "social_accept_friend": {409}, "social_group": {403},
+    "social_create_group": {403}, "social_add_member": {403, 409}, "social_remove_member": {403},
+    "social_leave": {403},
+    "followers_verify": {403},
+    "conversations_open": {403}, "conversations_messages": {403}, "conversations_post_message": {403},
+    "relay_start": {403}, "relay_detail": {403}, "relay_group_relays": {403}, "relay_next_round": {403},
+    "asks_ask": {403, 429}, "asks_detail": {403}, "asks_fulfil": {403, 409}, "asks_decline": {403, 409},
+    "transfers_send": {403}, "transfers_detail": {403}, "transfers_accept": {403, 409},
+    "transfers_return": {403, 409},
+    "campaigns_create": {403}, "campaigns_claim": {403, 409}, "campaigns_top_up": {403},
+    "campaigns_cancel": {403, 409}, "campaigns_figures": {403},
+    "coupons_redeem": {403, 409, 429},
+    "merchants_register": {403}, "merchants_add_offer": {403},
+    "shake_create_event": {403}, "shake_add_pool": {403}, "shake_shake": {409, 429},
+}
+# Tags of several words get a short prefix.
+PREFIXES = {"friends and groups": "social", "open packets": "packets"}
+
+
+def operation_id(route: APIRoute) -> str:
+    """`<tag>_<function>`, e.g. `packets_open` for packets.open_packet: the tag's own word is not repeated."""
+    tag = str(route.tags[0]) if route.tags else route.endpoint.__module__.rsplit(".", 1)[-1]
+    prefix = re.sub(r"[^a-z0-9]+", "_", PREFIXES.get(tag, tag).lower()).strip("_")
+    words = route.name.split("_")
+    kept = [w for w in words if w not in {prefix, prefix.removesuffix("s")}]
+    return f"{prefix}_{'_'.join(kept or words)}"
+
+
+def document(spec: dict[str, Any]) -> None:
+    """Add the problem+json errors to every operation of an OpenAPI document built by FastAPI."""
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    for model in (FieldError, Problem):
+        found = model.model_json_schema(ref_template=REF)
+        schemas.update(found.pop("$defs", {}))
+        schemas[model.__name__] = found
+    for path, operations in spec.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status in sorted(_statuses(path, operation)):
+                answer = responses.setdefault(str(status), {})
+                if "HTTPValidationError" in str(answer.get("content")):  # FastAPI's default, never sent
+                    answer.clear()
+                answer["description"] = answer.get("description") or WHY.get(str(status), "An error.")
+                if "content" not in answer or ("application/json" in answer["content"] and not _model(answer)):
+                    answer["content"] = {PROBLEM: {"schema": {"$ref": REF.format(model="Problem")}}}
+            operation["responses"] = dict(sorted(responses.items()))
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+
+
+def _model(answer: dict[str, Any]) -> bool:
+    """A response a route documented with a model of its own (e.g. /health's 503), left as it is."""
+    return any(media.get("schema") for media in answer.get("content", {}).values())
+
+
+def _statuses(path: str, operation: dict[str, Any]) -> set[int]:
+    parameters = operation.get("parameters", [])
+    found = set(REFUSALS.get(operation.get("operationId", ""), ()))
+    found |= {int(s) for s in operation.get("responses", {}) if s[0] in "45" and s.isdigit()}
+    if operation.get("security"):
+        found.add(401)
+    if any(p.get("in") == "path" for p in parameters):
+        found.add(404)
+    if parameters or "requestBody" in operation:
+        found.add(422)
+    if "requestBody" in operation:
+        found.add(413)
+    if any(p.get("in") == "header" and p.get("name") == "Idempotency-Key" for p in parameters):
+        found.add(409)
+    if path.startswith("/v1/"):
+        found.add(503)
+    return found
+
+
+def install(api: FastAPI) -> None:
+    """Make `api.openapi()` return the documented contract (built once, on first ask)."""
+    build: Callable[[], dict[str, Any]] = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            document(build())
+        assert api.openapi_schema is not None
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
