@@ -9,6 +9,8 @@ from hongbao.adapters.events import EventBus
 from hongbao.adapters.gate import LocalGate
 from hongbao.adapters.passwords import Argon2Hasher
 from hongbao.adapters.redis_limiter import RedisLimiters
+from hongbao.adapters.redis_shared import Fanout
+from hongbao.adapters.scaled import TellingGate
 from hongbao.adapters.sql import migrate
 from hongbao.adapters.sql.store import SqlStore
 from hongbao.config import Settings
@@ -60,8 +62,12 @@ class App:
     # Open area (face-to-face, password, celebrity packets and share links): wired by `_wire_open`.
     sharing: Sharing = field(init=False)
     open_kinds: OpenKinds = field(init=False)
+    # Scaled mode (HONGBAO_REDIS_URL): the notes to and from the other processes (adapters/scaled.py).
+    fanout: Fanout | None = field(default=None, init=False)
 
     def close(self) -> None:
+        if self.fanout is not None:
+            self.fanout.close()
         self.store.close()
         if isinstance(self.deps.limiters, RedisLimiters):
             self.deps.limiters.close()
@@ -95,7 +101,7 @@ def build(
     limiters: Limiters = RedisLimiters(settings.redis_url) if settings.redis_url else memory_limiters
     deps = Deps(
         store=store,
-        gate=LocalGate(store),
+        gate=TellingGate(store) if settings.redis_url else LocalGate(store),
         clock=clock or SystemClock(),
         hasher=Argon2Hasher(
             time_cost=settings.argon2_time_cost,
@@ -131,6 +137,10 @@ def build(
     _wire_relay(app)
     _wire_campaigns(app)
     _wire_open(app)
+    if settings.redis_url:
+        from hongbao.adapters import scaled
+
+        app.fanout = scaled.wire(app, settings.redis_url, settings.redis_prefix)
     return app
 
 

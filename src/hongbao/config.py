@@ -26,6 +26,8 @@ class Settings(BaseSettings):
         default=None,
         description="redis://host:6379/0 for scaled mode: guess limits shared by every process; default: per process.",
     )
+    # Every key and channel of this install in Redis starts with this (installs or tests sharing one Redis).
+    redis_prefix: str = "hongbao:"
     host: str = "127.0.0.1"
     port: int = 8000
     shutdown_grace_s: int = 10  # on SIGTERM, requests and streams still open are cut after this

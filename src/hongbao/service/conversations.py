@@ -12,6 +12,7 @@ posted one and run at least once a second while someone listens) and hands them 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -407,8 +408,10 @@ class LiveFeed:
         self._guard = threading.Lock()
         self._last_pump = 0.0
         self._tasks: set[asyncio.Task[int]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop of the streams, for pokes from other threads
 
     async def subscribe(self, user_id: int) -> Subscription:
+        self._loop = asyncio.get_running_loop()
         if self._last_id is None:
             newest = await self.store.read(lambda tx: tx.newest_message_id())
             with self._guard:
@@ -426,12 +429,17 @@ class LiveFeed:
         """`deps.hooks.after_commit` listener: a packet event may have posted messages; deliver them."""
         if not self.bus.has_subscribers():
             return
-        if event == "packet_sent" and payload.get("group_id") is None and payload.get("recipient_id") is None:
-            # Packets outside conversations (password, face-to-face, celebrity…): tell their sender.
-            sender = payload.get("sender_id")
-            if isinstance(sender, int):
-                self.bus.publish(sender, Event("packet_sent", {"packet_id": payload.get("id"), **payload}))
+        direct = direct_event(event, payload)
+        if direct is not None:
+            self.bus.publish(*direct)
         self.poke()
+
+    def poke_threadsafe(self) -> None:
+        """`poke` from any thread (another process's commit, told through Redis): on the streams' loop."""
+        loop = self._loop
+        if loop is not None and self.bus.has_subscribers():
+            with contextlib.suppress(RuntimeError):  # that loop is closed: its streams are gone
+                loop.call_soon_threadsafe(self.poke)
 
     def poke(self) -> None:
         """Deliver new messages soon, on the running event loop (no-op without listeners or a loop)."""
@@ -481,6 +489,16 @@ class LiveFeed:
             with self._guard:
                 self._busy = False
         return sent
+
+
+def direct_event(event: str, payload: dict[str, Any]) -> tuple[int, Event] | None:
+    """The live event a commit sends straight to one user, not through a stored message: a packet outside
+    conversations (password, face-to-face, celebrity…) tells its sender."""
+    if event == "packet_sent" and payload.get("group_id") is None and payload.get("recipient_id") is None:
+        sender = payload.get("sender_id")
+        if isinstance(sender, int):
+            return sender, Event("packet_sent", {"packet_id": payload.get("id"), **payload})
+    return None
 
 
 def _collect(tx: Tx, after_id: int, listening: frozenset[int]) -> tuple[list[MessageRow], list[tuple[int, Event]]]:

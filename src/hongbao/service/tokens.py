@@ -151,6 +151,8 @@ class Revocations:
         self._last_id = 0
         self._read_at = float("-inf")
         self._reading: asyncio.Task[None] | None = None  # the one read in flight, shared by whoever needs it
+        # Scaled mode: tells the other processes at once (through Redis); the list read every poll stays the truth.
+        self.announce: Callable[[str], None] | None = None
 
     async def is_revoked(self, token_id: str) -> bool:
         age = time.monotonic() - self._read_at
@@ -168,7 +170,13 @@ class Revocations:
         await asyncio.shield(self._read_soon())
 
     def forget_here(self, token_id: str) -> None:
-        """This process revoked it: refuse it at once, before the next read."""
+        """This process revoked it: refuse it at once, before the next read, and tell the others."""
+        self._ids.add(token_id)
+        if self.announce is not None:
+            self.announce(token_id)
+
+    def forget_told(self, token_id: str) -> None:
+        """Another process revoked it and said so: refuse it at once (any thread; a set add is atomic)."""
         self._ids.add(token_id)
 
     def _read_soon(self) -> asyncio.Task[None]:
