@@ -19,6 +19,7 @@ from hongbao.service.asks import Asks
 from hongbao.service.campaigns import Campaigns
 from hongbao.service.conversations import Conversations, LiveFeed
 from hongbao.service.deps import Deps, Limits
+from hongbao.service.hosts import HostDefaults, Hosts
 from hongbao.service.install_key import InstallKey, parse_peppers
 from hongbao.service.open_kinds import OpenKinds
 from hongbao.service.packets import Packets
@@ -33,6 +34,7 @@ from hongbao.service.tokens import Revocations, TokenSigner
 from hongbao.service.transfers import Transfers
 from hongbao.service.users import LoginThrottle, Users
 from hongbao.service.wallet import Wallet
+from hongbao.service.webhooks import DeliveryRules, Webhooks
 
 
 @dataclass
@@ -62,6 +64,9 @@ class App:
     # Open area (face-to-face, password, celebrity packets and share links): wired by `_wire_open`.
     sharing: Sharing = field(init=False)
     open_kinds: OpenKinds = field(init=False)
+    # Host apps acting for their own users (platform API) and their webhooks: wired by `_wire_embed`.
+    hosts: Hosts = field(init=False)
+    webhooks: Webhooks = field(init=False)
     # Scaled mode (HONGBAO_REDIS_URL): the notes to and from the other processes (adapters/scaled.py).
     fanout: Fanout | None = field(default=None, init=False)
 
@@ -138,6 +143,7 @@ def build(
     _wire_campaigns(app)
     _wire_open(app)
     if settings.redis_url:
+    _wire_embed(app)
         from hongbao.adapters import scaled
 
         app.fanout = scaled.wire(app, settings.redis_url, settings.redis_prefix)
@@ -145,6 +151,16 @@ def build(
 
 
 def _wire_open(app: App) -> None:
+def _wire_embed(app: App) -> None:
+    """Host apps (API keys, their users by external id, daily volume) and the webhook outbox beside the money."""
+    s = app.settings
+    app.hosts = Hosts(app.deps, app.key, HostDefaults(s.host_rate_per_min, s.host_daily_volume_fen_max))
+    app.webhooks = Webhooks(app.deps, app.key, DeliveryRules(
+        backoff_s=s.webhook_backoff_s, backoff_max_s=s.webhook_backoff_max_s, attempts_max=s.webhook_attempts_max,
+        timeout_s=s.webhook_timeout_s,
+    ))
+
+
     """Share links (they record attributed claims) and the open-audience kinds (audiences, secret release)."""
     app.sharing = Sharing(app.deps)
     app.open_kinds = OpenKinds(app.deps, app.packets, app.sharing, app.settings, app.key)

@@ -21,6 +21,7 @@ from hongbao.api.routes import (
     conversations,
     open_kinds,
     packets,
+    hosts,
     relay,
     social,
     social_graph,
@@ -102,7 +103,8 @@ def create_app(hongbao: App, *, scheduler: bool | None = None, close_on_shutdown
                        body_read_timeout_s=hongbao.settings.body_read_timeout_s)
     api.add_middleware(SecurityHeaders)
     # Starlette matches routes in order: the hot resources first.
-    for module in (packets, users, wallet, social, social_graph, conversations, relay, campaigns, open_kinds, web):
+    for module in (packets, users, wallet, social, social_graph, conversations, relay, campaigns, open_kinds, hosts,
+                   web):
         api.include_router(module.router)
 
     @api.get("/health", tags=["ops"])

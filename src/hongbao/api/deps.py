@@ -13,6 +13,7 @@ from hongbao.api.types import DIGITS
 from hongbao.api.types import ID_MAX as ID_MAX  # re-exported: hotpath.py reads it here
 from hongbao.bootstrap import App
 from hongbao.domain.errors import Rejected, Unauthorized
+from hongbao.service.hosts import is_host_key
 
 
 def get_app(request: Request) -> App:
@@ -23,14 +24,21 @@ def get_app(request: Request) -> App:
 AppDep = Annotated[App, Depends(get_app)]
 
 
-async def bearer_user(app: App, authorization: str) -> int:
-    """The user an `Authorization: Bearer <token>` header stands for; 401 otherwise."""
+async def bearer_user(app: App, authorization: str, on_behalf_of: str | None = None, method: str = "POST") -> int:
+    """The user an `Authorization: Bearer <token>` header stands for; 401 otherwise.
+
+    A host app's key (`hk_…`, service/hosts.py) stands for the host's user named in `X-On-Behalf-Of`."""
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized(
             "Send 'Authorization: Bearer <token>' (POST /v1/sessions to get one).", code="token_missing"
         )
-    return await app.users.authenticate(token.strip())
+    token = token.strip()
+    if is_host_key(token):
+        return await app.hosts.acting_user(token, on_behalf_of, method)
+    if on_behalf_of is not None:
+        raise Unauthorized("X-On-Behalf-Of is for host keys (hk_…).", code="on_behalf_of_needs_host_key")
+    return await app.users.authenticate(token)
 
 
 class BearerUser(SecurityBase):
@@ -42,7 +50,10 @@ class BearerUser(SecurityBase):
         self.scheme_name = "bearer"
 
     async def __call__(self, request: Request) -> int:
-        return await bearer_user(get_app(request), request.headers.get("authorization", ""))
+        headers = request.headers
+        return await bearer_user(
+            get_app(request), headers.get("authorization", ""), headers.get("x-on-behalf-of"), request.method
+        )
 
 
 current_user = BearerUser()

@@ -41,14 +41,16 @@ class HotPath:
             await self.app(scope, receive, send)
             return
         packet_id = int(match.group(1))
-        authorization = key = None
+        authorization = key = behalf = None
         for name, value in scope["headers"]:
             if name == b"authorization":
                 authorization = value.decode("latin-1")
             elif name == b"idempotency-key":
                 key = value.decode("latin-1")
+            elif name == b"x-on-behalf-of":  # a host app's user (service/hosts.py)
+                behalf = value.decode("utf-8", "replace")
         try:
-            user_id = await bearer_user(self.hongbao, authorization or "")
+            user_id = await bearer_user(self.hongbao, authorization or "", behalf)
             idem = IdempotencyKey.of(user_id, key, "open", packet_id) if key is not None else None
             reply = await self.hongbao.packets.open(packet_id, user_id, idem)
         except HongbaoError as exc:

@@ -20,6 +20,9 @@ OpenedHook = Callable[["Tx", "PacketRow", "ClaimRow"], None]  # the row as it is
 OpenedManyHook = Callable[["Tx", "list[tuple[PacketRow, ClaimRow]]"], None]
 ExpiredHook = Callable[["Tx", "PacketRow", int], None]  # the row after expiry, and the refund in fen
 AfterCommit = Callable[[str, dict[str, Any]], None]  # (event name, payload), for live delivery
+# Money events beyond packets (transfer.created/accepted/returned/refunded, payment.settled), inside the transaction:
+# (tx, event type, the users it concerns, data).  Host volume caps and the webhook outbox listen.
+MoneyHook = Callable[["Tx", str, "tuple[int, ...]", dict[str, Any]], None]
 
 
 @dataclass
@@ -29,6 +32,12 @@ class PacketHooks:
     opened_many: list[OpenedManyHook] = field(default_factory=list)
     expired: list[ExpiredHook] = field(default_factory=list)
     after_commit: list[AfterCommit] = field(default_factory=list)
+    money: list[MoneyHook] = field(default_factory=list)
+
+    def emit(self, tx: Tx, event: str, users: tuple[int, ...], data: dict[str, Any]) -> None:
+        """Run the money hooks in the caller's transaction (a hook's refusal rolls the money back with it)."""
+        for hook in self.money:
+            hook(tx, event, users, data)
 
     def published(self, event: str, payload: dict[str, Any]) -> None:
         """Tell live listeners (SSE) after the commit; a listener's failure never touches money."""

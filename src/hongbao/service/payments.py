@@ -24,6 +24,7 @@ from hongbao.service.idempotency import IdempotencyKey
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx_payments import PaymentRow
+    from hongbao.service.hooks import PacketHooks
     from hongbao.service.ports import Tx
 
 log = logging.getLogger(__name__)
@@ -45,13 +46,27 @@ def channel_reference(direction: str, user_id: int, idem: IdempotencyKey | None)
     return f"hb-{direction}-{digest[:40]}"
 
 
-def book_top_up(tx: Tx, payment: PaymentRow, channel_ref: str, now: datetime) -> bool:
+def book_top_up(tx: Tx, payment: PaymentRow, channel_ref: str, now: datetime, hooks: PacketHooks) -> bool:
     """Credit a top-up the channel confirmed, once: False if another process or the sweep booked it first.  A top-up
     the sweep marked failed is booked too when the channel did take the money after all (a late answer wins)."""
-    if not tx.settle_payment(payment.id, BOOKED, (PENDING, FAILED), channel_ref, now):
+    if not settle(tx, hooks, payment, BOOKED, (PENDING, FAILED), channel_ref, now):
         return False
     wallet = tx.wallet_account_id(payment.user_id)
     tx.transfer(WORLD_ACCOUNT_ID, wallet, payment.amount_fen, TransferCode.TOPUP, f"topup:{payment.id}", now)
+    return True
+
+
+def settle(
+    tx: Tx, hooks: PacketHooks, payment: PaymentRow, status: PaymentStatus, from_statuses: tuple[PaymentStatus, ...],
+    channel_ref: str | None, now: datetime,
+) -> bool:
+    """Move the payment to `status` once (tx.settle_payment); the one caller that moved it tells the money hooks."""
+    if not tx.settle_payment(payment.id, status, from_statuses, channel_ref, now):
+        return False
+    hooks.emit(tx, "payment.settled", (payment.user_id,), {
+        "payment_id": payment.id, "user_id": payment.user_id, "direction": payment.direction,
+        "amount_fen": payment.amount_fen, "status": status.value,
+    })
     return True
 
 
@@ -93,7 +108,7 @@ class Payments:
             return self.d.channel.charge(payment.user_id, payment.amount_fen, payment.reference)
         except HongbaoError:
             now = self.d.clock.now()
-            await self.d.store.write(lambda tx: tx.settle_payment(payment.id, FAILED, (PENDING,), None, now))
+            await self.d.store.write(lambda tx: settle(tx, self.d.hooks, payment, FAILED, (PENDING,), None, now))
             raise
         except Exception as exc:
             log.warning("charging payment %s got no answer; the sweep settles it", payment.id, exc_info=True)
@@ -112,7 +127,7 @@ class Payments:
             log.warning("paying out payment %s got no answer; the sweep sends it again", payment.id, exc_info=True)
             return PENDING
         now = self.d.clock.now()
-        await self.d.store.write(lambda tx: tx.settle_payment(payment.id, SENT, (PENDING,), channel_ref, now))
+        await self.d.store.write(lambda tx: settle(tx, self.d.hooks, payment, SENT, (PENDING,), channel_ref, now))
         return SENT
 
     # ------------------------------------------------------------------ the sweep (scheduler / worker)
@@ -145,8 +160,8 @@ class Payments:
     def _finish_job(self, payment: PaymentRow, at: datetime) -> Callable[[Tx], bool]:
         if payment.direction == "out":
             sent_ref = self.d.channel.payout(payment.user_id, payment.amount_fen, payment.reference)
-            return lambda tx: tx.settle_payment(payment.id, SENT, (PENDING,), sent_ref, at)
+            return lambda tx: settle(tx, self.d.hooks, payment, SENT, (PENDING,), sent_ref, at)
         charged_ref = self.d.channel.lookup(payment.reference)
         if charged_ref is None:  # the channel never took this money: nothing to credit
-            return lambda tx: tx.settle_payment(payment.id, FAILED, (PENDING,), None, at)
-        return lambda tx: book_top_up(tx, payment, charged_ref, at)
+            return lambda tx: settle(tx, self.d.hooks, payment, FAILED, (PENDING,), None, at)
+        return lambda tx: book_top_up(tx, payment, charged_ref, at, self.d.hooks)

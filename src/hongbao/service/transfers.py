@@ -57,7 +57,7 @@ class Transfers:
                     sender_id, to_user_id, amount, text, now, now + timedelta(seconds=self.limits.transfer_ttl_s)
                 )
                 order = _order(tx, tid)
-                _notice(tx, order, now)
+                self._told(tx, order, now)
                 return _view(order, sender_id, now)
 
             return once(tx, idem, effect, now=now)
@@ -89,7 +89,7 @@ class Transfers:
                 if not tx.settle_transfer_order(transfer_id, to, now):
                     raise rules.transfer_settled()  # another process settled it a moment ago
                 settled = _order(tx, transfer_id)
-                _notice(tx, settled, now)
+                self._told(tx, settled, now)
                 return _view(settled, user_id, now)
 
             return once(tx, idem, effect, 200, now=now)
@@ -103,15 +103,23 @@ class Transfers:
                            lambda tid: self._refund_job(tid, at), batch_max=DUE_BATCH_MAX,
                            done=lambda _, refunded: refunded, log=log, failed="refunding transfer %s failed: %r")
 
-    @staticmethod
-    def _refund_job(transfer_id: int, at: datetime) -> Callable[[Tx], bool]:
+    def _refund_job(self, transfer_id: int, at: datetime) -> Callable[[Tx], bool]:
         def job(tx: Tx) -> bool:
             if not tx.settle_transfer_order(transfer_id, TransferStatus.REFUNDED, at):
                 return False
-            _notice(tx, _order(tx, transfer_id), at)
+            self._told(tx, _order(tx, transfer_id), at)
             return True
 
         return job
+
+    def _told(self, tx: Tx, order: TransferOrderRow, now: datetime) -> None:
+        """Tell the pair (a notice in their conversation) and the money hooks (host volume, webhooks) of a step."""
+        _notice(tx, order, now)
+        event = "transfer.created" if order.status is TransferStatus.PENDING else f"transfer.{order.status.value}"
+        self.d.hooks.emit(tx, event, (order.sender_id, order.recipient_id), {
+            "transfer_id": order.id, "sender_id": order.sender_id, "recipient_id": order.recipient_id,
+            "amount_fen": order.amount_fen, "status": order.status.value,
+        })
 
     async def detail(self, transfer_id: int, user_id: int) -> dict[str, Any]:
         now = self.d.clock.now()

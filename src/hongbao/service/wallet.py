@@ -49,7 +49,8 @@ class Wallet:
 
         def job(tx: Any) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
-                book_top_up(tx, payment, channel_ref, now)  # False: the sweep or another process booked it first
+                # False: the sweep or another process booked it first
+                book_top_up(tx, payment, channel_ref, now, self.d.hooks)
                 return self._reply(tx, user_id, payment.id, amount, PaymentStatus.BOOKED)
 
             return once(tx, idem, effect, now=now)

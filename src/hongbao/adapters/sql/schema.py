@@ -243,4 +243,10 @@ meta = Table(
 
 
 # Tables of each area live in their own module on the same metadata (imported last: they import this one).
-from hongbao.adapters.sql import schema_campaign, schema_open, schema_relay, schema_social  # noqa: E402, F401
+from hongbao.adapters.sql import (  # noqa: E402, F401
+    schema_campaign,
+    schema_hosts,
+    schema_open,
+    schema_relay,
+    schema_social,
+)

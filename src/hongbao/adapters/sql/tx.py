@@ -20,6 +20,7 @@ from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.aware import utc
 from hongbao.adapters.sql.tx_campaign import CampaignTx
 from hongbao.adapters.sql.tx_ledger import LedgerTx
+from hongbao.adapters.sql.tx_hosts import HostTx
 from hongbao.adapters.sql.tx_open import OpenTx
 from hongbao.adapters.sql.tx_payments import PaymentTx
 from hongbao.adapters.sql.tx_people import PeopleTx
@@ -62,7 +63,7 @@ class ClaimRow:
     created_at: datetime
 
 
-class SqlTx(LedgerTx, SettleTx, PeopleTx, SocialTx, OpenTx, RelayTx, CampaignTx, ShakeTx, PaymentTx):
+class SqlTx(LedgerTx, SettleTx, PeopleTx, SocialTx, OpenTx, RelayTx, CampaignTx, ShakeTx, PaymentTx, HostTx):
     """One connection inside a transaction (writer) or a read snapshot (readers).
 
     Each area's repository methods live in its own mixin (tx_ledger.py, tx_people.py, tx_social.py, tx_open.py,

@@ -1,0 +1,84 @@
+"""The platform API's own endpoints: admins register host apps; a host manages its keys and webhook, reads its figures.
+
+A host's requests for its users go to every other endpoint with `Authorization: Bearer hk_…` and
+`X-On-Behalf-Of: <external id>` (api/deps.py); the endpoints here take the host key alone.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from hongbao.api.deps import AppDep, CurrentUser
+from hongbao.domain.errors import Forbidden, Unauthorized
+from hongbao.service.hosts import SCOPES, HostCaller, is_host_key
+
+router = APIRouter(prefix="/v1", tags=["hosts"])
+
+
+class HostCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=64, description="The host app's name (unique).")
+    rate_per_min: int | None = Field(default=None, ge=1, description="Requests a minute, all its keys together.")
+    daily_volume_fen_max: int | None = Field(default=None, ge=1, description="Fen its users may send a UTC day.")
+    scopes: list[str] | None = Field(default=None, description=f"The first key's scopes: some of {list(SCOPES)}.")
+    webhook_url: str | None = Field(default=None, max_length=2048, description="Where its webhooks are sent.")
+
+
+class WebhookSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(max_length=2048, description="Where webhooks are sent; null stops them.")
+
+
+async def host_caller(request: Request, app: AppDep) -> HostCaller:
+    """The host whose key (with the `dashboard` scope) is in `Authorization: Bearer hk_…`."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not is_host_key(token.strip()):
+        raise Unauthorized("Send 'Authorization: Bearer hk_…' (a host key).", code="host_key_missing")
+    caller = await app.hosts.caller(token.strip())
+    if "dashboard" not in caller.scopes:
+        raise Forbidden("This key lacks the 'dashboard' scope.", code="scope_missing")
+    return caller
+
+
+HostDep = Annotated[HostCaller, Depends(host_caller)]
+
+
+@router.post("/admin/hosts", status_code=201)
+async def create_host(body: HostCreate, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """Admins only (403 not_admin): register a host app. The reply holds its first API key and, with a
+    `webhook_url`, its webhook signing secret: both are shown this once."""
+    host = await app.hosts.create(body.name, body.rate_per_min, body.daily_volume_fen_max, body.scopes, user_id)
+    if body.webhook_url is not None:
+        host["webhook_secret"] = await app.webhooks.set_endpoint(host["id"], body.webhook_url)
+        host["webhook_url"] = body.webhook_url
+    return host
+
+
+@router.get("/host")
+async def host_dashboard(app: AppDep, caller: HostDep) -> dict[str, Any]:
+    """The host's own figures: its users, what they sent, claimed and got back, today's volume, its webhooks."""
+    return await app.hosts.dashboard_of(caller)
+
+
+@router.put("/host/webhook")
+async def set_webhook(body: WebhookSet, app: AppDep, caller: HostDep) -> dict[str, Any]:
+    """Point the host's webhooks at `url` with a new signing secret (shown this once); null stops them."""
+    secret = await app.webhooks.set_endpoint(caller.host_id, body.url)
+    return {"webhook_url": body.url, "webhook_secret": secret}
+
+
+@router.post("/host/keys/{key_id}/rotate", status_code=201)
+async def rotate_key(key_id: str, app: AppDep, caller: HostDep) -> dict[str, Any]:
+    """A new key with the same scopes (shown this once); the old one is revoked."""
+    return await app.hosts.rotate_key(key_id, host_id=caller.host_id)
+
+
+@router.delete("/host/keys/{key_id}")
+async def revoke_key(key_id: str, app: AppDep, caller: HostDep) -> dict[str, Any]:
+    """Revoke one of the host's keys (refused everywhere within 5 s, at once in this process)."""
+    return await app.hosts.revoke_key(key_id, host_id=caller.host_id)
