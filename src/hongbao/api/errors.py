@@ -45,7 +45,7 @@ def retry_after(exc: HongbaoError) -> dict[str, str] | None:
 def install(app: FastAPI) -> None:
     @app.exception_handler(HongbaoError)
     async def _domain(_: Request, exc: HongbaoError) -> Response:
-        return problem(exc.status, exc.code, exc.title, exc.detail, headers=retry_after(exc))
+        return problem(exc.status, exc.code, exc.title, exc.detail, headers=retry_after(exc), **exc.limits)
 
     @app.exception_handler(RequestValidationError)
     async def _shape(_: Request, exc: RequestValidationError) -> Response:

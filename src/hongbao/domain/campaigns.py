@@ -15,7 +15,7 @@ from typing import Protocol
 
 from hongbao.domain.errors import Conflict, Forbidden, NotFound, Rejected, TooManyRequests
 from hongbao.domain.geo import EARTH_RADIUS_M, check_coordinates
-from hongbao.domain.money import check_amount_fen
+from hongbao.domain.money import check_amount_fen, format_fen
 
 PRIZES_MAX = 20
 WEIGHT_MAX = 1_000_000
@@ -177,7 +177,8 @@ def check_prizes(raw: object, *, cash_fen_max: int) -> list[Prize]:
         if kind == PrizeKind.CASH.value:
             amount = check_amount_fen(line.get("amount_fen"))
             if amount > cash_fen_max:
-                raise Rejected(f"A cash prize is at most {cash_fen_max} fen.", code="amount_too_large")
+                raise Rejected(f"A cash prize is at most {format_fen(cash_fen_max)}.", code="amount_too_large",
+                               max_fen=cash_fen_max, subject="prize")
             out.append(Prize(PrizeKind.CASH, weight, amount_fen=amount, count_max=count_max))
         elif kind == PrizeKind.COUPON.value:
             offer = _whole(line.get("offer_id"), "offer_id", 1, 2**62)
@@ -204,7 +205,8 @@ def check_top_up(amount_fen: object, budget_fen: int, *, budget_fen_max: int) ->
     """More money for a budget: a positive whole number of fen that keeps the budget within its maximum."""
     amount = check_amount_fen(amount_fen)
     if budget_fen + amount > budget_fen_max:
-        raise Rejected(f"A budget is at most {budget_fen_max} fen, top-ups included.", code="amount_too_large")
+        raise Rejected(f"A budget is at most {format_fen(budget_fen_max)}, top-ups included.",
+                       code="amount_too_large", max_fen=budget_fen_max, subject="budget")
     return amount
 
 

@@ -71,11 +71,14 @@ class HongbaoError(Exception):
     title = "Request refused"
     retry_after_s: int | None = None  # sent as Retry-After when set (503, 429)
 
-    def __init__(self, detail: str = "", *, code: str | None = None) -> None:
+    def __init__(self, detail: str = "", *, code: str | None = None, **limits: int | str) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         if code is not None:
             self.code = code
+        # The limit a refusal names, machine-readable (`max_fen=20000, subject="packet"`): the API sends these as
+        # extension members of the problem, so a client words the refusal in its user's language and currency.
+        self.limits = limits
 
 
 class NotFound(HongbaoError):

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from hongbao.domain import errors
 from hongbao.domain.errors import Rejected
-from hongbao.domain.money import check_amount_fen
+from hongbao.domain.money import check_amount_fen, format_fen
 from hongbao.domain.split import Split
 
 
@@ -51,15 +51,18 @@ class PacketRules:
             raise Rejected("shares_count must be a whole number.", code="invalid_share_count")
         if not 1 <= shares_count <= self.shares_count_max:
             raise Rejected(
-                f"shares_count must be between 1 and {self.shares_count_max}.", code="invalid_share_count"
+                f"shares_count must be between 1 and {self.shares_count_max}.", code="invalid_share_count",
+                shares_count_max=self.shares_count_max,
             )
         if total > self.packet_fen_max:
             raise Rejected(
-                f"A packet holds at most {self.packet_fen_max} fen.", code="amount_too_large"
+                f"A packet holds at most {format_fen(self.packet_fen_max)}.", code="amount_too_large",
+                max_fen=self.packet_fen_max, subject="packet",
             )
         if total < shares_count * self.share_fen_min:
             raise Rejected(
-                f"Every share needs at least {self.share_fen_min} fen.", code="share_too_small"
+                f"Every share needs at least {format_fen(self.share_fen_min)}.", code="share_too_small",
+                min_fen=self.share_fen_min,
             )
         return total, shares_count
 
@@ -74,7 +77,8 @@ class PacketRules:
             raise Rejected("greeting has control or unassigned characters.", code="invalid_greeting")
         if len(text) > self.greeting_chars_max:
             raise Rejected(
-                f"greeting is longer than {self.greeting_chars_max} characters.", code="invalid_greeting"
+                f"greeting is longer than {self.greeting_chars_max} characters.", code="invalid_greeting",
+                chars_max=self.greeting_chars_max,
             )
         return text or "恭喜发财，大吉大利"
 

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 
 from hongbao.domain.errors import Conflict, Forbidden, NotFound, Rejected, TooManyRequests
-from hongbao.domain.money import check_amount_fen
+from hongbao.domain.money import check_amount_fen, format_fen
 from hongbao.domain.split import best_luck_index
 
 # "Asks per day" counts days as people in China live them (UTC+8, no daylight saving).
@@ -67,13 +67,15 @@ class RelayRules:
     def check_transfer(self, amount_fen: object) -> int:
         amount = check_amount_fen(amount_fen)
         if amount > self.transfer_fen_max:
-            raise Rejected(f"A transfer is at most {self.transfer_fen_max} fen.", code="amount_too_large")
+            raise Rejected(f"A transfer is at most {format_fen(self.transfer_fen_max)}.", code="amount_too_large",
+                           max_fen=self.transfer_fen_max, subject="transfer")
         return amount
 
 
 def check_round_amount(total_fen: int, min_fen: int) -> None:
     if total_fen < min_fen:
-        raise Rejected(f"A round of this chain is at least {min_fen} fen.", code="below_relay_minimum")
+        raise Rejected(f"A round of this chain is at least {format_fen(min_fen)}.", code="below_relay_minimum",
+                       min_fen=min_fen)
 
 
 def owed_by(claims: Sequence[tuple[int, int]]) -> int | None:

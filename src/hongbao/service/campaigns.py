@@ -19,7 +19,7 @@ from hongbao.domain import campaigns as dc
 from hongbao.domain.campaigns import CampaignLimits, CampaignStatus, Channel, PrizeKind, Rng
 from hongbao.domain.errors import HongbaoError, NotFound, Rejected
 from hongbao.domain.geo import haversine_m
-from hongbao.domain.money import check_amount_fen
+from hongbao.domain.money import check_amount_fen, format_fen
 from hongbao.domain.open_kinds import seal, secret_unreadable, unseal_with
 from hongbao.domain.paging import check_limit
 from hongbao.service.cache import Lru
@@ -62,7 +62,8 @@ class Campaigns:
         if isinstance(budget_fen, bool) or not isinstance(budget_fen, int) or budget_fen < 0:
             raise Rejected("budget_fen must be a whole number of fen, 0 or more.", code="invalid_amount")
         if budget_fen > self.limits.budget_fen_max:
-            raise Rejected(f"A budget is at most {self.limits.budget_fen_max} fen.", code="amount_too_large")
+            raise Rejected(f"A budget is at most {format_fen(self.limits.budget_fen_max)}.", code="amount_too_large",
+                           max_fen=self.limits.budget_fen_max, subject="budget")
         cash = [p.amount_fen for p in prizes if p.kind is PrizeKind.CASH]
         if cash and budget_fen < min(cash):
             raise Rejected("The budget does not cover the smallest cash prize.", code="invalid_amount")

@@ -25,10 +25,12 @@ def common_passwords() -> frozenset[str]:
 def check_new_password(value: object, username: str) -> str:
     """The password, if it may be chosen; else Rejected `weak_password` saying why."""
     if not isinstance(value, str) or not PASSWORD_CHARS_MIN <= len(value) <= PASSWORD_CHARS_MAX:
-        raise Rejected(f"password: {PASSWORD_CHARS_MIN}–{PASSWORD_CHARS_MAX} characters.", code="weak_password")
+        raise Rejected(f"password: {PASSWORD_CHARS_MIN}–{PASSWORD_CHARS_MAX} characters.", code="weak_password",
+                       reason="length", chars_min=PASSWORD_CHARS_MIN, chars_max=PASSWORD_CHARS_MAX)
     folded = value.strip().lower()
     if folded == username:
-        raise Rejected("password: must not be the username.", code="weak_password")
+        raise Rejected("password: must not be the username.", code="weak_password", reason="username")
     if folded in common_passwords():
-        raise Rejected("password: one of the most common passwords; choose another.", code="weak_password")
+        raise Rejected("password: one of the most common passwords; choose another.", code="weak_password",
+                       reason="common")
     return value

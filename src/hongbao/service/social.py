@@ -105,12 +105,14 @@ class Social:
             or not name.isprintable()
         ):
             raise Rejected(
-                f"Group name: 1–{GROUP_NAME_CHARS_MAX} printable characters.", code="invalid_group_name"
+                f"Group name: 1–{GROUP_NAME_CHARS_MAX} printable characters.", code="invalid_group_name",
+                chars_max=GROUP_NAME_CHARS_MAX,
             )
         members = sorted(set(member_ids or []) - {owner_id})
         if len(members) + 1 > self.d.limits.group_members_max:
             raise Rejected(
-                f"A group has at most {self.d.limits.group_members_max} members.", code="group_full"
+                f"A group has at most {self.d.limits.group_members_max} members.", code="group_full",
+                members_max=self.d.limits.group_members_max,
             )
         now = self.d.clock.now()
 
@@ -134,7 +136,8 @@ class Social:
             self._check_can_add(tx, actor_id, user_id)
             if tx.member_count(group_id) >= self.d.limits.group_members_max:
                 raise Rejected(
-                    f"A group has at most {self.d.limits.group_members_max} members.", code="group_full"
+                    f"A group has at most {self.d.limits.group_members_max} members.", code="group_full",
+                    members_max=self.d.limits.group_members_max,
                 )
             tx.add_member(group_id, user_id, now)
             return self._group_view(tx, group_id)

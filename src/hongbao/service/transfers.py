@@ -141,7 +141,8 @@ def _clean_note(note: object) -> str:
     if note is None:
         return ""
     if not isinstance(note, str) or not note.isprintable() or len(note.strip()) > NOTE_CHARS_MAX:
-        raise Rejected(f"note: at most {NOTE_CHARS_MAX} printable characters.", code="invalid_note")
+        raise Rejected(f"note: at most {NOTE_CHARS_MAX} printable characters.", code="invalid_note",
+                       chars_max=NOTE_CHARS_MAX)
     return note.strip()
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from hongbao.domain.errors import HongbaoError, Rejected
 from hongbao.domain.ledger import WORLD_ACCOUNT_ID, PaymentStatus, TransferCode
-from hongbao.domain.money import check_amount_fen
+from hongbao.domain.money import check_amount_fen, format_fen
 from hongbao.domain.paging import check_limit
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, InFlight, once, stored_reply
@@ -29,7 +29,8 @@ class Wallet:
         amount = check_amount_fen(amount_fen)
         if amount > self.d.limits.topup_fen_max:
             raise Rejected(
-                f"One top-up is at most {self.d.limits.topup_fen_max} fen.", code="amount_too_large"
+                f"One top-up is at most {format_fen(self.d.limits.topup_fen_max)}.", code="amount_too_large",
+                max_fen=self.d.limits.topup_fen_max, subject="top_up",
             )
         return await self._topups.run(idem, lambda: self._top_up(user_id, amount, idem))
 

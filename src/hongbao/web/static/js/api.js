@@ -1,15 +1,23 @@
 // The JSON API: bearer token in sessionStorage, problem+json errors, Idempotency-Key on money moves.
 
+import { errorMessage } from "./errors.js";
+import { lang } from "./i18n.js";
+
 const TOKEN = "hongbao.token";
 const USER = "hongbao.user";
 
 export class ApiError extends Error {
   /** `problem` is the RFC 9457 body ({code, title, detail}); status 0 means no answer came back. */
   constructor(status, problem) {
-    super(problem.detail || problem.title || `HTTP ${status}`);
+    super(); // no own `message`: the getter below words it in the reader's language when it is shown
     this.status = status;
     this.code = problem.code || "error";
     this.problem = problem;
+  }
+
+  /** The refusal in the app's language (amounts in ¥), from its code and limits; else the server's detail. */
+  get message() {
+    return errorMessage(this.problem, lang()) || this.problem.detail || this.problem.title || `HTTP ${this.status}`;
   }
 
   /** No answer, or the server failed: the same request may be retried with the same key. */
@@ -57,7 +65,10 @@ export async function api(method, path, { body, key, auth = true } = {}) {
   } catch (err) {
     throw new ApiError(0, { code: "network", detail: String(err?.message || err) });
   }
-  if (response.status === 204) return null;
+  if (response.status === 204) {
+    if (method !== "GET") clearShownErrors();
+    return null;
+  }
   const type = response.headers.get("content-type") || "";
   const data = type.includes("json") ? await response.json().catch(() => ({})) : {};
   if (!response.ok) {
@@ -65,7 +76,17 @@ export async function api(method, path, { body, key, auth = true } = {}) {
     if (response.status === 401 && auth) onUnauthorized(error);
     throw error;
   }
+  if (method !== "GET" && !path.endsWith("/read")) clearShownErrors();
   return data;
+}
+
+/**
+ * An action went through: the refusals still shown on the page are about earlier attempts, so they go (as a
+ * payment app shows no stale "balance too low" under a payment that just succeeded). Marking a chat read
+ * happens by itself in the background and clears nothing.
+ */
+function clearShownErrors() {
+  for (const el of document.querySelectorAll("#view .error")) el.hidden = true;
 }
 
 export const get = (path) => api("GET", path);
