@@ -74,8 +74,8 @@ def test_a_bad_amount_shows_an_error_inline_and_sends_nothing(phone: Any) -> Non
     carol.fill("#amount", "300")
     carol.click("#send-btn")
 
-    # then the server's problem+json detail is shown inline, and no packet went out
-    expect(error).to_contain_text("20000 fen")
+    # then the refusal is worded from its code and limit (in yuan), and no packet went out
+    expect(error).to_contain_text("A red packet is at most ¥200.00")
     carol.click("#back")
     carol.wait_for_selector("#messages")
     assert carol.locator(".bubble").count() == bubbles_before

@@ -103,3 +103,20 @@ def card_png(*, greeting: str, sender: str, phrase: str | None, brand: str = "ho
     out = io.BytesIO()
     img.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+@lru_cache(maxsize=1)
+def favicon_ico() -> bytes:
+    """The app's icon (static/icon.svg: a red packet with a gold seal) as /favicon.ico, 16 to 48 px.
+
+    Browsers ask every page's origin for /favicon.ico by themselves (the share landing page, /docs): a 404 there
+    showed a blank tab icon and a failed request in every console."""
+    size = 192
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((30, 12, 162, 180), radius=18, fill=RED)
+    draw.chord((30, -60, 162, 78), 0, 180, fill=(170, 24, 32))
+    draw.ellipse((69, 51, 123, 105), fill=GOLD)
+    out = io.BytesIO()
+    image.save(out, format="ICO", sizes=[(16, 16), (32, 32), (48, 48)])
+    return out.getvalue()

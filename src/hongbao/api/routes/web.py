@@ -10,6 +10,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from hongbao.adapters import images
 from hongbao.api.deps import AppDep, CurrentUser
 from hongbao.api.static import WebApp
 from hongbao.api.types import DIGITS
@@ -33,6 +34,11 @@ def _page(request: Request) -> Response:
 @router.get("/app", include_in_schema=False)
 async def app_root(request: Request) -> Response:
     return _page(request)
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response:
+    return Response(images.favicon_ico(), media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/app/{rest:path}", include_in_schema=False)

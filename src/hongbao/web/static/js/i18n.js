@@ -470,6 +470,11 @@ export function onLangChange(fn) {
   listeners.add(fn);
 }
 
+/** "label: value" as each language writes it: Chinese with a full-width colon (手气最佳：Carol), English ": ". */
+export function labelled(label, value) {
+  return `${label}${current === "zh" ? "：" : ": "}${value}`;
+}
+
 /** Register more text (a later page adds its own words). */
 export function extend(words) {
   for (const l of Object.keys(DICT)) Object.assign(DICT[l], words[l] ?? {});

@@ -1,7 +1,7 @@
 // Pieces several pages share: the red-envelope bubble, message previews, times, names.
 
 import { h } from "../dom.js";
-import { lang, t } from "../i18n.js";
+import { labelled, lang, t } from "../i18n.js";
 import { noticeText } from "./notices.js";
 
 export { noticeText }; // the server's notices, worded in the reader's language (views/notices.js)
@@ -25,7 +25,7 @@ export function bubble(p, { mine = false, opened = false } = {}) {
       class: `bubble${done || opened ? " faded" : ""}${mine ? " mine" : ""}`,
       href: `/app/packet/${id}`,
       "data-packet": id,
-      "aria-label": `${kindLabel(p)}: ${p.greeting || t("greeting_default")}${done ? ` (${t(`status_${p.status}`)})` : ""}`,
+      "aria-label": `${labelled(kindLabel(p), p.greeting || t("greeting_default"))}${done ? ` (${t(`status_${p.status}`)})` : ""}`,
     },
     h(
       "span",

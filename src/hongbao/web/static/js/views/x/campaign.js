@@ -2,7 +2,7 @@
 
 import { Attempt, get } from "../../api.js";
 import { avatar, h, mount } from "../../dom.js";
-import { extend, lang, t } from "../../i18n.js";
+import { extend, labelled, lang, t } from "../../i18n.js";
 import { yuan } from "../../money.js";
 import { errorLine, showError } from "./kit.js";
 
@@ -134,7 +134,7 @@ async function pick(ctx) {
               c.logo_url ? h("img", { class: "avatar", referrerpolicy: "no-referrer", src: c.logo_url, alt: "" }) : avatar(c.name),
               h("span", { class: "row-main" }, h("span", { class: "row-title" }, c.name), h("span", { class: "row-sub" }, sub.filter(Boolean).join(" · "))),
             ),
-            h("a", { class: "link", href: `/app/x/dashboard?id=${c.id}`, "data-figures": c.id, "aria-label": `${t("campaign_figures")}: ${c.name}` }, t("campaign_figures")),
+            h("a", { class: "link", href: `/app/x/dashboard?id=${c.id}`, "data-figures": c.id, "aria-label": labelled(t("campaign_figures"), c.name) }, t("campaign_figures")),
           );
         }),
       )

@@ -3,7 +3,7 @@
 
 import { get } from "../../api.js";
 import { h } from "../../dom.js";
-import { extend, t } from "../../i18n.js";
+import { extend, labelled, t } from "../../i18n.js";
 import { yuan } from "../../money.js";
 import { shortTime } from "../common.js";
 
@@ -26,7 +26,7 @@ function codeOf(c) {
     { class: "coupon-number" },
     h("small", {}, t("coupon_code")),
     " ",
-    h("b", { class: "coupon-code", "data-redeem-code": c.id, "aria-label": `${t("coupon_code")}: ${spelled}` }, grouped(c.redeem_code)),
+    h("b", { class: "coupon-code", "data-redeem-code": c.id, "aria-label": labelled(t("coupon_code"), spelled) }, grouped(c.redeem_code)),
   );
 }
 

@@ -2,7 +2,7 @@
 
 import { Attempt, get } from "../../api.js";
 import { h, mount, toast } from "../../dom.js";
-import { extend, t } from "../../i18n.js";
+import { extend, labelled, t } from "../../i18n.js";
 import { yuan } from "../../money.js";
 import { barChart } from "../../chart.js";
 import { confirmButton } from "./confirm.js";
@@ -119,7 +119,7 @@ export async function render(ctx) {
     const stop = confirmButton({
       label: t("dash_end"),
       question: t("dash_end_ask", { name: c.name }),
-      attrs: { id: "dash-end", "aria-label": `${t("dash_end")}: ${c.name}` },
+      attrs: { id: "dash-end", "aria-label": labelled(t("dash_end"), c.name) },
       act: async () => {
         const r = await end.send(`/v1/campaigns/${encodeURIComponent(id)}/cancel`, undefined);
         toast(t("dash_ended", { amount: yuan(r.returned_fen) }));

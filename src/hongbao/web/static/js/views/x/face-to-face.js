@@ -1,7 +1,7 @@
 // Send a 面对面红包: the code and its QR shown big, for the people in the room.
 
 import { h, mount, toast } from "../../dom.js";
-import { t } from "../../i18n.js";
+import { labelled, t } from "../../i18n.js";
 import { yuan } from "../../money.js";
 import { authedImage, copyLink, splitForm } from "../splitform.js";
 import { here } from "./secret.js";
@@ -33,7 +33,7 @@ export async function render(ctx) {
           "section",
           { class: "card center", id: "code-sent" },
           h("h2", {}, t("show_code")),
-          h("p", { class: "big-code", id: "sent-code", "aria-label": `${t("code")}: ${reply.code.split("").join(" ")}` }, reply.code),
+          h("p", { class: "big-code", id: "sent-code", "aria-label": labelled(t("code"), reply.code.split("").join(" ")) }, reply.code),
           h("p", { class: "hint" }, `${yuan(reply.total_fen)} · ${reply.shares_count} ${t("shares_unit")}`),
           qr,
           h("p", { class: "hint" }, t("qr_hint")),

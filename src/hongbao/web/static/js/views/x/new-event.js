@@ -2,7 +2,7 @@
 
 import { post } from "../../api.js";
 import { h, mount, toast } from "../../dom.js";
-import { extend, t } from "../../i18n.js";
+import { extend, labelled, t } from "../../i18n.js";
 import { errorLine } from "./kit.js";
 import { field, isoOf, manageForm, localValue, textInput, wholeOf } from "./manage-kit.js";
 
@@ -144,7 +144,7 @@ export async function render() {
         { class: "card center", id: "e-created", "data-event": event.id },
         h("h2", {}, t("ne_created")),
         h("p", { class: "row-title" }, event.name),
-        h("p", { class: "hint" }, `${t("ne_rounds")}: ${event.rounds.length} · ${event.win_permille}‰`),
+        h("p", { class: "hint" }, `${labelled(t("ne_rounds"), event.rounds.length)} · ${event.win_permille}‰`),
         h("a", { class: "primary wide", id: "e-open", href: `/app/x/shake?event=${event.id}` }, t("ne_open")),
         h("a", { class: "link", id: "e-add-pool", href: `/app/x/new-pool?event=${event.id}` }, t("ne_add_pool")),
         h("p", { class: "hint" }, t("ne_pool_hint")),

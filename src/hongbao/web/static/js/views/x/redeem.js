@@ -16,7 +16,7 @@ extend({
     rd_bad_code: "核销码是 8 位数字",
     rd_wrong_code: "核销码不对：请顾客再读一遍券号旁边的核销码",
     rd_too_many: "核销码输错太多次，请稍后再试（最多 15 分钟）",
-    rd_done: "券 No. {id} 已核销",
+    rd_done: "券号 {id} 已核销",
   },
   en: {
     rd_number: "Coupon number",

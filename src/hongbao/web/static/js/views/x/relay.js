@@ -2,7 +2,7 @@
 
 import { Attempt, get } from "../../api.js";
 import { h, mount, toast } from "../../dom.js";
-import { t } from "../../i18n.js";
+import { labelled, t } from "../../i18n.js";
 import { yuan } from "../../money.js";
 import { bubble, shortTime } from "../common.js";
 import { actionForm, amountInput, errorLine, fenOf, groupSelect, names } from "./kit.js";
@@ -93,7 +93,7 @@ async function chain(ctx, id) {
             h(
               "li",
               { class: "claim" },
-              h("span", { class: "row-main" }, h("span", { class: "row-title" }, t("relay_round", { n: x.round, name: x.sender_name ?? who[x.sender_id] ?? "" })), h("span", { class: "row-sub" }, `${shortTime(x.created_at)} · ${x.claimed_count}/${x.shares_count}${x.best_luck_user_id ? ` · ${t("best_luck")}: ${who[x.best_luck_user_id] ?? ""}` : ""}`)),
+              h("span", { class: "row-main" }, h("span", { class: "row-title" }, t("relay_round", { n: x.round, name: x.sender_name ?? who[x.sender_id] ?? "" })), h("span", { class: "row-sub" }, `${shortTime(x.created_at)} · ${x.claimed_count}/${x.shares_count}${x.best_luck_user_id ? ` · ${labelled(t("best_luck"), who[x.best_luck_user_id] ?? "")}` : ""}`)),
               h("a", { class: "claim-amount", href: `/app/packet/${x.packet_id}` }, yuan(x.total_fen)),
             ),
           ),

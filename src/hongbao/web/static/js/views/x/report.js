@@ -2,7 +2,7 @@
 
 import { get } from "../../api.js";
 import { h, mount } from "../../dom.js";
-import { extend, t } from "../../i18n.js";
+import { extend, labelled, t } from "../../i18n.js";
 import { yuan } from "../../money.js";
 import { barChart } from "../../chart.js";
 import { shortTime } from "../common.js";
@@ -74,8 +74,8 @@ export async function render(ctx) {
           series: 2,
           format: (v) => yuan(Math.round(v)),
           bars: r.months.flatMap((m) => [
-            { label: String(m.month), value: m.sent_fen, title: `${m.month}: ${t("report_sent")} ${yuan(m.sent_fen)}` },
-            { label: String(m.month), value: m.received_fen, title: `${m.month}: ${t("report_received")} ${yuan(m.received_fen)}` },
+            { label: String(m.month), value: m.sent_fen, title: labelled(m.month, `${t("report_sent")} ${yuan(m.sent_fen)}`) },
+            { label: String(m.month), value: m.received_fen, title: labelled(m.month, `${t("report_received")} ${yuan(m.received_fen)}`) },
           ]),
         }),
       ),
