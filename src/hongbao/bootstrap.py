@@ -142,15 +142,14 @@ def build(
     _wire_relay(app)
     _wire_campaigns(app)
     _wire_open(app)
-    if settings.redis_url:
     _wire_embed(app)
+    if settings.redis_url:
         from hongbao.adapters import scaled
 
         app.fanout = scaled.wire(app, settings.redis_url, settings.redis_prefix)
     return app
 
 
-def _wire_open(app: App) -> None:
 def _wire_embed(app: App) -> None:
     """Host apps (API keys, their users by external id, daily volume) and the webhook outbox beside the money."""
     s = app.settings
@@ -161,6 +160,7 @@ def _wire_embed(app: App) -> None:
     ))
 
 
+def _wire_open(app: App) -> None:
     """Share links (they record attributed claims) and the open-audience kinds (audiences, secret release)."""
     app.sharing = Sharing(app.deps)
     app.open_kinds = OpenKinds(app.deps, app.packets, app.sharing, app.settings, app.key)

@@ -112,6 +112,14 @@ class Settings(BaseSettings):
     # unknown' (the writer settles the question once the database answers again, before any later batch).
     write_resolve_s: float = 3.0
 
+    # Host apps (platform API, service/hosts.py) and their webhooks (service/webhooks.py).
+    host_rate_per_min: int = 6000  # a new host's requests a minute (all its keys); `hongbao hosts limits` changes it
+    host_daily_volume_fen_max: int = 100_000_000  # a new host's users' sends a UTC day (packets and transfers)
+    webhook_backoff_s: float = 5.0  # the wait after a failed delivery; doubled after each further failure
+    webhook_backoff_max_s: float = 3600.0
+    webhook_attempts_max: int = 15  # then the message is given up (`hongbao webhooks replay` sends it again)
+    webhook_timeout_s: float = 5.0
+
     def rules(self) -> PacketRules:
         return PacketRules(
             share_fen_min=self.share_fen_min,
@@ -124,14 +132,6 @@ class Settings(BaseSettings):
     def relay_rules(self) -> RelayRules:
         return RelayRules(
             relay_deadline_s=self.relay_deadline_s,
-    # Host apps (platform API, service/hosts.py) and their webhooks (service/webhooks.py).
-    host_rate_per_min: int = 6000  # a new host's requests a minute (all its keys); `hongbao hosts limits` changes it
-    host_daily_volume_fen_max: int = 100_000_000  # a new host's users' sends a UTC day (packets and transfers)
-    webhook_backoff_s: float = 5.0  # the wait after a failed delivery; doubled after each further failure
-    webhook_backoff_max_s: float = 3600.0
-    webhook_attempts_max: int = 15  # then the message is given up (`hongbao webhooks replay` sends it again)
-    webhook_timeout_s: float = 5.0
-
             relay_min_fen=self.relay_min_fen,
             ask_ttl_s=self.ask_ttl_s,
             asks_per_day_max=self.asks_per_day_max,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from hongbao.bootstrap import App
-from tests.api.conftest import client as client  # noqa: F401 - the TestClient fixture, re-exported
+from tests.api.conftest import client as client  # the TestClient fixture, re-exported
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,8 @@ def test_keys_are_scoped_rotatable_and_revocable(client: TestClient, new_host: C
     assert client.get("/v1/wallet", headers=as_reader).status_code == 200
     refused = client.post("/v1/wallet/top-ups", json={"amount_fen": 100}, headers=as_reader)
     assert refused.status_code == 403 and refused.json()["code"] == "scope_missing"
-    assert client.get("/v1/host", headers={"Authorization": f"Bearer {reader['key']}"}).json()["code"] == "scope_missing"
+    dashboard = client.get("/v1/host", headers={"Authorization": f"Bearer {reader['key']}"})
+    assert dashboard.json()["code"] == "scope_missing"
     rotated = client.post(f"/v1/host/keys/{host.key_id}/rotate", headers=host.itself)
     assert rotated.status_code == 201, rotated.text
     old = client.get("/v1/wallet", headers=host.as_user("u1"))

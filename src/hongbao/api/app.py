@@ -19,9 +19,9 @@ from hongbao.api.middleware import EdgeLimits
 from hongbao.api.routes import (
     campaigns,
     conversations,
+    hosts,
     open_kinds,
     packets,
-    hosts,
     relay,
     social,
     social_graph,
