@@ -6,11 +6,10 @@ from dataclasses import dataclass, field
 
 from hongbao.adapters.channel import SandboxChannel
 from hongbao.adapters.events import EventBus
-from hongbao.adapters.gate import LocalGate
 from hongbao.adapters.passwords import Argon2Hasher
 from hongbao.adapters.redis_limiter import RedisLimiters
 from hongbao.adapters.redis_shared import Fanout
-from hongbao.adapters.scaled import TellingGate
+from hongbao.adapters.scaled import make_gate
 from hongbao.adapters.sql import migrate
 from hongbao.adapters.sql.store import SqlStore
 from hongbao.config import Settings
@@ -106,7 +105,7 @@ def build(
     limiters: Limiters = RedisLimiters(settings.redis_url) if settings.redis_url else memory_limiters
     deps = Deps(
         store=store,
-        gate=TellingGate(store) if settings.redis_url else LocalGate(store),
+        gate=make_gate(settings, store),
         clock=clock or SystemClock(),
         hasher=Argon2Hasher(
             time_cost=settings.argon2_time_cost,

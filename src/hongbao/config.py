@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     )
     # Every key and channel of this install in Redis starts with this (installs or tests sharing one Redis).
     redis_prefix: str = "hongbao:"
+    redis_gate: bool = True  # with redis_url: each packet's live state in Redis (0: in each process, store decides)
     host: str = "127.0.0.1"
     port: int = 8000
     shutdown_grace_s: int = 10  # on SIGTERM, requests and streams still open are cut after this

@@ -4,12 +4,13 @@ Called by bootstrap after the areas are wired.  It adds, on top of the embedded 
 - a `Fanout` (adapters/redis_shared.py) whose notes poke every process's live feed after a commit, carry live
   events that are not stored messages to the process holding the user's streams, revoke logged-out tokens at
   once, and drop cached group members everywhere when a group changes;
-- the gate's forgets told to every process (`TellingGate`).
+- the gate's forgets told to every process (`TellingGate`), and the gate itself in Redis (`make_gate`).
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,8 @@ from hongbao.service.conversations import direct_event
 
 if TYPE_CHECKING:
     from hongbao.bootstrap import App
+    from hongbao.config import Settings
+    from hongbao.service.ports import Store
 
 
 class TellingGate(LocalGate):
@@ -44,10 +47,19 @@ class TellingGate(LocalGate):
             else:
                 LocalGate.forget_packet(self, key)
 
-    async def admit(self, packet_id: int, user_id: int, now: datetime, **kwargs: Any) -> PacketView:
+    async def admit(
+        self,
+        packet_id: int,
+        user_id: int,
+        now: datetime,
+        *,
+        reserve: bool,
+        audience: Callable[[PacketView], Awaitable[bool]],
+        secret_ok: Callable[[PacketView], bool] = lambda _: True,
+    ) -> PacketView:
         if self.told:
             self._apply_told()
-        return await super().admit(packet_id, user_id, now, **kwargs)
+        return await super().admit(packet_id, user_id, now, reserve=reserve, audience=audience, secret_ok=secret_ok)
 
     async def is_member(self, group_id: int, user_id: int) -> bool:
         if self.told:
@@ -63,6 +75,19 @@ class TellingGate(LocalGate):
         super().forget_packet(packet_id)
         if self.fanout is not None:
             self.fanout.send("forget_packet", id=packet_id)
+
+
+def make_gate(settings: Settings, store: Store) -> LocalGate:
+    """The gate: in process (embedded), in process with forgets told through Redis (HONGBAO_REDIS_GATE=0), or in
+    Redis (scaled mode's default, adapters/redis_gate.py)."""
+    if not settings.redis_url:
+        return LocalGate(store)
+    if not settings.redis_gate:
+        return TellingGate(store)
+    from hongbao.adapters.redis_gate import RedisGate
+
+    # A place is held while its open settles: at most the write timeout, then the request has had its answer.
+    return RedisGate(store, settings.redis_url, prefix=settings.redis_prefix, hold_s=settings.write_timeout_s + 30)
 
 
 def wire(app: App, url: str, prefix: str) -> Fanout:
