@@ -48,7 +48,9 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on [HONGBAO_HOST].")] = None,
     port: Annotated[int | None, typer.Option(help="Port [HONGBAO_PORT].")] = None,
     demo: Annotated[
-        bool | None, typer.Option("--demo/--no-demo", help="Create demo data on first start.")
+        bool | None,
+        typer.Option("--demo/--no-demo", help="Create demo users on first start [HONGBAO_DEMO; default: only for "
+                     "the embedded SQLite quick start, into an empty store]."),
     ] = None,
     scheduler: Annotated[
         bool | None, typer.Option("--scheduler/--no-scheduler", help="Run expiry in this process.")
@@ -61,17 +63,26 @@ def serve(
     from hongbao.api.app import create_app
     from hongbao.api.protocol import PROTOCOL
     from hongbao.bootstrap import build
+    from hongbao.logs import configure as configure_logging
     from hongbao.seed import DEMO_PASSWORD, DEMO_USERS, seed_demo
 
     settings = _settings(data_dir, database_url, host=host, port=port, demo=demo, scheduler=scheduler)
+    configure_logging(settings.log_format, settings.log_level)
     hb = build(settings)
-    if settings.demo:
-        created = asyncio.run(seed_demo(hb))
+    if settings.demo_enabled():
+        # Asked for (--demo, HONGBAO_DEMO=true): always; by default (the embedded quick start) only into a new store.
+        outcome = asyncio.run(seed_demo(hb, into_empty_only=settings.demo is None))
         names = ", ".join(n for n, _ in DEMO_USERS)
-        console.print(
-            f"[bold red]红包[/] demo users {names} (password [bold]{DEMO_PASSWORD}[/])"
-            + (" created." if created else " are ready.")
-        )
+        if outcome == "skipped":
+            console.print("No demo data: this store already has users (--demo adds the demo users anyway).")
+        else:
+            console.print(
+                f"[bold red]红包[/] demo users {names} (password [bold]{DEMO_PASSWORD}[/], alice an admin) "
+                + ("created now: seeded demo data" if outcome == "created" else "are ready")
+                + " (--no-demo or HONGBAO_DEMO=false for none)."
+            )
+    elif settings.demo is None:
+        console.print("No demo data on a database server (--demo or HONGBAO_DEMO=true to create the demo users).")
     where = f"http://{settings.host}:{settings.port}"
     console.print(f"Store: {settings.resolved_database_url().split('@')[-1]}")
     console.print(f"Open {where}/ in a browser, or the API docs at {where}/docs")
@@ -92,8 +103,8 @@ def serve(
             workers=workers,
             host=settings.host,
             port=settings.port,
-            log_level="warning",
-            access_log=False,
+            log_config=None,  # each worker logs through hongbao.logs (configured in app_from_env)
+            access_log=False,  # hongbao's own access log has the route and request id: HONGBAO_ACCESS_LOG
             http=PROTOCOL,
             limit_concurrency=settings.connections_max,
             # SIGTERM: requests still running (a live-events stream never ends by itself) are cut after this.
@@ -105,8 +116,8 @@ def serve(
             create_app(hb),
             host=settings.host,
             port=settings.port,
-            log_level="warning",
-            access_log=False,
+            log_config=None,  # our handlers (hongbao.logs) for uvicorn's lines too
+            access_log=False,  # hongbao's own access log has the route and request id: HONGBAO_ACCESS_LOG
             loop="auto",
             # Each request head must arrive within HONGBAO_HEADER_READ_TIMEOUT_S (slow clients; api/protocol.py).
             http=PROTOCOL,
@@ -136,12 +147,17 @@ def worker(
 ) -> None:
     """Scaled mode: refund expired packets, finish pending payments (run beside API servers with --no-scheduler)."""
     from hongbao.bootstrap import build
+    from hongbao.scheduler import Sweeper
 
     settings = _settings(data_dir, database_url)
     hb = build(settings)
+    sweeper = Sweeper(hb)
 
     async def loop() -> None:
         while True:
+            for name, pruned in (await sweeper.prune(due_only=not once)).items():
+                if pruned:
+                    console.print(f"{name}: deleted {pruned} row(s) past their time")
             n = await hb.packets.expire_due()
             closed = await hb.campaigns.close_ended_campaigns(hb.deps.clock.now())
             if closed:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,11 +33,22 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     shutdown_grace_s: int = 10  # on SIGTERM, requests and streams still open are cut after this
-    demo: bool = True  # create demo users, a group and balances on first start (embedded serve only)
+    # Demo users (alice … with a published password, alice an admin), a group and balances, created on the first
+    # start: by default only for the embedded quick start (SQLite in data_dir, still empty); true or false decides.
+    demo: bool | None = None
     scheduler: bool = (
         True  # run the expiry scheduler inside the server (embedded); `hongbao worker` otherwise
     )
     scheduler_interval_s: float = 1.0
+    # The sweeper deletes expired tokens and revocations, and idempotency keys older than this (Stripe keeps 24 h):
+    # a retry with an older key runs again.
+    idempotency_key_ttl_s: int = 24 * 3600
+
+    # Operations: logs and metrics (logs.py, api/observe.py, adapters/metrics.py).
+    log_format: Literal["text", "json"] = "text"  # json: one object a line, for a log collector
+    log_level: str = "info"
+    access_log: bool = False  # one `hongbao.access` line per request (method, route, status, duration, client)
+    metrics: bool = True  # GET /metrics in Prometheus' text format
 
     # Packet limits (DESIGN.md §1 defaults).
     share_fen_min: int = 1
@@ -150,6 +162,14 @@ class Settings(BaseSettings):
             shakes_per_second_max=self.shakes_per_second_max,
             shakes_per_round_max=self.shakes_per_round_max,
         )
+
+    def embedded(self) -> bool:
+        """Embedded mode: SQLite (by default a file in the data folder), not a database server."""
+        return self.database_url is None or self.database_url.startswith("sqlite")
+
+    def demo_enabled(self) -> bool:
+        """Demo data on: asked for, or by default on the embedded quick start (never silently on PostgreSQL)."""
+        return self.demo if self.demo is not None else self.embedded()
 
     def resolved_database_url(self) -> str:
         if self.database_url:

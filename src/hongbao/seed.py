@@ -19,10 +19,13 @@ DEMO_VERIFIED = [("star", "Star 明星", "celebrity", 500_000), ("acme", "ACME �
 DEMO_ADMIN = "alice"
 
 
-async def seed_demo(app: App) -> bool:
-    """Create the demo world once; return False if it was already there."""
+async def seed_demo(app: App, *, into_empty_only: bool = False) -> str:
+    """Create the demo world once: "created", "ready" (it was already there), or "skipped" when `into_empty_only`
+    and the database already has users (demo accounts with a published password never join real ones unasked)."""
     if await app.store.read(lambda tx: tx.meta_get(SEEDED_KEY)) is not None:
-        return False
+        return "ready"
+    if into_empty_only and await app.store.read(lambda tx: tx.has_users()):
+        return "skipped"
     ids = [await app.users.register(name, DEMO_PASSWORD, shown) for name, shown in DEMO_USERS]
     for i, a in enumerate(ids):
         await app.wallet.top_up(a, DEMO_TOPUP_FEN)
@@ -40,7 +43,7 @@ async def seed_demo(app: App) -> bool:
         if verified_as == "enterprise":
             await seed_gala(app, vid)
     await app.store.write(lambda tx: tx.meta_set(SEEDED_KEY, "1"))
-    return True
+    return "created"
 
 
 # By Tiananmen, 560 m from the nearby page's manual example (39.9042, 116.4074).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -14,6 +15,8 @@ from tests.conftest import FrozenClock, fast_settings
 from hongbao.api.app import create_app
 from hongbao.api.static import tree_digest
 from hongbao.bootstrap import App, build
+from hongbao.config import Settings
+from hongbao.seed import seed_demo
 
 VERSIONED_MAIN = re.compile(r'<script type="module" src="(/static/v/[0-9a-f]{12})/js/main\.js">')
 
@@ -99,9 +102,10 @@ def test_demo_users_are_not_listed_when_demo_data_is_off(client: TestClient) -> 
 
 
 def test_demo_users_are_listed_in_embedded_mode_only(store_url: str, tmp_path: Path) -> None:
-    # given a server with demo data on, on SQLite (embedded) or PostgreSQL (scaled)
+    # given a server with demo data on and created, on SQLite (embedded) or PostgreSQL (scaled)
     app: App = build(fast_settings(demo=True, database_url=store_url, data_dir=tmp_path))
     try:
+        assert asyncio.run(seed_demo(app)) == "created"
         with TestClient(create_app(app, scheduler=False)) as client:
             # when the login page asks for the demo logins
             response = client.get("/v1/demo-users")
@@ -116,6 +120,27 @@ def test_demo_users_are_listed_in_embedded_mode_only(store_url: str, tmp_path: P
         assert users["alice"]["password"] == "hongbao123"
     else:
         assert response.status_code == 404
+
+
+def test_demo_data_is_on_by_default_only_for_the_embedded_store_and_never_joins_real_users(tmp_path: Path) -> None:
+    assert Settings(data_dir=tmp_path).demo_enabled()  # the quick start
+    assert not Settings(database_url="postgresql://db.example/hongbao").demo_enabled()  # never silently
+    assert Settings(database_url="postgresql://db.example/hongbao", demo=True).demo_enabled()  # when asked
+    assert not Settings(data_dir=tmp_path, demo=False).demo_enabled()
+
+    # given an embedded store that already has a real user, started with the default
+    app: App = build(fast_settings(demo=None, data_dir=tmp_path))
+    try:
+        asyncio.run(app.users.register("real_person", "a long enough passphrase"))
+        # then the default does not add the demo accounts (published password, an admin) beside them
+        assert asyncio.run(seed_demo(app, into_empty_only=True)) == "skipped"
+        with TestClient(create_app(app, scheduler=False)) as client:
+            assert client.get("/v1/demo-users").status_code == 404
+        # and asking for them does
+        assert asyncio.run(seed_demo(app)) == "created"
+        assert asyncio.run(seed_demo(app)) == "ready"
+    finally:
+        app.close()
 
 
 def test_fairness_by_grab_position_gives_one_row_per_share_whose_means_add_up_to_the_total(

@@ -55,6 +55,11 @@ class EventBus:
         self._lock = threading.Lock()
         self.dropped_count = 0
 
+    def subscriber_count(self) -> int:
+        """Streams open now (for /metrics)."""
+        with self._lock:
+            return sum(map(len, self._subs.values()))
+
     def subscribe(self, user_id: int) -> Subscription:
         """Call on the event loop that will read the subscription."""
         sub = Subscription(user_id, asyncio.get_running_loop(), asyncio.Queue(self.queue_max))

@@ -8,11 +8,13 @@ and the store decides every claim again inside its atomic step.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
+from hongbao.domain.errors import HongbaoError
 from hongbao.domain.packets import PacketStatus, PacketView, check_grab
 from hongbao.service.cache import Lru
 from hongbao.service.ports import Store
@@ -37,6 +39,9 @@ class LocalGate:
         self._members: Lru[int, set[int]] = Lru(groups_max)
         self._loading: dict[int, asyncio.Future[_PacketState | None]] = {}
         self._loading_members: dict[int, asyncio.Future[set[int]]] = {}
+        # For /metrics (adapters/metrics.py): plain counters, the cheapest thing to bump on the hot path.
+        self.refusals: Counter[tuple[str, str]] = Counter()  # ("grab" | "open", code): answered from memory
+        self.open_outcomes: Counter[str] = Counter()  # how opens ended: settle's outcome, or the gate's refusal
 
     async def admit(
         self,
@@ -52,21 +57,28 @@ class LocalGate:
         view = st.view if st else None
         eligible = await audience(view) if view is not None else True
         taken = len(st.claimers) + len(st.pending) if st else 0
-        check_grab(
-            view,
-            user_id=user_id,
-            now=now,
-            eligible=eligible,
-            secret_ok=secret_ok(view) if view is not None else True,
-            already_claimed=bool(st and (user_id in st.claimers or user_id in st.pending)),
-            claimed_count=st.view.shares_count if st and st.exhausted else taken,
-        )
+        try:
+            check_grab(
+                view,
+                user_id=user_id,
+                now=now,
+                eligible=eligible,
+                secret_ok=secret_ok(view) if view is not None else True,
+                already_claimed=bool(st and (user_id in st.claimers or user_id in st.pending)),
+                claimed_count=st.view.shares_count if st and st.exhausted else taken,
+            )
+        except HongbaoError as refusal:
+            self.refusals["open" if reserve else "grab", refusal.code] += 1
+            if reserve:
+                self.open_outcomes[refusal.code] += 1
+            raise
         assert st is not None and view is not None
         if reserve:
             st.pending.add(user_id)
         return view
 
     def settle(self, packet_id: int, user_id: int, outcome: str) -> None:
+        self.open_outcomes[outcome] += 1
         st = self._packets.get(packet_id)
         if st is None:
             return

@@ -10,12 +10,14 @@ from pathlib import Path
 
 import orjson
 from fastapi import FastAPI
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from hongbao import __version__
+from hongbao.adapters.metrics import CONTENT_TYPE, Metrics
 from hongbao.api import docs, errors, openapi
 from hongbao.api.hotpath import HotPath
 from hongbao.api.middleware import EdgeLimits
+from hongbao.api.observe import Observe, redis_ping
 from hongbao.api.routes import (
     campaigns,
     conversations,
@@ -33,6 +35,7 @@ from hongbao.api.security import SecurityHeaders
 from hongbao.api.static import IMMUTABLE, SHORT, CachedStaticFiles, WebApp
 from hongbao.bootstrap import App
 from hongbao.domain.errors import HongbaoError
+from hongbao.scheduler import Sweeper
 
 log = logging.getLogger(__name__)
 WEB = Path(__file__).resolve().parent.parent / "web"
@@ -47,31 +50,17 @@ hongbao: red packets (红包) on a double-entry ledger.
 """
 
 
-async def _expiry_loop(app: App) -> None:
-    """Embedded mode: refund expired packets in this process (scaled mode runs `hongbao worker`)."""
+async def _expiry_loop(app: App, metrics: Metrics) -> None:
+    """Embedded mode: the sweeper in this process (scaled mode runs `hongbao worker`)."""
+    sweeper = Sweeper(app, metrics.swept_once)
     while True:
-        try:
-            await app.packets.expire_due()
-        except Exception:  # keep the scheduler alive; the next tick retries
-            log.exception("expiry tick failed")
-        try:  # relay deadlines and transfers not accepted in time
-            await app.relay.end_overdue_chains()
-            await app.transfers.refund_overdue_transfers()
-        except Exception:
-            log.exception("relay deadlines tick failed")
-        try:  # campaigns and shake pools past their end give their unspent budget back
-            await app.campaigns.close_ended_campaigns(app.deps.clock.now())
-        except Exception:
-            log.exception("campaign close tick failed")
-        try:  # top-ups and payouts whose request died before the payment channel answered
-            await app.wallet.settle_due_payments()
-        except Exception:
-            log.exception("payment sweep tick failed")
+        await sweeper.run_once()
         await asyncio.sleep(app.settings.scheduler_interval_s)
 
 
 def create_app(hongbao: App, *, scheduler: bool | None = None, close_on_shutdown: bool = False) -> FastAPI:
     run_scheduler = hongbao.settings.scheduler if scheduler is None else scheduler
+    metrics = Metrics(hongbao)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -79,7 +68,7 @@ def create_app(hongbao: App, *, scheduler: bool | None = None, close_on_shutdown
             await hongbao.users.prime()
         except HongbaoError:
             log.warning("tokens not primed at start (database unavailable); the first request will")
-        task = asyncio.create_task(_expiry_loop(hongbao)) if run_scheduler else None
+        task = asyncio.create_task(_expiry_loop(hongbao, metrics)) if run_scheduler else None
         try:
             yield
         finally:
@@ -101,6 +90,9 @@ def create_app(hongbao: App, *, scheduler: bool | None = None, close_on_shutdown
     # deadline, HEAD as GET), and every answer carries the security headers.
     api.add_middleware(EdgeLimits, body_bytes_max=hongbao.settings.body_bytes_max,
                        body_read_timeout_s=hongbao.settings.body_read_timeout_s)
+    # Request ids, request metrics and the access log: around everything but the security headers, so it sees
+    # every answer (the edge's refusals too) and its own 500s still get those headers.
+    api.add_middleware(Observe, times=metrics.requests, access_log=hongbao.settings.access_log)
     api.add_middleware(SecurityHeaders)
     # Starlette matches routes in order: the hot resources first.
     for module in (packets, users, wallet, social, social_graph, conversations, relay, campaigns, open_kinds, hosts,
@@ -116,14 +108,26 @@ def create_app(hongbao: App, *, scheduler: bool | None = None, close_on_shutdown
 
     @api.get("/ready", tags=["ops"])
     async def ready() -> Response:
-        """Readiness: the database answers and the writer is neither dead nor stuck on one batch (503 otherwise)."""
+        """Readiness: the database answers, Redis too when configured, and the writer is neither dead nor stuck on
+        one batch (503 otherwise)."""
         state = hongbao.store.health()
-        database = await asyncio.get_running_loop().run_in_executor(None, hongbao.store.ping)
-        ok = database and state["writer"] == "ok"
+        loop = asyncio.get_running_loop()
+        database = await loop.run_in_executor(None, hongbao.store.ping)
+        redis = None if hongbao.settings.redis_url is None else await loop.run_in_executor(None, redis_ping, hongbao)
+        ok = database and redis is not False and state["writer"] == "ok"
         body = {"status": "ready" if ok else "unavailable", "database": "ok" if database else "unreachable", **state}
+        if redis is not None:
+            body["redis"] = "ok" if redis else "unreachable"
         headers = None if ok else {"Retry-After": "1"}
         return Response(orjson.dumps(body), status_code=200 if ok else 503, media_type="application/json",
                         headers=headers)
+
+    if hongbao.settings.metrics:
+
+        @api.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
+        async def prometheus_metrics() -> Response:
+            """Prometheus metrics of this process (text format 0.0.4): requests, opens, the writer, sweeps, ..."""
+            return Response(await metrics.exposition(), media_type=CONTENT_TYPE)
 
     if (WEB / "index.html").exists():
         # The versioned prefix first: Starlette matches in order, and /static would also match /static/v/….

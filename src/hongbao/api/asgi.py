@@ -10,7 +10,10 @@ from fastapi import FastAPI
 from hongbao.api.app import create_app
 from hongbao.bootstrap import build
 from hongbao.config import Settings
+from hongbao.logs import configure as configure_logging
 
 
 def app_from_env() -> FastAPI:
-    return create_app(build(Settings(), migrate_schema=False), close_on_shutdown=True)
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    return create_app(build(settings, migrate_schema=False), close_on_shutdown=True)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import and_, delete, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -15,6 +15,7 @@ from hongbao.adapters.sql.aware import utc
 from hongbao.domain.errors import Conflict
 from hongbao.domain.ledger import AccountKind
 
+PRUNE_BATCH_MAX = 5_000  # rows one pruning statement deletes: the writer's transaction stays short
 REVOCATIONS_LOCK = 0x68626F6E67000001  # pg_advisory_xact_lock key: revocations commit in id order
 
 
@@ -103,8 +104,27 @@ class PeopleTx:
         rows = self.conn.execute(select(r.c.id, r.c.token_id).where(r.c.id > after_id).order_by(r.c.id)).all()
         return (int(rows[-1].id) if rows else after_id), [row.token_id for row in rows]
 
-    def delete_expired_tokens(self, now: datetime) -> int:
-        return self.conn.execute(delete(s.tokens).where(s.tokens.c.expires_at <= now)).rowcount
+    def has_users(self) -> bool:
+        return self.conn.execute(select(s.users.c.id).limit(1)).first() is not None
+
+    # ------------------------------------------------------------------ housekeeping (the sweeper's pruning)
+
+    def delete_expired_tokens(self, now: datetime, limit: int = PRUNE_BATCH_MAX) -> int:
+        t = s.tokens
+        due = select(t.c.id).where(t.c.expires_at <= now).limit(limit)
+        return int(self.conn.execute(delete(t).where(t.c.id.in_(due))).rowcount)
+
+    def delete_expired_revocations(self, now: datetime, limit: int = PRUNE_BATCH_MAX) -> int:
+        """Revocations of tokens that have expired anyway (a signed token carries its expiry)."""
+        r = s.token_revocations
+        due = select(r.c.id).where(r.c.expires_at <= now).limit(limit)
+        return int(self.conn.execute(delete(r).where(r.c.id.in_(due))).rowcount)
+
+    def delete_idempotency_keys_before(self, cutoff: datetime, limit: int = PRUNE_BATCH_MAX) -> int:
+        """Stored replies older than `cutoff`: a retry with such a key runs as a new request."""
+        k = s.idempotency_keys
+        due = select(k.c.user_id, k.c.key).where(k.c.created_at < cutoff).limit(limit)
+        return int(self.conn.execute(delete(k).where(tuple_(k.c.user_id, k.c.key).in_(due))).rowcount)
 
     # ------------------------------------------------------------------ friends
 

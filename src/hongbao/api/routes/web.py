@@ -17,7 +17,7 @@ from hongbao.api.types import DIGITS
 from hongbao.domain.errors import NotFound, Rejected
 from hongbao.domain.fairness import PositionStats, position_stats
 from hongbao.domain.split import Split
-from hongbao.seed import DEMO_PASSWORD, DEMO_USERS, DEMO_VERIFIED
+from hongbao.seed import DEMO_PASSWORD, DEMO_USERS, DEMO_VERIFIED, SEEDED_KEY
 
 router = APIRouter(tags=["web"])
 
@@ -48,10 +48,10 @@ async def app_page(rest: str, request: Request) -> Response:
 
 @router.get("/v1/demo-users")
 async def demo_users(app: AppDep) -> list[dict[str, Any]]:
-    """Embedded mode with demo data on: the demo logins, for one-tap buttons on the login page."""
+    """Embedded mode with demo data on and created: the demo logins, for one-tap buttons on the login page."""
     settings = app.settings
-    embedded = settings.database_url is None or settings.database_url.startswith("sqlite")
-    if not (settings.demo and embedded):
+    if not (settings.demo_enabled() and settings.embedded()
+            and await app.store.read(lambda tx: tx.meta_get(SEEDED_KEY)) is not None):
         raise NotFound("Demo users exist only in embedded mode with demo data on.", code="not_found")
     people: list[tuple[str, str, str | None]] = [(name, shown, None) for name, shown in DEMO_USERS]
     people += [(name, shown, verified_as) for name, shown, verified_as, _ in DEMO_VERIFIED]
