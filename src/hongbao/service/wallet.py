@@ -12,6 +12,7 @@ from hongbao.domain.paging import check_limit
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, InFlight, once, stored_reply
 from hongbao.service.payments import Payments, book_top_up, channel_reference
+from hongbao.service.statement import Described, describe
 
 STATEMENT_PAGE_MAX = 100
 
@@ -130,7 +131,12 @@ class Wallet:
     async def statement(self, user_id: int, cursor: int | None, limit: int) -> dict[str, Any]:
         """Sent, received and refunded money, newest first; `next_cursor` fetches the older page."""
         check_limit(limit, STATEMENT_PAGE_MAX)
-        rows = await self.d.store.read(lambda tx: tx.statement(user_id, cursor, limit + 1))
+
+        def read(tx: Any) -> tuple[list[Any], list[Described]]:
+            rows = tx.statement(user_id, cursor, limit + 1)
+            return rows, describe(tx, user_id, rows[:limit])
+
+        rows, described = await self.d.store.read(read)
         page, more = rows[:limit], len(rows) > limit
         return {
             "entries": [
@@ -140,8 +146,9 @@ class Wallet:
                     "amount_fen": r.amount_fen,
                     "ref": r.ref,
                     "created_at": r.created_at.isoformat(),
+                    **d.fields(),
                 }
-                for r in page
+                for r, d in zip(page, described, strict=True)
             ],
             "next_cursor": str(page[-1].id) if more else None,
         }

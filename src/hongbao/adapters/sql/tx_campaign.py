@@ -145,6 +145,12 @@ class CampaignTx(MerchantTx):
         row = self.conn.execute(select(c.campaigns).where(c.campaigns.c.id == campaign_id)).first()
         return None if row is None else _campaign_row(row)
 
+    def campaigns_of_claims(self, claim_ids: Sequence[int]) -> dict[int, int]:
+        """claim id → its campaign's id (a statement names the campaign a prize came from)."""
+        k = c.campaign_claims
+        rows = self.conn.execute(select(k.c.id, k.c.campaign_id).where(k.c.id.in_(list(claim_ids))))
+        return {int(r.id): int(r.campaign_id) for r in rows}
+
     def campaigns_of_owner(self, owner_id: int, limit: int) -> list[CampaignRow]:
         k = c.campaigns
         q = select(k).where(k.c.owner_id == owner_id).order_by(k.c.id.desc()).limit(limit)

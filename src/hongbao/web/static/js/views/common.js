@@ -48,6 +48,14 @@ export function preview(m, names = {}) {
   return noticeText(m, names);
 }
 
+/** Date and time, as a statement or a record shows them: "2月18日 20:00" (with the year when not this year). */
+export function dateTime(iso) {
+  const d = new Date(iso);
+  const locale = lang() === "zh" ? "zh-CN" : "en-GB";
+  const day = { month: "short", day: "numeric", ...(d.getFullYear() === new Date().getFullYear() ? {} : { year: "numeric" }) };
+  return `${d.toLocaleDateString(locale, day)} ${d.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" })}`;
+}
+
 export function shortTime(iso) {
   const d = new Date(iso);
   const now = new Date();
