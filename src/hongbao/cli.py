@@ -358,5 +358,11 @@ def admin_grant(
     console.print(f"{done['username']} is {'now an admin' if done['is_admin'] else 'no longer an admin'}")
 
 
+# The platform API's commands (hosts, webhooks) live in cli_embed.py, on this module's options.
+from hongbao.cli_embed import register as _register_embed  # noqa: E402
+
+_register_embed(app)
+
+
 def main() -> None:  # pragma: no cover - console entry
     app(sys.argv[1:])

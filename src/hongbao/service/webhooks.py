@@ -112,7 +112,7 @@ class Webhooks:
             stream = f"packet:{row.view.id}"
             roles = {"sender": row.view.sender_id, "claimer": claim.user_id}
             self._record(tx, concerned, "packet.opened", stream, data, roles)
-            if claim.seq == row.view.shares_count:  # this claim took the last share
+            if row.claimed_count == row.view.shares_count:  # the row as this claim left it: the last share
                 self._record(tx, concerned, "packet.finished", stream, _packet(row), {"sender": row.view.sender_id})
 
     def _on_expired(self, tx: Tx, row: PacketRow, refund_fen: int) -> None:
