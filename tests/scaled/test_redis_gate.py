@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 from sqlalchemy import create_engine, text
 
 from hongbao.adapters.redis_gate import RedisGate
+from hongbao.adapters.redis_shared import connect
 from hongbao.bootstrap import App, build
 from hongbao.domain.errors import HongbaoError
 from hongbao.service.reconcile import reconcile
@@ -39,7 +39,7 @@ def prefix(redis_url: str) -> Iterator[str]:
 
 def drop(redis_url: str, prefix: str) -> int:
     """What FLUSHALL does to this install (the machine's Redis is shared: only our keys)."""
-    client = redis.Redis.from_url(redis_url)
+    client = connect(redis_url, timeout_s=2.0)
     try:
         keys = list(client.scan_iter(match=prefix + "*"))
         return int(client.delete(*keys)) if keys else 0
@@ -95,7 +95,7 @@ def test_two_processes_agree_through_the_redis_gate(apps: tuple[App, App], pg_ur
     answers = storm(apps, packet_id, members)
 
     won = [a for a in answers if isinstance(a, dict)]
-    assert len(won) == SHARES
+    assert len(won) == SHARES, answers
     assert sorted(a for a in answers if not isinstance(a, dict)) == ["packet_exhausted"] * (PEOPLE - SHARES)
     paid = claims(pg_url, packet_id)
     assert len(paid) == SHARES and len({u for u, _ in paid}) == SHARES and sum(a for _, a in paid) == SHARES * 10

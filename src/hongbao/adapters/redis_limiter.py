@@ -21,9 +21,8 @@ import time
 from typing import Any
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
+from hongbao.adapters.redis_shared import connect
 from hongbao.domain.errors import Unavailable
 from hongbao.service.ratelimit import too_many_attempts
 
@@ -65,13 +64,7 @@ class RedisLimiters:
     """Makes `Limiter`s (service/ratelimit.py) that share one Redis connection pool."""
 
     def __init__(self, url: str, *, prefix: str = PREFIX, timeout_s: float = 0.1, pause_s: float = 1.0) -> None:
-        self.client: redis.Redis = redis.Redis.from_url(
-            url,
-            socket_timeout=timeout_s,
-            socket_connect_timeout=timeout_s,
-            retry=Retry(NoBackoff(), 0),
-            health_check_interval=0,
-        )
+        self.client = connect(url, timeout_s=timeout_s)  # a single Redis or a Redis Cluster, no retries
         self.prefix = prefix
         self.pause_s = pause_s
         self._paused_until = 0.0
