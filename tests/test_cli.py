@@ -131,11 +131,11 @@ def test_fairness_with_an_unknown_algorithm_exits_2_and_names_the_choices() -> N
     assert "double-mean" in result.output
 
 
-def test_fairness_with_zero_shares_exits_2_with_the_refusal_code() -> None:
+def test_fairness_with_zero_shares_exits_2_and_names_the_option() -> None:
     result = runner.invoke(cli, ["fairness", "--shares", "0", "--runs", "10"])
 
     assert result.exit_code == 2
-    assert "invalid_share_count" in result.output
+    assert "Invalid value for '--shares'" in result.output
 
 
 # ---------------------------------------------------------------------- migrate and reconcile (SQLite)

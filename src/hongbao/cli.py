@@ -6,18 +6,24 @@ import asyncio
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hongbao.config import Settings
+from hongbao.progress import progress_bar
+
+if TYPE_CHECKING:
+    from hongbao.bootstrap import App
 
 app = typer.Typer(
     help="hongbao: red packets (红包) on a double-entry ledger.", no_args_is_help=True, add_completion=False
 )
 console = Console()
+errors = Console(stderr=True)
 
 DataDir = Annotated[
     Path | None,
@@ -41,6 +47,55 @@ def _settings(data_dir: Path | None = None, database_url: str | None = None, **e
     return s.model_copy(update=updates)
 
 
+def _where(settings: Settings) -> str:
+    """The store named for a person: the SQLite file, or the server URL without its password."""
+    url = settings.resolved_database_url()
+    if url.startswith("sqlite"):
+        return url.split("///", 1)[-1]
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _fail(message: str) -> NoReturn:
+    errors.print(f"[red]error[/]: {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _build(settings: Settings, *, check_only: bool = False, migrate: bool = True) -> App:
+    """Open the store for a command, or say in one line why not (exit 2): an unreachable database, a bad URL, a data
+    folder that cannot be made.  `check_only` commands never create a data folder or a schema where none is."""
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+
+    from hongbao.bootstrap import build
+
+    if check_only and settings.database_url is None and not (settings.data_dir / "hongbao.db").exists():
+        _fail(f"no hongbao store at {_where(settings)}: nothing to check, and this command creates none "
+              "(`hongbao migrate` or `hongbao serve` makes one; --data-dir or --database-url names another)")
+    try:
+        hb = build(settings, migrate_schema=migrate and not check_only)
+        if check_only and not inspect(hb.store.engine).has_table("alembic_version"):
+            hb.close()
+            _fail(f"no hongbao schema in {_where(settings)}: nothing to check, and this command creates none "
+                  "(`hongbao migrate` makes it)")
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        _fail(f"bad database URL {settings.database_url!r}: {_first_line(exc)} "
+              "(e.g. postgresql://user@host:5432/hongbao or sqlite:///path/to/hongbao.db)")
+    except OperationalError as exc:
+        _fail(f"cannot reach the database at {_where(settings)}: {_first_line(exc.orig or exc)}")
+    except SQLAlchemyError as exc:
+        _fail(f"the database at {_where(settings)} refused: {_first_line(exc)}")
+    except OSError as exc:
+        _fail(f"cannot use the data folder {settings.data_dir}: {exc.strerror or exc}")
+    return hb
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 @app.command()
 def serve(
     data_dir: DataDir = None,
@@ -62,13 +117,12 @@ def serve(
 
     from hongbao.api.app import create_app
     from hongbao.api.protocol import PROTOCOL
-    from hongbao.bootstrap import build
     from hongbao.logs import configure as configure_logging
     from hongbao.seed import DEMO_PASSWORD, DEMO_USERS, seed_demo
 
     settings = _settings(data_dir, database_url, host=host, port=port, demo=demo, scheduler=scheduler)
     configure_logging(settings.log_format, settings.log_level)
-    hb = build(settings)
+    hb = _build(settings)
     if settings.demo_enabled():
         # Asked for (--demo, HONGBAO_DEMO=true): always; by default (the embedded quick start) only into a new store.
         outcome = asyncio.run(seed_demo(hb, into_empty_only=settings.demo is None))
@@ -132,9 +186,7 @@ def serve(
 @app.command()
 def migrate(data_dir: DataDir = None, database_url: DbUrl = None) -> None:
     """Create or upgrade the schema (Alembic) to the newest revision."""
-    from hongbao.bootstrap import build
-
-    hb = build(_settings(data_dir, database_url))
+    hb = _build(_settings(data_dir, database_url))
     hb.close()
     console.print("Schema is at the newest revision.")
 
@@ -146,11 +198,10 @@ def worker(
     once: Annotated[bool, typer.Option("--once", help="Run one pass and exit.")] = False,
 ) -> None:
     """Scaled mode: refund expired packets, finish pending payments (run beside API servers with --no-scheduler)."""
-    from hongbao.bootstrap import build
     from hongbao.scheduler import Sweeper
 
     settings = _settings(data_dir, database_url)
-    hb = build(settings)
+    hb = _build(settings)
     sweeper = Sweeper(hb)
 
     async def loop() -> None:
@@ -188,10 +239,9 @@ def worker(
 @app.command()
 def reconcile(data_dir: DataDir = None, database_url: DbUrl = None) -> None:
     """Recompute every balance from transfers and check every ledger invariant; exit 1 on any violation."""
-    from hongbao.bootstrap import build
     from hongbao.service.reconcile import reconcile as run
 
-    hb = build(_settings(data_dir, database_url))
+    hb = _build(_settings(data_dir, database_url), check_only=True)
     try:
         report = run(hb.store)
     finally:
@@ -213,9 +263,9 @@ def reconcile(data_dir: DataDir = None, database_url: DbUrl = None) -> None:
 
 @app.command()
 def fairness(
-    total_fen: Annotated[int, typer.Option(help="Packet total in fen.")] = 10_000,
-    shares: Annotated[int, typer.Option(help="Number of shares.")] = 10,
-    runs: Annotated[int, typer.Option(help="Packets to simulate.")] = 100_000,
+    total_fen: Annotated[int, typer.Option(min=1, help="Packet total in fen (1 yuan = 100 fen).")] = 10_000,
+    shares: Annotated[int, typer.Option(min=1, help="Number of shares.")] = 10,
+    runs: Annotated[int, typer.Option(min=1, help="Packets to simulate.")] = 100_000,
     algorithm: Annotated[str, typer.Option(help="double-mean, line-cut or equal.")] = "double-mean",
     seed: Annotated[int | None, typer.Option(help="Seed for a reproducible run.")] = None,
     plot: Annotated[Path | None, typer.Option(help="Write a PNG chart here.")] = None,
@@ -230,8 +280,15 @@ def fairness(
         console.print(f"[red]unknown algorithm {algorithm!r}[/]: choose double-mean, line-cut or equal")
         raise typer.Exit(2)
     how = names[algorithm.replace("_", "-")]
+    if plot is not None:
+        from hongbao.adapters.plot import plot_available
+
+        if not plot_available():
+            _fail("--plot needs matplotlib, an optional extra: pip install 'hongbao[plot]'")
     try:
-        stats = position_stats(total_fen, shares, runs, how, seeded(seed) if seed is not None else None)
+        with progress_bar(console, "drawing packets", runs) as advance:
+            stats = position_stats(total_fen, shares, runs, how, seeded(seed) if seed is not None else None,
+                                   progress=advance)
     except HongbaoError as exc:
         console.print(f"[red]{exc.code}[/]: {exc.detail}")
         raise typer.Exit(2) from exc
@@ -321,10 +378,9 @@ def admin_verify(
     database_url: DbUrl = None,
 ) -> None:
     """Verify an account as a celebrity or an enterprise (their packets go to followers / campaigns)."""
-    from hongbao.bootstrap import build
     from hongbao.domain.errors import HongbaoError
 
-    hb = build(_settings(data_dir, database_url))
+    hb = _build(_settings(data_dir, database_url))
     try:
         label = None if verified_as.lower() in ("none", "null", "") else verified_as.lower()
         done = asyncio.run(hb.social_graph.verify_username(username, label))
@@ -344,10 +400,9 @@ def admin_grant(
     database_url: DbUrl = None,
 ) -> None:
     """Make an account an admin (admins verify accounts over the API)."""
-    from hongbao.bootstrap import build
     from hongbao.domain.errors import HongbaoError
 
-    hb = build(_settings(data_dir, database_url))
+    hb = _build(_settings(data_dir, database_url))
     try:
         done = asyncio.run(hb.social_graph.grant_admin(username, not revoke))
     except HongbaoError as exc:

@@ -25,6 +25,7 @@ from hongbao.bootstrap import App, build
 from hongbao.config import Settings
 from hongbao.domain.errors import HongbaoError
 from hongbao.domain.money import format_fen
+from hongbao.progress import progress_bar
 from hongbao.service.idempotency import IdempotencyKey
 from hongbao.service.reconcile import reconcile
 
@@ -699,8 +700,10 @@ def demo_settings(folder: Path) -> Settings:
 
 
 async def _play(story: Story, scenes: list[Scene]) -> None:
-    for scene in scenes:
-        await scene(story)
+    with progress_bar(story.console, "scenes", len(scenes)) as done:
+        for i, scene in enumerate(scenes, 1):
+            await scene(story)
+            done(i)
 
 
 def run_demo(console: Console, scenes: list[Scene] | None = None) -> bool:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import pathlib
 
 from hongbao.domain.fairness import PositionStats
+
+
+def plot_available() -> bool:
+    """Whether matplotlib is installed: it is the optional extra `hongbao[plot]` (~140 MB the server never needs)."""
+    return importlib.util.find_spec("matplotlib") is not None
 
 
 def plot_fairness(stats: list[PositionStats], title: str, path: pathlib.Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hongbao.domain.errors import Rejected
@@ -21,8 +22,12 @@ class PositionStats:
     max_fen: int
 
 
+PROGRESS_EVERY = 1_000  # runs between two calls of `progress`
+
+
 def position_stats(
-    total_fen: int, shares: int, runs: int, how: Split, rng: Rng | None = None
+    total_fen: int, shares: int, runs: int, how: Split, rng: Rng | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[PositionStats]:
     """Draw `runs` packets of `total_fen` in `shares` shares and describe each grab position.
 
@@ -30,7 +35,7 @@ def position_stats(
     exactly the draws made, and stays defined for a single run.  Best luck goes to the earlier
     position on a tie, as `best_luck_index` decides in the product.  Only running sums are kept,
     so memory does not grow with `runs`; sums are exact integers, so the variance loses nothing
-    to cancellation.
+    to cancellation.  `progress(runs_done)` is called every PROGRESS_EVERY runs and at the end.
     """
     _check(total_fen, shares, runs)
     sums = [0] * shares
@@ -38,7 +43,9 @@ def position_stats(
     lows = [total_fen] * shares
     highs = [0] * shares
     best_counts = [0] * shares
-    for _ in range(runs):
+    for run in range(1, runs + 1):
+        if progress is not None and run % PROGRESS_EVERY == 0:
+            progress(run)
         amounts = split(total_fen, shares, how, rng)
         best = best_luck_index(amounts)
         assert best is not None, "a packet has at least one share"
@@ -50,6 +57,8 @@ def position_stats(
                 lows[i] = amount
             if amount > highs[i]:
                 highs[i] = amount
+    if progress is not None:
+        progress(runs)
     return [
         PositionStats(
             position=i + 1,
@@ -72,4 +81,5 @@ def _check(total_fen: int, shares: int, runs: int) -> None:
     if isinstance(shares, bool) or not isinstance(shares, int) or shares < 1:
         raise Rejected("shares must be a whole number of at least 1.", code="invalid_share_count")
     if isinstance(total_fen, bool) or not isinstance(total_fen, int) or total_fen < shares:
-        raise Rejected("Every share needs at least 1 fen.", code="share_too_small")
+        raise Rejected(f"Every share needs at least 1 fen: {total_fen} fen cannot make {shares} shares.",
+                       code="share_too_small")
