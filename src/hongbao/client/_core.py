@@ -1,0 +1,96 @@
+"""What the sync and async clients share: a call's description, the retry policy, errors (no I/O here)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import httpx
+
+from hongbao.client.models import Model
+
+T = TypeVar("T")
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+RETRY_AFTER_MAX_S = 30.0
+
+
+class ApiError(Exception):
+    """Raised for every refusal the server answers (problem+json): `status`, the stable `code`, `detail`."""
+
+    def __init__(self, status: int, code: str, detail: str, problem: dict[str, Any]) -> None:
+        super().__init__(f"{status} {code}: {detail}")
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One request: `keyed` calls move money and carry an Idempotency-Key (made here unless the caller gave one),
+    which makes them safe to retry; GETs are safe by nature; other POSTs are retried only if never sent."""
+
+    method: str
+    path: str
+    model: type[Model] | None = None
+    json: Any = None
+    params: dict[str, Any] | None = None
+    keyed: bool = False
+    idempotency_key: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def prepared(self) -> Call[T]:
+        """The call with its Idempotency-Key fixed once, so every retry sends the same one."""
+        if not self.keyed:
+            return self
+        key = self.idempotency_key or f"hbc-{uuid.uuid4()}"
+        return Call(self.method, self.path, self.model, self.json, self.params, True, key,
+                    {**self.headers, "Idempotency-Key": key})
+
+    @property
+    def safe(self) -> bool:
+        return self.method in ("GET", "HEAD") or self.idempotency_key is not None
+
+
+def retry_wait(call: Call[Any], attempt: int, retries: int, backoff_s: float,
+               answer: httpx.Response | None, error: Exception | None) -> float | None:
+    """Seconds to wait before trying `call` again, or None to give up (the answer or error then stands)."""
+    if attempt >= retries:
+        return None
+    if error is not None:
+        never_sent = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+        return backoff_s * 2**attempt if never_sent or call.safe else None
+    assert answer is not None
+    if answer.status_code not in RETRY_STATUSES or not call.safe:
+        return None
+    after = answer.headers.get("retry-after", "")
+    return min(float(after), RETRY_AFTER_MAX_S) if after.isdigit() else backoff_s * 2**attempt
+
+
+def result(call: Call[T], answer: httpx.Response) -> T:
+    """The reply parsed into the call's model; ApiError for a refusal."""
+    if answer.status_code >= 400:
+        try:
+            problem = answer.json()
+        except ValueError:
+            problem = {}
+        if not isinstance(problem, dict):
+            problem = {}
+        raise ApiError(answer.status_code, str(problem.get("code", "http_error")),
+                       str(problem.get("detail", answer.text[:200])), problem)
+    if answer.status_code == 204 or not answer.content:
+        return None  # type: ignore[return-value]
+    from hongbao.client.models import parse
+
+    value: T = parse(call.model, answer.json())
+    return value
+
+
+def auth_headers(token: str | None, on_behalf_of: str | None) -> dict[str, str]:
+    headers = {}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    if on_behalf_of is not None:
+        headers["X-On-Behalf-Of"] = on_behalf_of
+    return headers
