@@ -99,14 +99,14 @@ def create_app(hongbao: App, *, scheduler: bool | None = None, close_on_shutdown
                    web):
         api.include_router(module.router)
 
-    @api.get("/health", tags=["ops"])
+    @api.get("/health", tags=["ops"], responses=openapi.HEALTH)
     async def health() -> Response:
         """Liveness, cheap: 503 only when this process's writer thread is gone (restart the process)."""
         alive = hongbao.store.health()["writer"] != "dead"
         body = {"status": "ok" if alive else "writer_dead", "version": __version__}
         return Response(orjson.dumps(body), status_code=200 if alive else 503, media_type="application/json")
 
-    @api.get("/ready", tags=["ops"])
+    @api.get("/ready", tags=["ops"], responses=openapi.READY)
     async def ready() -> Response:
         """Readiness: the database answers, Redis too when configured, and the writer is neither dead nor stuck on
         one batch (503 otherwise)."""

@@ -58,6 +58,41 @@ WHY = {
     "see Retry-After.",
 }
 
+class HealthPublic(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: str = Field(description="ok, or writer_dead (503: restart the process)")
+    version: str
+
+
+class ReadyPublic(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: str = Field(description="ready, or unavailable (503)")
+    database: str = Field(description="ok or unreachable")
+    redis: str | None = Field(default=None, description="ok or unreachable; only with HONGBAO_REDIS_URL")
+    writer: str = Field(description="ok, stuck (on one batch over 30 s) or dead")
+    queued: int
+    batches: int
+    unknown_commits: int
+    unresolved: int
+    failed_recently: bool
+
+
+HEALTH: dict[int | str, dict[str, Any]] = {200: {"model": HealthPublic}, 503: {"model": HealthPublic}}
+READY: dict[int | str, dict[str, Any]] = {200: {"model": ReadyPublic}, 503: {"model": ReadyPublic}}
+
+# Answers that are not JSON, for `responses=` of their routes.
+PNG: dict[int | str, dict[str, Any]] = {
+    200: {"description": "A PNG image.", "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}
+}
+EVENT_STREAM: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Server-Sent Events (`event:` name, `data:` one line of JSON) until the client leaves.",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+
 # The rule refusals (403 Forbidden, 409 Conflict, 429 TooManyRequests of domain/errors.py) per operation id.
 REFUSALS: dict[str, set[int]] = {
     "packets_send": {403}, "packets_detail": {403}, "packets_grab": {403, 409}, "packets_open": {403, 409},

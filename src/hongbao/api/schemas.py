@@ -13,13 +13,25 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Reply(BaseModel):
+    """An answer's shape: a key the server sends that its model does not name fails validation (a test
+    fails), rather than reaching clients undocumented.  Fields with a default may be absent from the answer
+    where the route says `response_model_exclude_unset=True`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(Reply):
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+
+
 class UserCreate(Strict):
     username: StrictStr = Field(examples=["alice"], max_length=64)
     password: StrictStr = Field(examples=["correct horse battery"], max_length=256)
     display_name: StrictStr | None = Field(default=None, examples=["Alice 爱丽丝"], max_length=128)
 
 
-class UserPublic(BaseModel):
+class UserPublic(Reply):
     id: int
     username: str
     display_name: str
@@ -30,7 +42,7 @@ class SessionCreate(Strict):
     password: StrictStr = Field(examples=["correct horse battery"], max_length=256)
 
 
-class SessionPublic(BaseModel):
+class SessionPublic(Reply):
     token: str
     token_type: Literal["bearer"] = "bearer"
     user_id: int
@@ -41,7 +53,7 @@ class AmountBody(Strict):
     amount_fen: Fen
 
 
-class PaymentPublic(BaseModel):
+class PaymentPublic(Reply):
     payment_id: int
     amount_fen: int
     channel: str
@@ -51,7 +63,7 @@ class PaymentPublic(BaseModel):
     status: str = "booked"
 
 
-class BalancePublic(BaseModel):
+class BalancePublic(Reply):
     user_id: int
     balance_fen: int
 
@@ -120,7 +132,7 @@ PACKET_CREATE_EXAMPLES = {
 }
 
 
-class ClaimPublic(BaseModel):
+class ClaimPublic(Reply):
     user_id: int
     display_name: str | None
     amount_fen: int
@@ -128,12 +140,14 @@ class ClaimPublic(BaseModel):
     best_luck: bool
 
 
-class PacketPublic(BaseModel):
+class PacketSummary(Reply):
+    """A packet without its claim list (in lists, and a relay's current round)."""
+
     id: int
-    kind: str
-    split: str
+    kind: str = Field(examples=["group"], description="personal, group, relay, face_to_face, password, celebrity, "
+                      "enterprise")
+    split: str = Field(examples=["double_mean"], description="equal, double_mean or line_cut")
     sender_id: int
-    sender_name: str | None = None
     group_id: int | None
     recipient_id: int | None
     total_fen: int
@@ -145,15 +159,41 @@ class PacketPublic(BaseModel):
     refunded_fen: int
     created_at: str
     expires_at: str
+
+
+class PacketPublic(PacketSummary):
+    sender_name: str | None = None
     claims: list[ClaimPublic] | None = None
     my_amount_fen: int | None = None
 
 
-class OpenPublic(BaseModel):
+class PacketPage(Page):
+    packets: list[PacketSummary]
+
+
+class StatementEntry(Reply):
+    id: int
+    kind: str = Field(description="top_up, withdrawal, sent, received or refunded")
+    amount_fen: int
+    ref: str = Field(description='What it was for: "packet:7", "claim:7:2", "transfer:3", …')
+    created_at: str
+    category: str = Field(description="packet, transfer, campaign, shake, top_up or withdrawal")
+    party_id: int | None = Field(description="the other person: sender, recipient, a campaign's owner")
+    party_name: str | None = Field(description="their display name, a group's name or a campaign's brand")
+    packet_id: int | None
+    transfer_id: int | None
+    campaign_id: int | None
+
+
+class StatementPage(Page):
+    entries: list[StatementEntry]
+
+
+class OpenPublic(Reply):
     packet_id: int
     amount_fen: int
 
 
-class GrabPublic(BaseModel):
+class GrabPublic(Reply):
     packet_id: int
     can_open: bool

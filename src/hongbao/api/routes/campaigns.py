@@ -10,6 +10,23 @@ from pydantic import BaseModel, Field, StrictStr
 
 from hongbao.api.deps import AppDep, CurrentUser, IdempotencyKeyHeader, PathId
 from hongbao.api.schemas import Strict
+from hongbao.api.schemas_campaigns import (
+    CampaignFigures,
+    CampaignList,
+    CampaignOwned,
+    CampaignPublic,
+    CouponList,
+    CouponRedeemed,
+    FollowedCampaignList,
+    MerchantCreated,
+    MerchantList,
+    NearbyList,
+    OfferCreated,
+    PrizeWon,
+    ShakeEventList,
+    ShakeEventPublic,
+    ShakePublic,
+)
 from hongbao.api.types import DIGITS, Fen, Id, Int, Number
 from hongbao.service.campaigns import FOLLOWING_DEFAULT, FOLLOWING_MAX
 from hongbao.service.idempotency import IdempotencyKey
@@ -96,7 +113,8 @@ def _prizes(prizes: list[PrizeIn]) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------- campaigns
 
 
-@router.post("/campaigns", status_code=status.HTTP_201_CREATED, tags=["campaigns"])
+@router.post("/campaigns", status_code=status.HTTP_201_CREATED, tags=["campaigns"], response_model=CampaignOwned,
+             response_model_exclude_unset=True)
 async def create_campaign(
     body: CampaignCreate, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
 ) -> dict[str, Any]:
@@ -109,13 +127,13 @@ async def create_campaign(
     )  # fmt: skip
 
 
-@router.get("/campaigns", tags=["campaigns"])
+@router.get("/campaigns", tags=["campaigns"], response_model=CampaignList, response_model_exclude_unset=True)
 async def my_campaigns(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     """Your campaigns and shake pools, newest first, with budget, paid, returned and remaining."""
     return await app.campaigns.mine(user_id)
 
 
-@router.get("/campaigns/following", tags=["campaigns"])
+@router.get("/campaigns/following", tags=["campaigns"], response_model=FollowedCampaignList)
 async def following_campaigns(
     app: AppDep,
     user_id: CurrentUser,
@@ -125,7 +143,8 @@ async def following_campaigns(
     return await app.campaigns.following(user_id, limit)
 
 
-@router.get("/campaigns/{campaign_id}", tags=["campaigns"])
+@router.get("/campaigns/{campaign_id}", tags=["campaigns"], response_model=CampaignOwned | CampaignPublic,
+            response_model_exclude_unset=True)
 async def campaign(
     campaign_id: PathId, app: AppDep, user_id: CurrentUser, token: str | None = Query(None, max_length=128)
 ) -> dict[str, Any]:
@@ -133,7 +152,8 @@ async def campaign(
     return await app.campaigns.detail(campaign_id, user_id, token)
 
 
-@router.post("/campaigns/{campaign_id}/claim", status_code=status.HTTP_201_CREATED, tags=["campaigns"])
+@router.post("/campaigns/{campaign_id}/claim", status_code=status.HTTP_201_CREATED, tags=["campaigns"],
+             response_model=PrizeWon)
 async def claim(
     campaign_id: PathId,
     request: Request,
@@ -153,7 +173,8 @@ async def claim(
     return await app.campaigns.claim(campaign_id, user_id, token=token, idem=idem, address=address)
 
 
-@router.post("/campaigns/{campaign_id}/top-up", status_code=status.HTTP_201_CREATED, tags=["campaigns"])
+@router.post("/campaigns/{campaign_id}/top-up", status_code=status.HTTP_201_CREATED, tags=["campaigns"],
+             response_model=CampaignOwned, response_model_exclude_unset=True)
 async def top_up(
     campaign_id: PathId, body: BudgetTopUp, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
 ) -> dict[str, Any]:
@@ -166,7 +187,8 @@ async def top_up(
     return await app.campaigns.top_up(campaign_id, user_id, body.amount_fen, idem)
 
 
-@router.post("/campaigns/{campaign_id}/cancel", tags=["campaigns"])
+@router.post("/campaigns/{campaign_id}/cancel", tags=["campaigns"], response_model=CampaignOwned,
+             response_model_exclude_unset=True)
 async def cancel(
     campaign_id: PathId, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
 ) -> dict[str, Any]:
@@ -178,7 +200,7 @@ async def cancel(
     return await app.campaigns.cancel(campaign_id, user_id, idem)
 
 
-@router.get("/campaigns/{campaign_id}/figures", tags=["campaigns"])
+@router.get("/campaigns/{campaign_id}/figures", tags=["campaigns"], response_model=CampaignFigures)
 async def figures(campaign_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     """Owner only: issued, claimed, remaining budget, unique claimers, by day."""
     return await app.campaigns.figures(campaign_id, user_id)
@@ -187,13 +209,13 @@ async def figures(campaign_id: PathId, app: AppDep, user_id: CurrentUser) -> dic
 # ---------------------------------------------------------------------- coupons and merchants
 
 
-@router.get("/coupons", tags=["coupons"])
+@router.get("/coupons", tags=["coupons"], response_model=CouponList)
 async def coupons(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     """Your coupons, newest first, each with its `redeem_code`: show it at the till (only you see it)."""
     return await app.campaigns.coupons(user_id)
 
 
-@router.post("/coupons/{coupon_id}/redeem", tags=["coupons"])
+@router.post("/coupons/{coupon_id}/redeem", tags=["coupons"], response_model=CouponRedeemed)
 async def redeem(coupon_id: PathId, body: RedeemBody, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     """The merchant account that issued the coupon redeems it, once, with the redeem code the customer shows.
 
@@ -204,7 +226,7 @@ async def redeem(coupon_id: PathId, body: RedeemBody, app: AppDep, user_id: Curr
     return await app.campaigns.redeem(coupon_id, user_id, body.code)
 
 
-@router.post("/merchants", status_code=status.HTTP_201_CREATED, tags=["merchants"])
+@router.post("/merchants", status_code=status.HTTP_201_CREATED, tags=["merchants"], response_model=MerchantCreated)
 async def register_merchant(
     body: MerchantCreate, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
 ) -> dict[str, Any]:
@@ -213,13 +235,14 @@ async def register_merchant(
     return await app.campaigns.register_merchant(user_id, body.name, body.lat, body.lng, idem)
 
 
-@router.get("/merchants", tags=["merchants"])
+@router.get("/merchants", tags=["merchants"], response_model=MerchantList)
 async def my_merchants(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     """Your merchants, newest first, each with its offers: stock, coupons issued and redeemed."""
     return await app.campaigns.merchants(user_id)
 
 
-@router.post("/merchants/{merchant_id}/offers", status_code=status.HTTP_201_CREATED, tags=["merchants"])
+@router.post("/merchants/{merchant_id}/offers", status_code=status.HTTP_201_CREATED, tags=["merchants"],
+             response_model=OfferCreated)
 async def add_offer(merchant_id: PathId, body: OfferCreate, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     """A coupon offer of your merchant: face value, stock, expiry."""
     return await app.campaigns.add_offer(
@@ -231,7 +254,7 @@ async def add_offer(merchant_id: PathId, body: OfferCreate, app: AppDep, user_id
 # ---------------------------------------------------------------------- shake
 
 
-@router.get("/shake/nearby", tags=["shake"])
+@router.get("/shake/nearby", tags=["shake"], response_model=NearbyList)
 async def nearby(
     app: AppDep,
     user_id: CurrentUser,
@@ -243,7 +266,7 @@ async def nearby(
     return await app.campaigns.nearby(lat, lng, radius_m)
 
 
-@router.post("/shake/events", status_code=status.HTTP_201_CREATED, tags=["shake"])
+@router.post("/shake/events", status_code=status.HTTP_201_CREATED, tags=["shake"], response_model=ShakeEventPublic)
 async def create_event(body: EventCreate, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     """An admin or enterprise account schedules a shake event (the Gala) in rounds."""
     return await app.shake.create_event(
@@ -252,7 +275,7 @@ async def create_event(body: EventCreate, app: AppDep, user_id: CurrentUser) -> 
     )  # fmt: skip
 
 
-@router.get("/shake/events", tags=["shake"])
+@router.get("/shake/events", tags=["shake"], response_model=ShakeEventList)
 async def events(
     app: AppDep,
     user_id: CurrentUser,
@@ -263,12 +286,13 @@ async def events(
     return await app.shake.events(limit)
 
 
-@router.get("/shake/events/{event_id}", tags=["shake"])
+@router.get("/shake/events/{event_id}", tags=["shake"], response_model=ShakeEventPublic)
 async def event(event_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     return await app.shake.event(event_id)
 
 
-@router.post("/shake/events/{event_id}/pools", status_code=status.HTTP_201_CREATED, tags=["shake"])
+@router.post("/shake/events/{event_id}/pools", status_code=status.HTTP_201_CREATED, tags=["shake"],
+             response_model=CampaignOwned, response_model_exclude_unset=True)
 async def add_pool(
     event_id: PathId, body: PoolCreate, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
 ) -> dict[str, Any]:
@@ -280,7 +304,8 @@ async def add_pool(
     )  # fmt: skip
 
 
-@router.post("/shake/events/{event_id}/shake", tags=["shake"])
+@router.post("/shake/events/{event_id}/shake", tags=["shake"], response_model=None,
+             responses={200: {"model": ShakePublic, "description": "What this shake won"}})
 async def shake(
     event_id: PathId, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
 ) -> dict[str, Any]:

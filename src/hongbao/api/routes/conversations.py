@@ -22,6 +22,8 @@ from hongbao.api.deps import (
     activity_cursor,
     page_cursor,
 )
+from hongbao.api.openapi import EVENT_STREAM
+from hongbao.api.schemas_social import ConversationPage, ConversationPublic, MessagePage, MessagePublic, ReadPublic
 from hongbao.api.types import Id
 from hongbao.domain.errors import Rejected, Unauthorized
 from hongbao.domain.social import MESSAGE_CHARS_MAX
@@ -49,7 +51,7 @@ class ReadMark(BaseModel):
     message_id: Id | None = None
 
 
-@router.get("/conversations")
+@router.get("/conversations", response_model=ConversationPage)
 async def conversations(
     app: AppDep,
     user_id: CurrentUser,
@@ -61,13 +63,13 @@ async def conversations(
     return await app.conversations.of_user(user_id, activity_cursor(cursor), limit)
 
 
-@router.get("/conversations/{conversation_id}")
+@router.get("/conversations/{conversation_id}", response_model=ConversationPublic)
 async def conversation(conversation_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     """One of your conversations, as in the list (404 conversation_not_found for anyone else's)."""
     return await app.conversations.one(user_id, conversation_id)
 
 
-@router.post("/conversations")
+@router.post("/conversations", response_model=ConversationPublic)
 async def open_conversation(body: ConversationOpen, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     """The conversation with a friend (`user_id`) or of a group (`group_id`), created on first use."""
     if (body.user_id is None) == (body.group_id is None):
@@ -78,7 +80,7 @@ async def open_conversation(body: ConversationOpen, app: AppDep, user_id: Curren
     return await app.conversations.of_group(user_id, body.group_id)
 
 
-@router.get("/conversations/{conversation_id}/messages")
+@router.get("/conversations/{conversation_id}/messages", response_model=MessagePage)
 async def messages(
     conversation_id: PathId,
     app: AppDep,
@@ -90,7 +92,8 @@ async def messages(
     return await app.conversations.messages(user_id, conversation_id, page_cursor(cursor), limit)
 
 
-@router.post("/conversations/{conversation_id}/messages", status_code=status.HTTP_201_CREATED)
+@router.post("/conversations/{conversation_id}/messages", status_code=status.HTTP_201_CREATED,
+             response_model=MessagePublic)
 async def post_message(
     conversation_id: PathId,
     body: MessageCreate,
@@ -103,7 +106,7 @@ async def post_message(
     return await app.conversations.post_text(user_id, conversation_id, body.text, idem)
 
 
-@router.post("/conversations/{conversation_id}/read")
+@router.post("/conversations/{conversation_id}/read", response_model=ReadPublic)
 async def mark_read(
     conversation_id: PathId, app: AppDep, user_id: CurrentUser, body: ReadMark | None = None
 ) -> dict[str, Any]:
@@ -120,7 +123,7 @@ def sse(event: Event) -> str:
     return head + "data: " + json.dumps(event.data, ensure_ascii=False, separators=(",", ":")) + "\n\n"
 
 
-@router.get("/events", response_class=StreamingResponse)
+@router.get("/events", response_class=StreamingResponse, responses=EVENT_STREAM)
 async def events(request: Request, app: AppDep, token: str | None = Query(None, max_length=256)) -> StreamingResponse:
     """Live events as Server-Sent Events: `message` (any new message of your conversations), `packet_sent`,
     `packet_opened` (with `claimed_count` / `shares_count`), `packet_expired`; a comment every 15 s.

@@ -13,7 +13,16 @@ from starlette.responses import HTMLResponse, Response
 
 from hongbao.adapters import images
 from hongbao.api.deps import AppDep, CurrentUser, IdempotencyKeyHeader, PathId
-from hongbao.api.schemas import Strict
+from hongbao.api.openapi import PNG
+from hongbao.api.schemas import OpenPublic, Strict
+from hongbao.api.schemas_open import (
+    CodePacketCreated,
+    OpenPacketCreated,
+    PasswordPacketCreated,
+    SecretPublic,
+    ShareFigures,
+    SharePublic,
+)
 from hongbao.api.types import Fen, Int, Number
 from hongbao.domain.errors import HongbaoError, Rejected
 from hongbao.domain.open_kinds import PLATFORM_NAMES, Platform, SecretKind, parse_channel, parse_platform
@@ -94,7 +103,7 @@ def _json(reply: dict[str, Any], code: int = 200) -> Response:
 # ---------------------------------------------------------------------- send
 
 
-@router.post("/v1/packets/face-to-face", status_code=status.HTTP_201_CREATED)
+@router.post("/v1/packets/face-to-face", status_code=status.HTTP_201_CREATED, response_model=CodePacketCreated)
 async def send_face_to_face(
     body: FaceToFaceCreate, request: Request, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
 ) -> Response:
@@ -109,7 +118,7 @@ async def send_face_to_face(
     return _json(reply, 201)
 
 
-@router.post("/v1/packets/password", status_code=status.HTTP_201_CREATED)
+@router.post("/v1/packets/password", status_code=status.HTTP_201_CREATED, response_model=PasswordPacketCreated)
 async def send_password(
     body: PasswordCreate, request: Request, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
 ) -> Response:
@@ -124,7 +133,7 @@ async def send_password(
     return _json(reply, 201)
 
 
-@router.post("/v1/packets/celebrity", status_code=status.HTTP_201_CREATED)
+@router.post("/v1/packets/celebrity", status_code=status.HTTP_201_CREATED, response_model=OpenPacketCreated)
 async def send_celebrity(
     body: CelebrityCreate, request: Request, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
 ) -> Response:
@@ -141,7 +150,7 @@ async def send_celebrity(
 # ---------------------------------------------------------------------- claim
 
 
-@router.post("/v1/codes/open")
+@router.post("/v1/codes/open", response_model=OpenPublic)
 async def open_by_code(
     body: CodeOpen, request: Request, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None,
     channel_header: ChannelHeader = None, channel: str | None = Query(None, max_length=8),
@@ -156,7 +165,7 @@ async def open_by_code(
     return _json(reply)
 
 
-@router.post("/v1/phrases/open")
+@router.post("/v1/phrases/open", response_model=OpenPublic)
 async def open_by_phrase(
     body: PhraseOpen, request: Request, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None,
     channel_header: ChannelHeader = None, channel: str | None = Query(None, max_length=8),
@@ -171,7 +180,7 @@ async def open_by_phrase(
     return _json(reply)
 
 
-@router.post("/v1/shares/{token}/open")
+@router.post("/v1/shares/{token}/open", response_model=OpenPublic)
 async def open_by_link(
     token: Token, body: LinkOpen, request: Request, app: AppDep, user_id: CurrentUser,
     key: IdempotencyKeyHeader = None, channel_header: ChannelHeader = None,
@@ -195,13 +204,13 @@ def _platform(value: str | None) -> str:
 # ---------------------------------------------------------------------- the sender's views
 
 
-@router.get("/v1/packets/{packet_id}/secret")
+@router.get("/v1/packets/{packet_id}/secret", response_model=SecretPublic, response_model_exclude_unset=True)
 async def secret(packet_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     """The code or phrase of your own face-to-face or password packet (nobody else is ever shown it)."""
     return await app.open_kinds.secret_of(packet_id, user_id)
 
 
-@router.get("/v1/packets/{packet_id}/qr.png", response_class=Response)
+@router.get("/v1/packets/{packet_id}/qr.png", response_class=Response, responses=PNG)
 async def qr(packet_id: PathId, request: Request, app: AppDep, user_id: CurrentUser) -> Response:
     """A QR image of your packet's link; for a face-to-face packet, scanning it opens the packet without the code."""
     kind = await app.open_kinds.own_kind(packet_id, user_id)
@@ -210,7 +219,7 @@ async def qr(packet_id: PathId, request: Request, app: AppDep, user_id: CurrentU
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, no-store"})
 
 
-@router.get("/v1/packets/{packet_id}/card.png", response_class=Response)
+@router.get("/v1/packets/{packet_id}/card.png", response_class=Response, responses=PNG)
 async def card(packet_id: PathId, app: AppDep, user_id: CurrentUser) -> Response:
     """The card of your password packet, with its phrase: share it where links are blocked."""
     facts = await app.open_kinds.card_facts(packet_id, user_id)
@@ -220,7 +229,7 @@ async def card(packet_id: PathId, app: AppDep, user_id: CurrentUser) -> Response
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, no-store"})
 
 
-@router.post("/v1/packets/{packet_id}/shares", status_code=status.HTTP_201_CREATED)
+@router.post("/v1/packets/{packet_id}/shares", status_code=status.HTTP_201_CREATED, response_model=SharePublic)
 async def share(
     packet_id: PathId, body: ShareCreate, request: Request, app: AppDep, user_id: CurrentUser,
     channel_header: ChannelHeader = None, channel: str | None = Query(None, max_length=8),
@@ -234,7 +243,7 @@ async def share(
     return reply
 
 
-@router.get("/v1/packets/{packet_id}/figures")
+@router.get("/v1/packets/{packet_id}/figures", response_model=ShareFigures)
 async def figures(packet_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     """Shares, landing-page views and claims of your packet, by platform and by channel (app or web)."""
     return await app.sharing.figures(packet_id, user_id)

@@ -14,6 +14,7 @@ from hongbao.api.schemas import (
     GrabPublic,
     OpenPublic,
     PacketCreate,
+    PacketPage,
     PacketPublic,
     PersonalPacketCreate,
 )
@@ -73,7 +74,7 @@ async def open_packet(
     return Response(orjson.dumps(reply), media_type="application/json")
 
 
-@router.get("/groups/{group_id}/packets")
+@router.get("/groups/{group_id}/packets", response_model=PacketPage)
 async def group_packets(
     group_id: PathId,
     app: AppDep,

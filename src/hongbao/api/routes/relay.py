@@ -9,6 +9,16 @@ from pydantic import Field, StrictBool, StrictStr
 
 from hongbao.api.deps import AppDep, CurrentUser, Cursor, IdempotencyKeyHeader, PageLimit, PathId, page_cursor
 from hongbao.api.schemas import Strict
+from hongbao.api.schemas_relay import (
+    AskFulfilled,
+    AskPage,
+    AskPublic,
+    AskSettings,
+    RelayList,
+    RelayPublic,
+    TransferPage,
+    TransferPublic,
+)
 from hongbao.api.types import Fen, Id, Int
 from hongbao.service.idempotency import IdempotencyKey
 
@@ -61,7 +71,7 @@ class TransferCreate(Strict):
 # ---------------------------------------------------------------------- relay chains
 
 
-@router.post("/relays", status_code=status.HTTP_201_CREATED, tags=["relay"])
+@router.post("/relays", status_code=status.HTTP_201_CREATED, tags=["relay"], response_model=RelayPublic)
 async def start_relay(
     body: RelayCreate, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
 ) -> dict[str, Any]:
@@ -73,19 +83,19 @@ async def start_relay(
     )
 
 
-@router.get("/relays/{relay_id}", tags=["relay"])
+@router.get("/relays/{relay_id}", tags=["relay"], response_model=RelayPublic)
 async def relay_detail(relay_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     """The chain: rounds (sender, amount, best luck), who owes the next round and until when, events."""
     return await app.relay.detail(relay_id, user_id)
 
 
-@router.get("/groups/{group_id}/relays", tags=["relay"])
+@router.get("/groups/{group_id}/relays", tags=["relay"], response_model=RelayList)
 async def group_relays(group_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     """The group's relay chains, newest first: which is running, who owes the next round."""
     return await app.relay.of_group(group_id, user_id)
 
 
-@router.post("/relays/{relay_id}/next", status_code=status.HTTP_201_CREATED, tags=["relay"])
+@router.post("/relays/{relay_id}/next", status_code=status.HTTP_201_CREATED, tags=["relay"], response_model=RelayPublic)
 async def next_round(
     relay_id: PathId, body: RelayNext, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
 ) -> dict[str, Any]:
@@ -100,7 +110,7 @@ async def next_round(
 # ---------------------------------------------------------------------- asks
 
 
-@router.post("/asks", status_code=status.HTTP_201_CREATED, tags=["asks"])
+@router.post("/asks", status_code=status.HTTP_201_CREATED, tags=["asks"], response_model=AskPublic)
 async def ask(body: AskCreate, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None) -> dict[str, Any]:
     """Ask a friend or a group for a red packet (讨红包); 429 asked_too_often past the daily cap."""
     idem = IdempotencyKey.of(user_id, key, "ask", body.model_dump())
@@ -110,7 +120,7 @@ async def ask(body: AskCreate, app: AppDep, user_id: CurrentUser, key: Idempoten
     )
 
 
-@router.get("/asks", tags=["asks"])
+@router.get("/asks", tags=["asks"], response_model=AskPage)
 async def asks(
     app: AppDep,
     user_id: CurrentUser,
@@ -121,12 +131,13 @@ async def asks(
     return await app.asks.mine(user_id, page_cursor(cursor), limit)
 
 
-@router.get("/asks/{ask_id}", tags=["asks"])
+@router.get("/asks/{ask_id}", tags=["asks"], response_model=AskPublic)
 async def ask_detail(ask_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     return await app.asks.detail(ask_id, user_id)
 
 
-@router.post("/asks/{ask_id}/fulfil", status_code=status.HTTP_201_CREATED, tags=["asks"])
+@router.post("/asks/{ask_id}/fulfil", status_code=status.HTTP_201_CREATED, tags=["asks"], response_model=AskFulfilled,
+             response_model_exclude_unset=True)
 async def fulfil(
     ask_id: PathId, body: AskFulfil, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
 ) -> dict[str, Any]:
@@ -138,17 +149,17 @@ async def fulfil(
     )
 
 
-@router.post("/asks/{ask_id}/decline", tags=["asks"])
+@router.post("/asks/{ask_id}/decline", tags=["asks"], response_model=AskPublic)
 async def decline(ask_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     return await app.asks.decline(ask_id, user_id)
 
 
-@router.get("/me/settings", tags=["asks"])
+@router.get("/me/settings", tags=["asks"], response_model=AskSettings)
 async def my_settings(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     return await app.asks.settings(user_id)
 
 
-@router.put("/me/settings", tags=["asks"])
+@router.put("/me/settings", tags=["asks"], response_model=AskSettings)
 async def update_settings(body: SettingsUpdate, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     """`allow_asks: false` refuses friends' asks with 403 asks_disabled."""
     return await app.asks.update_settings(user_id, allow_asks=body.allow_asks)
@@ -157,7 +168,7 @@ async def update_settings(body: SettingsUpdate, app: AppDep, user_id: CurrentUse
 # ---------------------------------------------------------------------- transfers
 
 
-@router.post("/transfers", status_code=status.HTTP_201_CREATED, tags=["transfers"])
+@router.post("/transfers", status_code=status.HTTP_201_CREATED, tags=["transfers"], response_model=TransferPublic)
 async def send_transfer(
     body: TransferCreate, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
 ) -> dict[str, Any]:
@@ -166,7 +177,7 @@ async def send_transfer(
     return await app.transfers.send(user_id, body.to_user_id, body.amount_fen, body.note, idem)
 
 
-@router.get("/transfers", tags=["transfers"])
+@router.get("/transfers", tags=["transfers"], response_model=TransferPage)
 async def transfers(
     app: AppDep,
     user_id: CurrentUser,
@@ -177,12 +188,12 @@ async def transfers(
     return await app.transfers.mine(user_id, page_cursor(cursor), limit)
 
 
-@router.get("/transfers/{transfer_id}", tags=["transfers"])
+@router.get("/transfers/{transfer_id}", tags=["transfers"], response_model=TransferPublic)
 async def transfer_detail(transfer_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     return await app.transfers.detail(transfer_id, user_id)
 
 
-@router.post("/transfers/{transfer_id}/accept", tags=["transfers"])
+@router.post("/transfers/{transfer_id}/accept", tags=["transfers"], response_model=TransferPublic)
 async def accept_transfer(
     transfer_id: PathId, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
 ) -> dict[str, Any]:
@@ -191,7 +202,7 @@ async def accept_transfer(
     return await app.transfers.accept(transfer_id, user_id, idem)
 
 
-@router.post("/transfers/{transfer_id}/return", tags=["transfers"])
+@router.post("/transfers/{transfer_id}/return", tags=["transfers"], response_model=TransferPublic)
 async def return_transfer(
     transfer_id: PathId, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
 ) -> dict[str, Any]:

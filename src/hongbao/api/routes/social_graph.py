@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from hongbao.api.deps import AppDep, CurrentUser, PathId
+from hongbao.api.schemas_social import FollowingPublic, FollowPublic, ProfilePublic, ProfileSummary
 
 router = APIRouter(prefix="/v1", tags=["followers"])
 
@@ -20,31 +21,31 @@ class VerificationSet(BaseModel):
     )
 
 
-@router.post("/users/{target_id}/follow")
+@router.post("/users/{target_id}/follow", response_model=FollowPublic)
 async def follow(target_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     """Follow an account (again: no change). Celebrity packets go to followers."""
     return await app.social_graph.follow(user_id, target_id)
 
 
-@router.delete("/users/{target_id}/follow")
+@router.delete("/users/{target_id}/follow", response_model=FollowPublic)
 async def unfollow(target_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     """Stop following an account (not following: no change)."""
     return await app.social_graph.unfollow(user_id, target_id)
 
 
-@router.get("/following")
+@router.get("/following", response_model=FollowingPublic)
 async def following(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     """The accounts you follow, the most recent first."""
     return await app.social_graph.following(user_id)
 
 
-@router.get("/users/{target_id}/profile")
+@router.get("/users/{target_id}/profile", response_model=ProfilePublic)
 async def profile(target_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     """Display name, `verified_as`, `follower_count`, and whether you follow them (`followed_by_me`)."""
     return await app.social_graph.profile(user_id, target_id)
 
 
-@router.post("/admin/users/{target_id}/verify")
+@router.post("/admin/users/{target_id}/verify", response_model=ProfileSummary)
 async def verify(target_id: PathId, body: VerificationSet, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     """Admins only (403 not_admin): verify an account as a celebrity or an enterprise, or remove it."""
     return await app.social_graph.verify(user_id, target_id, body.verified_as)

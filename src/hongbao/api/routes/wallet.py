@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from hongbao.api.deps import AppDep, CurrentUser, Cursor, IdempotencyKeyHeader, PageLimit, PathId, page_cursor
-from hongbao.api.schemas import AmountBody, BalancePublic, PaymentPublic
+from hongbao.api.schemas import AmountBody, BalancePublic, PaymentPublic, StatementPage
 from hongbao.domain.errors import NotFound
 from hongbao.service.idempotency import IdempotencyKey
 
@@ -50,7 +50,7 @@ async def withdraw(
     return await app.wallet.withdraw(user_id, body.amount_fen, idem)
 
 
-@router.get("/wallet/statement")
+@router.get("/wallet/statement", response_model=StatementPage)
 async def statement(
     app: AppDep,
     user_id: CurrentUser,
@@ -61,7 +61,7 @@ async def statement(
     return await app.wallet.statement(user_id, page_cursor(cursor), limit)
 
 
-@router.get("/users/{owner_id}/statement")
+@router.get("/users/{owner_id}/statement", response_model=StatementPage)
 async def statement_of(
     owner_id: PathId,
     app: AppDep,

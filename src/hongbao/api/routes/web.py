@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from hongbao.adapters import images
 from hongbao.api.deps import AppDep, CurrentUser
+from hongbao.api.schemas_open import DemoUser, FairnessPublic, ReportPublic
 from hongbao.api.static import WebApp
 from hongbao.api.types import DIGITS
 from hongbao.domain.errors import NotFound, Rejected
@@ -46,7 +47,7 @@ async def app_page(rest: str, request: Request) -> Response:
     return _page(request)
 
 
-@router.get("/v1/demo-users")
+@router.get("/v1/demo-users", response_model=list[DemoUser])
 async def demo_users(app: AppDep) -> list[dict[str, Any]]:
     """Embedded mode with demo data on and created: the demo logins, for one-tap buttons on the login page."""
     settings = app.settings
@@ -70,7 +71,7 @@ REPORT_YEAR_MIN, REPORT_YEAR_MAX = 2000, 2100
 _PACKET_REFS = frozenset({"packet", "claim", "refund"})
 
 
-@router.get("/v1/me/report")
+@router.get("/v1/me/report", response_model=ReportPublic)
 async def yearly_report(
     app: AppDep, user_id: CurrentUser, year: Annotated[int | None, DIGITS, Query()] = None
 ) -> dict[str, Any]:
@@ -118,7 +119,7 @@ async def yearly_report(
     return {"year": year, **totals, "luckiest": luckiest, "months": months}
 
 
-@router.get("/v1/fairness")
+@router.get("/v1/fairness", response_model=FairnessPublic)
 async def fairness(
     total_fen: Annotated[int, DIGITS, Query(description="The packet's total, in fen.")],
     shares: Annotated[int, DIGITS, Query(description=f"How many shares (at most {FAIRNESS_SHARES_MAX}).")],
