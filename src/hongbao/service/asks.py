@@ -15,7 +15,7 @@ from hongbao.domain.split import Split
 from hongbao.service.conversations import conversation_for_group, conversation_for_pair, post_system_notice
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once
-from hongbao.service.packets import Packets, public
+from hongbao.service.packets import Packets, sent_public
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -132,7 +132,7 @@ class Asks:
                 _notice(tx, answered, "fulfilled", user_id, now)
                 return {
                     "ask": _view(answered, user_id, now),
-                    "packet": public(row, claims=[], users={}, viewer_id=user_id),
+                    "packet": sent_public(tx, row, user_id),
                 }
 
             return once(tx, idem, effect, now=now)

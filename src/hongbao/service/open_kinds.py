@@ -47,7 +47,7 @@ from hongbao.service.cache import Lru
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once, stored_reply
 from hongbao.service.install_key import InstallKey, parse_peppers
-from hongbao.service.packets import Packets, check_split, public
+from hongbao.service.packets import Packets, check_split, sent_public
 from hongbao.service.ratelimit import Limiter, Limiters, memory_limiters
 from hongbao.service.sharing import Sharing, link_path
 
@@ -311,7 +311,7 @@ class OpenKinds:
         if digest is not None and not tx.hold_secret(digest, row.view.id, now):
             raise code_taken()
         token = self.sharing.link_for(tx, row.view.id, sender_id, now)
-        reply = public(row, claims=[], users={}, viewer_id=sender_id)
+        reply = sent_public(tx, row, sender_id)
         reply["share_path"] = link_path(token)
         if "sealed" in extra:
             reply["sealed"] = extra["sealed"]  # unsealed for the sender after the commit; never stored in clear

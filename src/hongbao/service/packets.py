@@ -134,7 +134,7 @@ class Packets:
                     tx, kind=PacketKind.PERSONAL, how=Split.EQUAL, sender_id=sender_id, recipient_id=recipient_id,
                     total_fen=total, shares_count=1, greeting=text, now=now,
                 )
-                return public(row, claims=[], users={}, viewer_id=sender_id)
+                return sent_public(tx, row, sender_id)
 
             return once(tx, idem, effect, now=now)
 
@@ -167,7 +167,7 @@ class Packets:
                     tx, kind=kind, how=split_how, sender_id=sender_id, group_id=group_id, total_fen=total,
                     shares_count=count, greeting=text, now=now, link_id=link_id,
                 )
-                return public(row, claims=[], users={}, viewer_id=sender_id)
+                return sent_public(tx, row, sender_id)
 
             return once(tx, idem, effect, now=now)
 
@@ -402,6 +402,11 @@ class Opening:
 def _opened(reply: dict[str, Any]) -> dict[str, Any]:
     """What 拆 answers, from the stored reply (which also keeps the share's seq)."""
     return {"packet_id": reply["packet_id"], "amount_fen": reply["amount_fen"]}
+
+
+def sent_public(tx: Any, row: Any, viewer_id: int) -> dict[str, Any]:
+    """A packet just sent, as its sender's answer: named as GET names it (sender_name), with no claims yet."""
+    return public(row, claims=[], users=tx.users_by_ids([row.view.sender_id]), viewer_id=viewer_id)
 
 
 def public(row: Any, *, claims: list[Any] | None, users: dict[int, Any], viewer_id: int) -> dict[str, Any]:

@@ -6,13 +6,38 @@ import { t } from "../i18n.js";
 import { icon } from "../icons.js";
 import { yuan } from "../money.js";
 import { kindLabel, shortTime } from "./common.js";
+import { here } from "./x/secret.js";
 import { mayShare, shareButton } from "./x/sharesheet.js";
 
 const SPIN_MS_MIN = 900; // the coin spins at least this long, so the 拆 moment is seen even on a fast answer
 const FLAP_MS = 550;
 
-/** Extra inputs some kinds need before opening (a phrase, a code): set by their pages. */
-export const secretInputs = {};
+/**
+ * What some kinds need before 拆: a password packet its phrase, a face-to-face packet its code, typed into the
+ * envelope and sent where those are opened (an open by id alone is refused for them).
+ */
+export const secretInputs = {
+  password: () => secretField("/v1/phrases/open", "phrase", { maxlength: 64, placeholder: t("phrase_placeholder"), "aria-label": t("phrase") }),
+  face_to_face: () =>
+    secretField("/v1/codes/open", "code", {
+      class: "code-input",
+      inputmode: "numeric",
+      autocomplete: "one-time-code",
+      maxlength: 12,
+      placeholder: "••••••", // a code has 6 digits
+      "aria-label": t("code"),
+    }),
+};
+
+function secretField(path, name, attrs) {
+  const input = h("input", { id: "open-secret", autocomplete: "off", ...attrs });
+  return {
+    el: h("div", { class: "secret" }, input),
+    path,
+    input,
+    body: () => ({ [name]: input.value.trim() }),
+  };
+}
 
 export async function render(ctx) {
   const id = Number(ctx.params[0]);
@@ -47,16 +72,30 @@ export async function render(ctx) {
     const attempt = new Attempt();
 
     async function tap() {
+      if (extra?.input && !extra.input.value.trim()) {
+        extra.input.focus();
+        return;
+      }
       coin.disabled = true;
       msg.hidden = true;
       env.classList.add("opening");
       const started = performance.now();
       let result;
+      const path = extra?.path ?? `/v1/packets/${id}/open`;
+      const body = extra?.body?.() ?? {};
       try {
-        const body = extra?.body?.() ?? {};
-        result = { ok: await attempt.send(`/v1/packets/${id}/open`, Object.keys(body).length ? body : undefined) };
+        result = { ok: await attempt.send(path, Object.keys(body).length ? body : undefined) };
       } catch (err) {
         result = { err };
+        // A face-to-face packet with a radius asks where you are: ask the browser once, then try again.
+        const where = err instanceof ApiError && err.code === "location_required" ? await here() : null;
+        if (where) {
+          try {
+            result = { ok: await attempt.send(path, { ...body, ...where }) };
+          } catch (again) {
+            result = { err: again };
+          }
+        }
       }
       const wait = SPIN_MS_MIN - (performance.now() - started);
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -118,7 +157,7 @@ export async function render(ctx) {
           ? h(
               "div",
               { class: `my-amount${justOpened != null ? " pop" : ""}`, id: "my-amount", role: "status" },
-              h("span", { class: "sr-only" }, t("your_share")),
+              h("span", { class: "sr-only" }, t(p.kind === "personal" ? "your_share_personal" : "your_share")),
               h("span", { class: "amount-number" }, yuan(mine).replace("¥", "")),
               h("span", { class: "amount-unit" }, t("yuan")),
               h("a", { class: "link", href: "/app/wallet" }, t("credited")),

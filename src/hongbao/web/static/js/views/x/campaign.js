@@ -57,9 +57,9 @@ export async function render(ctx) {
               ? h("p", { class: "won", id: "campaign-won" }, t("campaign_cash", { name: c.name, amount: yuan(r.amount_fen) }))
               : h("p", { class: "won", id: "campaign-won" }, t("campaign_coupon", { name: c.name }), " ", h("a", { class: "link", href: "/app/x/coupons" }, t("feat_coupons"))),
           );
+          button.hidden = true; // opened: the envelope shows what it held, as WeChat's does, not a 拆 to tap again
         } catch (err) {
           showError(error, err);
-        } finally {
           button.disabled = false;
         }
       },

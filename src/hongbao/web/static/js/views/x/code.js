@@ -12,7 +12,7 @@ export async function render(ctx) {
     autocomplete: "one-time-code",
     maxlength: 12,
     "aria-label": t("code"),
-    placeholder: "••••",
+    placeholder: "••••••", // a code has 6 digits
     value: ctx.query.get("code") ?? "",
   });
   const form = claimForm(ctx, {
