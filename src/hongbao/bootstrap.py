@@ -11,6 +11,7 @@ from hongbao.adapters.redis_limiter import RedisLimiters
 from hongbao.adapters.redis_shared import Fanout
 from hongbao.adapters.scaled import make_gate
 from hongbao.adapters.sql import migrate
+from hongbao.adapters.sql.lease import SweepLease
 from hongbao.adapters.sql.store import SqlStore
 from hongbao.config import Settings
 from hongbao.domain.split import Rng
@@ -66,6 +67,8 @@ class App:
     # Host apps acting for their own users (platform API) and their webhooks: wired by `_wire_embed`.
     hosts: Hosts = field(init=False)
     webhooks: Webhooks = field(init=False)
+    # The one sweeper among every process's scheduler and worker (adapters/sql/lease.py).
+    sweep_lease: SweepLease = field(init=False)
     # Scaled mode (HONGBAO_REDIS_URL): the notes to and from the other processes (adapters/scaled.py).
     fanout: Fanout | None = field(default=None, init=False)
 
@@ -137,6 +140,7 @@ def build(
     elif url.startswith("sqlite"):
         app.users.signer = TokenSigner.from_file(settings.data_dir / "session-token.key", ttl)
     app.users.revocations = Revocations(store, settings.token_revocation_poll_s)
+    app.sweep_lease = SweepLease(store, ttl_s=settings.sweeper_lease_s)
     _wire_social(app)
     _wire_relay(app)
     _wire_campaigns(app)

@@ -206,6 +206,10 @@ def worker(
 
     async def loop() -> None:
         while True:
+            # One sweeper among every worker and scheduler (adapters/sql/lease.py); --once, by hand, sweeps anyway.
+            if not once and not await hb.sweep_lease.hold():
+                await asyncio.sleep(settings.scheduler_interval_s)
+                continue
             for name, pruned in (await sweeper.prune(due_only=not once)).items():
                 if pruned:
                     console.print(f"{name}: deleted {pruned} row(s) past their time")

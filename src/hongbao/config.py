@@ -40,6 +40,9 @@ class Settings(BaseSettings):
         True  # run the expiry scheduler inside the server (embedded); `hongbao worker` otherwise
     )
     scheduler_interval_s: float = 1.0  # seconds between two passes of the sweeper
+    # One process sweeps at a time (expiry, deadlines, pending payments); a sweeper that stops renewing its lease
+    # (killed, frozen) is taken over by another process's scheduler or worker this long after its last renewal.
+    sweeper_lease_s: float = 10.0
     # The sweeper deletes expired tokens and revocations, and idempotency keys older than this (Stripe keeps 24 h):
     # a retry with an older key runs again.
     idempotency_key_ttl_s: int = 24 * 3600

@@ -36,15 +36,19 @@ def _sweeps(app: App) -> list[tuple[str, Callable[[], Awaitable[int]]]]:
 
 
 class Sweeper:
-    def __init__(self, app: App, record: Record | None = None) -> None:
+    def __init__(self, app: App, record: Record | None = None, *, leased: bool = True) -> None:
         self.app = app
         self.record = record
+        self.leased = leased  # sweep only while holding the install's one sweeper lease (adapters/sql/lease.py)
         self._pruned_at: float | None = None
 
     async def run_once(self, *, prune: bool | None = None) -> dict[str, int]:
         """One pass of every sweep; returns the items each settled (0 for a failed one, which is logged).
-        `prune`: prune now (True), not (False), or when the last pruning is a minute old (None)."""
+        `prune`: prune now (True), not (False), or when the last pruning is a minute old (None).
+        Nothing while another process holds the sweeper lease (an empty dict)."""
         done: dict[str, int] = {}
+        if self.leased and not await self.app.sweep_lease.hold():
+            return done
         for name, job in _sweeps(self.app):
             done[name] = await self._run(name, job)
         if prune or prune is None:

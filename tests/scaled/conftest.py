@@ -41,10 +41,20 @@ def pg_url() -> Iterator[str]:
 
 @pytest.fixture(params=["redis", pytest.param("cluster", marks=pytest.mark.redis)])
 def redis_url(request: pytest.FixtureRequest) -> str:
-    """The machine's Redis, or a Redis Cluster of the session's own: every scaled test runs on both."""
+    """The machine's Redis, or a Redis Cluster of the session's own: the scaled tests that use Redis run on both."""
     if request.param == "cluster":
         cluster: RedisCluster = request.getfixturevalue("redis_cluster")
         return cluster.url
+    return machine_redis()
+
+
+@pytest.fixture
+def one_redis() -> str:
+    """The machine's Redis alone, for tests where the kind of Redis does not matter (the sweeper's lease)."""
+    return machine_redis()
+
+
+def machine_redis() -> str:
     client = redis.Redis.from_url(REDIS_URL, socket_timeout=1.0, socket_connect_timeout=1.0)
     try:
         client.ping()
