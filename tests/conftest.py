@@ -23,6 +23,20 @@ PG_ADMIN_URL = os.environ.get("HONGBAO_TEST_POSTGRES_URL", "postgresql+psycopg:/
 REQUIRE_SERVICES = os.environ.get("CI") == "true" or os.environ.get("HONGBAO_REQUIRE_SERVICES") == "1"
 
 
+# Marked slow without a decorator each (`make quick` runs `pytest -m "not slow"`): whole folders and files that start
+# servers, browsers or long simulations.
+SLOW_PATHS = (
+    "tests/e2e/", "tests/drills/", "tests/sim/", "tests/api/test_shutdown.py", "tests/api/test_edge_server.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        if path.startswith(SLOW_PATHS):
+            item.add_marker(pytest.mark.slow)
+
+
 def service_missing(what: str, why: str) -> None:
     """Skip (on a laptop without the service) or fail (in CI) a test that needs a real server."""
     message = f"{what} is not reachable: {why}"

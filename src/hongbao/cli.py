@@ -142,7 +142,8 @@ def serve(
     console.print(f"Open {where}/ in a browser, or the API docs at {where}/docs")
     console.print(
         f"  curl -s -X POST {where}/v1/sessions -H 'content-type: application/json' "
-        f'-d \'{{"username":"alice","password":"{DEMO_PASSWORD}"}}\''
+        f'-d \'{{"username":"alice","password":"{DEMO_PASSWORD}"}}\'',
+        soft_wrap=True, markup=False, highlight=False,  # one line however narrow the terminal: it must paste whole
     )
     if workers > 1:
         hb.close()

@@ -180,3 +180,15 @@ def test_ready_checks_redis_when_it_is_configured(tmp_path: Path) -> None:
 def test_ready_says_nothing_of_redis_without_it(client: TestClient) -> None:
     body = client.get("/ready").json()
     assert "redis" not in body and body["status"] == "ready"
+
+
+def test_every_429_says_when_to_come_back() -> None:
+    from hongbao.api.errors import retry_after
+    from hongbao.domain.errors import TooManyRequests
+    from hongbao.domain.relay import asked_too_often
+    from hongbao.service.ratelimit import too_many_attempts
+
+    for refusal in (asked_too_often(10), TooManyRequests("Too many guesses at once."), too_many_attempts(42)):
+        assert refusal.status == 429
+        assert retry_after(refusal) is not None and int(retry_after(refusal)["Retry-After"]) >= 1  # type: ignore[index]
+    assert retry_after(too_many_attempts(42)) == {"Retry-After": "42"}

@@ -127,6 +127,7 @@ class TooManyRequests(HongbaoError):
     code = "too_many_attempts"
     status = 429
     title = "Too many attempts"
+    retry_after_s: int | None = 1  # every 429 says when to come back; a limit that knows better sets its own
 
 
 class Unavailable(HongbaoError):
