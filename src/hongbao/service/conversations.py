@@ -266,7 +266,7 @@ class Conversations:
             rows = tx.messages_page(conversation_id, cursor, limit + 1)
             page = rows[:limit]
             return {
-                "messages": messages_public(tx, page),
+                "messages": [m for m in messages_public(tx, page) if shown_to(user_id, m)],
                 "next_cursor": str(page[-1].id) if len(rows) > limit else None,
             }
 
@@ -366,6 +366,15 @@ def _row(tx: Tx, conversation_id: int) -> ConversationRow:
     conv = tx.conversation(conversation_id)
     assert conv is not None
     return conv
+
+
+def shown_to(viewer_id: int, message: dict[str, Any]) -> bool:
+    """A claim notice ("Carol opened Alice's red packet") is shown, as in WeChat, only to the two it involves:
+    the claimer and the packet's sender. Every other message is shown to every participant."""
+    if message["type"] != MessageType.CLAIM.value:
+        return True
+    data = message["data"] or {}
+    return viewer_id in (data.get("user_id"), data.get("sender_id"))
 
 
 def messages_public(tx: Tx, rows: list[MessageRow]) -> list[dict[str, Any]]:
@@ -521,7 +530,8 @@ def _collect(tx: Tx, after_id: int, listening: frozenset[int]) -> tuple[list[Mes
     for view, r in zip(messages_public(tx, wanted), wanted, strict=True):
         extra = r.data.get("event")
         for user_id in audience[r.conversation_id]:
-            events.append((user_id, Event("message", view, r.id)))
-            if isinstance(extra, str):
+            if shown_to(user_id, view):
+                events.append((user_id, Event("message", view, r.id)))
+            if isinstance(extra, str):  # counts for whoever watches the packet (packet_opened), notice or not
                 events.append((user_id, Event(extra, {"conversation_id": r.conversation_id, **r.data})))
     return rows, events

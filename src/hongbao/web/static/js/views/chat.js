@@ -4,7 +4,9 @@ import { Attempt, ApiError, get, post } from "../api.js";
 import { avatar, h, mount, toast } from "../dom.js";
 import { t } from "../i18n.js";
 import { icon } from "../icons.js";
-import { bubble, noticeText } from "./common.js";
+import { bubble, chatTime, noticeText } from "./common.js";
+
+const TIME_GAP_MS = 5 * 60 * 1000;
 
 export async function render(ctx) {
   const id = Number(ctx.params[0]);
@@ -36,7 +38,16 @@ export async function render(ctx) {
       if (m.type === "claim" && d.user_id === me.id) s.opened = true;
       if (d.status && d.status !== "active") s.status = d.status;
     }
-    mount(log, sorted.map((m) => item(m, state)));
+    // As WeChat: a time between messages when five minutes or more passed (today: 20:05; before: 2月18日 20:05).
+    const shown = [];
+    let last = null;
+    for (const m of sorted) {
+      const at = Date.parse(m.created_at);
+      if (last === null || at - last >= TIME_GAP_MS) shown.push(h("li", { class: "msg-time", "data-time": m.created_at }, chatTime(m.created_at)));
+      last = at;
+      shown.push(item(m, state));
+    }
+    mount(log, shown);
     if (atBottom || !paint.done) scroller.scrollTop = scroller.scrollHeight;
     paint.done = true;
   }

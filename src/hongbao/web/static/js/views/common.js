@@ -56,6 +56,13 @@ export function dateTime(iso) {
   return `${d.toLocaleDateString(locale, day)} ${d.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" })}`;
 }
 
+/** A chat's time label: today only the time, else the date and time. */
+export function chatTime(iso) {
+  const d = new Date(iso);
+  if (d.toDateString() !== new Date().toDateString()) return dateTime(iso);
+  return d.toLocaleTimeString(lang() === "zh" ? "zh-CN" : "en-GB", { hour: "2-digit", minute: "2-digit" });
+}
+
 export function shortTime(iso) {
   const d = new Date(iso);
   const now = new Date();

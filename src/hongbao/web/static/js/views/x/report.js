@@ -5,7 +5,7 @@ import { h, mount } from "../../dom.js";
 import { extend, labelled, t } from "../../i18n.js";
 import { yuan } from "../../money.js";
 import { barChart } from "../../chart.js";
-import { shortTime } from "../common.js";
+import { dateTime } from "../common.js";
 import { errorLine, showError } from "./kit.js";
 
 extend({
@@ -60,7 +60,7 @@ export async function render(ctx) {
         { class: "card", id: "report-luckiest" },
         h("h2", {}, t("report_luckiest")),
         r.luckiest
-          ? h("p", {}, h("span", { class: "card-text" }, yuan(r.luckiest.amount_fen)), " · ", shortTime(r.luckiest.created_at), " ", r.luckiest.packet_id ? h("a", { class: "link", href: `/app/packet/${r.luckiest.packet_id}` }, t("see_details")) : null)
+          ? h("p", {}, h("span", { class: "card-text" }, yuan(r.luckiest.amount_fen)), " · ", dateTime(r.luckiest.created_at), " ", r.luckiest.packet_id ? h("a", { class: "link", href: `/app/packet/${r.luckiest.packet_id}` }, t("see_details")) : null)
           : h("p", { class: "muted" }, t("report_none")),
       ),
       h(
