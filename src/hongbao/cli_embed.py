@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -190,6 +191,30 @@ def webhooks_deliver(data_dir: DataDir = None, database_url: DbUrl = None) -> No
     console.print(f"delivered {sent} message(s)")
 
 
+def matrix_bridge(
+    homeserver: Annotated[str, typer.Option(envvar="HONGBAO_MATRIX_HOMESERVER", help="The homeserver's URL.")],
+    user: Annotated[str, typer.Option(envvar="HONGBAO_MATRIX_USER", help="The bot's Matrix id (@hongbao:server).")],
+    password: Annotated[str, typer.Option(envvar="HONGBAO_MATRIX_PASSWORD", help="The bot's password.")],
+    host_key: Annotated[str, typer.Option(envvar="HONGBAO_HOST_KEY", help="The bridge's host key (hk_…).")],
+    api_url: Annotated[str, typer.Option(envvar="HONGBAO_API_URL", help="The hongbao server.")] = (
+        "http://127.0.0.1:8000"),
+    web_url: Annotated[str | None, typer.Option(envvar="HONGBAO_PUBLIC_URL", help="Links to the web app.")] = None,
+    poll_s: Annotated[float, typer.Option(help="How often live packets are looked at (expiry notices).")] = 2.0,
+) -> None:
+    """A Matrix bot: rooms invite it; `/hongbao 8.88 5 恭喜发财` sends a packet, a reaction grabs it (needs the
+    matrix extra: pip install 'hongbao\\[matrix]')."""
+    try:
+        from hongbao.matrix.bridge import Bridge, BridgeConfig
+    except ImportError as exc:
+        console.print("[red]missing_extra[/]: the Matrix bridge needs matrix-nio: pip install 'hongbao\\[matrix]'")
+        raise typer.Exit(1) from exc
+    bridge = Bridge(BridgeConfig(homeserver, user, password, api_url, host_key, web_url, poll_s))
+    console.print(f"bridging {homeserver} as {user} to {api_url}")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(bridge.run())
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(hosts, name="hosts")
     app.add_typer(webhooks, name="webhooks")
+    app.command("matrix-bridge")(matrix_bridge)

@@ -1,0 +1,260 @@
+"""`hongbao matrix-bridge`: a bot that rooms invite; members send red packets with `/hongbao 8.88 5 恭喜发财` and
+grab them by reacting to the bot's envelope message.
+
+The bridge is a host app like any other: it holds a host key and acts for each Matrix user by their Matrix id
+(`X-On-Behalf-Of: @alice:example.org`), so nobody has a hongbao password.  A room is a hongbao group owned by the
+room's own host user (`room:<room id>`), befriended with each member who sends or grabs; a packet's idempotency
+key is the Matrix event that asked for it, so an event seen twice sends or opens once.  The bot posts each claim,
+the claim list with best luck when the packet is finished, and the refund when it expires (it looks at its live
+packets every `poll_s`), with a link to the web app for the envelope animation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from nio import (  # type: ignore[import-untyped]
+    AsyncClient as MatrixClient,
+)
+from nio import (
+    InviteMemberEvent,
+    JoinedMembersResponse,
+    LoginResponse,
+    MatrixRoom,
+    ReactionEvent,
+    RoomMessageText,
+    RoomSendResponse,
+    SyncResponse,
+)
+
+from hongbao.client import ApiError, AsyncClient, ops
+from hongbao.matrix import commands as c
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Live:
+    """A packet the bot announced and still watches."""
+
+    packet_id: int
+    room_id: str
+    sender: str
+    shares_count: int
+
+
+@dataclass
+class BridgeConfig:
+    homeserver: str
+    user_id: str
+    password: str
+    api_url: str
+    host_key: str
+    web_url: str | None = None  # links to the web app; default: api_url
+    poll_s: float = 2.0
+
+
+@dataclass
+class Bridge:
+    config: BridgeConfig
+    matrix: MatrixClient = field(init=False)
+    hongbao: AsyncClient = field(init=False)
+    envelopes: dict[str, Live] = field(default_factory=dict)  # the bot's envelope event id → packet
+    groups: dict[str, int] = field(default_factory=dict)  # room id → hongbao group id
+    befriended: set[tuple[str, str]] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.matrix = MatrixClient(self.config.homeserver, self.config.user_id)
+        self.hongbao = AsyncClient(self.config.api_url, host_key=self.config.host_key)
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Log in, skip the history, then answer until `stop` is set (or for ever)."""
+        login = await self.matrix.login(self.config.password)
+        if not isinstance(login, LoginResponse):
+            raise RuntimeError(f"Matrix login failed: {login}")
+        first = await self.matrix.sync(timeout=0, full_state=True)
+        if isinstance(first, SyncResponse):  # invited before the bot started
+            for room_id in list(first.rooms.invite):
+                await self.matrix.join(room_id)
+        self.matrix.add_event_callback(self._on_invite, InviteMemberEvent)
+        self.matrix.add_event_callback(self._on_message, RoomMessageText)
+        self.matrix.add_event_callback(self._on_reaction, ReactionEvent)
+        syncing = asyncio.create_task(self.matrix.sync_forever(timeout=3000))
+        watching = asyncio.create_task(self._watch())
+        try:
+            if stop is None:
+                await asyncio.gather(syncing, watching)
+            else:
+                await stop.wait()
+        finally:
+            for task in (syncing, watching):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await self.matrix.close()
+            await self.hongbao.aclose()
+
+    # ------------------------------------------------------------------ Matrix events
+
+    async def _on_invite(self, room: MatrixRoom, event: InviteMemberEvent) -> None:
+        if event.state_key == self.config.user_id and event.membership == "invite":
+            await self.matrix.join(room.room_id)
+
+    async def _on_message(self, room: MatrixRoom, event: RoomMessageText) -> None:
+        if event.sender == self.config.user_id:
+            return
+        command = c.parse(event.body)
+        if command is None:
+            return
+        try:
+            await self._run(room.room_id, event.sender, event.event_id, command)
+        except ApiError as exc:
+            await self.say(room.room_id, f"{event.sender}: {exc.detail} ({exc.code})")
+
+    async def _on_reaction(self, room: MatrixRoom, event: ReactionEvent) -> None:
+        live = self.envelopes.get(event.reacts_to)
+        if live is None or event.sender == self.config.user_id:
+            return
+        user = self.hongbao.as_user(event.sender)
+        try:
+            await self._befriend_room(room.room_id, event.sender)
+            opened = await user.open_packet(live.packet_id, idempotency_key=f"mx-{event.event_id}")
+        except ApiError as exc:
+            await self.say(room.room_id, f"{event.sender}: {exc.detail} ({exc.code})")
+            return
+        packet = await self.hongbao.as_user(live.sender).packet(live.packet_id)
+        await self.say(room.room_id, f"🧧 {event.sender} opened {c.yuan(opened.amount_fen)} "
+                                     f"({packet.claimed_count}/{packet.shares_count})")
+        if packet.status == "finished":
+            await self._finished(live)
+
+    # ------------------------------------------------------------------ commands
+
+    async def _run(self, room_id: str, sender: str, event_id: str, command: c.Command) -> None:
+        user = self.hongbao.as_user(sender)
+        if isinstance(command, c.Help):
+            await self.say(room_id, (command.reason + "\n" if command.reason else "") + c.HELP)
+        elif isinstance(command, c.Balance):
+            await self.say(room_id, f"{sender}: {c.yuan((await user.wallet()).balance_fen)}")
+        elif isinstance(command, c.TopUp):
+            paid = await user.top_up(command.amount_fen, idempotency_key=f"mx-{event_id}")
+            await self.say(room_id, f"{sender}: topped up {c.yuan(paid.amount_fen)}, balance "
+                                    f"{c.yuan(paid.balance_fen)}")
+        elif isinstance(command, c.SendGroup):
+            group_id = await self._group(room_id, sender)
+            packet = await user.send_group(group_id, command.shares_count, total_fen=command.total_fen,
+                                           split=command.split, greeting=command.greeting,
+                                           idempotency_key=f"mx-{event_id}")
+            kind = "lucky" if command.split == "double_mean" else "equal"
+            text = (f"🧧 {sender} sent a {kind} red packet: {c.yuan(packet.total_fen)} in {packet.shares_count} "
+                    f"shares — {packet.greeting or '恭喜发财'}. React to this message to grab it. "
+                    f"{self._link(packet.id)}")
+            envelope = await self.say(room_id, text)
+            if envelope is not None:
+                self.envelopes[envelope] = Live(packet.id, room_id, sender, packet.shares_count)
+        elif isinstance(command, c.SendPersonal):
+            recipient = self.hongbao.as_user(command.recipient)
+            recipient_id = (await recipient.wallet()).user_id
+            await self._befriend(user, sender, recipient, command.recipient)
+            packet = await user.send_personal(recipient_id, command.amount_fen, command.greeting,
+                                              idempotency_key=f"mx-{event_id}")
+            envelope = await self.say(room_id, f"🧧 {sender} → {command.recipient}: {c.yuan(packet.total_fen)} "
+                                               f"{packet.greeting or ''} (react to open) {self._link(packet.id)}")
+            if envelope is not None:
+                self.envelopes[envelope] = Live(packet.id, room_id, sender, 1)
+
+    async def _group(self, room_id: str, sender: str) -> int:
+        """The room's hongbao group, its members being the room's joined members (the bot aside)."""
+        owner = self.hongbao.as_user(f"room:{room_id}")
+        answer = await self.matrix.joined_members(room_id)
+        members = [m.user_id for m in answer.members] if isinstance(answer, JoinedMembersResponse) else [sender]
+        ids = {}
+        for mxid in members:
+            if mxid != self.config.user_id:
+                ids[mxid] = await self._befriend_room(room_id, mxid)
+        group_id = self.groups.get(room_id)
+        if group_id is None:
+            made = await owner.create_group(f"Matrix {room_id}"[:64], sorted(ids.values()))
+            group_id = self.groups[room_id] = made.id
+        else:
+            detail = await owner.call(ops.request("GET", f"/v1/groups/{group_id}"))
+            have = {member["id"] for member in detail["members"]}
+            for user_id in sorted(set(ids.values()) - have):
+                with contextlib.suppress(ApiError):
+                    await owner.add_member(group_id, user_id)
+        return group_id
+
+    async def _befriend_room(self, room_id: str, mxid: str) -> int:
+        """The member's hongbao id, befriended with the room's owner (so the owner can add them to the group)."""
+        owner = self.hongbao.as_user(f"room:{room_id}")
+        member = self.hongbao.as_user(mxid)
+        return await self._befriend(owner, f"room:{room_id}", member, mxid)
+
+    async def _befriend(self, a: AsyncClient, a_name: str, b: AsyncClient, b_name: str) -> int:
+        """Make the two friends (the host acts for both); return b's hongbao id."""
+        b_id = (await b.wallet()).user_id
+        if (a_name, b_name) in self.befriended:
+            return b_id
+        a_id = (await a.wallet()).user_id
+        with contextlib.suppress(ApiError):  # already friends, or already asked
+            await a.request_friend(b_id)
+        with contextlib.suppress(ApiError):
+            await b.accept_friend(a_id)
+        self.befriended.add((a_name, b_name))
+        return b_id
+
+    # ------------------------------------------------------------------ finished and expired packets
+
+    async def _finished(self, live: Live) -> None:
+        packet = await self.hongbao.as_user(live.sender).packet(live.packet_id)
+        names = await self._names(live.room_id)
+        lines = []
+        for claim in packet.claims or []:
+            who = names.get(claim.user_id, f"user {claim.user_id}")
+            lines.append(f"{who} {c.yuan(claim.amount_fen)}{' 手气最佳 best luck' if claim.best_luck else ''}")
+        await self.say(live.room_id, f"🧧 packet {packet.id} is finished: " + "; ".join(lines))
+        self._forget(live)
+
+    async def _watch(self) -> None:
+        """Look at the live packets every poll_s: a packet past its TTL tells the room its refund."""
+        while True:
+            await asyncio.sleep(self.config.poll_s)
+            for live in list(self.envelopes.values()):
+                try:
+                    packet = await self.hongbao.as_user(live.sender).packet(live.packet_id)
+                except ApiError:
+                    continue
+                if packet.status == "expired":
+                    await self.say(live.room_id, f"🧧 packet {packet.id} expired: {c.yuan(packet.refunded_fen)} "
+                                                 f"refunded to {live.sender} ({packet.claimed_count}/"
+                                                 f"{packet.shares_count} opened)")
+                    self._forget(live)
+                elif packet.status == "finished":
+                    await self._finished(live)
+
+    def _forget(self, live: Live) -> None:
+        for envelope, other in list(self.envelopes.items()):
+            if other is live:
+                del self.envelopes[envelope]
+
+    async def _names(self, room_id: str) -> dict[int, str]:
+        answer = await self.matrix.joined_members(room_id)
+        names: dict[int, str] = {}
+        if isinstance(answer, JoinedMembersResponse):
+            for m in answer.members:
+                if m.user_id != self.config.user_id:
+                    names[(await self.hongbao.as_user(m.user_id).wallet()).user_id] = m.user_id
+        return names
+
+    def _link(self, packet_id: int) -> str:
+        """The web app, where the packet opens with the envelope animation (it has no per-packet address yet)."""
+        return f"Packet {packet_id} in the web app: {(self.config.web_url or self.config.api_url).rstrip('/')}/app"
+
+    async def say(self, room_id: str, text: str) -> str | None:
+        """Post a message; its event id (None if Matrix refused it)."""
+        sent = await self.matrix.room_send(room_id, "m.room.message", {"msgtype": "m.notice", "body": text})
+        return sent.event_id if isinstance(sent, RoomSendResponse) else None
+
