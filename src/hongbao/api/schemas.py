@@ -37,6 +37,14 @@ class UserPublic(Reply):
     display_name: str
 
 
+class MePublic(UserPublic):
+    """You, with what you may do beyond a user's own money (the app shows each tool only to who can use it)."""
+
+    verified_as: str | None = Field(description='"celebrity" or "enterprise" once an admin verified you, else null')
+    is_admin: bool
+    merchant: bool = Field(description="you registered a merchant: you redeem its coupons")
+
+
 class SessionCreate(Strict):
     username: StrictStr = Field(examples=["alice"], max_length=64)
     password: StrictStr = Field(examples=["correct horse battery"], max_length=256)

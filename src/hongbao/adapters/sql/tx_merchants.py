@@ -51,6 +51,11 @@ class MerchantTx:
         ).scalar_one_or_none()
         return None if found is None else int(found)
 
+    def owns_merchant(self, owner_id: int) -> bool:
+        """Whether the user registered a merchant (the app then offers the merchant's tools)."""
+        m = c.merchants
+        return self.conn.execute(select(m.c.id).where(m.c.owner_id == owner_id).limit(1)).first() is not None
+
     def merchants_of(self, owner_id: int, limit: int, offers_max: int) -> list[dict[str, Any]]:
         """The owner's merchants, newest first, each with its newest `offers_max` offers: stock, issued, redeemed."""
         m, o, k = c.merchants, c.coupon_offers, c.coupons

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from hongbao.api.deps import AppDep, CurrentUser
-from hongbao.api.schemas import SessionCreate, SessionPublic, UserCreate, UserPublic
+from hongbao.api.schemas import MePublic, SessionCreate, SessionPublic, UserCreate, UserPublic
 from hongbao.domain.errors import NotFound
 
 router = APIRouter(prefix="/v1", tags=["users"])
@@ -54,9 +54,16 @@ async def logout(request: Request, app: AppDep, _: CurrentUser) -> None:
     await app.users.logout(request.headers["authorization"].partition(" ")[2].strip())
 
 
-@router.get("/me", response_model=UserPublic)
-async def me(app: AppDep, user_id: CurrentUser) -> UserPublic:
-    return await _user(app, user_id)
+@router.get("/me", response_model=MePublic)
+async def me(app: AppDep, user_id: CurrentUser) -> MePublic:
+    """You, and your roles: verified as celebrity or enterprise, admin, merchant."""
+
+    def read(tx: Any) -> MePublic:
+        u = tx.users_by_ids([user_id])[user_id]
+        return MePublic(id=u.id, username=u.username, display_name=u.display_name, verified_as=tx.verified_as(user_id),
+                        is_admin=tx.is_admin(user_id), merchant=tx.owns_merchant(user_id))
+
+    return await app.store.read(read)
 
 
 @router.get("/users", response_model=UserPublic)

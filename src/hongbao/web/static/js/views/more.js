@@ -1,6 +1,6 @@
 // More: the other red-packet kinds (shown as the server offers them), language, log out.
 
-import { capabilities } from "../api.js";
+import { capabilities, get } from "../api.js";
 import { avatar, h } from "../dom.js";
 import { lang, setLang, t } from "../i18n.js";
 import { icon } from "../icons.js";
@@ -24,19 +24,21 @@ export const FEATURES = [
   ["coupons", "ticket", "feat_coupons", ["get", "/v1/coupons"]],
   ["report", "chart", "feat_report", ["get", "/v1/me/report"]],
   ["fairness", "chart", "feat_fairness", ["get", "/v1/fairness"]],
-  ["dashboard", "chart", "feat_dashboard", ["get", "/v1/campaigns/{campaign_id}/figures"]],
-  // Business pages: shown to everyone (GET /v1/me does not say who is verified); the API's 403 is shown inline.
-  ["new-campaign", "lantern", "feat_new_campaign", ["post", "/v1/campaigns"]],
-  ["new-event", "shake", "feat_new_event", ["post", "/v1/shake/events"]],
-  ["new-pool", "shake", "feat_new_pool", ["post", "/v1/shake/events/{event_id}/pools"]],
-  ["merchant", "pin", "feat_merchant", ["get", "/v1/merchants"]],
-  ["redeem", "ticket", "feat_redeem", ["post", "/v1/coupons/{coupon_id}/redeem"]],
+  // Business pages, each shown only to who can use it (GET /v1/me says who is verified, admin, a merchant).
+  ["dashboard", "chart", "feat_dashboard", ["get", "/v1/campaigns/{campaign_id}/figures"], (me) => enterprise(me)],
+  ["new-campaign", "lantern", "feat_new_campaign", ["post", "/v1/campaigns"], (me) => enterprise(me)],
+  ["new-event", "shake", "feat_new_event", ["post", "/v1/shake/events"], (me) => enterprise(me) || me.is_admin],
+  ["new-pool", "shake", "feat_new_pool", ["post", "/v1/shake/events/{event_id}/pools"], (me) => enterprise(me)],
+  ["merchant", "pin", "feat_merchant", ["get", "/v1/merchants"], (me) => enterprise(me) || me.merchant],
+  ["redeem", "ticket", "feat_redeem", ["post", "/v1/coupons/{coupon_id}/redeem"], (me) => me.merchant],
 ];
 
+const enterprise = (me) => me.verified_as === "enterprise";
+
 export async function render(ctx) {
-  const caps = await capabilities();
-  const available = FEATURES.filter(([, , , [m, p]]) => caps.has(m, p));
-  const me = ctx.me;
+  const [caps, fresh] = await Promise.all([capabilities(), get("/v1/me").catch(() => null)]);
+  const me = fresh ?? ctx.me; // roles change (an admin verifies you): read them each time the page is drawn
+  const available = FEATURES.filter(([, , , [m, p], may]) => caps.has(m, p) && (!may || may(me)));
   const el = h(
     "div",
     { class: "more" },
