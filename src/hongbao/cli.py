@@ -117,6 +117,7 @@ def serve(
 
     from hongbao.api.app import create_app
     from hongbao.api.protocol import PROTOCOL
+    from hongbao.cli_scaled import uvicorn_runner
     from hongbao.logs import configure as configure_logging
     from hongbao.seed import DEMO_PASSWORD, DEMO_USERS, seed_demo
 
@@ -167,7 +168,7 @@ def serve(
         )
         return
     try:
-        uvicorn.run(
+        uvicorn_runner(settings.reuse_port)(  # SO_REUSEPORT under `hongbao up` (cli_scaled.py)
             create_app(hb),
             host=settings.host,
             port=settings.port,
@@ -422,6 +423,11 @@ def admin_grant(
 from hongbao.cli_embed import register as _register_embed  # noqa: E402
 
 _register_embed(app)
+
+# `hongbao up` (the scaled topology on one machine) lives in cli_scaled.py.
+from hongbao.cli_scaled import register as _register_scaled  # noqa: E402
+
+_register_scaled(app)
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     redis_gate: bool = True  # with redis_url: each packet's live state in Redis (0: in each process, store decides)
     host: str = "127.0.0.1"  # `hongbao serve` listens on this address
     port: int = 8000  # … and this port
+    reuse_port: bool = False  # SO_REUSEPORT: several `hongbao serve` share the port (`hongbao up` sets it)
     shutdown_grace_s: int = 10  # on SIGTERM, requests and streams still open are cut after this
     # Demo users (alice … with a published password, alice an admin), a group and balances, created on the first
     # start: by default only for the embedded quick start (SQLite in data_dir, still empty); true or false decides.
