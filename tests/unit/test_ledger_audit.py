@@ -168,3 +168,37 @@ def test_a_transfer_to_an_unknown_account_is_named():
 
     # Account 99 holds +5 that no stored balance shows, so the stored balances no longer sum to zero.
     assert world.invariants_broken() == {"known-accounts", "debits-equal-credits"}
+
+
+# --- packets whose shares are drawn at open (no list kept): the claims must follow the split's rule --------------
+
+
+def drawn_at_open(split: str, amounts: tuple[int, ...]) -> World:
+    """The expired world's packet, its shares drawn at open: no share list, claims of `amounts` (two of three)."""
+    world = expired_packet_world().with_packet(share_amounts=(), draw="open", split=split,
+                                               claimed_fen=sum(amounts))
+    claims = (ClaimFacts(PACKET, BOB, 0, amounts[0]), ClaimFacts(PACKET, CAROL, 1, amounts[1]))
+    transfers = tuple(
+        replace(t, amount_fen=amounts[int(t.ref.rsplit(":", 1)[1])]) if t.code is TransferCode.PACKET_CLAIM
+        else replace(t, amount_fen=600 - sum(amounts)) if t.code is TransferCode.PACKET_REFUND else t
+        for t in world.transfers
+    )
+    balances = {ALICE_WALLET: 1_000 - sum(amounts), BOB_WALLET: amounts[0], CAROL_WALLET: amounts[1]}
+    accounts = tuple(replace(a, balance_fen=balances.get(a.id, a.balance_fen)) for a in world.accounts)
+    return replace(world, claims=claims, transfers=transfers, accounts=accounts,
+                   packets=(replace(world.packets[0], refunded_fen=600 - sum(amounts)),))
+
+
+def test_claims_drawn_at_open_within_the_double_mean_bound_are_clean():
+    # 600 fen in 3 shares: the first may be 1..399; then 600 − 250 = 350 in 2 shares: 1..349
+    assert drawn_at_open("double_mean", (250, 150)).invariants_broken() == set()
+    assert drawn_at_open("double_mean", (399, 200)).invariants_broken() == set()
+
+
+def test_a_claim_drawn_at_open_above_the_double_mean_bound_is_named():
+    assert drawn_at_open("double_mean", (400, 100)).invariants_broken() == {"claim-follows-split"}
+
+
+def test_an_equal_claim_drawn_at_open_must_be_the_equal_share():
+    assert drawn_at_open("equal", (200, 200)).invariants_broken() == set()
+    assert drawn_at_open("equal", (250, 150)).invariants_broken() == {"claim-follows-split"}

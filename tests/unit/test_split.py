@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from hongbao.domain.split import (
     Split,
     best_luck_index,
+    double_mean_next,
+    equal_share,
     seeded,
     split,
     split_double_mean,
@@ -213,3 +215,39 @@ def test_double_mean_spreads_the_last_grab_position_wider_than_the_first():
     # the first draw is uniform on [1, 199], the last takes whatever the others left.
     first, last = statistics.pstdev(columns[0]), statistics.pstdev(columns[-1])
     assert last > 1.2 * first
+
+
+# --- shares drawn at open are the shares `split` draws ----------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(packet=packets(), seed=SEEDS)
+def test_double_mean_drawn_one_open_at_a_time_is_the_split_drawn_at_once(packet, seed):
+    # Given the same seeded generator
+    total, shares = packet
+    at_once = split_double_mean(total, shares, seeded(seed))
+
+    # When each share is drawn as its claimer opens, from what is left
+    rng, remaining, one_by_one = seeded(seed), total, []
+    for k in range(shares):
+        amount = double_mean_next(remaining, shares - k, rng)
+        one_by_one.append(amount)
+        remaining -= amount
+
+    # Then the shares are the same, so `hongbao fairness` (which draws with `split`) describes both
+    assert one_by_one == at_once
+
+
+@given(packet=packets())
+def test_an_equal_share_drawn_at_open_is_the_equal_split_at_its_position(packet):
+    total, shares = packet
+    assert [equal_share(total, shares, k) for k in range(shares)] == split_equal(total, shares)
+
+
+def test_a_million_line_cuts_from_the_system_generator_are_exact_and_distinct():
+    # The bulk CSPRNG path (no seeded generator): 1,000,000 shares of 2,000,000,000 fen
+    shares = split(2_000_000_000, 1_000_000, Split.LINE_CUT)
+    assert len(shares) == 1_000_000 and sum(shares) == 2_000_000_000 and min(shares) >= 1
+    # and where the cut points are dense (most positions cut) every share is still at least 1 fen
+    dense = split(1_100, 1_000, Split.LINE_CUT)
+    assert sum(dense) == 1_100 and min(dense) >= 1

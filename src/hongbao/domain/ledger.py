@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from hongbao.domain.split import Split, double_mean_upper, equal_share
+
 
 class AccountKind(StrEnum):
     """What an account holds."""
@@ -79,6 +81,10 @@ class PacketFacts:
     claimed_count: int
     claimed_fen: int
     refunded_fen: int
+    # "rows"/"packed": `share_amounts` were drawn at send; "open": each share is drawn when it is taken, so
+    # `share_amounts` is empty and the claims are checked against `split`'s rule instead.
+    draw: str = "rows"
+    split: str = "double_mean"
 
 
 @dataclass(frozen=True)
@@ -394,12 +400,13 @@ def _audit_packet(
     def bad(invariant: str, detail: str) -> None:
         out.append(Violation(invariant, subject, detail))
 
-    if sum(p.share_amounts) != p.total_fen:
-        bad("shares-sum-to-total", f"shares sum to {sum(p.share_amounts)}, total {p.total_fen}")
-    if len(p.share_amounts) != p.shares_count:
-        bad("share-count", f"{len(p.share_amounts)} shares drawn, {p.shares_count} promised")
-    if any(a < 1 for a in p.share_amounts):
-        bad("share-at-least-one-fen", f"shares {sorted(p.share_amounts)[:3]}…")
+    if p.draw != "open":
+        if sum(p.share_amounts) != p.total_fen:
+            bad("shares-sum-to-total", f"shares sum to {sum(p.share_amounts)}, total {p.total_fen}")
+        if len(p.share_amounts) != p.shares_count:
+            bad("share-count", f"{len(p.share_amounts)} shares drawn, {p.shares_count} promised")
+        if any(a < 1 for a in p.share_amounts):
+            bad("share-at-least-one-fen", f"shares {sorted(p.share_amounts)[:3]}…")
     if len(claims) > p.shares_count:
         bad("claims-within-shares", f"{len(claims)} claims for {p.shares_count} shares")
     users = [c.user_id for c in claims]
@@ -408,7 +415,10 @@ def _audit_packet(
     seqs = [c.seq for c in claims]
     if len(set(seqs)) != len(seqs):
         bad("one-claim-per-share", "a share was paid twice")
-    for c in claims:
+    if p.draw == "open":
+        for c in _off_rule(p, claims):
+            bad("claim-follows-split", f"claim of user {c.user_id} seq {c.seq} paid {c.amount_fen}")
+    for c in claims if p.draw != "open" else ():
         if not 0 <= c.seq < len(p.share_amounts) or p.share_amounts[c.seq] != c.amount_fen:
             bad("claim-matches-share", f"claim of user {c.user_id} seq {c.seq} paid {c.amount_fen}")
     claimed = sum(c.amount_fen for c in claims)
@@ -438,3 +448,26 @@ def _audit_packet(
     if p.status == "active" and refunded:
         bad("refund-only-at-expiry", f"active packet refunded {refunded}")
     return out
+
+
+def _off_rule(p: PacketFacts, claims: list[ClaimFacts]) -> list[ClaimFacts]:
+    """The claims of a packet drawn at open that its split could not have drawn, taken in seq order.
+
+    Claims must hold seqs 0..n−1; an equal share is exactly `equal_share`; a double-mean share is within
+    [1, the bound `double_mean_next` draws under] given what the earlier claims left, and the last takes the rest."""
+    off: list[ClaimFacts] = []
+    remaining = p.total_fen
+    for k, c in enumerate(sorted(claims, key=lambda c: c.seq)):
+        left = p.shares_count - k
+        if c.seq != k or left < 1:
+            ok = False
+        elif p.split == Split.EQUAL.value:
+            ok = c.amount_fen == equal_share(p.total_fen, p.shares_count, k)
+        elif left == 1:
+            ok = c.amount_fen == remaining
+        else:
+            ok = 1 <= c.amount_fen <= double_mean_upper(remaining, left)
+        if not ok:
+            off.append(c)
+        remaining -= c.amount_fen
+    return off

@@ -15,7 +15,7 @@ from typing import Any
 from hongbao.domain import errors
 from hongbao.domain.errors import HongbaoError, NotFound, Rejected
 from hongbao.domain.packets import PacketKind, PacketRules, PacketStatus, PacketView, not_eligible_for
-from hongbao.domain.split import Rng, Split, best_luck_index, split
+from hongbao.domain.split import Rng, Split, best_luck_index, draw_at_open, split
 from hongbao.service.audience import Audience, Claimant, GroupMembers, Nobody, Recipient
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, InFlight, first_reply, once, remember, stored_reply
@@ -94,16 +94,17 @@ class Packets:
         extra: Mapping[str, object] | None = None,
         ttl_s: int | None = None,
     ) -> Any:
-        """Inside a write job: draw the shares, fund the escrow, run the `sent` hooks; return the row.
+        """Inside a write job: fund the escrow (and draw the shares, where they are not drawn at open), run the
+        `sent` hooks; return the row.
 
         Amounts and counts must already be validated (PacketRules.check_new).
         """
-        shares = split(total_fen, shares_count, how, self.rng)
+        shares = None if draw_at_open(how) else split(total_fen, shares_count, how, self.rng)
         expires_at = self.d.rules.expires_at(now) if ttl_s is None else now + timedelta(seconds=ttl_s)
         pid = tx.create_packet(
             kind=kind, how=how, sender_id=sender_id, group_id=group_id, recipient_id=recipient_id,
-            total_fen=total_fen, shares=shares, greeting=greeting, now=now, expires_at=expires_at,
-            secret_hash=secret_hash, link_id=link_id, extra=dict(extra or {}),
+            total_fen=total_fen, shares_count=shares_count, shares=shares, greeting=greeting, now=now,
+            expires_at=expires_at, secret_hash=secret_hash, link_id=link_id, extra=dict(extra or {}),
         )
         row = tx.packet(pid)
         for hook in self.d.hooks.sent:
@@ -267,7 +268,7 @@ class Packets:
             wanted.append(ShareWanted(o.view.id, o.who.user_id, o.now, write_id))
             settling.append(i)
         opened = []
-        for i, got in zip(settling, tx.open_shares(wanted), strict=True):
+        for i, got in zip(settling, tx.open_shares(wanted, self.rng), strict=True):
             if isinstance(got, HongbaoError):
                 results[i] = (False, got)
             else:

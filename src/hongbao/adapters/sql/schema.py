@@ -171,6 +171,10 @@ packets = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("kind", String(16), nullable=False),
     Column("split", String(16), nullable=False),
+    # Where share k's amount comes from (domain.split.draw_at_open): "open", drawn when claimer k opens (equal,
+    # double mean); "packed", drawn at send into packet_share_blocks (line cut); "rows", drawn at send into
+    # packet_shares (packets sent before migration 0012).
+    Column("draw", String(8), nullable=False, server_default="rows"),
     Column("sender_id", Id, ForeignKey("users.id"), nullable=False),
     Column("group_id", Id, ForeignKey("groups.id"), nullable=True),
     Column("recipient_id", Id, ForeignKey("users.id"), nullable=True),
@@ -208,6 +212,17 @@ packet_shares = Table(
     Column("seq", Integer, primary_key=True),
     Column("amount_fen", BigInteger, nullable=False),
     CheckConstraint("amount_fen >= 1", name="ck_packet_shares_positive"),
+)
+
+# Line-cut shares drawn at send, SHARE_BLOCK to a row, as little-endian int64s in draw order: a 1,000,000-share
+# packet is 977 rows, not a million.
+SHARE_BLOCK = 1024
+packet_share_blocks = Table(
+    "packet_share_blocks",
+    metadata,
+    Column("packet_id", Id, ForeignKey("packets.id"), primary_key=True),
+    Column("block", Integer, primary_key=True),
+    Column("amounts", LargeBinary, nullable=False),
 )
 
 claims = Table(

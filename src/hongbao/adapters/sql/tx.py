@@ -8,6 +8,7 @@ where a unique constraint can decide; a statement that fails a constraint is tur
 from __future__ import annotations
 
 import json
+import struct
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -52,6 +53,15 @@ class PacketRow:
     escrow_account_id: int
     created_at: datetime
     finished_at: datetime | None
+    draw: str = "open"  # where share k comes from: see the packets table's `draw` column
+
+
+def pack_shares(amounts: list[int]) -> bytes:
+    return struct.pack(f"<{len(amounts)}q", *amounts)
+
+
+def unpack_shares(blob: bytes) -> tuple[int, ...]:
+    return struct.unpack(f"<{len(blob) // 8}q", bytes(blob))
 
 
 @dataclass(frozen=True)
@@ -100,15 +110,19 @@ class SqlTx(LedgerTx, SettleTx, PeopleTx, SocialTx, OpenTx, RelayTx, CampaignTx,
         group_id: int | None,
         recipient_id: int | None,
         total_fen: int,
-        shares: list[int],
+        shares_count: int,
         greeting: str,
         now: datetime,
         expires_at: datetime,
         secret_hash: bytes | None = None,
         link_id: int | None = None,
         extra: dict[str, object] | None = None,
+        shares: list[int] | None = None,
     ) -> int:
-        """Insert the packet, its secret shares and its escrow account, and fund the escrow from the sender."""
+        """Insert the packet and its escrow account, and fund the escrow from the sender.
+
+        `shares`: the amounts drawn at send (line cut), kept packed, SHARE_BLOCK to a row; None where each share
+        is drawn when it is taken (equal, double mean: `open_shares`)."""
         pid = int(
             self.conn.execute(
                 insert(s.packets)
@@ -119,7 +133,8 @@ class SqlTx(LedgerTx, SettleTx, PeopleTx, SocialTx, OpenTx, RelayTx, CampaignTx,
                     group_id=group_id,
                     recipient_id=recipient_id,
                     total_fen=total_fen,
-                    shares_count=len(shares),
+                    shares_count=shares_count,
+                    draw="open" if shares is None else "packed",
                     greeting=greeting,
                     status=PacketStatus.ACTIVE.value,
                     created_at=now,
@@ -139,10 +154,12 @@ class SqlTx(LedgerTx, SettleTx, PeopleTx, SocialTx, OpenTx, RelayTx, CampaignTx,
             ).scalar_one()
         )
         self.conn.execute(update(s.packets).where(s.packets.c.id == pid).values(escrow_account_id=escrow))
-        self.conn.execute(
-            insert(s.packet_shares),
-            [{"packet_id": pid, "seq": i, "amount_fen": a} for i, a in enumerate(shares)],
-        )
+        if shares is not None:
+            n = s.SHARE_BLOCK
+            self.conn.execute(insert(s.packet_share_blocks), [
+                {"packet_id": pid, "block": b, "amounts": pack_shares(shares[b * n:(b + 1) * n])}
+                for b in range((len(shares) + n - 1) // n)
+            ])
         self.transfer(
             self.wallet_account_id(sender_id),
             escrow,
@@ -283,6 +300,9 @@ class SqlTx(LedgerTx, SettleTx, PeopleTx, SocialTx, OpenTx, RelayTx, CampaignTx,
             select(s.packet_shares).order_by(s.packet_shares.c.packet_id, s.packet_shares.c.seq)
         ):
             shares.setdefault(r.packet_id, []).append(int(r.amount_fen))
+        b = s.packet_share_blocks
+        for r in self.conn.execute(select(b).order_by(b.c.packet_id, b.c.block)):
+            shares.setdefault(r.packet_id, []).extend(unpack_shares(r.amounts))
         packets = [
             PacketFacts(
                 id=r.id,
@@ -292,6 +312,8 @@ class SqlTx(LedgerTx, SettleTx, PeopleTx, SocialTx, OpenTx, RelayTx, CampaignTx,
                 total_fen=int(r.total_fen),
                 shares_count=r.shares_count,
                 share_amounts=tuple(shares.get(r.id, ())),
+                draw=r.draw,
+                split=r.split,
                 claimed_count=r.claimed_count,
                 claimed_fen=int(r.claimed_fen),
                 refunded_fen=int(r.refunded_fen),
@@ -330,4 +352,5 @@ def _packet_row(r: Any) -> PacketRow:
         escrow_account_id=int(r.escrow_account_id),
         created_at=utc(r.created_at),
         finished_at=utc(r.finished_at) if r.finished_at else None,
+        draw=r.draw,
     )

@@ -26,6 +26,7 @@ from hongbao.domain import errors
 from hongbao.domain.errors import InvariantViolation, NotFound
 from hongbao.domain.ledger import AccountKind, TransferCode
 from hongbao.domain.packets import PacketStatus
+from hongbao.domain.split import Rng, Split, double_mean_next, equal_share
 from hongbao.service.ports import ShareWanted
 
 if TYPE_CHECKING:
@@ -77,7 +78,8 @@ def _row_after(before: PacketRow, claim: ClaimRow, fen_taken: int) -> PacketRow:
     view = replace(before.view, status=PacketStatus.FINISHED) if finished else before.view
     # The constructor, not dataclasses.replace: this runs once per winner, and replace() costs five times more.
     return PacketRow(view, before.greeting, count, before.claimed_fen + fen_taken, before.refunded_fen,
-                     before.escrow_account_id, before.created_at, claim.created_at if finished else before.finished_at)
+                     before.escrow_account_id, before.created_at, claim.created_at if finished else before.finished_at,
+                     before.draw)
 
 
 class SettleTx:
@@ -85,11 +87,12 @@ class SettleTx:
     is_sqlite: bool
     batch_id: str | None
 
-    def open_shares(self, wanted: list[ShareWanted]) -> list[Any]:
+    def open_shares(self, wanted: list[ShareWanted], rng: Rng | None = None) -> list[Any]:
         """Take one share for each open that may have one, record the claims and pay them, all in a few statements.
 
         Answers, per open, an `Opened` (the claim, and the packet row as it is right after that claim: what the
-        opened hooks are given) or the `HongbaoError` refusing it."""
+        opened hooks are given) or the `HongbaoError` refusing it.  `rng` draws the shares drawn at open
+        (None: the OS's CSPRNG)."""
         from hongbao.adapters.sql.tx import ClaimRow, _packet_row  # tx.py holds these rows and mixes this class in
 
         out: list[Any] = [None] * len(wanted)
@@ -134,9 +137,7 @@ class SettleTx:
         if not winners:
             return out
 
-        amounts = self._share_amounts([
-            (pid, rows[pid].claimed_count + k) for pid, won in winners.items() for k in range(len(won))
-        ])
+        amounts = self._amounts(rows, {pid: len(won) for pid, won in winners.items()}, rng)
         advances, claims, debits, transfers = [], [], [], []
         credits: dict[int, int] = {}
         for pid, won in winners.items():
@@ -190,16 +191,52 @@ class SettleTx:
         )
         return {int(r.owner_id): int(r.id) for r in found}
 
-    def _share_amounts(self, seqs: list[tuple[int, int]]) -> dict[tuple[int, int], int]:
-        ps = s.packet_shares
-        found = {
-            (r.packet_id, r.seq): int(r.amount_fen)
-            for r in self.conn.execute(
-                select(ps.c.packet_id, ps.c.seq, ps.c.amount_fen).where(tuple_(ps.c.packet_id, ps.c.seq).in_(seqs))
+    def _amounts(
+        self, rows: dict[int, PacketRow], taken: dict[int, int], rng: Rng | None
+    ) -> dict[tuple[int, int], int]:
+        """The amount of each share the batch takes: `taken[pid]` shares of each packet, from its next seq on.
+
+        Drawn now where the packet draws at open (from the amount and count left, read under its lock), else read
+        from the shares drawn at send."""
+        out: dict[tuple[int, int], int] = {}
+        stored: list[tuple[int, int]] = []
+        for pid, n in taken.items():
+            row = rows[pid]
+            seqs = range(row.claimed_count, row.claimed_count + n)
+            if row.draw != "open":
+                stored.extend((pid, k) for k in seqs)
+                continue
+            total, count, remaining = row.view.total_fen, row.view.shares_count, row.view.total_fen - row.claimed_fen
+            for k in seqs:
+                amount = (equal_share(total, count, k) if row.view.split is Split.EQUAL
+                          else double_mean_next(remaining, count - k, rng))
+                out[(pid, k)] = amount
+                remaining -= amount
+        if stored:
+            out.update(self._drawn_at_send({pid: rows[pid].draw for pid, _ in stored}, stored))
+        return out
+
+    def _drawn_at_send(self, draws: dict[int, str], seqs: list[tuple[int, int]]) -> dict[tuple[int, int], int]:
+        from hongbao.adapters.sql.tx import unpack_shares
+
+        found: dict[tuple[int, int], int] = {}
+        in_rows = [(pid, k) for pid, k in seqs if draws[pid] == "rows"]
+        if in_rows:  # packets sent before migration 0012
+            ps = s.packet_shares
+            found.update(
+                ((r.packet_id, r.seq), int(r.amount_fen))
+                for r in self.conn.execute(
+                    select(ps.c.packet_id, ps.c.seq, ps.c.amount_fen)
+                    .where(tuple_(ps.c.packet_id, ps.c.seq).in_(in_rows))
+                )
             )
-        }
-        if len(found) != len(seqs):
-            raise InvariantViolation("a packet is missing a pre-drawn share")
-        return found
-
-
+        blocks = sorted({(pid, k // s.SHARE_BLOCK) for pid, k in seqs if draws[pid] == "packed"})
+        if blocks:
+            b = s.packet_share_blocks
+            for r in self.conn.execute(select(b).where(tuple_(b.c.packet_id, b.c.block).in_(blocks))):
+                first = r.block * s.SHARE_BLOCK
+                found.update(((r.packet_id, first + i), a) for i, a in enumerate(unpack_shares(r.amounts)))
+        missing = [key for key in seqs if key not in found]
+        if missing:
+            raise InvariantViolation(f"a packet is missing a share drawn at send: {missing[:3]}")
+        return {key: found[key] for key in seqs}
