@@ -16,7 +16,8 @@ from typing import Any
 
 import orjson
 
-REQUEST_ID: ContextVar[str] = ContextVar("hongbao_request_id", default="-")
+# Bytes as they arrive and leave in headers; decoded only when a line is formatted.
+REQUEST_ID: ContextVar[bytes] = ContextVar("hongbao_request_id", default=b"-")
 # Attributes every LogRecord has; anything else on a record came from `extra=` and goes into the JSON line.
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
@@ -29,7 +30,7 @@ class TextFormatter(logging.Formatter):
         super().__init__(TEXT_FORMAT)
 
     def format(self, record: logging.LogRecord) -> str:
-        record.request_id = REQUEST_ID.get()
+        record.request_id = REQUEST_ID.get().decode()
         return super().format(record)
 
 
@@ -42,7 +43,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": REQUEST_ID.get(),
+            "request_id": REQUEST_ID.get().decode(),
         }
         for name, value in record.__dict__.items():
             if name not in _STANDARD and name not in line:

@@ -43,12 +43,16 @@ class RequestTimes:
         self.series: dict[tuple[str, str, int], list[float]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one request (api/observe.py inlines this for every request)."""
         key = (method, route, status)
-        row = self.series.get(key)
-        if row is None:
-            row = self.series[key] = [0] * (len(REQUEST_BUCKETS_S) + 2)
+        row = self.series.get(key) or self.row(key)
         row[bisect_left(REQUEST_BUCKETS_S, seconds)] += 1
         row[-1] += seconds
+
+    def row(self, key: tuple[str, str, int]) -> list[float]:
+        """The counts of a new series: one per bucket (the last is +Inf, not cumulative), then the sum."""
+        row = self.series[key] = [0] * (len(REQUEST_BUCKETS_S) + 2)
+        return row
 
     def family(self) -> HistogramMetricFamily:
         family = HistogramMetricFamily(
