@@ -1,10 +1,12 @@
-// The JSON API: bearer token in sessionStorage, problem+json errors, Idempotency-Key on money moves.
+// The JSON API: bearer token kept on this device until logout or expiry, problem+json errors, Idempotency-Key
+// on money moves.
 
 import { errorMessage } from "./errors.js";
 import { lang } from "./i18n.js";
 
 const TOKEN = "hongbao.token";
 const USER = "hongbao.user";
+const EXPIRES = "hongbao.token_expires_at";
 
 export class ApiError extends Error {
   /** `problem` is the RFC 9457 body ({code, title, detail}); status 0 means no answer came back. */
@@ -26,21 +28,39 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The session, as a payment app keeps it: logged in on this device (every tab, after a restart) until you log
+ * out or the token expires (HONGBAO_TOKEN_TTL_S, 7 days by default). It lives in localStorage, which only this
+ * origin's scripts read, and the Content-Security-Policy lets only this origin's own files run (no inline
+ * script, no other origin), so an injected script has no way in to read it. A token past its expiry is dropped
+ * here without asking the server; logout revokes it on the server for every process, and every tab of this
+ * device logs out with it (the `storage` event, main.js).
+ */
 export const session = {
   get token() {
-    return sessionStorage.getItem(TOKEN);
+    const expires = Date.parse(localStorage.getItem(EXPIRES) ?? "");
+    if (Number.isFinite(expires) && expires <= Date.now()) this.clear();
+    return localStorage.getItem(TOKEN);
   },
   get user() {
-    const raw = sessionStorage.getItem(USER);
+    const raw = localStorage.getItem(USER);
     return raw ? JSON.parse(raw) : null;
   },
-  save(token, user) {
-    sessionStorage.setItem(TOKEN, token);
-    sessionStorage.setItem(USER, JSON.stringify(user));
+  save(token, user, expiresAt) {
+    localStorage.setItem(TOKEN, token);
+    localStorage.setItem(USER, JSON.stringify(user));
+    if (expiresAt) localStorage.setItem(EXPIRES, expiresAt);
   },
   clear() {
-    sessionStorage.removeItem(TOKEN);
+    for (const key of [TOKEN, USER, EXPIRES]) localStorage.removeItem(key);
+    sessionStorage.removeItem(TOKEN); // where releases before this one kept it
     sessionStorage.removeItem(USER);
+  },
+  /** Another tab logged out (or in as someone else): `fn()` when this device's token changes. */
+  onChange(fn) {
+    window.addEventListener("storage", (e) => {
+      if (e.key === TOKEN || e.key === null) fn();
+    });
   },
 };
 

@@ -146,8 +146,8 @@ whenUnauthorized(() => {
   go("/app/login", { replace: true });
 });
 
-export function loggedIn(token, user) {
-  session.save(token, user);
+export function loggedIn(token, user, expiresAt) {
+  session.save(token, user, expiresAt);
   startLive();
 }
 
@@ -157,6 +157,17 @@ export function logOut() {
   stopLive();
   go("/app/login", { replace: true });
 }
+
+// Logged out (or in as another user) in another tab of this device: this tab follows.
+session.onChange(() => {
+  stopLive();
+  if (session.token) {
+    startLive();
+    route();
+  } else {
+    go("/app/login", { replace: true });
+  }
+});
 
 for (const el of document.querySelectorAll("[data-icon]")) el.append(icon(el.dataset.icon));
 paintLang();

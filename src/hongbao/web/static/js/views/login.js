@@ -13,9 +13,9 @@ export async function render(ctx) {
     error.hidden = true;
     try {
       const s = await api("POST", "/v1/sessions", { body: { username, password }, auth: false });
-      ctx.loggedIn(s.token, { id: s.user_id, username });
+      ctx.loggedIn(s.token, { id: s.user_id, username }, s.expires_at);
       const me = await api("GET", "/v1/me");
-      ctx.loggedIn(s.token, me);
+      ctx.loggedIn(s.token, me, s.expires_at);
       ctx.go(next.startsWith("/app") ? next : "/app", { replace: true });
     } catch (err) {
       error.textContent = err instanceof ApiError ? err.message : String(err);
