@@ -25,7 +25,8 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         default=None,
-        description="redis://host:6379/0 for scaled mode: guess limits shared by every process; default: per process.",
+        description="redis://host:6379/0, or redis+cluster://host:port for a Redis Cluster: scaled mode (the grab "
+        "gate, live events, logouts and guess limits shared by every process, docs/deploy.md); default: per process.",
     )
     # Every key and channel of this install in Redis starts with this (installs or tests sharing one Redis).
     redis_prefix: str = "hongbao:"
