@@ -158,6 +158,15 @@ class MerchantList(Reply):
     merchants: list[MerchantPublic]
 
 
+class CouponTaken(Reply):
+    coupon_id: int
+    offer_id: int
+    title: str
+    face_value_fen: int
+    merchant_name: str
+    expires_at: str
+
+
 class NearbyOffer(Reply):
     offer_id: int
     merchant_id: int

@@ -17,7 +17,7 @@ from typing import Any
 
 from hongbao.domain import campaigns as dc
 from hongbao.domain.campaigns import CampaignLimits, CampaignStatus, Channel, PrizeKind, Rng
-from hongbao.domain.errors import HongbaoError, NotFound, Rejected
+from hongbao.domain.errors import Conflict, HongbaoError, NotFound, Rejected
 from hongbao.domain.geo import haversine_m
 from hongbao.domain.money import check_amount_fen, format_fen
 from hongbao.domain.open_kinds import seal, secret_unreadable, unseal_with
@@ -484,6 +484,31 @@ class Campaigns:
                 "id": oid, "merchant_id": merchant_id, "title": clean, "face_value_fen": face, "stock": stock,
                 "issued": 0, "expires_at": expires_at.isoformat(),
             }  # fmt: skip
+
+        return await self.d.store.write(job)
+
+    async def take_coupon(self, offer_id: int, user_id: int) -> dict[str, Any]:
+        """领券: one coupon of a nearby offer for the caller, from its stock, once per person.
+
+        Refusals in order: offer_not_found → offer_exhausted (409: none left, or expired) → coupon_taken (409:
+        you hold one of this offer already). The stock's conditional UPDATE comes first and locks the offer's
+        row, so two takes by one person (two processes on PostgreSQL) serialise there, and the second then
+        sees the first's coupon and rolls back: never check-then-act.
+        """
+        now = self.d.clock.now()
+
+        def job(tx: Any) -> dict[str, Any]:
+            offer = tx.offers([offer_id]).get(offer_id)
+            if offer is None:
+                raise NotFound("No such offer.", code="offer_not_found")
+            coupon_id = tx.issue_coupon(offer_id, user_id, now)
+            if coupon_id is None:
+                raise Conflict("This offer has none left, or has expired.", code="offer_exhausted")
+            if tx.coupons_held_of_offer(offer_id, user_id) > 1:
+                raise Conflict("You already hold a coupon of this offer.", code="coupon_taken")
+            return {"coupon_id": coupon_id, "offer_id": offer_id, "title": offer.title,
+                    "face_value_fen": offer.face_value_fen, "merchant_name": offer.merchant_name,
+                    "expires_at": offer.expires_at.isoformat()}
 
         return await self.d.store.write(job)
 

@@ -153,6 +153,12 @@ class MerchantTx:
         ).scalar_one()
         return int(cid)
 
+    def coupons_held_of_offer(self, offer_id: int, holder_id: int) -> int:
+        """How many coupons of the offer the holder has (taken from its page, or won in campaigns)."""
+        k = c.coupons
+        q = select(func.count()).select_from(k).where(k.c.offer_id == offer_id, k.c.holder_id == holder_id)
+        return int(self.conn.execute(q).scalar_one())
+
     def coupons_of(self, holder_id: int, limit: int) -> list[dict[str, Any]]:
         k, o, m = c.coupons, c.coupon_offers, c.merchants
         rows = self.conn.execute(

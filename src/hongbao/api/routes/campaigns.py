@@ -17,6 +17,7 @@ from hongbao.api.schemas_campaigns import (
     CampaignPublic,
     CouponList,
     CouponRedeemed,
+    CouponTaken,
     FollowedCampaignList,
     MerchantCreated,
     MerchantList,
@@ -249,6 +250,16 @@ async def add_offer(merchant_id: PathId, body: OfferCreate, app: AppDep, user_id
         merchant_id, user_id, title=body.title, face_value_fen=body.face_value_fen, stock=body.stock,
         expires_at=body.expires_at,
     )  # fmt: skip
+
+
+@router.post("/offers/{offer_id}/coupons", status_code=status.HTTP_201_CREATED, tags=["coupons"],
+             response_model=CouponTaken)
+async def take_coupon(offer_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+    """领券: one coupon of an offer (found nearby) for you, from its stock, once per person.
+
+    Refusals in order: offer_not_found (404) → offer_exhausted (409: none left, or expired) → coupon_taken (409).
+    """
+    return await app.campaigns.take_coupon(offer_id, user_id)
 
 
 # ---------------------------------------------------------------------- shake

@@ -126,6 +126,8 @@ const MESSAGES = {
   coupon_redeemed: ["券已核销", "This coupon was already redeemed"],
   coupon_expired: ["券已过期", "This coupon has expired"],
   offer_not_found: ["优惠不存在", "No such offer"],
+  offer_exhausted: ["券已领完或已过期", "None left, or the offer has expired"],
+  coupon_taken: ["你已经领过这张券了", "You already hold a coupon of this offer"],
   merchant_not_found: ["商户不存在", "No such merchant"],
   shake_event_not_found: ["摇一摇活动不存在", "No such shake event"],
   round_not_active: ["现在不在摇一摇时段", "No round is on right now"],

@@ -1,10 +1,83 @@
 // Nearby merchants' offers: where the browser is (navigator.geolocation), or coordinates typed by hand.
 
-import { get } from "../../api.js";
-import { h, mount } from "../../dom.js";
-import { t } from "../../i18n.js";
+import { get, post } from "../../api.js";
+import { h, mount, toast } from "../../dom.js";
+import { extend, t } from "../../i18n.js";
 import { yuan } from "../../money.js";
+import { dateTime } from "../common.js";
 import { here } from "./secret.js";
+
+extend({
+  zh: {
+    offer_take: "领取",
+    offer_taken: "已领取，到「我的券」查看",
+    offer_until: "有效期至 {when}",
+    offer_left: "还剩 {left} 张 · 距你 {m} 米",
+    offer_my_coupons: "我的券",
+  },
+  en: {
+    offer_take: "Get the coupon",
+    offer_taken: "Yours: see it in your coupons",
+    offer_until: "Valid until {when}",
+    offer_left: "{left} left · {m} m from you",
+    offer_my_coupons: "My coupons",
+  },
+});
+
+/** One offer: a row that opens to the whole title, the shop, the face value, its validity and a button to take it. */
+function offerItem(o) {
+  const error = h("p", { class: "error", role: "alert", hidden: true });
+  const done = h("p", { class: "won", hidden: true }, t("offer_taken"), " ", h("a", { class: "link", href: "/app/x/coupons" }, t("offer_my_coupons")));
+  const take = h(
+    "button",
+    {
+      type: "button",
+      class: "primary wide take-coupon",
+      "data-offer": o.offer_id,
+      async onclick() {
+        take.disabled = true;
+        error.hidden = true;
+        try {
+          await post(`/v1/offers/${o.offer_id}/coupons`);
+          take.hidden = true;
+          done.hidden = false;
+          toast(t("offer_taken"));
+        } catch (err) {
+          error.textContent = err.message;
+          error.hidden = false;
+          take.disabled = false;
+        }
+      },
+    },
+    t("offer_take"),
+  );
+  return h(
+    "li",
+    { class: "offer", "data-offer": o.offer_id },
+    h(
+      "details",
+      {},
+      h(
+        "summary",
+        { class: "offer-row" },
+        h("span", { class: "row-main" }, h("span", { class: "row-title" }, `${o.merchant_name} · ${o.title}`), h("span", { class: "row-sub" }, t("offer_line", { m: Math.round(o.distance_m), left: o.left }))),
+        h("span", { class: "claim-amount" }, yuan(o.face_value_fen)),
+      ),
+      h(
+        "div",
+        { class: "offer-detail" },
+        h("h3", { class: "offer-title" }, o.title),
+        h("p", {}, o.merchant_name),
+        h("p", { class: "offer-value" }, yuan(o.face_value_fen)),
+        h("p", { class: "hint" }, t("offer_left", { left: o.left, m: Math.round(o.distance_m) })),
+        h("p", { class: "hint" }, t("offer_until", { when: dateTime(o.expires_at) })),
+        take,
+        done,
+        error,
+      ),
+    ),
+  );
+}
 
 export async function render() {
   const lat = h("input", { id: "lat", inputmode: "decimal", autocomplete: "off", placeholder: "39.9042" });
@@ -18,17 +91,7 @@ export async function render() {
     try {
       const reply = await get(`/v1/shake/nearby?lat=${where.lat}&lng=${where.lng}&radius_m=${r}`);
       status.textContent = reply.offers.length ? "" : t("no_offers");
-      mount(
-        list,
-        reply.offers.map((o) =>
-          h(
-            "li",
-            { class: "claim" },
-            h("span", { class: "row-main" }, h("span", { class: "row-title" }, `${o.merchant_name} · ${o.title}`), h("span", { class: "row-sub" }, t("offer_line", { m: Math.round(o.distance_m), left: o.left }))),
-            h("span", { class: "claim-amount" }, yuan(o.face_value_fen)),
-          ),
-        ),
-      );
+      mount(list, reply.offers.map(offerItem));
     } catch (err) {
       status.textContent = err.message;
     }
