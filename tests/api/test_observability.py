@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
-from tests.api.conftest import PROBLEM, TestClient, User, make_group, send_lucky, top_up
+from tests.api.conftest import PROBLEM, TestClient, User, make_group, send_lucky, sign_up, top_up
 from tests.conftest import fast_settings, service_missing
 
 from hongbao.api.app import create_app
@@ -192,3 +192,29 @@ def test_every_429_says_when_to_come_back() -> None:
         assert refusal.status == 429
         assert retry_after(refusal) is not None and int(retry_after(refusal)["Retry-After"]) >= 1  # type: ignore[index]
     assert retry_after(too_many_attempts(42)) == {"Retry-After": "42"}
+
+
+@pytest.mark.redis
+def test_the_redis_gate_counts_opens_and_its_refusals_too(tmp_path: Path) -> None:
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_timeout=1).ping()
+    except redis.RedisError as exc:
+        service_missing("Redis", str(exc))
+    app = build(fast_settings(data_dir=tmp_path, redis_url="redis://127.0.0.1:6379/0",
+                              redis_prefix=f"obs{tmp_path.name}:"))
+    try:
+        with TestClient(create_app(app, scheduler=False)) as client:
+            sender, member = sign_up(client, "rg_sender"), sign_up(client, "rg_member")
+            group_id = make_group(client, sender, [member])
+            top_up(client, sender, 1_000)
+            packet = send_lucky(client, sender, group_id, 100, 1)
+            assert client.post(f"/v1/packets/{packet['id']}/open", headers=member.headers).status_code == 200
+            assert client.post(f"/v1/packets/{packet['id']}/open", headers=member.headers).status_code == 409
+            samples = scrape(client)
+    finally:
+        app.close()
+    assert type(app.deps.gate).__name__ == "RedisGate"
+    assert samples[("hongbao_opens_total", frozenset({("outcome", "won")}))] == 1
+    refused = sum(value for (name, labels), value in samples.items()
+                  if name == "hongbao_gate_refusals_total" and dict(labels)["call"] == "open")
+    assert refused == 1

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from hongbao.domain.errors import HongbaoError
 from hongbao.domain.packets import PacketStatus, PacketView, check_grab
@@ -57,25 +57,30 @@ class LocalGate:
         view = st.view if st else None
         eligible = await audience(view) if view is not None else True
         taken = len(st.claimers) + len(st.pending) if st else 0
+        self.check(
+            reserve,
+            view,
+            user_id=user_id,
+            now=now,
+            eligible=eligible,
+            secret_ok=secret_ok(view) if view is not None else True,
+            already_claimed=bool(st and (user_id in st.claimers or user_id in st.pending)),
+            claimed_count=st.view.shares_count if st and st.exhausted else taken,
+        )
+        assert st is not None and view is not None
+        if reserve:
+            st.pending.add(user_id)
+        return view
+
+    def check(self, reserve: bool, view: PacketView | None, **facts: Any) -> None:
+        """`check_grab`, counting a refusal (a gate hit) for /metrics: by call, and as an open's outcome."""
         try:
-            check_grab(
-                view,
-                user_id=user_id,
-                now=now,
-                eligible=eligible,
-                secret_ok=secret_ok(view) if view is not None else True,
-                already_claimed=bool(st and (user_id in st.claimers or user_id in st.pending)),
-                claimed_count=st.view.shares_count if st and st.exhausted else taken,
-            )
+            check_grab(view, **facts)
         except HongbaoError as refusal:
             self.refusals["open" if reserve else "grab", refusal.code] += 1
             if reserve:
                 self.open_outcomes[refusal.code] += 1
             raise
-        assert st is not None and view is not None
-        if reserve:
-            st.pending.add(user_id)
-        return view
 
     def settle(self, packet_id: int, user_id: int, outcome: str) -> None:
         self.open_outcomes[outcome] += 1

@@ -40,7 +40,7 @@ from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
 from hongbao.adapters.gate import _single_flight
 from hongbao.adapters.redis_shared import is_cluster
 from hongbao.adapters.scaled import TellingGate
-from hongbao.domain.packets import PacketStatus, PacketView, check_grab
+from hongbao.domain.packets import PacketStatus, PacketView
 from hongbao.service.cache import Lru
 from hongbao.service.ports import Store
 
@@ -157,7 +157,7 @@ class RedisGate(TellingGate):
         # The checks before "already claimed" need no shared state (the status is Redis's, below).
         open_view = view if view is None or view.status is PacketStatus.ACTIVE else replace(
             view, status=PacketStatus.ACTIVE)
-        check_grab(open_view, user_id=user_id, now=now, eligible=eligible, secret_ok=secret,
+        self.check(reserve, open_view, user_id=user_id, now=now, eligible=eligible, secret_ok=secret,
                    already_claimed=False, claimed_count=0)
         assert view is not None and open_view is not None
         try:
@@ -167,7 +167,7 @@ class RedisGate(TellingGate):
             log.warning("gate Redis failed (%s); the in-process gate answers for %.1f s", exc, PAUSE_S)
             return await super().admit(packet_id, user_id, now, reserve=reserve, audience=audience, secret_ok=secret_ok)
         decided = replace(open_view, status=PacketStatus.EXPIRED) if code == 3 else open_view
-        check_grab(decided, user_id=user_id, now=now, eligible=True, secret_ok=True,
+        self.check(reserve, decided, user_id=user_id, now=now, eligible=True, secret_ok=True,
                    already_claimed=code == 1, claimed_count=view.shares_count if code == 2 else int(taken))
         return view
 
