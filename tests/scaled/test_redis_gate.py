@@ -6,6 +6,7 @@ still decides."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from hongbao.adapters.redis_gate import RedisGate
+from hongbao.adapters.redis_gate import STALE_PLACE_S, RedisGate
 from hongbao.adapters.redis_shared import connect
 from hongbao.bootstrap import App, build
 from hongbao.domain.errors import HongbaoError
@@ -135,3 +136,31 @@ def test_an_unreachable_redis_leaves_the_store_to_decide(pg_url: str, tmp_path: 
     finally:
         a.close()
         b.close()
+
+
+def test_a_place_left_by_a_dead_process_refuses_nobody_for_long(apps: tuple[App, App], pg_url: str) -> None:
+    """A process dies holding the last share's place: soon the store decides again, and the dead open's user,
+    retrying through another process, is not told it already claimed."""
+    sent_by = register_many(apps[0], [f"s_{uuid.uuid4().hex[:6]}"])[0]
+    people = register_many(apps[0], [f"p{i}_{uuid.uuid4().hex[:6]}" for i in range(2)])
+    group = group_of(apps[0], sent_by, people)
+    asyncio.run(apps[0].wallet.top_up(sent_by, 1_000))
+    pid = int(asyncio.run(apps[0].packets.send_group(sent_by, group, how="equal", shares_count=1,
+                                                      amount_each_fen=10))["id"])
+    dead, other = apps[0].deps.gate, apps[1].deps.gate
+    assert isinstance(dead, RedisGate)
+
+    async def hold_and_die() -> None:  # admitted with a place, then never settled: its process was killed
+        await dead.admit(pid, people[0], apps[0].deps.clock.now(), reserve=True, audience=_anyone)
+
+    asyncio.run(hold_and_die())
+    assert storm((apps[1], apps[1]), pid, [people[1]]) == ["packet_exhausted"]  # a fresh place still refuses
+    time.sleep(STALE_PLACE_S + 0.5)
+    assert isinstance(storm((apps[1], apps[1]), pid, [people[1]])[0], dict)  # the store had a share left
+    assert storm((apps[1], apps[1]), pid, [people[0]]) == ["packet_exhausted"]  # the dead open's retry
+    assert isinstance(other, RedisGate)
+    assert claims(pg_url, pid) == [(people[1], 10)]
+
+
+async def _anyone(_: object) -> bool:
+    return True

@@ -14,7 +14,8 @@ failover, FLUSHALL), the script says so and the packet is loaded again from the 
 claims table, its status from the packet row.  Places held before the loss are gone, so a few more opens than
 shares may reach the store in that moment, where the unique key and the share count refuse them; nobody is paid
 twice, and no packet is shown empty or full that the store does not say is.  A place whose settle never came (its
-process died) is dropped after `hold_s`.
+process died) no longer refuses anyone alone after STALE_PLACE_S (the store is asked instead), and is dropped
+after `hold_s`; its user's retry goes to the store at once.
 
 What the packet is (kind, audience, amounts, expiry) does not change and is cached per process; group membership
 stays the in-process gate's (with forgets told to every process, adapters/scaled.py).  When Redis cannot be
@@ -48,22 +49,32 @@ log = logging.getLogger(__name__)
 LOAD_CHUNK = 5000  # claimers per SADD while loading a packet
 PAUSE_S = 1.0  # after a Redis error, the in-process gate answers for this long before Redis is asked again
 KEEP_S = 86_400  # a packet's keys outlive its expiry by a day (late opens are refused from them)
+STALE_PLACE_S = 2.0  # places this old that fill a packet no longer refuse alone: the store is asked (_ADMIT)
 
-# KEYS: hash, claimers, places.  ARGV: user, reserve (0/1), hold_ms.
+# KEYS: hash, claimers, places.  ARGV: user, reserve (0/1), hold_ms, stale_ms.
 # Returns {-1} when the packet is not loaded, else {code, taken}: 0 admitted (a place held when reserve),
-# 1 already claimed or holding a place, 2 exhausted, 3 expired.
+# 1 already claimed, 2 exhausted, 3 expired, 4 let through to the store without a place: the user holds a place
+# already (a retry after its process died, or a duplicate in flight: the claims' unique key and the idempotency
+# key decide), or the shares left are all held by places of which the oldest is stale_ms old (their processes may
+# have died: the store says whether a share is left, rather than a packet shown full until the places age out).
 _ADMIT = """
 if redis.call('HGET', KEYS[1], 'ok') ~= '1' then return {-1, 0} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[3]))
-local taken = redis.call('SCARD', KEYS[2]) + redis.call('ZCARD', KEYS[3])
-if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 or redis.call('ZSCORE', KEYS[3], ARGV[1]) then
-    return {1, taken}
-end
+local claimed = redis.call('SCARD', KEYS[2])
+local taken = claimed + redis.call('ZCARD', KEYS[3])
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return {1, taken} end
+if redis.call('ZSCORE', KEYS[3], ARGV[1]) then return {4, taken} end
 local st = redis.call('HGET', KEYS[1], 'st')
 if st == 'x' then return {3, taken} end
-if st == 'f' or taken >= tonumber(redis.call('HGET', KEYS[1], 'n')) then return {2, taken} end
+local n = tonumber(redis.call('HGET', KEYS[1], 'n'))
+if st == 'f' or claimed >= n then return {2, taken} end
+if taken >= n then
+    local oldest = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+    if oldest[2] ~= nil and now - tonumber(oldest[2]) > tonumber(ARGV[4]) then return {4, taken} end
+    return {2, taken}
+end
 if ARGV[2] == '1' then
     redis.call('ZADD', KEYS[3], now, ARGV[1])
     redis.call('PEXPIREAT', KEYS[3], redis.call('HGET', KEYS[1], 'e'))
@@ -102,7 +113,6 @@ return 1
 """
 
 _STATUS = {PacketStatus.FINISHED: "f", PacketStatus.EXPIRED: "x"}
-_CODES = ("admitted", "already", "exhausted", "expired")
 
 
 def connect_async(url: str, *, timeout_s: float) -> aredis.Redis | AsyncRedisCluster:
@@ -166,6 +176,8 @@ class RedisGate(TellingGate):
             self._paused_until = time.monotonic() + PAUSE_S
             log.warning("gate Redis failed (%s); the in-process gate answers for %.1f s", exc, PAUSE_S)
             return await super().admit(packet_id, user_id, now, reserve=reserve, audience=audience, secret_ok=secret_ok)
+        if code == 4:  # let through without a place: the store decides (see _ADMIT)
+            return view
         decided = replace(open_view, status=PacketStatus.EXPIRED) if code == 3 else open_view
         self.check(reserve, decided, user_id=user_id, now=now, eligible=True, secret_ok=True,
                    already_claimed=code == 1, claimed_count=view.shares_count if code == 2 else int(taken))
@@ -173,7 +185,7 @@ class RedisGate(TellingGate):
 
     async def _decide(self, view: PacketView, user_id: int, reserve: bool) -> tuple[int, int]:
         keys = self.keys(view.id)
-        args = [user_id, 1 if reserve else 0, self.hold_ms]
+        args = [user_id, 1 if reserve else 0, self.hold_ms, int(STALE_PLACE_S * 1000)]
         conn = self._connection()
         code, taken = await conn.admit(keys=keys, args=args)
         if int(code) == -1:  # never loaded, or Redis lost it: read it from the store, then decide
