@@ -57,3 +57,55 @@ def test_the_sender_shares_a_password_packet_to_wechat_and_the_copied_link_opens
     figures = call(base_url, "GET", f"/v1/packets/{packet['id']}/figures", alice_token)
     assert figures["shares"]["by_platform"]["wechat"] == 1
     assert figures["views"]["by_platform"]["wechat"] == 1
+
+
+def test_a_logged_in_friend_opens_a_shared_link_without_logging_in_and_sees_the_claim_list(
+    phone: Any, base_url: str
+) -> None:
+    # given Alice's password packet shared to QQ, and Bob logged in to the app on his phone
+    phrase = f"大吉大利{uuid.uuid4().hex[:6]}"
+    alice_token = token_of(base_url, "alice")
+    packet = call(base_url, "POST", "/v1/packets/password", alice_token, {
+        "phrase": phrase, "split": "equal", "shares_count": 3, "amount_each_fen": 88, "greeting": "落地页",
+    })
+    link = call(base_url, "POST", f"/v1/packets/{packet['id']}/shares", alice_token, {"platform": "qq"})
+    bob = phone("bob")
+    # when he opens the link: the page knows him (no username or password to type), and he types the phrase
+    bob.goto(link["url"])
+    page = bob.locator("main")
+    expect(page.locator("#as")).to_contain_text("Bob")
+    expect(page.locator("input[name=password]")).to_have_count(0)
+    # and the app link reads well on red (gold, not the browser's dark blue) and leads into the app, not hongbao://
+    app_link = page.locator("#in-app")
+    assert app_link.evaluate("a => getComputedStyle(a).color") == "rgb(246, 199, 94)"
+    assert app_link.get_attribute("href").startswith("/app/")
+    expect(page.locator("a[href^='hongbao:']")).to_have_count(0)
+    # a wrong phrase is refused in both languages, as the app words it
+    page.locator("input[name=secret]").fill("不对")
+    page.locator("button").click()
+    expect(page.locator("#result")).to_contain_text("口令或数字不对")
+    page.locator("input[name=secret]").fill(phrase)
+    page.locator("button").click()
+    # then he gets his share, sees the claim list with his name, and the link now leads to the packet in the app
+    expect(page.locator("#result")).to_contain_text("¥0.88")
+    expect(page.locator("#claims")).to_contain_text("Bob")
+    expect(app_link).to_have_attribute("href", f"/app/packet/{packet['id']}?view=detail")
+
+
+def test_the_share_sheet_offers_a_message_to_copy_and_the_links_qr_code(phone: Any, base_url: str) -> None:
+    packet = call(base_url, "POST", "/v1/packets/password", token_of(base_url, "alice"), {
+        "phrase": f"万事如意{uuid.uuid4().hex[:6]}", "split": "equal", "shares_count": 2, "amount_each_fen": 100,
+        "greeting": "分享文字",
+    })
+    alice = phone("alice")
+    alice.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
+    alice.goto(f"/app/packet/{packet['id']}?view=detail")
+    alice.click("#share-btn")
+    sheet = alice.locator("#share-sheet")
+    sheet.locator("[data-platform=weibo]").click()
+    expect(sheet.locator("#share-url")).to_have_value(re.compile(r"platform=weibo$"))
+    sheet.locator("#share-copy-text").click()
+    expect(sheet.locator("#share-status")).to_contain_text("Weibo")
+    copied = alice.evaluate("navigator.clipboard.readText()")
+    assert "分享文字" in copied and copied.endswith(sheet.locator("#share-url").input_value())
+    expect(sheet.locator("#share-qr img")).to_be_visible()

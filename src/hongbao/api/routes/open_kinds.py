@@ -307,9 +307,15 @@ def _page(title: str, body: str) -> str:
         f"<title>{html.escape(title)}</title><style>"
         "body{font-family:system-ui,'PingFang SC','Microsoft YaHei',sans-serif;background:#ce2029;color:#fff3d6;"
         "margin:0;padding:24px;text-align:center}main{max-width:28rem;margin:auto}h1{color:#f6c75e}"
+        # Links read on red: gold and underlined, never the browser's dark blue (or purple once visited).
+        "a,a:visited{color:#f6c75e;text-decoration:underline;text-underline-offset:.2em;font-weight:600}"
         "input,button{font-size:1.1rem;padding:.5rem;margin:.25rem;border-radius:.5rem;border:0}"
         "button{background:#f6c75e;color:#ce2029;font-weight:bold}img{max-width:100%;border-radius:1rem}"
-        ".en{opacity:.8;font-size:.9rem}</style></head>"
+        ".en{opacity:.8;font-size:.9rem}[hidden]{display:none!important}"
+        "#claims{list-style:none;padding:0;margin:1rem 0;text-align:left;background:#fff3d6;color:#333;"
+        "border-radius:1rem}#claims li{display:flex;justify-content:space-between;padding:.6rem 1rem;"
+        "border-bottom:1px solid #f0d9b0}#claims li:last-child{border-bottom:0}#claims b{color:#b7791f}"
+        "</style></head>"
         f"<body><main>{body}</main></body></html>"
     )
 
@@ -318,6 +324,7 @@ def _landing_html(token: str, platform: str, facts: dict[str, Any]) -> str:
     kind: PacketKind = facts["kind"]
     zh, en = KIND_NAMES.get(kind, ("红包", "Red packet"))
     e = html.escape
+    in_app = f"/app/x/share?t={e(token)}" + ("" if platform == "direct" else f"&amp;platform={e(platform)}")
     parts = [f"<h1>{e(zh)}</h1><p class=en>{e(en)}</p>"]
     if platform != "direct":
         pzh, pen = PLATFORM_NAMES[Platform(platform)]
@@ -345,30 +352,50 @@ def _landing_html(token: str, platform: str, facts: dict[str, Any]) -> str:
         parts.append("<p>关注后即可领取<br><span class=en>Followers may open it</span></p>")
     parts.append(
         "<form id=claim>" + secret_field
-        + "<input name=username placeholder='用户名 username' required autocomplete=username><br>"
+        + "<p id=as hidden></p><span id=login>"
+        "<input name=username placeholder='用户名 username' required autocomplete=username><br>"
         "<input name=password type=password placeholder='密码 password' required autocomplete=current-password><br>"
-        "<button>拆红包 · Open</button></form><p id=result></p>"
-        "<p class=en>或在 hongbao App 中打开 · or open it in the hongbao app: "
-        f"<a href='hongbao://s/{e(token)}?platform={e(platform)}'>hongbao://s/{e(token)}</a></p>"
+        "</span><button>拆红包 · Open</button></form><p id=result role=status></p><ul id=claims hidden></ul>"
+        f"<p><a id=in-app href='{in_app}'>在 App 中打开 · Open in the app</a></p>"
     )
-    # A few lines of plain script (no framework): log in, then claim through the share link.
+    # A few lines of plain script (no framework). Someone logged in to the app on this device (its token in
+    # localStorage, web/static/js/api.js) opens with that session, no second login; others log in here. Once
+    # opened, the packet's claim list is shown and the link leads to the packet in the app.
     geo = "true" if facts["asks_location"] else "false"
     parts.append(
         "<script>const T=" + orjson.dumps(token).decode() + ",P=" + orjson.dumps(platform).decode()
-        + ",GEO=" + geo + ";"
-        "const f=document.getElementById('claim'),r=document.getElementById('result');"
+        + ",ID=" + str(int(facts["packet_id"])) + ",GEO=" + geo + ";"
+        "const $=i=>document.getElementById(i),f=$('claim'),r=$('result'),L=localStorage;"
+        "const exp=Date.parse(L.getItem('hongbao.token_expires_at')||'');"
+        "let tok=L.getItem('hongbao.token');if(Number.isFinite(exp)&&exp<=Date.now())tok=null;"
+        "const me=tok?JSON.parse(L.getItem('hongbao.user')||'{}'):null;"
+        "if(me){const nm=me.display_name||me.username;$('login').remove();$('as').hidden=false;"
+        "$('as').textContent='以 '+nm+' 的身份领取 · opening as '+nm}"
         "const where=()=>new Promise(ok=>GEO&&navigator.geolocation?navigator.geolocation.getCurrentPosition("
         "p=>ok({lat:p.coords.latitude,lng:p.coords.longitude}),()=>ok({})):ok({}));"
-        "f.onsubmit=async ev=>{ev.preventDefault();const d=new FormData(f);"
-        "const s=await fetch('/v1/sessions',{method:'POST',headers:{'content-type':'application/json'},"
+        # A refusal in both languages, worded as the app words it (its own catalog, web/static/js/errors.js).
+        "const say=async j=>{try{const m=await import('/static/js/errors.js');"
+        "return [m.errorMessage(j,'zh'),m.errorMessage(j,'en')].filter(Boolean).join(' · ')||j.detail}"
+        "catch{return j.detail||j.code}};"
+        "async function claims(t){const g=await fetch('/v1/packets/'+ID,{headers:{authorization:'Bearer '+t}});"
+        "if(!g.ok)return;const p=await g.json(),u=$('claims');u.replaceChildren();"
+        "for(const c of p.claims||[]){const li=document.createElement('li'),n=document.createElement('span'),"
+        "a=document.createElement('b');n.textContent=c.display_name+(c.best_luck?' · 手气最佳':'');"
+        "a.textContent=yuan(c.amount_fen);li.append(n,a);u.append(li)}u.hidden=!u.children.length;"
+        "$('in-app').href='/app/packet/'+ID+'?view=detail';$('in-app').textContent='在 App 中查看 · See it in the app'}"
+        "f.onsubmit=async ev=>{ev.preventDefault();const d=new FormData(f);let t=tok,who=me&&me.id;"
+        "if(!t){const s=await fetch('/v1/sessions',{method:'POST',headers:{'content-type':'application/json'},"
         "body:JSON.stringify({username:d.get('username'),password:d.get('password')})});"
-        "if(!s.ok){r.textContent='登录失败 · login failed';return}const t=(await s.json()).token;"
+        "if(!s.ok){r.textContent='用户名或密码错误 · wrong username or password';return}"
+        "const j=await s.json();t=j.token;who=j.user_id}"
         "const b=Object.assign({platform:P==='direct'?null:P},await where());"
         "if(d.get('secret'))b.secret=d.get('secret');"
         "const o=await fetch('/v1/shares/'+T+'/open',{method:'POST',headers:{'content-type':'application/json',"
-        "'authorization':'Bearer '+t,'x-client-channel':'web','idempotency-key':'web-'+T+'-'+d.get('username')},"
+        "'authorization':'Bearer '+t,'x-client-channel':'web','idempotency-key':'web-'+T+'-'+who},"
         "body:JSON.stringify(b)});const j=await o.json();"
-        "r.textContent=o.ok?('恭喜！'+yuan(j.amount_fen)+' · you got it'):(j.detail||j.code)};" + YUAN_JS + "</script>"
+        "if(o.ok||j.code==='already_claimed'){f.hidden=true;"
+        "r.textContent=o.ok?('恭喜！'+yuan(j.amount_fen)+' · you got it'):'你已经领过了 · you opened it already';"
+        "await claims(t)}else r.textContent=await say(j)};" + YUAN_JS + "</script>"
     )
     return _page(f"{zh} · {en}", "".join(parts))
 

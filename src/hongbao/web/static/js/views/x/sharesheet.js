@@ -13,6 +13,11 @@ extend({
     share_embed_phrase: "把口令放进链接（拿到链接的人不用输入口令）",
     share_embed_code: "把数字口令放进链接（拿到链接的人不用输入）",
     share_copy_link: "复制链接",
+    share_copy_text: "复制分享文字",
+    share_text: "{sender}发了一个红包「{greeting}」，点开领取：{url}",
+    share_text_copied: "分享文字已复制，去{platform}粘贴吧",
+    share_qr: "扫码领取",
+    share_qr_hint: "发不了链接时，让对方扫这个码",
     share_native: "用其他应用分享…",
     share_card: "保存口令卡片",
     share_card_hint: "发不了链接的地方，就发这张卡片",
@@ -35,6 +40,11 @@ extend({
     share_embed_phrase: "Put the phrase in the link (whoever has it need not type it)",
     share_embed_code: "Put the code in the link (whoever has it need not type it)",
     share_copy_link: "Copy link",
+    share_copy_text: "Copy a message",
+    share_text: "{sender} sent a red packet “{greeting}”: open it at {url}",
+    share_text_copied: "Message copied: paste it in {platform}",
+    share_qr: "Scan to open",
+    share_qr_hint: "Where a link cannot go, let them scan this",
     share_native: "Share with another app…",
     share_card: "Save the password card",
     share_card_hint: "Where links are blocked, send this card instead",
@@ -111,8 +121,10 @@ export function openShareSheet(packet) {
   let ticket = 0; // two quick taps: only the last platform's answer is shown
 
   const copyBtn = h("button", { type: "button", class: "primary", id: "share-copy" }, t("share_copy_link"));
+  const textBtn = h("button", { type: "button", class: "secondary", id: "share-copy-text" }, t("share_copy_text"));
   const nativeBtn = navigator.share ? h("button", { type: "button", class: "secondary", id: "share-native" }, t("share_native")) : null;
-  const linkBox = h("div", { class: "share-link", hidden: true }, field, h("div", { class: "inline share-actions" }, copyBtn, nativeBtn));
+  const linkBox = h("div", { class: "share-link", hidden: true }, field, h("div", { class: "inline share-actions" }, copyBtn, textBtn, nativeBtn));
+  const message = () => t("share_text", { sender: packet.sender_name ?? "", greeting: packet.greeting || t("greeting_default"), url: field.value });
 
   const platformButtons = PLATFORMS.map((p) =>
     h("button", { type: "button", class: "platform", "data-platform": p, "aria-pressed": "false", onclick: () => pick(p) }, t(`platform_${p}`)),
@@ -161,9 +173,13 @@ export function openShareSheet(packet) {
   }
 
   copyBtn.addEventListener("click", copy);
+  textBtn.addEventListener("click", async () => {
+    const copied = await copyText(message(), field);
+    status.textContent = copied ? t("share_text_copied", { platform: t(`platform_${picked}`) }) : t("share_copy_by_hand");
+  });
   nativeBtn?.addEventListener("click", async () => {
     try {
-      await navigator.share({ title: t("app_name"), text: packet.greeting || t("greeting_default"), url: field.value });
+      await navigator.share({ title: t("app_name"), text: message(), url: field.value });
     } catch (err) {
       if (err?.name !== "AbortError") status.textContent = err.message;
     }
@@ -171,6 +187,7 @@ export function openShareSheet(packet) {
   embed?.addEventListener("change", () => picked && pick(picked));
 
   const card = packet.kind === "password" ? h("div", { class: "share-card", id: "share-card" }) : null;
+  const qr = h("div", { class: "share-card", id: "share-qr" });
   const dialog = h(
     "dialog",
     { class: "sheet", id: "share-sheet", "aria-labelledby": "share-sheet-title" },
@@ -185,6 +202,7 @@ export function openShareSheet(packet) {
     error,
     linkBox,
     status,
+    qr,
     card,
   );
   // Leaving the page (the browser's back button) closes the sheet with it.
@@ -197,7 +215,21 @@ export function openShareSheet(packet) {
   document.body.append(dialog);
   dialog.showModal();
   if (card) fillCard(card, packet.id, dialog);
+  fillQr(qr, packet.id, dialog);
   return dialog;
+}
+
+/** The QR code of the packet's link (fetched with the bearer token): for a phone beside you, or a screenshot. */
+async function fillQr(box, packetId, dialog) {
+  try {
+    const reply = await fetch(`/v1/packets/${packetId}/qr.png`, { headers: { Authorization: `Bearer ${session.token}` } });
+    if (!reply.ok) return;
+    const src = URL.createObjectURL(await reply.blob());
+    dialog.addEventListener("close", () => URL.revokeObjectURL(src));
+    mount(box, h("p", { class: "share-qr-title" }, t("share_qr")), h("img", { class: "qr-image", src, alt: t("share_qr"), width: 160, height: 160 }), h("p", { class: "hint" }, t("share_qr_hint")));
+  } catch {
+    // no QR without an answer; the link still works
+  }
 }
 
 /** The password card (fetched with the bearer token) with a link that saves it as a PNG file. */
