@@ -167,9 +167,12 @@ def serve(
             timeout_graceful_shutdown=settings.shutdown_grace_s,
         )
         return
+    # The app closes the App (the writer commits what is queued, the sweeper's tickets go back) in its lifespan's
+    # end: uvicorn re-raises SIGTERM once it has shut down, so nothing after uvicorn.run would run then.
+    api = create_app(hb, close_on_shutdown=True)
     try:
         uvicorn_runner(settings.reuse_port)(  # SO_REUSEPORT under `hongbao up` (cli_scaled.py)
-            create_app(hb),
+            api,
             host=settings.host,
             port=settings.port,
             log_config=None,  # our handlers (hongbao.logs) for uvicorn's lines too
@@ -182,7 +185,8 @@ def serve(
             timeout_graceful_shutdown=settings.shutdown_grace_s,
         )
     finally:
-        hb.close()
+        if not getattr(api.state, "closed", False):  # uvicorn never started the app (a port in use)
+            hb.close()
 
 
 @app.command()

@@ -78,6 +78,8 @@ def create_app(hongbao: App, *, scheduler: bool | None = None, close_on_shutdown
                     await task
             if close_on_shutdown:
                 hongbao.close()
+                api.state.closed = True
+                log.info("stopped: the writer committed what was queued (%d batches)", hongbao.store.batches)
 
     api = FastAPI(title="hongbao", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None, generate_unique_id_function=openapi.operation_id)
