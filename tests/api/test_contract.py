@@ -110,3 +110,11 @@ def test_docs_reference_only_this_servers_assets_and_they_are_served(client: Tes
     assert client.get(f"{assets_prefix()}/swagger-ui-bundle.js").headers["content-type"].startswith(
         ("application/javascript", "text/javascript")
     )
+
+
+def test_a_405_names_every_method_its_path_answers(client: TestClient) -> None:
+    # GET and POST /v1/groups are two routes: the refusal of PUT names both (and HEAD, which GET answers).
+    refused = client.put("/v1/groups")
+    assert_problem(refused, 405, "method_not_allowed")
+    assert refused.headers["allow"] == "GET, HEAD, POST"
+    assert client.patch("/v1/users/3/follow").headers["allow"] == "DELETE, POST"

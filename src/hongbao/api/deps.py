@@ -64,13 +64,17 @@ IdempotencyKeyHeader = Annotated[
         alias="Idempotency-Key",
         description="Client-chosen request id: a retry with the same key and body gets the first answer "
         "and moves no money again; the same key with another body is refused (409 idempotency_key_reused).",
+        # Documented, checked by IdempotencyKey.of (422 invalid_idempotency_key), not by FastAPI.
+        json_schema_extra={"minLength": 1, "maxLength": 128, "pattern": "^[!-~]([ -~]*[!-~])?$"},
     ),
 ]
 
 # Integer parameters are decimal digits only (api/types.py): "1.0", "+1" and "true" answer 422.
 PathId = Annotated[int, Field(ge=1, le=ID_MAX), DIGITS, Path()]
 # A paged list's query parameters (the default page size is each route's own).
-Cursor = Annotated[str | None, Query(max_length=32)]
+Cursor = Annotated[
+    str | None, Query(max_length=32, json_schema_extra={"pattern": "^[0-9]{1,18}$"}, description="A next_cursor.")
+]
 PageLimit = Annotated[int, Field(ge=1, le=100), DIGITS, Query()]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -42,6 +43,20 @@ def retry_after(exc: HongbaoError) -> dict[str, str] | None:
     return None if exc.retry_after_s is None else {"Retry-After": str(exc.retry_after_s)}
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method some route of this path answers (HEAD wherever GET: api/middleware.py): FastAPI's own 405
+    names only the first route that matched the path (GET /v1/groups and POST /v1/groups are two routes)."""
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        regex = getattr(route, "path_regex", None)
+        if route.methods and regex is not None and regex.match(path):
+            methods |= route.methods
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(HongbaoError)
     async def _domain(_: Request, exc: HongbaoError) -> Response:
@@ -66,14 +81,17 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         # 400 is FastAPI's "error parsing the body" (JSON nested too deep, an integer of thousands of digits).
         codes = {
             400: "invalid_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 413: "too_large"
         }
         code = codes.get(exc.status_code, "http_error")
         # Keep the exception's headers: a 405 must say which methods are allowed (Allow).
-        return problem(exc.status_code, code, str(exc.detail), str(exc.detail), headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed_methods(request)}
+        return problem(exc.status_code, code, str(exc.detail), str(exc.detail), headers=headers)
 
     @app.exception_handler(Exception)
     async def _bug(_: Request, exc: Exception) -> Response:

@@ -46,6 +46,7 @@ class Problem(BaseModel):
 
 
 WHY = {
+    "400": "The body could not be read as JSON text (`invalid_request`).",
     "401": "No valid bearer token (`token_missing`, `token_invalid`): log in with POST /v1/sessions.",
     "403": "Known caller, not allowed (e.g. `not_group_member`, `not_eligible`, `not_admin`).",
     "404": "No such thing, or not yours to know about (`*_not_found`).",
@@ -98,14 +99,14 @@ REFUSALS: dict[str, set[int]] = {
     "packets_send": {403}, "packets_detail": {403}, "packets_grab": {403, 409}, "packets_open": {403, 409},
     "packets_group": {403},
     "packets_send_password": {409}, "packets_send_celebrity": {403},
-    "packets_open_by_code": {403, 409, 429}, "packets_open_by_phrase": {409, 429},
+    "packets_open_by_code": {403, 404, 409, 429}, "packets_open_by_phrase": {404, 409, 429},
     "packets_open_by_link": {403, 409, 429}, "packets_secret": {403}, "packets_qr": {403}, "packets_card": {403},
     "packets_share": {403}, "packets_figures": {403},
-    "users_register": {409}, "users_login": {401, 429},
-    "social_request_friend": {409}, "social_accept_friend": {409}, "social_group": {403},
+    "users_register": {409}, "users_login": {401, 429}, "users_find": {404},
+    "social_request_friend": {404, 409}, "social_accept_friend": {409}, "social_group": {403},
     "social_create_group": {403}, "social_add_member": {403, 409}, "social_remove_member": {403},
     "social_leave": {403},
-    "followers_verify": {403},
+    "followers_verify": {403}, "web_demo_users": {404},
     "conversations_open": {403}, "conversations_messages": {403}, "conversations_post_message": {403},
     "relay_start": {403}, "relay_detail": {403}, "relay_group_relays": {403}, "relay_next_round": {403},
     "asks_ask": {403, 429}, "asks_detail": {403}, "asks_fulfil": {403, 409}, "asks_decline": {403, 409},
@@ -117,6 +118,30 @@ REFUSALS: dict[str, set[int]] = {
     "merchants_register": {403}, "merchants_add_offer": {403},
     "shake_create_event": {403}, "shake_add_pool": {403}, "shake_shake": {409, 429},
 }
+# OpenAPI links: what one answer's id lets a client (and schemathesis's stateful tests) do next.
+# (operation, its success status, the id's JSON pointer in the answer, the parameter it fills, the operations)
+LINKS: list[tuple[str, str, str, str, list[str]]] = [
+    ("packets_send", "201", "/id", "packet_id", ["packets_detail", "packets_grab", "packets_open"]),
+    ("packets_send_face_to_face", "201", "/id", "packet_id", ["packets_secret", "packets_qr", "packets_share",
+                                                              "packets_figures"]),
+    ("packets_send_password", "201", "/id", "packet_id", ["packets_secret", "packets_card", "packets_share"]),
+    ("packets_send_celebrity", "201", "/id", "packet_id", ["packets_detail", "packets_open", "packets_share"]),
+    ("social_create_group", "201", "/id", "group_id", ["social_group", "social_add_member", "packets_group",
+                                                       "relay_group_relays"]),
+    ("conversations_open", "200", "/id", "conversation_id", ["conversations_conversation", "conversations_messages",
+                                                             "conversations_post_message", "conversations_mark_read"]),
+    ("relay_start", "201", "/id", "relay_id", ["relay_detail", "relay_next_round"]),
+    ("asks_ask", "201", "/id", "ask_id", ["asks_detail", "asks_fulfil", "asks_decline"]),
+    ("transfers_send", "201", "/id", "transfer_id", ["transfers_detail", "transfers_accept", "transfers_return"]),
+    ("campaigns_create", "201", "/id", "campaign_id", ["campaigns_campaign", "campaigns_claim", "campaigns_top_up",
+                                                       "campaigns_cancel", "campaigns_figures"]),
+    ("merchants_register", "201", "/id", "merchant_id", ["merchants_add_offer"]),
+    ("shake_create_event", "201", "/id", "event_id", ["shake_event", "shake_add_pool", "shake_shake"]),
+    ("users_register", "201", "/id", "target_id", ["followers_profile", "followers_follow"]),
+]
+
+# Operations under /v1/ that take no token (all others answer 401 without one).
+PUBLIC = frozenset({"users_register", "users_login", "web_demo_users"})
 # Tags of several words get a short prefix.
 PREFIXES = {"friends and groups": "social", "open packets": "packets"}
 
@@ -140,7 +165,7 @@ def document(spec: dict[str, Any]) -> None:
     for path, operations in spec.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
-            for status in sorted(_statuses(path, operation)):
+            for status in sorted(_statuses(spec, path, operation)):
                 answer = responses.setdefault(str(status), {})
                 if "HTTPValidationError" in str(answer.get("content")):  # FastAPI's default, never sent
                     answer.clear()
@@ -148,8 +173,21 @@ def document(spec: dict[str, Any]) -> None:
                 if "content" not in answer or ("application/json" in answer["content"] and not _model(answer)):
                     answer["content"] = {PROBLEM: {"schema": {"$ref": REF.format(model="Problem")}}}
             operation["responses"] = dict(sorted(responses.items()))
+    _link(spec)
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
+
+
+def _link(spec: dict[str, Any]) -> None:
+    by_id = {op.get("operationId"): op for ops in spec.get("paths", {}).values() for op in ops.values()}
+    for source, status, pointer, parameter, targets in LINKS:
+        answer = by_id.get(source, {}).get("responses", {}).get(status)
+        if answer is None:
+            continue
+        links = answer.setdefault("links", {})
+        for target in targets:
+            if target in by_id:
+                links[target] = {"operationId": target, "parameters": {parameter: f"$response.body#{pointer}"}}
 
 
 def _model(answer: dict[str, Any]) -> bool:
@@ -157,18 +195,34 @@ def _model(answer: dict[str, Any]) -> bool:
     return any(media.get("schema") for media in answer.get("content", {}).values())
 
 
-def _statuses(path: str, operation: dict[str, Any]) -> set[int]:
+def _body_fields(spec: dict[str, Any], operation: dict[str, Any]) -> set[str]:
+    """The property names of an operation's JSON body, through $ref and unions."""
+    content = operation.get("requestBody", {}).get("content", {})
+    todo = [media.get("schema", {}) for media in content.values()]
+    names: set[str] = set()
+    while todo:
+        schema = todo.pop()
+        if "$ref" in schema:
+            schema = spec["components"]["schemas"].get(schema["$ref"].rsplit("/", 1)[-1], {})
+        names |= set(schema.get("properties", {}))
+        todo += [*schema.get("anyOf", []), *schema.get("oneOf", []), *schema.get("allOf", [])]
+    return names
+
+
+def _statuses(spec: dict[str, Any], path: str, operation: dict[str, Any]) -> set[int]:
     parameters = operation.get("parameters", [])
     found = set(REFUSALS.get(operation.get("operationId", ""), ()))
     found |= {int(s) for s in operation.get("responses", {}) if s[0] in "45" and s.isdigit()}
-    if operation.get("security"):
+    if operation.get("security") or (path.startswith("/v1/") and operation.get("operationId") not in PUBLIC):
         found.add(401)
-    if any(p.get("in") == "path" for p in parameters):
-        found.add(404)
+    if any(p.get("in") == "path" for p in parameters) or any(
+        name.endswith(("_id", "_ids")) for name in _body_fields(spec, operation)
+    ):
+        found.add(404)  # an id that names nothing (or nothing of yours)
     if parameters or "requestBody" in operation:
         found.add(422)
     if "requestBody" in operation:
-        found.add(413)
+        found |= {400, 413}  # 400: a body that is not even text (invalid UTF-8)
     if any(p.get("in") == "header" and p.get("name") == "Idempotency-Key" for p in parameters):
         found.add(409)
     if path.startswith("/v1/"):

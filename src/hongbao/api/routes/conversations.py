@@ -55,7 +55,7 @@ class ReadMark(BaseModel):
 async def conversations(
     app: AppDep,
     user_id: CurrentUser,
-    cursor: str | None = Query(None, max_length=40),
+    cursor: str | None = Query(None, max_length=40, json_schema_extra={"pattern": r"^[0-9]{1,18}\.[0-9]{1,18}$"}),
     limit: PageLimit = 20,
 ) -> dict[str, Any]:
     """Your conversations, most recently active first, each with its last message and unread count; pass

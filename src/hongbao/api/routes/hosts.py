@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from hongbao.api.deps import AppDep, CurrentUser
+from hongbao.api.schemas_hosts import HostCreated, HostDashboard, HostKeyPublic, NewHostKey, WebhookPublic
 from hongbao.domain.errors import Forbidden, Unauthorized
 from hongbao.service.hosts import SCOPES, HostCaller, is_host_key
 
@@ -48,7 +49,7 @@ async def host_caller(request: Request, app: AppDep) -> HostCaller:
 HostDep = Annotated[HostCaller, Depends(host_caller)]
 
 
-@router.post("/admin/hosts", status_code=201)
+@router.post("/admin/hosts", status_code=201, response_model=HostCreated, response_model_exclude_unset=True)
 async def create_host(body: HostCreate, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
     """Admins only (403 not_admin): register a host app. The reply holds its first API key and, with a
     `webhook_url`, its webhook signing secret: both are shown this once."""
@@ -59,26 +60,26 @@ async def create_host(body: HostCreate, app: AppDep, user_id: CurrentUser) -> di
     return host
 
 
-@router.get("/host")
+@router.get("/host", response_model=HostDashboard)
 async def host_dashboard(app: AppDep, caller: HostDep) -> dict[str, Any]:
     """The host's own figures: its users, what they sent, claimed and got back, today's volume, its webhooks."""
     return await app.hosts.dashboard_of(caller)
 
 
-@router.put("/host/webhook")
+@router.put("/host/webhook", response_model=WebhookPublic)
 async def set_webhook(body: WebhookSet, app: AppDep, caller: HostDep) -> dict[str, Any]:
     """Point the host's webhooks at `url` with a new signing secret (shown this once); null stops them."""
     secret = await app.webhooks.set_endpoint(caller.host_id, body.url)
     return {"webhook_url": body.url, "webhook_secret": secret}
 
 
-@router.post("/host/keys/{key_id}/rotate", status_code=201)
+@router.post("/host/keys/{key_id}/rotate", status_code=201, response_model=NewHostKey)
 async def rotate_key(key_id: str, app: AppDep, caller: HostDep) -> dict[str, Any]:
     """A new key with the same scopes (shown this once); the old one is revoked."""
     return await app.hosts.rotate_key(key_id, host_id=caller.host_id)
 
 
-@router.delete("/host/keys/{key_id}")
+@router.delete("/host/keys/{key_id}", response_model=HostKeyPublic)
 async def revoke_key(key_id: str, app: AppDep, caller: HostDep) -> dict[str, Any]:
     """Revoke one of the host's keys (refused everywhere within 5 s, at once in this process)."""
     return await app.hosts.revoke_key(key_id, host_id=caller.host_id)
