@@ -26,7 +26,9 @@ REQUIRE_SERVICES = os.environ.get("CI") == "true" or os.environ.get("HONGBAO_REQ
 # Marked slow without a decorator each (`make quick` runs `pytest -m "not slow"`): whole folders and files that start
 # servers, browsers or long simulations.
 SLOW_PATHS = (
-    "tests/e2e/", "tests/drills/", "tests/sim/", "tests/api/test_shutdown.py", "tests/api/test_edge_server.py",
+    "tests/e2e/", "tests/drills/", "tests/sim/", "tests/scaled/", "tests/api/test_shutdown.py",
+    "tests/api/test_edge_server.py", "tests/api/test_schemathesis.py", "tests/embed/test_matrix_bridge.py",
+    "tests/embed/test_embed_docs.py",
 )
 
 
