@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hongbao.api.deps import AppDep, CurrentUser
 from hongbao.api.schemas_hosts import HostCreated, HostDashboard, HostKeyPublic, NewHostKey, WebhookPublic
+from hongbao.api.types import Int
 from hongbao.domain.errors import Forbidden, Unauthorized
 from hongbao.service.hosts import SCOPES, HostCaller, is_host_key
 
@@ -23,8 +24,8 @@ class HostCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=64, description="The host app's name (unique).")
-    rate_per_min: int | None = Field(default=None, ge=1, description="Requests a minute, all its keys together.")
-    daily_volume_fen_max: int | None = Field(default=None, ge=1, description="Fen its users may send a UTC day.")
+    rate_per_min: Int | None = Field(default=None, ge=1, description="Requests a minute, all its keys together.")
+    daily_volume_fen_max: Int | None = Field(default=None, ge=1, description="Fen its users may send a UTC day.")
     scopes: list[str] | None = Field(default=None, description=f"The first key's scopes: some of {list(SCOPES)}.")
     webhook_url: str | None = Field(default=None, max_length=2048, description="Where its webhooks are sent.")
 
