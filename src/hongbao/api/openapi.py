@@ -83,6 +83,9 @@ class ReadyPublic(BaseModel):
 HEALTH: dict[int | str, dict[str, Any]] = {200: {"model": HealthPublic}, 503: {"model": HealthPublic}}
 READY: dict[int | str, dict[str, Any]] = {200: {"model": ReadyPublic}, 503: {"model": ReadyPublic}}
 
+# For a route that reads the token itself (the event stream also takes ?token=, for EventSource).
+BEARER: dict[str, Any] = {"security": [{"bearer": []}]}
+
 # Answers that are not JSON, for `responses=` of their routes.
 PNG: dict[int | str, dict[str, Any]] = {
     200: {"description": "A PNG image.", "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}

@@ -22,7 +22,7 @@ from hongbao.api.deps import (
     activity_cursor,
     page_cursor,
 )
-from hongbao.api.openapi import EVENT_STREAM
+from hongbao.api.openapi import BEARER, EVENT_STREAM
 from hongbao.api.schemas_social import ConversationPage, ConversationPublic, MessagePage, MessagePublic, ReadPublic
 from hongbao.api.types import Id
 from hongbao.domain.errors import Rejected, Unauthorized
@@ -123,7 +123,7 @@ def sse(event: Event) -> str:
     return head + "data: " + json.dumps(event.data, ensure_ascii=False, separators=(",", ":")) + "\n\n"
 
 
-@router.get("/events", response_class=StreamingResponse, responses=EVENT_STREAM)
+@router.get("/events", response_class=StreamingResponse, responses=EVENT_STREAM, openapi_extra=BEARER)
 async def events(request: Request, app: AppDep, token: str | None = Query(None, max_length=256)) -> StreamingResponse:
     """Live events as Server-Sent Events: `message` (any new message of your conversations), `packet_sent`,
     `packet_opened` (with `claimed_count` / `shares_count`), `packet_expired`; a comment every 15 s.
