@@ -29,7 +29,7 @@ LOCALES = {"zh": "zh-CN", "en": "en-US"}  # for dates the page formats itself
 
 SCROLL = """at => {
   const el = at && document.querySelector(at);
-  const bar = document.querySelector('.topbar').offsetHeight;
+  const bar = document.querySelector('.topbar')?.offsetHeight ?? 0;  // the share landing page has none
   window.scrollTo(0, el ? el.getBoundingClientRect().top + window.scrollY - bar - 8 : 0);
 }"""
 
@@ -67,7 +67,7 @@ class Stage:
 
     def goto(self, username: str, path: str, ready: str) -> Page:
         page = self.phone(username)
-        page.goto(self.base + path)
+        page.goto(path if path.startswith("http") else self.base + path)
         page.wait_for_selector(ready)
         return page
 
@@ -90,7 +90,7 @@ class Stage:
         if blur:  # no focus ring on the last field filled in
             page.evaluate("document.activeElement?.blur()")
         page.wait_for_timeout(350)  # let animations settle
-        page.evaluate("document.getElementById('toast').className = 'toast'")
+        page.evaluate("document.getElementById('toast')?.setAttribute('class', 'toast')")
         page.wait_for_timeout(250)
         path = self.out / f"{name}{self.suffix}.png"
         page.screenshot(path=str(path))
@@ -178,8 +178,24 @@ def open_packet(s: Stage) -> None:
 
 
 def wallet_and_more(s: Stage) -> None:
+    # A transfer from Alice and a packet from Carol, so the statement names who and what (红包 · 来自Carol).
+    paid = s.api("alice", "POST", "/v1/transfers", {"to_user_id": s.user_id("bob"), "amount_fen": 5200, "note": "奶茶"})
+    s.api("bob", "POST", f"/v1/transfers/{paid['id']}/accept")
+    packet = s.api("carol", "POST", "/v1/packets", {"kind": "personal", "recipient_id": s.user_id("bob"),
+                                                    "amount_fen": 888, "greeting": "生日快乐"})
+    s.api("bob", "POST", f"/v1/packets/{packet['id']}/open")
     s.shoot(s.goto("bob", "/app/wallet", "#statement li"), "07-wallet")
+    s.shoot(s.goto("bob", "/app/wallet", "#statement li[data-category=transfer]"), "34-statement", at="#statement")
     s.shoot(s.goto("bob", "/app/more", "#logout"), "08-more")
+
+
+def refusal(s: Stage) -> None:
+    """A refusal in the reader's language with its limit in yuan: ¥300 in a personal packet (at most ¥200)."""
+    carol = s.goto("carol", f"/app/send/friend/{s.user_id('alice')}", "#amount")
+    carol.fill("#amount", "300")
+    carol.click("#send-btn")
+    carol.wait_for_selector("#send-error:not([hidden])")
+    s.shoot(carol, "35-refusal", blur=True)
 
 
 def password(s: Stage) -> None:
@@ -353,8 +369,16 @@ def share_sheet(s: Stage) -> None:
     alice.click("#share-btn")
     alice.click("#share-sheet [data-platform=wechat]")
     alice.wait_for_selector("#share-card img")
+    url = alice.locator("#share-url").input_value()
     s.shoot(alice, "28-share-sheet")
     alice.click("#share-close")
+    # Dave, logged in to the app on his phone, opens the link: no second login; then the claim list.
+    dave = s.goto("dave", url, "#claim")
+    s.shoot(dave, "36-landing")
+    dave.fill("input[name=secret]", "年年有余")
+    dave.click("#claim button")
+    dave.wait_for_selector("#claims li")
+    s.shoot(dave, "37-landing-opened", at="#result", blur=True)
 
 
 def new_campaign(s: Stage) -> None:
@@ -404,7 +428,7 @@ def redeem(s: Stage) -> None:
 SCENES: list[Callable[[Stage], None]] = [
     login, group_chat, open_packet, wallet_and_more, password, face_to_face, shake, relay,
     asks, transfers, celebrity, nearby, campaign, coupons, friends, groups, report, fairness, dashboard,
-    shake_events, share_sheet, new_campaign, new_event, new_pool, merchant, redeem,
+    shake_events, share_sheet, new_campaign, new_event, new_pool, merchant, redeem, refusal,
 ]  # fmt: skip
 
 

@@ -310,7 +310,7 @@ def _page(title: str, body: str) -> str:
         # Links read on red: gold and underlined, never the browser's dark blue (or purple once visited).
         "a,a:visited{color:#f6c75e;text-decoration:underline;text-underline-offset:.2em;font-weight:600}"
         "input,button{font-size:1.1rem;padding:.5rem;margin:.25rem;border-radius:.5rem;border:0}"
-        "button{background:#f6c75e;color:#ce2029;font-weight:bold}img{max-width:100%;border-radius:1rem}"
+        "button{background:#f6c75e;color:#ce2029;font-weight:bold}img{max-width:min(100%,15rem);border-radius:1rem}"
         ".en{opacity:.8;font-size:.9rem}[hidden]{display:none!important}"
         "#claims{list-style:none;padding:0;margin:1rem 0;text-align:left;background:#fff3d6;color:#333;"
         "border-radius:1rem}#claims li{display:flex;justify-content:space-between;padding:.6rem 1rem;"

@@ -219,33 +219,36 @@ export function openShareSheet(packet) {
   return dialog;
 }
 
-/** The QR code of the packet's link (fetched with the bearer token): for a phone beside you, or a screenshot. */
-async function fillQr(box, packetId, dialog) {
+/**
+ * An image of the packet's own (`/v1/packets/{id}/<name>`, fetched with the bearer token) as an object URL that
+ * lives as long as the sheet; null without an answer (the link still works without it).
+ */
+async function packetImage(packetId, name, dialog) {
   try {
-    const reply = await fetch(`/v1/packets/${packetId}/qr.png`, { headers: { Authorization: `Bearer ${session.token}` } });
-    if (!reply.ok) return;
+    const reply = await fetch(`/v1/packets/${packetId}/${name}`, { headers: { Authorization: `Bearer ${session.token}` } });
+    if (!reply.ok) return null;
     const src = URL.createObjectURL(await reply.blob());
     dialog.addEventListener("close", () => URL.revokeObjectURL(src));
-    mount(box, h("p", { class: "share-qr-title" }, t("share_qr")), h("img", { class: "qr-image", src, alt: t("share_qr"), width: 160, height: 160 }), h("p", { class: "hint" }, t("share_qr_hint")));
+    return src;
   } catch {
-    // no QR without an answer; the link still works
+    return null;
   }
 }
 
-/** The password card (fetched with the bearer token) with a link that saves it as a PNG file. */
+/** The QR code of the packet's link: for a phone beside you, or a screenshot where a link cannot go. */
+async function fillQr(box, packetId, dialog) {
+  const src = await packetImage(packetId, "qr.png", dialog);
+  if (src) mount(box, h("p", { class: "share-qr-title" }, t("share_qr")), h("img", { class: "qr-image", src, alt: t("share_qr"), width: 160, height: 160 }), h("p", { class: "hint" }, t("share_qr_hint")));
+}
+
+/** The password card with a link that saves it as a PNG file. */
 async function fillCard(box, packetId, dialog) {
-  try {
-    const reply = await fetch(`/v1/packets/${packetId}/card.png`, { headers: { Authorization: `Bearer ${session.token}` } });
-    if (!reply.ok) return;
-    const src = URL.createObjectURL(await reply.blob());
-    dialog.addEventListener("close", () => URL.revokeObjectURL(src));
-    mount(
-      box,
-      h("img", { class: "card-image", src, alt: t("share_card") }),
-      h("a", { class: "primary wide", id: "share-card-download", href: src, download: `hongbao-${packetId}.png` }, t("share_card")),
-      h("p", { class: "hint" }, t("share_card_hint")),
-    );
-  } catch {
-    // no card without an answer; the link still works
-  }
+  const src = await packetImage(packetId, "card.png", dialog);
+  if (!src) return;
+  mount(
+    box,
+    h("img", { class: "card-image", src, alt: t("share_card") }),
+    h("a", { class: "primary wide", id: "share-card-download", href: src, download: `hongbao-${packetId}.png` }, t("share_card")),
+    h("p", { class: "hint" }, t("share_card_hint")),
+  );
 }
