@@ -23,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -127,7 +128,9 @@ def event_latency(database_url: str, redis_url: str, samples: int) -> dict[str, 
     procs, bases = [], []
     try:
         for i, demo in enumerate(("--demo", "--no-demo")):
-            port = 7170 + i
+            with socket.socket() as probe:  # a free port of the machine's choosing
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
             log = (work / f"api{i}.log").open("wb")
             procs.append(subprocess.Popen([hongbao, "serve", "--port", str(port), "--data-dir", str(work), demo,
                                            "--no-scheduler"], env=env, stdout=log, stderr=subprocess.STDOUT))
