@@ -208,6 +208,9 @@ def matrix_bridge(
     except ImportError as exc:
         console.print("[red]missing_extra[/]: the Matrix bridge needs matrix-nio: pip install 'hongbao\\[matrix]'")
         raise typer.Exit(1) from exc
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     bridge = Bridge(BridgeConfig(homeserver, user, password, api_url, host_key, web_url, poll_s))
     console.print(f"bridging {homeserver} as {user} to {api_url}")
     with contextlib.suppress(KeyboardInterrupt):

@@ -44,6 +44,8 @@ signing_key_path: "{dir}/localhost.signing.key"
 trusted_key_servers: []
 suppress_key_server_warning: true
 enable_metrics: false
+caches:
+  sync_response_cache_duration: 0
 rc_message: {unlimited}
 rc_registration: {unlimited}
 rc_login:
@@ -119,6 +121,7 @@ class MatrixUser:
         self.http = httpx.Client(base_url=url + "/_matrix/client/v3", timeout=10,
                                  headers={"Authorization": f"Bearer {registered['access_token']}"})
         self._txn = 0
+        self._since: str | None = None
 
     def create_room(self, invite: list[str]) -> str:
         room: str = self.http.post("/createRoom", json={"invite": invite, "preset": "private_chat"}).json()["room_id"]
@@ -140,6 +143,13 @@ class MatrixUser:
     def react(self, room_id: str, event_id: str, key: str = "🧧") -> str:
         return self.send(room_id, "m.reaction", {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id,
                                                                   "key": key}})
+
+    def invites(self) -> list[str]:
+        """Rooms this user was invited to since the last call (incremental syncs: Synapse caches a repeated one)."""
+        params: dict[str, Any] = {"timeout": 0} | ({"since": self._since} if self._since else {})
+        answer = self.http.get("/sync", params=params).json()
+        self._since = answer.get("next_batch", self._since)
+        return list(answer.get("rooms", {}).get("invite", {}))
 
     def members(self, room_id: str) -> list[str]:
         return list(self.http.get(f"/rooms/{room_id}/joined_members").json().get("joined", {}))

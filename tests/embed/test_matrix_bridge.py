@@ -1,5 +1,6 @@
 """The Matrix bridge end to end, against a real Synapse homeserver: two Matrix users in a room with the bot, a
-lucky packet of 3 shares grabbed by 2 (by reacting), the remainder refunded after expiry, the ledger reconciled.
+personal packet and a transfer delivered in a direct chat, a lucky packet of 3 shares grabbed by 2 (by reacting),
+the remainder refunded after expiry, the ledger reconciled.
 
 The bridge runs as `hongbao matrix-bridge` (a host app with its own key), the hongbao server as `hongbao serve`
 with a packet TTL of a few seconds, Synapse on SQLite on a port of this suite's range.
@@ -64,7 +65,7 @@ def test_two_matrix_users_share_a_lucky_packet_and_the_remainder_comes_back(tmp_
         service_missing("Synapse", why)
     (tmp_path / "hongbao").mkdir()
     (tmp_path / "synapse").mkdir()
-    ttl = {"HONGBAO_PACKET_TTL_S": "8", "HONGBAO_SCHEDULER_INTERVAL_S": "0.5"}
+    ttl = {"HONGBAO_PACKET_TTL_S": "12", "HONGBAO_SCHEDULER_INTERVAL_S": "0.5"}
     with running_server(tmp_path / "hongbao", **ttl) as api, running_synapse(tmp_path / "synapse",
                                                                            SYNAPSE_PORT) as homeserver:
         with Client(api) as anonymous:
@@ -86,6 +87,21 @@ def test_two_matrix_users_share_a_lucky_packet_and_the_remainder_comes_back(tmp_
 
             alice.say(room, "/hongbao topup 100")
             eventually("the top-up", lambda: said("topped up ¥100.00"), log)
+
+            # A personal packet and a transfer reach bob in his direct chat with the bot.
+            alice.say(room, f"/hongbao {bob.user_id} 5.20 新年快乐")
+            dm = eventually("the direct chat", bob.invites, log)[0]
+            bob.join(dm)
+
+            def told_bob(needle: str) -> list[tuple[str, str]]:
+                return [m for m in bob.messages(dm, bot["user_id"]) if needle in m[1]]
+
+            bob.react(dm, eventually("the personal envelope", lambda: told_bob("React to this message"), log)[0][0])
+            eventually("bob's personal packet", lambda: told_bob(f"{bob.user_id} opened ¥5.20"), log)
+            alice.say(room, f"/hongbao transfer {bob.user_id} 3.00 房租")
+            bob.react(dm, eventually("the transfer", lambda: told_bob("React ✅"), log)[0][0], "✅")
+            eventually("the accepted transfer", lambda: told_bob("¥3.00 from " + alice.user_id + ": accepted"), log)
+
             alice.say(room, "/hongbao 8.88 3 恭喜发财")
             envelope = eventually("the envelope", lambda: said("React to this message"), log)[0][0]
             bob.react(room, envelope)
@@ -103,8 +119,9 @@ def test_two_matrix_users_share_a_lucky_packet_and_the_remainder_comes_back(tmp_
             assert packet.status == "expired" and packet.claimed_count == 2 and len(claims) == 2
             assert packet.claimed_fen + packet.refunded_fen == 888 and packet.refunded_fen >= 1
             alice_id, bob_id = as_alice.wallet().user_id, as_bob.wallet().user_id
-            assert as_bob.wallet().balance_fen == claims[bob_id]
-            assert as_alice.wallet().balance_fen == 10_000 - 888 + claims[alice_id] + packet.refunded_fen
+            assert as_bob.wallet().balance_fen == claims[bob_id] + 520 + 300
+            assert as_alice.wallet().balance_fen == (10_000 - 520 - 300 - 888 + claims[alice_id]
+                                                     + packet.refunded_fen)
         alice.close()
         bob.close()
     checked = subprocess.run([*_hongbao(), "reconcile", "--data-dir", str(tmp_path / "hongbao")],
@@ -118,6 +135,8 @@ def test_two_matrix_users_share_a_lucky_packet_and_the_remainder_comes_back(tmp_
     ("/hongbao @bob:localhost 5.20 新年快乐", "SendPersonal(recipient='@bob:localhost', amount_fen=520, "
                                                "greeting='新年快乐')"),
     ("/hongbao topup 100", "TopUp(amount_fen=10000)"),
+    ("/hongbao transfer @bob:localhost 10 房租",
+     "SendTransfer(recipient='@bob:localhost', amount_fen=1000, note='房租')"),
     ("/hongbao 8.888 5", "Help(reason='usage: /hongbao 8.88 5 greeting')"),
     ("/hongbao -1 5", "Help(reason='usage: /hongbao 8.88 5 greeting')"),
     ("hello", "None"),

@@ -25,7 +25,7 @@ import httpx
 
 from hongbao.client import models as m
 from hongbao.client import ops
-from hongbao.client._core import ApiError, Call, auth_headers, result, retry_wait
+from hongbao.client._core import ApiError, Attempts, Call, Settings
 
 __all__ = ["ApiError", "AsyncClient", "Call", "Client", "m", "ops"]
 T = TypeVar("T")
@@ -39,46 +39,35 @@ class Client:
         self, base_url: str, *, token: str | None = None, host_key: str | None = None, on_behalf_of: str | None = None,
         retries: int = 3, backoff_s: float = 0.2, timeout_s: float = TIMEOUT_S, http: httpx.Client | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.token = host_key or token
-        self.on_behalf_of = on_behalf_of
-        self.retries = retries
-        self.backoff_s = backoff_s
+        self.s = Settings(base_url, host_key or token, on_behalf_of, retries, backoff_s)
         self._own = http is None
-        self.http = http or httpx.Client(base_url=self.base_url, timeout=timeout_s)
+        self.http = http or httpx.Client(base_url=self.s.base_url, timeout=timeout_s)
 
     def as_user(self, external_id: str) -> Client:
         """The same host key acting for another of the host's users (sharing this client's connections)."""
-        return Client(self.base_url, token=self.token, on_behalf_of=external_id, retries=self.retries,
-                      backoff_s=self.backoff_s, http=self.http)
+        return Client(self.s.base_url, token=self.s.token, on_behalf_of=external_id, retries=self.s.retries,
+                      backoff_s=self.s.backoff_s, http=self.http)
 
     def logged_in(self, username: str, password: str) -> Client:
         """A client acting with a fresh session of this hongbao account."""
         session = self.login(username, password)
-        return Client(self.base_url, token=session.token, retries=self.retries, backoff_s=self.backoff_s,
+        return Client(self.s.base_url, token=session.token, retries=self.s.retries, backoff_s=self.s.backoff_s,
                       http=self.http)
 
     def call(self, call: Call[T]) -> T:
         """Run one call, retrying it where that is safe; ApiError for a refusal."""
-        prepared = call.prepared()
-        headers = {**auth_headers(self.token, self.on_behalf_of), **prepared.headers}
-        attempt = 0
+        run = Attempts(call, self.s.retries, self.s.backoff_s)
         while True:
-            answer: httpx.Response | None = None
-            error: Exception | None = None
+            answer, error = None, None
             try:
-                answer = self.http.request(prepared.method, prepared.path, json=prepared.json,
-                                           params=prepared.params, headers=headers)
+                answer = self.http.request(run.call.method, run.call.path, json=run.call.json,
+                                           params=run.call.params, headers=self.s.headers(run.call))
             except httpx.TransportError as exc:
                 error = exc
-            wait = retry_wait(prepared, attempt, self.retries, self.backoff_s, answer, error)
+            wait = run.after(answer, error)
             if wait is None:
-                if error is not None:
-                    raise error
-                assert answer is not None
-                return result(prepared, answer)
+                return run.result()
             time.sleep(wait)
-            attempt += 1
 
     def close(self) -> None:
         if self._own:
@@ -194,45 +183,34 @@ class AsyncClient:
         self, base_url: str, *, token: str | None = None, host_key: str | None = None, on_behalf_of: str | None = None,
         retries: int = 3, backoff_s: float = 0.2, timeout_s: float = TIMEOUT_S, http: httpx.AsyncClient | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.token = host_key or token
-        self.on_behalf_of = on_behalf_of
-        self.retries = retries
-        self.backoff_s = backoff_s
+        self.s = Settings(base_url, host_key or token, on_behalf_of, retries, backoff_s)
         self._own = http is None
-        self.http = http or httpx.AsyncClient(base_url=self.base_url, timeout=timeout_s)
+        self.http = http or httpx.AsyncClient(base_url=self.s.base_url, timeout=timeout_s)
 
     def as_user(self, external_id: str) -> AsyncClient:
         """The same host key acting for another of the host's users (sharing this client's connections)."""
-        return AsyncClient(self.base_url, token=self.token, on_behalf_of=external_id, retries=self.retries,
-                           backoff_s=self.backoff_s, http=self.http)
+        return AsyncClient(self.s.base_url, token=self.s.token, on_behalf_of=external_id, retries=self.s.retries,
+                      backoff_s=self.s.backoff_s, http=self.http)
 
     async def logged_in(self, username: str, password: str) -> AsyncClient:
         session = await self.login(username, password)
-        return AsyncClient(self.base_url, token=session.token, retries=self.retries, backoff_s=self.backoff_s,
-                           http=self.http)
+        return AsyncClient(self.s.base_url, token=session.token, retries=self.s.retries, backoff_s=self.s.backoff_s,
+                      http=self.http)
 
     async def call(self, call: Call[T]) -> T:
         """Run one call, retrying it where that is safe; ApiError for a refusal."""
-        prepared = call.prepared()
-        headers = {**auth_headers(self.token, self.on_behalf_of), **prepared.headers}
-        attempt = 0
+        run = Attempts(call, self.s.retries, self.s.backoff_s)
         while True:
-            answer: httpx.Response | None = None
-            error: Exception | None = None
+            answer, error = None, None
             try:
-                answer = await self.http.request(prepared.method, prepared.path, json=prepared.json,
-                                                 params=prepared.params, headers=headers)
+                answer = await self.http.request(run.call.method, run.call.path, json=run.call.json,
+                                           params=run.call.params, headers=self.s.headers(run.call))
             except httpx.TransportError as exc:
                 error = exc
-            wait = retry_wait(prepared, attempt, self.retries, self.backoff_s, answer, error)
+            wait = run.after(answer, error)
             if wait is None:
-                if error is not None:
-                    raise error
-                assert answer is not None
-                return result(prepared, answer)
+                return run.result()
             await asyncio.sleep(wait)
-            attempt += 1
 
     async def aclose(self) -> None:
         if self._own:

@@ -68,6 +68,46 @@ def retry_wait(call: Call[Any], attempt: int, retries: int, backoff_s: float,
     return min(float(after), RETRY_AFTER_MAX_S) if after.isdigit() else backoff_s * 2**attempt
 
 
+class Attempts(Generic[T]):
+    """The retry loop of one call without I/O (both clients drive it): send `call`, then tell `after` what came
+    back; it gives the seconds to wait before sending again, or None when the call is done (`result()`)."""
+
+    def __init__(self, call: Call[T], retries: int, backoff_s: float) -> None:
+        self.call = call.prepared()
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self._attempt = 0
+        self._last: tuple[httpx.Response | None, Exception | None] = (None, None)
+
+    def after(self, answer: httpx.Response | None, error: Exception | None) -> float | None:
+        self._last = (answer, error)
+        wait = retry_wait(self.call, self._attempt, self.retries, self.backoff_s, answer, error)
+        self._attempt += 1
+        return wait
+
+    def result(self) -> T:
+        answer, error = self._last
+        if error is not None:
+            raise error
+        assert answer is not None
+        return result(self.call, answer)
+
+
+class Settings:
+    """What both clients hold: where, as whom, and how hard to retry."""
+
+    def __init__(self, base_url: str, token: str | None, on_behalf_of: str | None, retries: int,
+                 backoff_s: float) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.on_behalf_of = on_behalf_of
+        self.retries = retries
+        self.backoff_s = backoff_s
+
+    def headers(self, call: Call[Any]) -> dict[str, str]:
+        return {**auth_headers(self.token, self.on_behalf_of), **call.headers}
+
+
 def result(call: Call[T], answer: httpx.Response) -> T:
     """The reply parsed into the call's model; ApiError for a refusal."""
     if answer.status_code >= 400:

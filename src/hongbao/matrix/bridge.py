@@ -6,7 +6,9 @@ The bridge is a host app like any other: it holds a host key and acts for each M
 room's own host user (`room:<room id>`), befriended with each member who sends or grabs; a packet's idempotency
 key is the Matrix event that asked for it, so an event seen twice sends or opens once.  The bot posts each claim,
 the claim list with best luck when the packet is finished, and the refund when it expires (it looks at its live
-packets every `poll_s`), with a link to the web app for the envelope animation.
+packets every `poll_s`), with a link to the web app for the envelope animation.  Personal packets and transfers
+(`/hongbao @bob:server 5.20`, `/hongbao transfer @bob:server 10.00`) reach their recipient in a direct chat with the
+bot, where a reaction opens the packet, or accepts (✅) or returns (↩️) the transfer.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from nio import (  # type: ignore[import-untyped]
     AsyncClient as MatrixClient,
@@ -25,6 +29,7 @@ from nio import (
     LoginResponse,
     MatrixRoom,
     ReactionEvent,
+    RoomCreateResponse,
     RoomMessageText,
     RoomSendResponse,
     SyncResponse,
@@ -47,6 +52,20 @@ class Live:
 
 
 @dataclass
+class PendingTransfer:
+    """A transfer the bot told its recipient of, in their direct chat."""
+
+    transfer_id: int
+    room_id: str
+    sender: str
+    recipient: str
+
+
+ACCEPT_KEYS = frozenset({"✅", "👍", "✔️"})
+RETURN_KEYS = frozenset({"↩️", "❌", "👎"})
+
+
+@dataclass
 class BridgeConfig:
     homeserver: str
     user_id: str
@@ -65,6 +84,8 @@ class Bridge:
     envelopes: dict[str, Live] = field(default_factory=dict)  # the bot's envelope event id → packet
     groups: dict[str, int] = field(default_factory=dict)  # room id → hongbao group id
     befriended: set[tuple[str, str]] = field(default_factory=set)
+    transfers: dict[str, PendingTransfer] = field(default_factory=dict)  # the bot's notice event id → transfer
+    direct: dict[str, str] = field(default_factory=dict)  # Matrix user → the bot's direct chat with them
 
     def __post_init__(self) -> None:
         self.matrix = MatrixClient(self.config.homeserver, self.config.user_id)
@@ -79,9 +100,9 @@ class Bridge:
         if isinstance(first, SyncResponse):  # invited before the bot started
             for room_id in list(first.rooms.invite):
                 await self.matrix.join(room_id)
-        self.matrix.add_event_callback(self._on_invite, InviteMemberEvent)
-        self.matrix.add_event_callback(self._on_message, RoomMessageText)
-        self.matrix.add_event_callback(self._on_reaction, ReactionEvent)
+        self.matrix.add_event_callback(_logged(self._on_invite), InviteMemberEvent)
+        self.matrix.add_event_callback(_logged(self._on_message), RoomMessageText)
+        self.matrix.add_event_callback(_logged(self._on_reaction), ReactionEvent)
         syncing = asyncio.create_task(self.matrix.sync_forever(timeout=3000))
         watching = asyncio.create_task(self._watch())
         try:
@@ -115,8 +136,14 @@ class Bridge:
             await self.say(room.room_id, f"{event.sender}: {exc.detail} ({exc.code})")
 
     async def _on_reaction(self, room: MatrixRoom, event: ReactionEvent) -> None:
+        if event.sender == self.config.user_id:
+            return
+        pending = self.transfers.get(event.reacts_to)
+        if pending is not None:
+            await self._settle_transfer(pending, event)
+            return
         live = self.envelopes.get(event.reacts_to)
-        if live is None or event.sender == self.config.user_id:
+        if live is None:
             return
         user = self.hongbao.as_user(event.sender)
         try:
@@ -157,14 +184,55 @@ class Bridge:
                 self.envelopes[envelope] = Live(packet.id, room_id, sender, packet.shares_count)
         elif isinstance(command, c.SendPersonal):
             recipient = self.hongbao.as_user(command.recipient)
-            recipient_id = (await recipient.wallet()).user_id
-            await self._befriend(user, sender, recipient, command.recipient)
+            recipient_id = await self._befriend(user, sender, recipient, command.recipient)
             packet = await user.send_personal(recipient_id, command.amount_fen, command.greeting,
                                               idempotency_key=f"mx-{event_id}")
-            envelope = await self.say(room_id, f"🧧 {sender} → {command.recipient}: {c.yuan(packet.total_fen)} "
-                                               f"{packet.greeting or ''} (react to open) {self._link(packet.id)}")
+            dm = await self._direct(command.recipient)
+            envelope = await self.say(dm, f"🧧 {sender} sent you {c.yuan(packet.total_fen)}: "
+                                          f"{packet.greeting or '恭喜发财'}. React to this message to open it. "
+                                          f"{self._link(packet.id)}")
             if envelope is not None:
-                self.envelopes[envelope] = Live(packet.id, room_id, sender, 1)
+                self.envelopes[envelope] = Live(packet.id, dm, sender, 1)
+            await self.say(room_id, f"{sender}: sent, {command.recipient} has it in a direct chat")
+        elif isinstance(command, c.SendTransfer):
+            recipient = self.hongbao.as_user(command.recipient)
+            recipient_id = await self._befriend(user, sender, recipient, command.recipient)
+            sent = await user.send_transfer(recipient_id, command.amount_fen, command.note,
+                                            idempotency_key=f"mx-{event_id}")
+            dm = await self._direct(command.recipient)
+            notice = await self.say(dm, f"转账 {sender} sent you {c.yuan(sent.amount_fen)}"
+                                        f"{': ' + sent.note if sent.note else ''}. React ✅ to accept or ↩️ to "
+                                        f"return it (refunded by itself if left).")
+            if notice is not None:
+                self.transfers[notice] = PendingTransfer(sent.id, dm, sender, command.recipient)
+            await self.say(room_id, f"{sender}: transfer sent, {command.recipient} is asked in a direct chat")
+
+    async def _settle_transfer(self, pending: PendingTransfer, event: ReactionEvent) -> None:
+        if event.key not in ACCEPT_KEYS | RETURN_KEYS:
+            return
+        user = self.hongbao.as_user(event.sender)
+        key = f"mx-{event.event_id}"
+        try:
+            if event.key in ACCEPT_KEYS:
+                done = await user.accept_transfer(pending.transfer_id, idempotency_key=key)
+            else:
+                done = await user.return_transfer(pending.transfer_id, idempotency_key=key)
+        except ApiError as exc:
+            await self.say(pending.room_id, f"{event.sender}: {exc.detail} ({exc.code})")
+            return
+        self.transfers.pop(event.reacts_to, None)
+        await self.say(pending.room_id, f"转账 {c.yuan(done.amount_fen)} from {pending.sender}: {done.status}")
+
+    async def _direct(self, mxid: str) -> str:
+        """The bot's direct chat with `mxid`, made (and they invited) on first use."""
+        known = self.direct.get(mxid)
+        if known is not None:
+            return known
+        made = await self.matrix.room_create(is_direct=True, invite=[mxid], name="hongbao 红包")
+        if not isinstance(made, RoomCreateResponse):
+            raise RuntimeError(f"could not open a direct chat with {mxid}: {made}")
+        self.direct[mxid] = made.room_id
+        return str(made.room_id)
 
     async def _group(self, room_id: str, sender: str) -> int:
         """The room's hongbao group, its members being the room's joined members (the bot aside)."""
@@ -258,3 +326,14 @@ class Bridge:
         sent = await self.matrix.room_send(room_id, "m.room.message", {"msgtype": "m.notice", "body": text})
         return sent.event_id if isinstance(sent, RoomSendResponse) else None
 
+
+def _logged(handler: Callable[[MatrixRoom, Any], Awaitable[None]]) -> Callable[[MatrixRoom, Any], Awaitable[None]]:
+    """A Matrix event handler whose failure is logged (the sync loop would drop it silently) and goes no further."""
+
+    async def run(room: MatrixRoom, event: Any) -> None:
+        try:
+            await handler(room, event)
+        except Exception:
+            log.exception("handling %s in %s failed", type(event).__name__, room.room_id)
+
+    return run

@@ -9,7 +9,8 @@ PREFIX = "/hongbao"
 HELP = (
     "/hongbao 8.88 5 恭喜发财 — a lucky packet of ¥8.88 in 5 shares (add `equal` after the count for equal shares); "
     "react to it to grab. /hongbao topup 100 — add ¥100 (sandbox); /hongbao balance; "
-    "/hongbao @user:server 5.20 新年快乐 — a personal packet."
+    "/hongbao @user:server 5.20 新年快乐 — a personal packet, sent to them in a direct chat; "
+    "/hongbao transfer @user:server 10.00 房租 — a transfer (转账) they accept with ✅ or return with ↩️."
 )
 
 
@@ -29,6 +30,13 @@ class SendPersonal:
 
 
 @dataclass(frozen=True)
+class SendTransfer:
+    recipient: str  # a Matrix user id
+    amount_fen: int
+    note: str | None
+
+
+@dataclass(frozen=True)
 class TopUp:
     amount_fen: int
 
@@ -43,7 +51,7 @@ class Help:
     reason: str = ""
 
 
-Command = SendGroup | SendPersonal | TopUp | Balance | Help
+Command = SendGroup | SendPersonal | SendTransfer | TopUp | Balance | Help
 
 
 def fen(text: str) -> int | None:
@@ -70,6 +78,11 @@ def parse(body: str) -> Command | None:
     if args[0] == "topup":
         amount = fen(args[1]) if len(args) == 2 else None
         return TopUp(amount) if amount else Help("usage: /hongbao topup 100")
+    if args[0] == "transfer":
+        amount = fen(args[2]) if len(args) >= 3 and args[1].startswith("@") else None
+        if amount is None:
+            return Help("usage: /hongbao transfer @user:server 10.00 note")
+        return SendTransfer(args[1], amount, " ".join(args[3:]) or None)
     if args[0].startswith("@"):
         amount = fen(args[1]) if len(args) >= 2 else None
         if amount is None:
