@@ -30,3 +30,20 @@ def test_a_group_member_sees_only_the_claim_notices_that_involve_them(
     assert claimers_seen_by(hong) == [hong.id]
     assert claimers_seen_by(li) == []
     assert any(m["type"] == "packet" for m in _messages(client, li, cid)["messages"])
+
+
+def test_the_conversation_list_previews_and_counts_only_what_the_reader_is_shown(
+    client: TestClient, new_user: Callable[..., User]
+) -> None:
+    # given a group whose newest message is Ming's claim notice of mum's packet
+    mum, ming, li = (new_user(n) for n in ("mum", "ming", "li"))
+    group_id = make_group(client, mum, [ming, li])
+    top_up(client, mum, 10_000)
+    packet = send_lucky(client, mum, group_id, total_fen=1_000, shares_count=3)
+    assert client.post(f"/v1/packets/{packet['id']}/open", headers=ming.headers).status_code == 200
+    # then Li's list previews the packet (not the notice) and counts only the packet as unread
+    row = client.get("/v1/conversations", headers=li.headers).json()["conversations"][0]
+    assert row["last_message"]["type"] == "packet" and row["unread_count"] == 1
+    # and mum, whose packet it is, is previewed the notice
+    assert client.get("/v1/conversations", headers=mum.headers).json()["conversations"][0]["last_message"]["type"] \
+        == "claim"

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 PUMP_BATCH_MAX = 500
 CONVERSATIONS_PAGE_MAX = 100
+PREVIEW_LOOKBACK = 50  # messages looked back for a preview when the newest is a claim notice the reader is not shown
 
 
 def conversation_not_found() -> NotFound:
@@ -332,7 +333,12 @@ class Conversations:
         peers = tx.users_by_ids([_peer(c, user_id) for c in convs if c.kind == ConversationKind.PAIR.value])
         groups: dict[int | None, Any] = {c.group_id: tx.group(c.group_id) for c in convs if c.group_id is not None}
         lasts = messages_public(tx, list(last.values()))
-        last_view = {m["conversation_id"]: m for m in lasts}
+        last_view: dict[int, dict[str, Any] | None] = {m["conversation_id"]: m for m in lasts}
+        active = {m["conversation_id"]: m["id"] for m in lasts}  # the order: activity, shown to the reader or not
+        for cid, m in list(last_view.items()):
+            if m is not None and not shown_to(user_id, m):  # another's claim notice: preview what this reader sees
+                recent = messages_public(tx, tx.messages_page(cid, None, PREVIEW_LOOKBACK))
+                last_view[cid] = next((x for x in recent if shown_to(user_id, x)), None)
         out = []
         for c in convs:
             view: dict[str, Any] = {"id": c.id, "kind": c.kind, "group_id": c.group_id, "peer": None}
@@ -346,7 +352,7 @@ class Conversations:
             view["last_message"] = last_view.get(c.id)
             view["unread_count"] = unread.get(c.id, 0)
             out.append(view)
-        out.sort(key=lambda v: (v["last_message"]["id"] if v["last_message"] else 0, v["id"]), reverse=True)
+        out.sort(key=lambda v: (active.get(v["id"], 0), v["id"]), reverse=True)
         return out
 
 

@@ -234,7 +234,10 @@ class SocialTx:
         return {r.conversation_id: _message(r) for r in rows}
 
     def unread_counts(self, user_id: int, conversation_ids: Sequence[int]) -> dict[int, int]:
-        """Messages from others after the user's read marker, per conversation (absent: none unread)."""
+        """Messages from others after the user's read marker, per conversation (absent: none unread).
+
+        Claim notices are not counted: most are not shown to the reader (only to the claimer and the packet's
+        sender, service/conversations.py `shown_to`), and which are lies in their data, not in a column."""
         if not conversation_ids:
             return {}
         m, r = ss.messages, ss.conversation_reads
@@ -245,6 +248,7 @@ class SocialTx:
                 m.c.conversation_id.in_(set(conversation_ids)),
                 or_(r.c.last_read_id.is_(None), m.c.id > r.c.last_read_id),
                 or_(m.c.sender_id.is_(None), m.c.sender_id != user_id),
+                m.c.type != "claim",
             )
             .group_by(m.c.conversation_id)
         )
