@@ -101,6 +101,11 @@ def test_webhooks_survive_a_receiver_that_is_down_then_arrive_once_in_order_and_
     deliver_until_done(hb, clock)
     assert [r.headers["webhook-id"] for r in receiver.got].count(first) == 2
 
+    # A week on, delivered messages are pruned; the outbox does not grow for ever.
+    clock.advance(days=8)
+    assert asyncio.run(hb.webhooks.prune(force=True)) == len(written)
+    assert asyncio.run(hb.webhooks.list(host.id, None, 100)) == []
+
 
 def test_a_refused_send_writes_no_webhook(
     client: TestClient, new_host: Callable[..., Host], hb: App, receiver: Receiver

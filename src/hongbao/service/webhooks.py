@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 PENDING_READ_MAX = 500
 ROUNDS_MAX = 50  # one pass sends at most this many messages of one stream (the rest next pass)
+RETENTION_S = 7 * 24 * 3600  # delivered messages are kept this long (`hongbao webhooks list`), then pruned
+PRUNE_INTERVAL_S = 60.0
+PRUNE_BATCH_MAX = 5_000
 URL_CHARS_MAX = 2048
 
 
@@ -56,6 +60,7 @@ class Webhooks:
         self.d = deps
         self.key = key
         self.rules = rules or DeliveryRules()
+        self._pruned_at: float | None = None
         deps.hooks.sent.append(self._on_sent)
         deps.hooks.opened_many.append(self._on_opened_many)
         deps.hooks.expired.append(self._on_expired)
@@ -147,10 +152,20 @@ class Webhooks:
                 delivered += sent
                 if sent == 0:  # everything due failed: the next pass tries again after the backoff
                     break
+            await self.prune()
             return delivered
         finally:
             if own:
                 await http.aclose()
+
+    async def prune(self, *, force: bool = False) -> int:
+        """Delete messages delivered more than RETENTION_S ago, a chunk at most once a minute (or now, `force`)."""
+        now_s = time.monotonic()
+        if not force and self._pruned_at is not None and now_s - self._pruned_at < PRUNE_INTERVAL_S:
+            return 0
+        self._pruned_at = now_s
+        cutoff = self.d.clock.now() - timedelta(seconds=RETENTION_S)
+        return await self.d.store.write(lambda tx: tx.delete_delivered_outbox_before(cutoff, PRUNE_BATCH_MAX))
 
     async def _due_heads(self) -> list[tuple[OutboxRow, str, str]]:
         """The first undelivered message of each stream, if it is due, with its host's URL and secret."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -258,6 +258,12 @@ class HostTx:
             .values(attempts=o.c.attempts + 1, last_error=error[:255], next_attempt_at=next_at, locked_until=None,
                     failed_at=give_up_at)
         )
+
+    def delete_delivered_outbox_before(self, cutoff: datetime, limit: int) -> int:
+        """Messages delivered before `cutoff` (given-up ones stay, for `hongbao webhooks replay`)."""
+        o = h.webhook_outbox
+        due = select(o.c.id).where(o.c.delivered_at.is_not(None), o.c.delivered_at < cutoff).limit(limit)
+        return int(self.conn.execute(delete(o).where(o.c.id.in_(due))).rowcount)
 
     def outbox_replay(self, msg_id: str, now: datetime) -> bool:
         """Deliver a message again (delivered or given up): it becomes pending, due now."""
