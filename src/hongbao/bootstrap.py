@@ -75,6 +75,7 @@ class App:
     def close(self) -> None:
         if self.fanout is not None:
             self.fanout.close()
+        self.shake.close()  # its unused win tickets go back to the pools now
         self.store.close()
         if isinstance(self.deps.limiters, RedisLimiters):
             self.deps.limiters.close()

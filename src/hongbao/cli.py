@@ -223,6 +223,9 @@ def worker(
             closed = await hb.campaigns.close_ended_campaigns(hb.deps.clock.now())
             if closed:
                 console.print(f"closed {closed} campaign(s), unspent budgets returned")
+            returned = await hb.shake.release_due()  # win tickets of ended rounds and stopped processes
+            if returned:
+                console.print(f"gave {returned} shake ticket(s) back to their pools")
             if n:
                 console.print(f"expired {n} packet(s), remainders refunded")
             ended = await hb.relay.end_overdue_chains()  # relay deadlines

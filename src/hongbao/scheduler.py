@@ -30,6 +30,7 @@ def _sweeps(app: App) -> list[tuple[str, Callable[[], Awaitable[int]]]]:
         ("end_relay_chains", app.relay.end_overdue_chains),
         ("refund_transfers", app.transfers.refund_overdue_transfers),
         ("close_campaigns", lambda: app.campaigns.close_ended_campaigns(app.deps.clock.now())),
+        ("release_shake_tickets", app.shake.release_due),  # of ended rounds, closed pools, stopped processes
         ("settle_payments", app.wallet.settle_due_payments),
         ("deliver_webhooks", app.webhooks.deliver_due),  # webhooks to host apps (service/webhooks.py)
     ]

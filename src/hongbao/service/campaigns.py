@@ -52,6 +52,8 @@ class Campaigns:
         # Campaigns with nothing left, with the budget they had then: permanent until the owner tops the budget up
         # (a read compares the budget, so a top-up through another process is seen too).
         self._exhausted: Lru[int, int] = Lru(100_000)
+        # Called with a campaign's id once its budget grew (shake: a round known empty may have prizes again).
+        self.on_budget_changed: list[Callable[[int], None]] = []
 
     def day(self, at: datetime) -> str:
         return dc.day_of(at, self.limits.day_utc_offset_h)
@@ -182,6 +184,8 @@ class Campaigns:
 
         reply = await self.d.store.write(job)
         self._exhausted.pop(campaign_id)
+        for hook in self.on_budget_changed:
+            hook(campaign_id)
         return reply
 
     def _owned(self, tx: Any, campaign_id: int, user_id: int, refusal: str) -> Any:

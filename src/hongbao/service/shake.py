@@ -7,20 +7,24 @@ window is the event's; the scheduler pass that closes campaigns returns a pool's
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from hongbao.domain import campaigns as dc
-from hongbao.domain.campaigns import Channel
+from hongbao.domain.campaigns import Candidate, Channel, PrizeKind
 from hongbao.domain.errors import NotFound, Rejected
 from hongbao.domain.paging import check_limit
+from hongbao.domain.tickets import Lease
 from hongbao.service.cache import Lru
 from hongbao.service.campaigns import Campaigns
 from hongbao.service.deps import Deps
-from hongbao.service.idempotency import IdempotencyKey, once, stored_reply
+from hongbao.service.idempotency import IdempotencyKey, first_reply, once, remember, stored_reply
+from hongbao.service.tickets import Tickets
 
 EVENTS_LISTED_DEFAULT = 20
 EVENTS_LISTED_MAX = 50
+WIN_ATTEMPTS_MAX = 64  # batches and dead tickets one winning shake goes through before it settles for nothing
 RECENTLY_ENDED = timedelta(hours=24)  # ended events stay listed this long, so latecomers see what they missed
 
 
@@ -30,6 +34,12 @@ class Shake:
         self.campaigns = campaigns
         self.limits = campaigns.limits
         self._recent: Lru[tuple[int, int], deque[datetime]] = Lru(100_000)
+        self._rounds: Lru[tuple[int, int], list[int]] = Lru(1_000_000)  # (event, user) → [round, shakes in it]
+        self._events: Lru[int, Any] = Lru(1_000)
+        self._capped: Lru[tuple[int, int], bool] = Lru(1_000_000)  # users the database found at K wins
+        self.tickets = Tickets(deps, lambda: campaigns.rng)
+        deps.hooks.after_commit.append(self._on_published)
+        campaigns.on_budget_changed.append(lambda _campaign_id: self.tickets.budget_changed())
 
     # ------------------------------------------------------------------ events and pools
 
@@ -102,7 +112,9 @@ class Shake:
 
             return once(tx, idem, effect, now=now)
 
-        return await self.d.store.write(job)
+        reply = await self.d.store.write(job)
+        self.tickets.budget_changed()
+        return reply
 
     async def event(self, event_id: int) -> dict[str, Any]:
         now = self.d.clock.now()
@@ -190,56 +202,155 @@ class Shake:
             raise dc.too_many_shakes(f"At most {self.limits.shakes_per_second_max} shakes per second.")
         window.append(now)
 
+    def _count_in_round(self, event_id: int, user_id: int, seq: int) -> list[int]:
+        """Count the shake against the user's allowance for this round (this process); the counter, to give the
+        shake back if it is refused later."""
+        done = self._rounds.get((event_id, user_id))
+        if done is None or done[0] != seq:
+            done = [seq, 0]
+            self._rounds.put((event_id, user_id), done)
+        if done[1] >= self.limits.shakes_per_round_max:
+            raise dc.too_many_shakes(f"At most {self.limits.shakes_per_round_max} shakes per round.")
+        done[1] += 1
+        return done
+
+    async def _event_row(self, event_id: int) -> Any:
+        """The event, from memory after the first read (an event's rounds, chance and cap never change)."""
+        event = self._events.get(event_id)
+        if event is None:
+            event = await self.d.store.read(lambda tx: tx.event(event_id))
+            if event is None:
+                raise NotFound("No such shake event.", code="shake_event_not_found")
+            self._events.put(event_id, event)
+        return event
+
     async def shake(self, event_id: int, user_id: int, idem: IdempotencyKey | None = None) -> dict[str, Any]:
         """One shake: nothing, a cash prize (credited at once), a coupon, or a greeting card.
 
         Checks in order: too_many_shakes (5 a second, counted in this process before any read, so a flood never
         reaches the database) → shake_event_not_found → round_not_active → too_many_shakes (100 a round) →
-        pool_empty.  A retry with its key gets the first answer before all of them.
+        pool_empty.  A retry with its key gets the first answer before all of them.  A shake that loses the draw
+        is answered from memory (stored only when it has a key); a winner takes one of this process's win tickets
+        (service/tickets.py) and is answered once its prize and its win (at most K per user, counted by the
+        database) are committed.
         """
         now = self.d.clock.now()
-        # A retry gets the first answer before the rate limit, which would count it as a new shake.
-        first = await stored_reply(self.d.store, idem)
-        if first is not None:
-            return first
+        if idem is not None:
+            # A retry gets the first answer before the rate limit, which would count it as a new shake.
+            first = await stored_reply(self.d.store, idem)
+            if first is not None:
+                return first
         self._check_rate(event_id, user_id, now)
-        rng = self.campaigns.rng
-        day = self.campaigns.day(now)
-
-        def job(tx: Any) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
-                event = tx.event(event_id)
-                if event is None:
-                    raise NotFound("No such shake event.", code="shake_event_not_found")
-                on = dc.active_round(event.rounds, now)
-                if on is None:
-                    raise dc.round_not_active()
-                if not tx.count_shake(event_id, user_id, on.seq, self.limits.shakes_per_round_max):
-                    raise dc.too_many_shakes(f"At most {self.limits.shakes_per_round_max} shakes per round.")
-                pools = [
-                    p for p in tx.campaigns_of_event(event_id)
-                    if p.status == "active" and tx.prize_candidates(p, now)
-                ]  # fmt: skip
-                if not pools:
-                    raise dc.pool_empty()
-                out: dict[str, Any] = {"event_id": event_id, "round": on.seq}
-                if dc.wins(rng, event.win_permille) and tx.take_win(event_id, user_id, event.wins_per_user_max):
-                    # Start at a random pool, so no sponsor's pool is always drained first.
-                    start = int(rng.random() * len(pools)) % len(pools)
-                    for pool in pools[start:] + pools[:start]:
-                        won = self.campaigns.award(tx, pool, user_id, day, "shake", now)
-                        if won is not None:
-                            sponsor = {"campaign_id": pool.id, "sponsor_id": pool.owner_id}
-                            return {**out, "result": won["kind"], **won, **sponsor}
-                    tx.give_back_win(event_id, user_id)
-                if event.cards and rng.random() < 0.5:
-                    card = event.cards[int(rng.random() * len(event.cards)) % len(event.cards)]
-                    return {**out, "result": "card", "card": card}
-                return {**out, "result": "nothing"}
-
-            return once(tx, idem, effect, 200, now=now)
-
-        reply = await self.d.store.write(job)
+        event = await self._event_row(event_id)
+        on = dc.active_round(event.rounds, now)
+        if on is None:
+            raise dc.round_not_active()
+        counted = self._count_in_round(event_id, user_id, on.seq)
+        try:
+            reply = await self._draw(event, on.seq, user_id, idem, now)
+        except BaseException:
+            counted[1] -= 1
+            raise
+        if idem is not None and reply["result"] in ("nothing", "card"):
+            # A keyed shake asks for its answer to outlive this process: a lost draw is stored too (a retry gets it).
+            lost = reply
+            reply = await self.d.store.write(lambda tx: once(tx, idem, lambda: lost, 200, now=now))
         if reply["result"] in ("cash", "coupon"):
             self.d.hooks.published("shake_won", {"user_id": user_id, **reply})
         return reply
+
+    async def _draw(
+        self, event: Any, seq: int, user_id: int, idem: IdempotencyKey | None, now: datetime
+    ) -> dict[str, Any]:
+        tickets, rng = self.tickets, self.campaigns.rng
+        book = await tickets.book(event.id, seq)
+        if not book.leases and book.empty_at is None:
+            await tickets.refill(event.id, book, wait=True)  # the round's first batch
+        if tickets.known_empty(book):
+            raise dc.pool_empty()
+        out: dict[str, Any] = {"event_id": event.id, "round": seq}
+        if dc.wins(rng, event.win_permille) and self._capped.get((event.id, user_id)) is None:
+            for _ in range(WIN_ATTEMPTS_MAX):
+                lease = tickets.take(book)
+                if lease is None:
+                    await tickets.refill(event.id, book, wait=True)
+                    lease = tickets.take(book)
+                    if lease is None:
+                        if tickets.known_empty(book):
+                            raise dc.pool_empty()
+                        if book.last_leased == 0:
+                            break  # other processes hold what is left: this shake wins nothing
+                        continue  # other shakes here took the batch first: lease again
+                try:
+                    won = await self.d.store.write(self._win_job(event, lease, user_id, idem, now))
+                except BaseException:
+                    tickets.orphan(book, lease)  # used or not, the store knows: its lease goes back at the next batch
+                    raise
+                if won is _CAPPED:
+                    tickets.put_back(book, lease)
+                    self._capped.put((event.id, user_id), True)
+                    break
+                if won is None:
+                    await tickets.drop(book, lease)
+                    continue
+                if tickets.low(book):
+                    await tickets.refill(event.id, book, wait=False)
+                return {**out, **won}
+        if event.cards and rng.random() < 0.5:
+            card = event.cards[int(rng.random() * len(event.cards)) % len(event.cards)]
+            return {**out, "result": "card", "card": card}
+        return {**out, "result": "nothing"}
+
+    def _win_job(
+        self, event: Any, lease: Lease, user_id: int, idem: IdempotencyKey | None, now: datetime
+    ) -> Callable[[Any], Any]:
+        """The winner's write: one win counted under K, one ticket used, its prize paid; all or nothing.
+        Answers the prize, `_CAPPED` (the user has K wins: the ticket stays unused) or None (the ticket is dead)."""
+        holder, day = self.tickets.holder, self.campaigns.day(now)
+        prize = Candidate(lease.prize_id, PrizeKind(lease.kind), 1, lease.amount_fen, lease.offer_id)
+        round_seq = lease.round_seq
+
+        def job(tx: Any) -> Any:
+            first = first_reply(tx, idem)
+            if first is not None:
+                return first
+            try:
+                with tx.conn.begin_nested():
+                    if not tx.count_shake_win(event.id, user_id, event.wins_per_user_max):
+                        return _CAPPED
+                    if not tx.use_ticket(lease.id, holder):
+                        raise _Dead
+                    got = tx.award_prize(lease.campaign_id, prize, user_id, day, "shake", now)
+                    if got is None:
+                        raise _Dead
+                    pool = tx.campaign(lease.campaign_id)
+                    reply = {
+                        "event_id": event.id, "round": round_seq, "result": got.kind, "campaign_id": pool.id,
+                        "claim_id": got.claim_id, "kind": got.kind, "amount_fen": got.amount_fen,
+                        "coupon_id": got.coupon_id, "name": pool.name, "cover_text": pool.cover_text,
+                        "logo_url": pool.logo_url, "sponsor_id": pool.owner_id,
+                    }  # fmt: skip
+                    remember(tx, idem, reply, 200, now=now)
+                    return reply
+            except _Dead:
+                return None
+
+        return job
+
+    async def release_due(self, now: datetime | None = None) -> int:
+        """The scheduler's sweep: win tickets of ended rounds, closed pools and expired leases go back."""
+        return await self.tickets.release_due(now or self.d.clock.now())
+
+    def close(self) -> None:
+        self.tickets.close()
+
+    def _on_published(self, event: str, payload: dict[str, Any]) -> None:
+        if event == "campaign_closed":
+            self.tickets.forget_campaign(int(payload["campaign_id"]))
+
+
+class _Dead(Exception):
+    """A ticket that can no longer pay (given back meanwhile, its pool closed, its coupon stock gone)."""
+
+
+_CAPPED = object()

@@ -85,7 +85,7 @@ class CampaignSnapshot:
     claimed_fen: Counter[int]  # campaign → cash claimed
     offers: dict[int, tuple[int, int]]  # offer → (stock, issued)
     coupons: dict[int, tuple[int, int]]  # coupon → (offer, holder)
-    players: dict[tuple[int, int], tuple[int, int]]  # (event, user) → (wins, shakes)
+    players: dict[tuple[int, int], int]  # (event, user) → wins (losing shakes are answered from memory)
 
 
 def audit_campaigns(
@@ -119,16 +119,16 @@ def audit_campaigns(
         sim.same(snap.offers, {i: (m.offers[i].stock, m.offers[i].issued) for i in offers}, "offers (stock, issued)")
         sim.same(snap.coupons, {c: v for c, v in m.coupons.items() if v[0] in offers} if offers else {},
                  "coupons (offer, holder)")
-        players = {(e, u): (m.events[e].wins[u], m.events[e].shakes[u]) for e, u in touched}
-        sim.same({k: v for k, v in snap.players.items() if k in touched}, players, "shake players (wins, shakes)")
+        players = {(e, u): m.events[e].wins[u] for e, u in touched if m.events[e].wins[u]}
+        sim.same({k: v for k, v in snap.players.items() if k in touched}, players, "shake players' wins")
         return
     sim.same(sorted(snap.campaigns), sorted(m.campaigns), "the campaigns stored")
     sim.same(sum(snap.claims.values()), sum(sum(c.claims.values()) for c in m.campaigns.values()), "claims stored")
     sim.same(snap.offers, {o.id: (o.stock, o.issued) for o in m.offers.values()}, "offers (stock, issued)")
     sim.same(snap.coupons, m.coupons, "coupons (offer, holder)")
-    players = {(e.id, u): (e.wins[u], n) for e in m.events.values() for u, n in e.shakes.items()}
-    sim.same(snap.players, players, "shake players (wins, shakes)")
-    for (eid, user), (wins, _) in snap.players.items():
+    players = {(e.id, u): n for e in m.events.values() for u, n in e.wins.items() if n}
+    sim.same(snap.players, players, "shake players' wins")
+    for (eid, user), wins in snap.players.items():
         if wins > m.events[eid].wins_max:
             raise Mismatch(f"user {user} won {wins} times in event {eid}, capped at {m.events[eid].wins_max}")
 
@@ -224,6 +224,6 @@ def _campaign_snapshot(
         claimed_fen[int(c.campaign_id)] += int(c.amount_fen)
     offers = {int(r.id): (int(r.stock), int(r.issued_count)) for r in tx.conn.execute(q_o)}
     coupons = {int(r.id): (int(r.offer_id), int(r.holder_id)) for r in tx.conn.execute(q_cp)}
-    players = {(int(r.event_id), int(r.user_id)): (int(r.wins), int(r.shakes)) for r in tx.conn.execute(q_sp)}
+    players = {(int(r.event_id), int(r.user_id)): int(r.wins) for r in tx.conn.execute(q_sp)}
     return CampaignSnapshot(campaigns, budgets, returns, prizes, claims, day_claims, claimed_fen, offers, coupons,
                             players)  # fmt: skip

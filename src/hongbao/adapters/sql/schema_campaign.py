@@ -111,6 +111,8 @@ campaigns = Table(
     Column("budget_fen", BigInteger, nullable=False),
     Column("paid_fen", BigInteger, nullable=False, server_default="0"),
     Column("returned_fen", BigInteger, nullable=False, server_default="0"),
+    # Shake pools: cash held out as win tickets by API processes for a round (shake_leases), not yet paid.
+    Column("held_fen", BigInteger, nullable=False, server_default="0"),
     Column("budget_account_id", Id, ForeignKey("accounts.id"), nullable=True),
     Column("per_user_max", Integer, nullable=True),
     Column("per_day_max", Integer, nullable=True),
@@ -137,6 +139,7 @@ campaign_prizes = Table(
     Column("weight", Integer, nullable=False),
     Column("count_max", Integer, nullable=True),
     Column("issued_count", Integer, nullable=False, server_default="0"),
+    Column("held_count", Integer, nullable=False, server_default="0"),  # shake tickets of it held out
     CheckConstraint("count_max IS NULL OR issued_count <= count_max", name="ck_campaign_prizes_within_count"),
 )
 Index("ix_campaign_prizes_campaign", campaign_prizes.c.campaign_id)
@@ -168,3 +171,24 @@ campaign_claims = Table(
 )
 Index("ix_campaign_claims_campaign_day", campaign_claims.c.campaign_id, campaign_claims.c.day)
 Index("ix_campaign_claims_user", campaign_claims.c.user_id, campaign_claims.c.id)
+
+shake_leases = Table(
+    "shake_leases",
+    metadata,
+    # Win tickets an API process (`holder`) drew from a pool for one round: `tickets` prizes of `prize_id`, held out
+    # of the pool's budget and count until used by a winner, given back, or (the holder gone) past `expires_at`.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("event_id", Id, ForeignKey("shake_events.id"), nullable=False),
+    Column("round_seq", Integer, nullable=False),
+    Column("campaign_id", Id, ForeignKey("campaigns.id"), nullable=False),
+    Column("prize_id", Id, ForeignKey("campaign_prizes.id"), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),  # cash per ticket, 0 for a coupon
+    Column("tickets", Integer, nullable=False),
+    Column("holder", String(32), nullable=False),
+    Column("expires_at", TS, nullable=False),
+    Column("created_at", TS, nullable=False),
+    CheckConstraint("tickets >= 0", name="ck_shake_leases_tickets"),
+)
+Index("ix_shake_leases_holder", shake_leases.c.holder)
+Index("ix_shake_leases_expires", shake_leases.c.expires_at)
+Index("ix_shake_leases_campaign", shake_leases.c.campaign_id)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hongbao.adapters.sql import schema_campaign as c
 from hongbao.adapters.sql.aware import utc
+from hongbao.adapters.sql.tx_tickets import TicketTx
 from hongbao.domain.campaigns import Round
 
 
@@ -32,7 +33,9 @@ class EventRow:
     rounds: list[Round]
 
 
-class ShakeTx:
+class ShakeTx(TicketTx):
+    """Events and rounds here; win tickets and the K cap in TicketTx (tx_tickets.py)."""
+
     conn: Connection
 
     # ------------------------------------------------------------------ shake events
