@@ -170,3 +170,18 @@ def test_only_an_admin_registers_a_host_over_the_api(client: TestClient, hb: App
     assert listed["name"] == "matrix" and "key" not in str(listed["keys"][0].keys() - {"key_id"})
     taken = client.post("/v1/admin/hosts", json={"name": "matrix"}, headers=admin.headers)
     assert taken.status_code == 409 and taken.json()["code"] == "host_name_taken"
+
+
+def test_many_first_requests_for_one_new_external_id_make_one_wallet(
+    client: TestClient, new_host: Callable[..., Host], hb: App
+) -> None:
+    host = new_host("burst")
+
+    async def burst() -> set[int]:
+        ids = await asyncio.gather(*(hb.hosts.acting_user(host.key, "new-user", "GET") for _ in range(20)))
+        return set(ids)
+
+    ids = asyncio.run(burst())
+    assert len(ids) == 1
+    figures = client.get("/v1/host", headers=host.itself).json()["figures"]
+    assert figures["users_count"] == 1

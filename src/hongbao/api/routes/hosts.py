@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+from fastapi.security.base import SecurityBase
 from pydantic import BaseModel, ConfigDict, Field
 
-from hongbao.api.deps import AppDep, CurrentUser
+from hongbao.api.deps import AppDep, CurrentUser, get_app
 from hongbao.api.schemas_hosts import HostCreated, HostDashboard, HostKeyPublic, NewHostKey, WebhookPublic
 from hongbao.api.types import Int
 from hongbao.domain.errors import Forbidden, Unauthorized
@@ -36,18 +38,25 @@ class WebhookSet(BaseModel):
     url: str | None = Field(max_length=2048, description="Where webhooks are sent; null stops them.")
 
 
-async def host_caller(request: Request, app: AppDep) -> HostCaller:
-    """The host whose key (with the `dashboard` scope) is in `Authorization: Bearer hk_…`."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not is_host_key(token.strip()):
-        raise Unauthorized("Send 'Authorization: Bearer hk_…' (a host key).", code="host_key_missing")
-    caller = await app.hosts.caller(token.strip())
-    if "dashboard" not in caller.scopes:
-        raise Forbidden("This key lacks the 'dashboard' scope.", code="scope_missing")
-    return caller
+class HostKey(SecurityBase):
+    """The host whose key (with the `dashboard` scope) is in `Authorization: Bearer hk_…`, as a security scheme
+    (OpenAPI lists it on these routes)."""
+
+    def __init__(self) -> None:
+        self.model = HTTPBearerModel(description="A host app's key (hk_…) with the dashboard scope.")
+        self.scheme_name = "hostKey"
+
+    async def __call__(self, request: Request) -> HostCaller:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not is_host_key(token.strip()):
+            raise Unauthorized("Send 'Authorization: Bearer hk_…' (a host key).", code="host_key_missing")
+        caller = await get_app(request).hosts.caller(token.strip())
+        if "dashboard" not in caller.scopes:
+            raise Forbidden("This key lacks the 'dashboard' scope.", code="scope_missing")
+        return caller
 
 
-HostDep = Annotated[HostCaller, Depends(host_caller)]
+HostDep = Annotated[HostCaller, Depends(HostKey())]
 
 
 @router.post("/admin/hosts", status_code=201, response_model=HostCreated, response_model_exclude_unset=True)
