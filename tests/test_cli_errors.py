@@ -89,3 +89,9 @@ def test_plot_without_matplotlib_names_the_extra(monkeypatch: pytest.MonkeyPatch
     line = one_line_error(["fairness", "--runs", "10", "--plot", str(tmp_path / "chart.png")])
     assert "pip install 'hongbao[plot]'" in line
     assert not (tmp_path / "chart.png").exists()
+
+
+def test_a_setting_that_does_not_parse_is_named_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HONGBAO_LOG_LEVEL", "verbose")
+    line = one_line_error(["reconcile"])
+    assert line.startswith("error: HONGBAO_LOG_LEVEL='verbose'") and "'debug', 'info', 'warning' or 'error'" in line

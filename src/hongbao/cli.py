@@ -38,7 +38,14 @@ DbUrl = Annotated[
 
 
 def _settings(data_dir: Path | None = None, database_url: str | None = None, **extra: object) -> Settings:
-    s = Settings()
+    from pydantic import ValidationError
+
+    try:
+        s = Settings()
+    except ValidationError as exc:  # a HONGBAO_* variable that does not parse: name it, one line
+        wrong = exc.errors()[0]
+        name = "HONGBAO_" + str(wrong["loc"][0]).upper() if wrong["loc"] else "a HONGBAO_* setting"
+        _fail(f"{name}={wrong.get('input')!r}: {wrong['msg']}")
     updates: dict[str, object] = {k: v for k, v in extra.items() if v is not None}
     if data_dir is not None:
         updates["data_dir"] = data_dir

@@ -51,7 +51,7 @@ class Settings(BaseSettings):
 
     # Operations: logs and metrics (logs.py, api/observe.py, adapters/metrics.py).
     log_format: Literal["text", "json"] = "text"  # json: one object a line, for a log collector
-    log_level: str = "info"  # debug, info, warning or error
+    log_level: Literal["debug", "info", "warning", "error"] = "info"  # the least severe lines written
     access_log: bool = False  # one `hongbao.access` line per request (method, route, status, duration, client)
     metrics: bool = True  # GET /metrics in Prometheus' text format
 
