@@ -49,6 +49,7 @@ class Live:
     room_id: str
     sender: str
     shares_count: int
+    closed: bool = False
 
 
 @dataclass
@@ -278,13 +279,7 @@ class Bridge:
 
     async def _finished(self, live: Live) -> None:
         packet = await self.hongbao.as_user(live.sender).packet(live.packet_id)
-        names = await self._names(live.room_id)
-        lines = []
-        for claim in packet.claims or []:
-            who = names.get(claim.user_id, f"user {claim.user_id}")
-            lines.append(f"{who} {c.yuan(claim.amount_fen)}{' 手气最佳 best luck' if claim.best_luck else ''}")
-        await self.say(live.room_id, f"🧧 packet {packet.id} is finished: " + "; ".join(lines))
-        self._forget(live)
+        await self._close(live, f"🧧 packet {packet.id} is finished: " + await self._claims(live, packet))
 
     async def _watch(self) -> None:
         """Look at the live packets every poll_s: a packet past its TTL tells the room its refund."""
@@ -296,12 +291,27 @@ class Bridge:
                 except ApiError:
                     continue
                 if packet.status == "expired":
-                    await self.say(live.room_id, f"🧧 packet {packet.id} expired: {c.yuan(packet.refunded_fen)} "
-                                                 f"refunded to {live.sender} ({packet.claimed_count}/"
-                                                 f"{packet.shares_count} opened)")
-                    self._forget(live)
+                    await self._close(live, f"🧧 packet {packet.id} expired: {c.yuan(packet.refunded_fen)} refunded "
+                                            f"to {live.sender} ({packet.claimed_count}/{packet.shares_count} opened"
+                                            f"{': ' + await self._claims(live, packet) if packet.claims else ''})")
                 elif packet.status == "finished":
                     await self._finished(live)
+
+    async def _claims(self, live: Live, packet: Any) -> str:
+        """Who opened how much, best luck marked (the server names it once the packet is finished)."""
+        names = await self._names(live.room_id)
+        return "; ".join(
+            f"{names.get(claim.user_id, f'user {claim.user_id}')} {c.yuan(claim.amount_fen)}"
+            f"{' 手气最佳 best luck' if claim.best_luck else ''}" for claim in packet.claims or []
+        )
+
+    async def _close(self, live: Live, text: str) -> None:
+        """The packet's last word in the room, said once (the watcher and a last claim may both get here)."""
+        if live.closed:
+            return
+        live.closed = True
+        self._forget(live)
+        await self.say(live.room_id, text)
 
     def _forget(self, live: Live) -> None:
         for envelope, other in list(self.envelopes.items()):
