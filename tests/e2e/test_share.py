@@ -109,3 +109,29 @@ def test_the_share_sheet_offers_a_message_to_copy_and_the_links_qr_code(phone: A
     copied = alice.evaluate("navigator.clipboard.readText()")
     assert "分享文字" in copied and copied.endswith(sheet.locator("#share-url").input_value())
     expect(sheet.locator("#share-qr img")).to_be_visible()
+
+
+def test_a_link_opened_inside_the_app_counts_as_an_app_claim_and_one_from_the_landing_page_as_web(
+    phone: Any, base_url: str
+) -> None:
+    # given Alice's password packet with the phrase in its WeChat link
+    alice_token = token_of(base_url, "alice")
+    packet = call(base_url, "POST", "/v1/packets/password", alice_token, {
+        "phrase": f"如意{uuid.uuid4().hex[:6]}", "split": "equal", "shares_count": 3, "amount_each_fen": 10,
+    })
+    link = call(base_url, "POST", f"/v1/packets/{packet['id']}/shares", alice_token,
+                {"platform": "wechat", "embed_secret": True})
+    token = link["url"].split("/s/")[1].split("?")[0]
+    # when Carol opens it in the app, and Dave on the landing page
+    carol = phone("carol")
+    carol.goto(f"/app/x/share?t={token}&platform=wechat")
+    carol.click("#claim-btn")
+    expect(carol.locator("#my-amount")).to_be_visible()
+    dave = phone("dave")
+    dave.goto(link["url"])
+    dave.locator("main button").click()
+    expect(dave.locator("#claims")).to_contain_text("Dave")
+    # then the figures count one claim on each channel, both from WeChat
+    claims = call(base_url, "GET", f"/v1/packets/{packet['id']}/figures", alice_token)["claims"]
+    assert claims["by_channel"] == {"app": 1, "web": 1}
+    assert claims["by_platform"]["wechat"] == 2

@@ -71,7 +71,9 @@ export function whenUnauthorized(fn) {
 
 /** Call the API; resolves to the JSON body (or null for 204), rejects with ApiError. */
 export async function api(method, path, { body, key, auth = true } = {}) {
-  const headers = { Accept: "application/json" };
+  // The app says it is the app: a share link claimed here counts for its packet's figures as channel "app"
+  // (the landing page /s/{token} says "web").
+  const headers = { Accept: "application/json", "X-Client-Channel": "app" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (auth && session.token) headers.Authorization = `Bearer ${session.token}`;
   if (key) headers["Idempotency-Key"] = key;
