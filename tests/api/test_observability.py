@@ -71,6 +71,9 @@ def test_metrics_count_requests_by_route_template_and_status_and_opens_by_outcom
     assert gate_hits >= 1
     # and the writer's group commits, queue and the channel's payments are there
     assert samples[("hongbao_write_batch_jobs_count", frozenset())] >= 1
+    assert samples[("hongbao_write_batch_jobs_bucket", frozenset({("le", "+Inf")}))] == samples[
+        ("hongbao_write_batch_jobs_count", frozenset())]
+    assert samples[("hongbao_write_batch_jobs_bucket", frozenset({("le", "1")}))] >= 1  # the lone writes
     assert samples[("hongbao_write_batch_jobs_sum", frozenset())] >= samples[("hongbao_write_batch_jobs_count",
                                                                                frozenset())]
     assert samples[("hongbao_write_queue_depth", frozenset())] == 0

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 
 from hongbao import __version__
 from hongbao.adapters.sql import schema as s
+from hongbao.adapters.sql.store import BATCH_SIZE_BOUNDS
 
 if TYPE_CHECKING:
     from hongbao.bootstrap import App
@@ -134,7 +135,11 @@ class _AppCollector(Collector):
                                 value=store.health()["queued"])
         batches = HistogramMetricFamily(
             "hongbao_write_batch_jobs", "Writes per committed group-commit batch (_sum / _count is the mean size).")
-        batches.add_metric([], [("+Inf", float(store.batches))], sum_value=float(store.jobs_done))
+        cumulative, buckets = 0.0, []
+        for bound, count in zip([*map(str, BATCH_SIZE_BOUNDS), "+Inf"], store.batch_sizes, strict=True):
+            cumulative += count
+            buckets.append((bound, cumulative))
+        batches.add_metric([], buckets, sum_value=float(store.jobs_done))
         yield batches
         yield CounterMetricFamily("hongbao_write_unknown_commits", "COMMITs whose reply was lost (then settled).",
                                   value=store.unknown_commits)

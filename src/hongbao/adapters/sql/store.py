@@ -34,6 +34,7 @@ import queue
 import secrets
 import threading
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ log = logging.getLogger(__name__)
 _STOP = object()
 BATCH_MARKERS_KEEP_S = 3600  # a lost reply is settled within minutes; markers older than this are pruned
 PRUNE_EVERY_S = 600.0
+BATCH_SIZE_BOUNDS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)  # upper bounds of the batch-size histogram
 
 
 class _WriteIds:
@@ -167,6 +169,7 @@ class SqlStore:
         self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="hongbao-read")
         self.batches = 0  # counters, for benchmarks, tests and /ready
         self.jobs_done = 0
+        self.batch_sizes = [0] * (len(BATCH_SIZE_BOUNDS) + 1)  # committed batches by size (the last: larger)
         self.unknown_commits = 0  # COMMITs whose reply was lost (each then settled by asking)
         self.unavailable_answers = 0  # jobs answered store_unavailable
         self.unresolved: list[str] = []  # batch ids whose outcome could not be asked yet (logged when settled)
@@ -379,6 +382,7 @@ class SqlStore:
                 conn.close()
         self.batches += 1
         self.jobs_done += len(batch)
+        self.batch_sizes[bisect_left(BATCH_SIZE_BOUNDS, len(batch))] += 1  # /metrics: writes per group commit
         return outcomes
 
     def _resolve(self, batch_id: str, patience_s: float | None = None) -> bool | None:
