@@ -49,14 +49,16 @@ log = logging.getLogger(__name__)
 LOAD_CHUNK = 5000  # claimers per SADD while loading a packet
 PAUSE_S = 1.0  # after a Redis error, the in-process gate answers for this long before Redis is asked again
 KEEP_S = 86_400  # a packet's keys outlive its expiry by a day (late opens are refused from them)
+FINAL_MEMO_MAX = 20_000  # a finished packet with at most this many shares is then answered from memory
 STALE_PLACE_S = 2.0  # places this old that fill a packet no longer refuse alone: the store is asked (_ADMIT)
 
 # KEYS: hash, claimers, places.  ARGV: user, reserve (0/1), hold_ms, stale_ms.
 # Returns {-1} when the packet is not loaded, else {code, taken}: 0 admitted (a place held when reserve),
-# 1 already claimed, 2 exhausted, 3 expired, 4 let through to the store without a place: the user holds a place
-# already (a retry after its process died, or a duplicate in flight: the claims' unique key and the idempotency
-# key decide), or the shares left are all held by places of which the oldest is stale_ms old (their processes may
-# have died: the store says whether a share is left, rather than a packet shown full until the places age out).
+# 1 already claimed, 2 exhausted for good (every share claimed), 3 expired, 5 full for now (places held), 4 let
+# through to the store without a place: the user holds a place already (a retry after its process died, or a
+# duplicate in flight: the claims' unique key and the idempotency key decide), or the shares left are all held by
+# places of which the oldest is stale_ms old (their processes may have died: the store says whether a share is
+# left, rather than a packet shown full until the places age out).
 _ADMIT = """
 if redis.call('HGET', KEYS[1], 'ok') ~= '1' then return {-1, 0} end
 local t = redis.call('TIME')
@@ -73,7 +75,7 @@ if st == 'f' or claimed >= n then return {2, taken} end
 if taken >= n then
     local oldest = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
     if oldest[2] ~= nil and now - tonumber(oldest[2]) > tonumber(ARGV[4]) then return {4, taken} end
-    return {2, taken}
+    return {5, taken}
 end
 if ARGV[2] == '1' then
     redis.call('ZADD', KEYS[3], now, ARGV[1])
@@ -138,6 +140,9 @@ class RedisGate(TellingGate):
         self._views: Lru[int, PacketView] = Lru(views_max)
         self._view_flights: dict[int, asyncio.Future[PacketView | None]] = {}
         self._load_flights: dict[int, asyncio.Future[None]] = {}
+        # Finished packets and who claimed them: permanent, so refused from this process's memory from then on.
+        self._final: Lru[int, frozenset[int]] = Lru(views_max)
+        self._final_flights: dict[int, asyncio.Future[None]] = {}
         self._paused_until = 0.0
         self._tasks: set[asyncio.Task[Any]] = set()
         self.loads = 0  # packets loaded into Redis from the store by this process (after a loss, or first use)
@@ -170,6 +175,10 @@ class RedisGate(TellingGate):
         self.check(reserve, open_view, user_id=user_id, now=now, eligible=eligible, secret_ok=secret,
                    already_claimed=False, claimed_count=0)
         assert view is not None and open_view is not None
+        final = self._final.get(packet_id)
+        if final is not None:  # every share claimed: no need to ask Redis ever again (raises)
+            self.check(reserve, open_view, user_id=user_id, now=now, eligible=True, secret_ok=True,
+                       already_claimed=user_id in final, claimed_count=view.shares_count)
         try:
             code, taken = await self._decide(view, user_id, reserve)
         except (redis.RedisError, OSError) as exc:
@@ -178,10 +187,23 @@ class RedisGate(TellingGate):
             return await super().admit(packet_id, user_id, now, reserve=reserve, audience=audience, secret_ok=secret_ok)
         if code == 4:  # let through without a place: the store decides (see _ADMIT)
             return view
-        decided = replace(open_view, status=PacketStatus.EXPIRED) if code == 3 else open_view
+        if code == 2 and view.shares_count <= FINAL_MEMO_MAX:
+            await _single_flight(self._final_flights, packet_id, lambda: self._remember_final(view))
+        decided = open_view
+        if code == 3:
+            decided = replace(open_view, status=PacketStatus.EXPIRED)
+            self._views.put(packet_id, replace(view, status=PacketStatus.EXPIRED))
         self.check(reserve, decided, user_id=user_id, now=now, eligible=True, secret_ok=True,
-                   already_claimed=code == 1, claimed_count=view.shares_count if code == 2 else int(taken))
+                   already_claimed=code == 1, claimed_count=view.shares_count if code in (2, 5) else int(taken))
         return view
+
+    async def _remember_final(self, view: PacketView) -> None:
+        """Read a finished packet's claimers once; kept only when complete (a Redis reload may have missed some)."""
+        with contextlib.suppress(redis.RedisError, OSError):
+            members = await self._connection().client.smembers(self.keys(view.id)[1])
+            claimers = frozenset(int(m) for m in members)
+            if len(claimers) >= view.shares_count:
+                self._final.put(view.id, claimers)
 
     async def _decide(self, view: PacketView, user_id: int, reserve: bool) -> tuple[int, int]:
         keys = self.keys(view.id)
@@ -237,6 +259,7 @@ class RedisGate(TellingGate):
 
     def forget_packet(self, packet_id: int) -> None:
         self._views.pop(packet_id)
+        self._final.pop(packet_id)
         super().forget_packet(packet_id)
 
     def _apply_told(self) -> None:
