@@ -26,6 +26,7 @@ PUBLIC = {
     ("POST", "/v1/sessions"),
     ("GET", "/health"),
     ("GET", "/ready"),
+    ("GET", "/metrics"),  # Prometheus scrapes it without a token (HONGBAO_METRICS=false turns it off)
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),
