@@ -163,3 +163,27 @@ def test_a_place_left_by_a_dead_process_refuses_nobody_for_long(apps: tuple[App,
 
 async def _anyone(_: object) -> bool:
     return True
+
+
+def test_a_member_removed_through_one_process_is_refused_by_the_other_at_once(apps: tuple[App, App]) -> None:
+    """B remembers the group's members; A removes one; the fan-out tells B to forget before the member's next open."""
+    owner = register_many(apps[0], [f"o_{uuid.uuid4().hex[:6]}"])[0]
+    members = register_many(apps[0], [f"m{i}_{uuid.uuid4().hex[:6]}" for i in range(2)])
+    group = group_of(apps[0], owner, members)
+    asyncio.run(apps[0].wallet.top_up(owner, 1_000))
+    pid = int(asyncio.run(apps[0].packets.send_group(owner, group, how="equal", shares_count=2,
+                                                      amount_each_fen=10))["id"])
+    asyncio.run(apps[1].packets.grab(pid, members[0]))  # B's gate now remembers the members
+    fanout = apps[1].fanout
+    assert fanout is not None and fanout.listening.wait(10)
+    heard = fanout.received
+
+    asyncio.run(apps[0].social.remove_member(owner, group, members[0]))
+
+    deadline = time.monotonic() + 10  # the note crosses Redis in milliseconds; this only bounds the wait
+    while fanout.received == heard and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert storm((apps[1], apps[1]), pid, [members[0]]) == ["not_group_member"]
+    gate = apps[1].deps.gate
+    assert isinstance(gate, RedisGate)
+    assert gate.refusals["open", "not_group_member"] == 1  # B's gate refused it itself: it had forgotten the group
