@@ -17,18 +17,24 @@ from tests.e2e.server import call, token_of
 WECHAT_LINK = re.compile(r"^https?://[^/]+/s/[A-Za-z0-9_-]{16,32}\?platform=wechat$")
 
 
+def sender_at_packet(phone: Any, base_url: str, phrase: str, greeting: str) -> tuple[Any, dict[str, Any]]:
+    """Alice's new password packet (2 × ¥1.00), and her phone on its page with the clipboard allowed."""
+    packet = call(base_url, "POST", "/v1/packets/password", token_of(base_url, "alice"), {
+        "phrase": f"{phrase}{uuid.uuid4().hex[:6]}", "split": "equal", "shares_count": 2, "amount_each_fen": 100,
+        "greeting": greeting,
+    })
+    alice = phone("alice")
+    alice.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
+    alice.goto(f"/app/packet/{packet['id']}?view=detail")
+    return alice, packet
+
+
 def test_the_sender_shares_a_password_packet_to_wechat_and_the_copied_link_opens_its_landing_page(
     phone: Any, base_url: str
 ) -> None:
     # given Alice has sent a password packet and looks at it in the app, with the clipboard allowed
     alice_token = token_of(base_url, "alice")
-    packet = call(base_url, "POST", "/v1/packets/password", alice_token, {
-        "phrase": f"年年有余{uuid.uuid4().hex[:6]}", "split": "equal", "shares_count": 2, "amount_each_fen": 100,
-        "greeting": "分享快乐",
-    })
-    alice = phone("alice")
-    alice.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
-    alice.goto(f"/app/packet/{packet['id']}?view=detail")
+    alice, packet = sender_at_packet(phone, base_url, "年年有余", "分享快乐")
 
     # when she opens the share sheet and picks WeChat
     alice.click("#share-btn")
@@ -93,13 +99,7 @@ def test_a_logged_in_friend_opens_a_shared_link_without_logging_in_and_sees_the_
 
 
 def test_the_share_sheet_offers_a_message_to_copy_and_the_links_qr_code(phone: Any, base_url: str) -> None:
-    packet = call(base_url, "POST", "/v1/packets/password", token_of(base_url, "alice"), {
-        "phrase": f"万事如意{uuid.uuid4().hex[:6]}", "split": "equal", "shares_count": 2, "amount_each_fen": 100,
-        "greeting": "分享文字",
-    })
-    alice = phone("alice")
-    alice.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
-    alice.goto(f"/app/packet/{packet['id']}?view=detail")
+    alice, _ = sender_at_packet(phone, base_url, "万事如意", "分享文字")
     alice.click("#share-btn")
     sheet = alice.locator("#share-sheet")
     sheet.locator("[data-platform=weibo]").click()
