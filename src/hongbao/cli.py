@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -211,17 +213,27 @@ def worker(
     once: Annotated[bool, typer.Option("--once", help="Run one pass and exit.")] = False,
 ) -> None:
     """Scaled mode: refund expired packets, finish pending payments (run beside API servers with --no-scheduler)."""
+    from hongbao.logs import configure as configure_logging
     from hongbao.scheduler import Sweeper
 
     settings = _settings(data_dir, database_url)
+    configure_logging(settings.log_format, settings.log_level)
     hb = _build(settings)
     sweeper = Sweeper(hb)
 
     async def loop() -> None:
-        while True:
+        # SIGTERM ends the worker after the pass it is in (its writes commit), then the App closes below.
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+
+        async def pause() -> None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), settings.scheduler_interval_s)
+
+        while not stop.is_set():
             # One sweeper among every worker and scheduler (adapters/sql/lease.py); --once, by hand, sweeps anyway.
             if not once and not await hb.sweep_lease.hold():
-                await asyncio.sleep(settings.scheduler_interval_s)
+                await pause()
                 continue
             for name, pruned in (await sweeper.prune(due_only=not once)).items():
                 if pruned:
@@ -246,7 +258,7 @@ def worker(
                 console.print(f"settled {settled} payment(s) left pending with the channel")
             if once:
                 return
-            await asyncio.sleep(settings.scheduler_interval_s)
+            await pause()
 
     try:
         asyncio.run(loop())

@@ -120,3 +120,23 @@ def test_sigterm_during_writes_lets_the_writer_finish_and_loses_no_acknowledged_
         assert reconcile(app.store).violations == []
     finally:
         app.close()
+
+
+def test_sigterm_ends_a_worker_after_its_pass_and_it_exits_cleanly(tmp_path: Path) -> None:
+    subprocess.run([*_hongbao(), "migrate", "--data-dir", str(tmp_path)], check=True, capture_output=True)
+    env = {k: v for k, v in os.environ.items() if k != "HONGBAO_DATABASE_URL"}
+    with open(tmp_path / "worker.log", "wb") as log:
+        proc = subprocess.Popen([*_hongbao(), "worker", "--data-dir", str(tmp_path)], env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while b"lease" not in (tmp_path / "worker.log").read_bytes() and time.monotonic() < deadline:
+            assert proc.poll() is None, (tmp_path / "worker.log").read_text()
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=STOP_S_MAX)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert code == 0, (tmp_path / "worker.log").read_text()  # it was killed by the signal (-15) before
