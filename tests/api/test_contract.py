@@ -11,6 +11,7 @@ import pytest
 from tests.api.conftest import TestClient, assert_problem, sign_up
 
 from hongbao.api.docs import assets_prefix
+from hongbao.api.openapi import LINKS, REFUSALS
 
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -118,3 +119,11 @@ def test_a_405_names_every_method_its_path_answers(client: TestClient) -> None:
     assert_problem(refused, 405, "method_not_allowed")
     assert refused.headers["allow"] == "GET, HEAD, POST"
     assert client.patch("/v1/users/3/follow").headers["allow"] == "DELETE, POST"
+
+
+def test_the_tables_of_refusals_and_links_name_real_operations(spec: dict[str, Any]) -> None:
+    ids = {op["operationId"] for _, _, op in operations(spec)}
+    assert set(REFUSALS) <= ids
+    assert {name for link in LINKS for name in (link[0], *link[4])} <= ids
+    send = spec["paths"]["/v1/packets"]["post"]["responses"]["201"]["links"]["packets_open"]
+    assert send == {"operationId": "packets_open", "parameters": {"packet_id": "$response.body#/id"}}

@@ -115,9 +115,9 @@ REFUSALS: dict[str, set[int]] = {
     "asks_ask": {403, 429}, "asks_detail": {403}, "asks_fulfil": {403, 409}, "asks_decline": {403, 409},
     "transfers_send": {403}, "transfers_detail": {403}, "transfers_accept": {403, 409},
     "transfers_return": {403, 409},
-    "campaigns_create": {403}, "campaigns_claim": {403, 409}, "campaigns_top_up": {403},
+    "campaigns_create": {403}, "campaigns_claim": {403, 409, 429}, "campaigns_top_up": {403},
     "campaigns_cancel": {403, 409}, "campaigns_figures": {403},
-    "coupons_redeem": {403, 409, 429},
+    "coupons_redeem": {403, 409, 429}, "coupons_take": {409},
     "merchants_register": {403}, "merchants_add_offer": {403},
     "shake_create_event": {403}, "shake_add_pool": {403}, "shake_shake": {409, 429},
 }
