@@ -21,7 +21,7 @@ import pytest
 from hongbao.client import Client, ops
 from tests.conftest import service_missing
 from tests.e2e.server import DEMO_PASSWORD, _hongbao, running_server
-from tests.embed.synapse import MatrixUser, register, running_synapse, synapse_missing
+from tests.embed.synapse import MatrixUser, register, running_synapse, stop, synapse_missing
 
 SYNAPSE_PORT = 8561
 WAIT_S_MAX = 60.0
@@ -50,12 +50,7 @@ def running_bridge(workdir: Path, env: dict[str, str]) -> Iterator[Path]:
     try:
         yield log_path
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
 
 

@@ -184,29 +184,34 @@ class Bridge:
             if envelope is not None:
                 self.envelopes[envelope] = Live(packet.id, room_id, sender, packet.shares_count)
         elif isinstance(command, c.SendPersonal):
-            recipient = self.hongbao.as_user(command.recipient)
-            recipient_id = await self._befriend(user, sender, recipient, command.recipient)
+            recipient_id = await self._befriend(user, sender, self.hongbao.as_user(command.recipient),
+                                                command.recipient)
             packet = await user.send_personal(recipient_id, command.amount_fen, command.greeting,
                                               idempotency_key=f"mx-{event_id}")
-            dm = await self._direct(command.recipient)
-            envelope = await self.say(dm, f"🧧 {sender} sent you {c.yuan(packet.total_fen)}: "
-                                          f"{packet.greeting or '恭喜发财'}. React to this message to open it. "
-                                          f"{self._link(packet.id)}")
+            dm, envelope = await self._tell(room_id, sender, command.recipient, "has it",
+                                            f"🧧 {sender} sent you {c.yuan(packet.total_fen)}: "
+                                            f"{packet.greeting or '恭喜发财'}. React to this message to open it. "
+                                            f"{self._link(packet.id)}")
             if envelope is not None:
                 self.envelopes[envelope] = Live(packet.id, dm, sender, 1)
-            await self.say(room_id, f"{sender}: sent, {command.recipient} has it in a direct chat")
         elif isinstance(command, c.SendTransfer):
-            recipient = self.hongbao.as_user(command.recipient)
-            recipient_id = await self._befriend(user, sender, recipient, command.recipient)
+            recipient_id = await self._befriend(user, sender, self.hongbao.as_user(command.recipient),
+                                                command.recipient)
             sent = await user.send_transfer(recipient_id, command.amount_fen, command.note,
                                             idempotency_key=f"mx-{event_id}")
-            dm = await self._direct(command.recipient)
-            notice = await self.say(dm, f"转账 {sender} sent you {c.yuan(sent.amount_fen)}"
-                                        f"{': ' + sent.note if sent.note else ''}. React ✅ to accept or ↩️ to "
-                                        f"return it (refunded by itself if left).")
+            dm, notice = await self._tell(room_id, sender, command.recipient, "is asked to accept a transfer",
+                                          f"转账 {sender} sent you {c.yuan(sent.amount_fen)}"
+                                          f"{': ' + sent.note if sent.note else ''}. React ✅ to accept or ↩️ to "
+                                          f"return it (refunded by itself if left).")
             if notice is not None:
                 self.transfers[notice] = PendingTransfer(sent.id, dm, sender, command.recipient)
-            await self.say(room_id, f"{sender}: transfer sent, {command.recipient} is asked in a direct chat")
+
+    async def _tell(self, room_id: str, sender: str, recipient: str, what: str, text: str) -> tuple[str, str | None]:
+        """Post `text` in the bot's direct chat with `recipient`, and say so in the room; (the chat, the message)."""
+        dm = await self._direct(recipient)
+        posted = await self.say(dm, text)
+        await self.say(room_id, f"{sender}: sent; {recipient} {what} in a direct chat")
+        return dm, posted
 
     async def _settle_transfer(self, pending: PendingTransfer, event: ReactionEvent) -> None:
         if event.key not in ACCEPT_KEYS | RETURN_KEYS:
