@@ -138,3 +138,24 @@ def test_verify_refuses_a_changed_body_a_wrong_secret_and_an_old_message() -> No
                                          (secret, body, 1_000_000 + webhooks.TOLERANCE_S + 1)):
         with pytest.raises(webhooks.WebhookVerificationError):
             webhooks.verify(wrong_secret, headers, wrong_body, now_s=at)
+
+
+def test_a_host_whose_endpoint_is_down_does_not_hold_back_another_hosts_webhooks(
+    client: TestClient, new_host: Callable[..., Host], hb: App, clock: FrozenClock, receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hongbao.service import webhooks as service
+
+    monkeypatch.setattr(service, "HEADS_MAX", 2)  # fewer streams a round than host A has waiting
+    down, up = new_host("down"), new_host("up")
+    asyncio.run(hb.webhooks.set_endpoint(down.id, "http://127.0.0.1:8533/nobody-listens"))
+    asyncio.run(hb.webhooks.set_endpoint(up.id, receiver.url))
+    for i in range(4):  # four payment streams of host A, written first
+        fund(client, down, f"a{i}", 100)
+    fund(client, up, "b", 100)
+    receiver.start()
+    for _ in range(3):  # A's heads fail and wait out their backoff; B's message goes in a later round
+        asyncio.run(hb.webhooks.deliver_due())
+        clock.advance(seconds=1)
+    assert [json.loads(r.body)["data"]["user"]["external_id"] for r in receiver.got] == ["b"]
+    assert len(asyncio.run(hb.webhooks.list(down.id, "pending", 100))) == 4

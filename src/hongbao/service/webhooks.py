@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from hongbao.service.ports import Tx
 
 log = logging.getLogger(__name__)
-PENDING_READ_MAX = 500
+HEADS_MAX = 200  # streams sent to at once in one round
 ROUNDS_MAX = 50  # one pass sends at most this many messages of one stream (the rest next pass)
 RETENTION_S = 7 * 24 * 3600  # delivered messages are kept this long (`hongbao webhooks list`), then pruned
 PRUNE_INTERVAL_S = 60.0
@@ -170,31 +170,12 @@ class Webhooks:
     async def _due_heads(self) -> list[tuple[OutboxRow, str, str]]:
         """The first undelivered message of each stream, if it is due, with its host's URL and secret."""
         now = self.d.clock.now()
-
-        def job(tx: Tx) -> list[tuple[OutboxRow, str | None, str | None]]:
-            seen: set[tuple[int, str]] = set()
-            heads = []
-            hosts = {}
-            for row in tx.outbox_pending(PENDING_READ_MAX):
-                stream = (row.host_id, row.stream)
-                if stream in seen:
-                    continue
-                seen.add(stream)
-                if row.next_attempt_at > now or (row.locked_until is not None and row.locked_until > now):
-                    continue
-                if row.host_id not in hosts:
-                    hosts[row.host_id] = tx.host(row.host_id)
-                host = hosts[row.host_id]
-                heads.append((row, host.webhook_url if host else None, host.webhook_secret_sealed if host else None))
-            return heads
-
         keys = await self.key.ensure_all()
         out = []
-        for row, url, sealed in await self.d.store.read(job):
+        for row, url, sealed in await self.d.store.read(lambda tx: tx.outbox_due_heads(now, HEADS_MAX)):
             secret = None if sealed is None else unseal_with(keys, sealed)
-            if url is None or secret is None:
-                continue  # no endpoint (any more): the message waits until the host sets one
-            out.append((row, url, secret))
+            if secret is not None:  # None: sealed under a pepper since dropped; set the endpoint again
+                out.append((row, url, secret))
         return out
 
     async def _attempt(self, http: httpx.AsyncClient, row: OutboxRow, url: str, secret: str) -> bool:

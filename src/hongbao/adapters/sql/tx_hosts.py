@@ -211,13 +211,27 @@ class HostTx:
             )
         )
 
-    def outbox_pending(self, limit: int) -> list[OutboxRow]:
-        """Undelivered messages not given up on, oldest first."""
-        o = h.webhook_outbox
-        rows = self.conn.execute(
-            select(o).where(o.c.delivered_at.is_(None), o.c.failed_at.is_(None)).order_by(o.c.id).limit(limit)
+    def outbox_due_heads(self, now: datetime, limit: int) -> list[tuple[OutboxRow, str, str | None]]:
+        """The first undelivered message of each stream, where it is due and its host has a webhook URL, oldest
+        first, with the URL and sealed secret.  Streams are picked by their head alone, so a host whose endpoint is
+        down (its heads waiting out their backoff) never holds back another host's messages."""
+        o, hs = h.webhook_outbox, h.hosts
+        heads = (
+            select(func.min(o.c.id).label("id"))
+            .where(o.c.delivered_at.is_(None), o.c.failed_at.is_(None))
+            .group_by(o.c.host_id, o.c.stream)
+            .subquery()
         )
-        return [_outbox_row(r) for r in rows]
+        rows = self.conn.execute(
+            select(o, hs.c.webhook_url, hs.c.webhook_secret_sealed)
+            .join(heads, heads.c.id == o.c.id)
+            .join(hs, hs.c.id == o.c.host_id)
+            .where(hs.c.webhook_url.is_not(None), o.c.next_attempt_at <= now,
+                   or_(o.c.locked_until.is_(None), o.c.locked_until <= now))
+            .order_by(o.c.id)
+            .limit(limit)
+        )
+        return [(_outbox_row(r), r.webhook_url, r.webhook_secret_sealed) for r in rows]
 
     def outbox_list(self, host_id: int | None, status: str | None, limit: int) -> list[OutboxRow]:
         """Messages newest first, of one host or all, by status (pending, delivered, failed) or all."""
