@@ -185,7 +185,7 @@ def _wire_social(app: App) -> None:
 def _wire_campaigns(app: App) -> None:
     """Enterprise campaigns, coupons and nearby merchants, and shake events (pools are campaigns)."""
     app.campaigns = Campaigns(app.deps, app.key, app.settings.campaign_limits())
-    app.shake = Shake(app.deps, app.campaigns)
+    app.shake = Shake(app.deps, app.campaigns, address_second_max=app.settings.shakes_per_address_second_max)
 
 
 def _wire_relay(app: App) -> None:

@@ -159,6 +159,7 @@ def serve(
         hb.close()
         # Worker processes read their settings from the environment: hand the resolved ones over.
         os.environ["HONGBAO_DATABASE_URL"] = settings.resolved_database_url()
+        os.environ["HONGBAO_DATA_DIR"] = str(settings.data_dir)  # the token key file lives there (SQLite)
         if settings.scheduler:  # one expiry scheduler is enough: run `hongbao worker` beside them
             console.print("with --workers, expiry runs in every worker (safe: each refund happens once)")
         os.environ["HONGBAO_SCHEDULER"] = "1" if settings.scheduler else "0"

@@ -120,6 +120,7 @@ class Settings(BaseSettings):
     shake_wins_per_user_max: int = 3  # K wins per user per event (WeChat's Gala: 3)
     shakes_per_second_max: int = 5  # per user, counted before any read
     shakes_per_round_max: int = 100  # per user and round
+    shakes_per_address_second_max: int = 1000  # shakes per client address per second (0: no limit)
 
     # Store.
     write_batch_max: int = 256  # most writes per group commit

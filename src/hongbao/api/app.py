@@ -32,6 +32,7 @@ from hongbao.api.routes import (
     web,
 )
 from hongbao.api.security import SecurityHeaders
+from hongbao.api.shake_path import ShakePath
 from hongbao.api.static import IMMUTABLE, SHORT, CachedStaticFiles, WebApp
 from hongbao.bootstrap import App
 from hongbao.domain.errors import HongbaoError
@@ -96,6 +97,8 @@ def create_app(hongbao: App, *, scheduler: bool | None = None, close_on_shutdown
     # every answer (the edge's refusals too) and its own 500s still get those headers.
     api.add_middleware(Observe, times=metrics.requests, access_log=hongbao.settings.access_log)
     api.add_middleware(SecurityHeaders)
+    # Outermost: 摇一摇 answered before every other layer, with the same security headers (api/shake_path.py).
+    api.add_middleware(ShakePath, hongbao=hongbao)
     # Starlette matches routes in order: the hot resources first.
     for module in (packets, users, wallet, social, social_graph, conversations, relay, campaigns, open_kinds, hosts,
                    web):

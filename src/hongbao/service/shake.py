@@ -6,13 +6,12 @@ window is the event's; the scheduler pass that closes campaigns returns a pool's
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from hongbao.domain import campaigns as dc
-from hongbao.domain.campaigns import Candidate, Channel, PrizeKind
+from hongbao.domain.campaigns import CampaignLimits, Candidate, Channel, PrizeKind
 from hongbao.domain.errors import NotFound, Rejected
 from hongbao.domain.paging import check_limit
 from hongbao.domain.tickets import Lease
@@ -20,6 +19,7 @@ from hongbao.service.cache import Lru
 from hongbao.service.campaigns import Campaigns
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, first_reply, once, remember, stored_reply
+from hongbao.service.shake_limits import ShakeLimits
 from hongbao.service.tickets import Tickets
 
 EVENTS_LISTED_DEFAULT = 20
@@ -29,17 +29,23 @@ RECENTLY_ENDED = timedelta(hours=24)  # ended events stay listed this long, so l
 
 
 class Shake:
-    def __init__(self, deps: Deps, campaigns: Campaigns) -> None:
+    def __init__(self, deps: Deps, campaigns: Campaigns, *, address_second_max: int = 0) -> None:
         self.d = deps
         self.campaigns = campaigns
-        self.limits = campaigns.limits
-        self._recent: Lru[tuple[int, int], deque[datetime]] = Lru(100_000)
-        self._rounds: Lru[tuple[int, int], list[int]] = Lru(1_000_000)  # (event, user) → [round, shakes in it]
+        self.rates = ShakeLimits(campaigns.limits, address_second_max)
         self._events: Lru[int, Any] = Lru(1_000)
         self._capped: Lru[tuple[int, int], bool] = Lru(1_000_000)  # users the database found at K wins
         self.tickets = Tickets(deps, lambda: campaigns.rng)
         deps.hooks.after_commit.append(self._on_published)
         campaigns.on_budget_changed.append(lambda _campaign_id: self.tickets.budget_changed())
+
+    @property
+    def limits(self) -> CampaignLimits:
+        return self.rates.limits
+
+    @limits.setter
+    def limits(self, value: CampaignLimits) -> None:
+        self.rates.limits = value
 
     # ------------------------------------------------------------------ events and pools
 
@@ -190,30 +196,6 @@ class Shake:
 
     # ------------------------------------------------------------------ shake
 
-    def _check_rate(self, event_id: int, user_id: int, now: datetime) -> None:
-        """At most `shakes_per_second_max` shakes per user and event in any second (this process)."""
-        window = self._recent.get((event_id, user_id))
-        if window is None:
-            window = deque()
-            self._recent.put((event_id, user_id), window)
-        while window and (now - window[0]).total_seconds() >= 1.0:
-            window.popleft()
-        if len(window) >= self.limits.shakes_per_second_max:
-            raise dc.too_many_shakes(f"At most {self.limits.shakes_per_second_max} shakes per second.")
-        window.append(now)
-
-    def _count_in_round(self, event_id: int, user_id: int, seq: int) -> list[int]:
-        """Count the shake against the user's allowance for this round (this process); the counter, to give the
-        shake back if it is refused later."""
-        done = self._rounds.get((event_id, user_id))
-        if done is None or done[0] != seq:
-            done = [seq, 0]
-            self._rounds.put((event_id, user_id), done)
-        if done[1] >= self.limits.shakes_per_round_max:
-            raise dc.too_many_shakes(f"At most {self.limits.shakes_per_round_max} shakes per round.")
-        done[1] += 1
-        return done
-
     async def _event_row(self, event_id: int) -> Any:
         """The event, from memory after the first read (an event's rounds, chance and cap never change)."""
         event = self._events.get(event_id)
@@ -224,15 +206,17 @@ class Shake:
             self._events.put(event_id, event)
         return event
 
-    async def shake(self, event_id: int, user_id: int, idem: IdempotencyKey | None = None) -> dict[str, Any]:
+    async def shake(
+        self, event_id: int, user_id: int, idem: IdempotencyKey | None = None, *, address: str | None = None
+    ) -> dict[str, Any]:
         """One shake: nothing, a cash prize (credited at once), a coupon, or a greeting card.
 
-        Checks in order: too_many_shakes (5 a second, counted in this process before any read, so a flood never
-        reaches the database) → shake_event_not_found → round_not_active → too_many_shakes (100 a round) →
-        pool_empty.  A retry with its key gets the first answer before all of them.  A shake that loses the draw
-        is answered from memory (stored only when it has a key); a winner takes one of this process's win tickets
-        (service/tickets.py) and is answered once its prize and its win (at most K per user, counted by the
-        database) are committed.
+        Checks in order: too_many_shakes (per address, then 5 a second per user, counted in this process before
+        any read, so a flood never reaches the database) → shake_event_not_found → round_not_active →
+        too_many_shakes (100 a round) → pool_empty.  A retry with its key gets the first answer before all of
+        them.  A shake that loses the draw is answered from memory (stored only when it has a key); a winner takes
+        one of this process's win tickets (service/tickets.py) and is answered once its prize and its win (at most
+        K per user, counted by the database) are committed.
         """
         now = self.d.clock.now()
         if idem is not None:
@@ -240,12 +224,12 @@ class Shake:
             first = await stored_reply(self.d.store, idem)
             if first is not None:
                 return first
-        self._check_rate(event_id, user_id, now)
+        self.rates.check_rate(event_id, user_id, address, now)
         event = await self._event_row(event_id)
         on = dc.active_round(event.rounds, now)
         if on is None:
             raise dc.round_not_active()
-        counted = self._count_in_round(event_id, user_id, on.seq)
+        counted = self.rates.count_in_round(event_id, user_id, on.seq)
         try:
             reply = await self._draw(event, on.seq, user_id, idem, now)
         except BaseException:

@@ -1,0 +1,286 @@
+"""Gala shake load (issue 11): N logged-in users shaking one event's round over HTTP keep-alive (or a WebSocket).
+
+Set-up, untimed and in process on the benchmark's own store: a verified sponsor, an event with one round on now,
+a pool of 1-yuan cash prizes, N registered users and their session tokens.  Then `hongbao serve` starts on that
+store (`--workers` processes), and each storm sends `--shakes` shakes with `--connections` in flight, the users in
+turn (each user's shakes spaced N apart, under the 5-a-second limit), with the shared load generator's raw
+keep-alive client (../shared/bench/loadgen.py, ~10 µs of client CPU a request).  It reports answered shakes/s,
+wins, p50/p99/p999 and the server's CPU per shake (its processes' CPU time over the storm / shakes answered).
+
+Afterwards, with the server stopped (its unused win tickets go back then): no user won more than K, every "won"
+answer is a claim in the ledger, the pool paid exactly the claims (and holds nothing), and reconcile is clean.
+
+    .venv/bin/python bench/shake_load.py --users 20000 --shakes 200000 --workers 2 --repeat 3
+    PYTHONPATH=/tmp/shake-before/src .venv/bin/python bench/shake_load.py ...   # another checkout's server
+
+Load goes to 127.0.0.1 only; every storm is bounded by --max-seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, os.environ.get("LOADGEN_DIR", str(ROOT.parent / "shared" / "bench")))
+
+from loadgen import CpuMeter, RawEngine, Request, pct, storm  # noqa: E402
+
+PRIZE_FEN = 100
+SERVER_ENV = {
+    "HONGBAO_ARGON2_TIME_COST": "1",
+    "HONGBAO_ARGON2_MEMORY_KIB": "8",
+    "HONGBAO_SHAKES_PER_ROUND_MAX": "1000000",
+    "HONGBAO_SHAKES_PER_ADDRESS_SECOND_MAX": "0",  # every user of the bench comes from 127.0.0.1
+    "HONGBAO_ACCESS_LOG": "0",
+    "HONGBAO_SCHEDULER": "0",  # the sweeps (webhooks, expiry) are not what is measured
+}
+
+
+def settings_for(a: argparse.Namespace) -> Any:
+    from hongbao.config import Settings
+
+    os.environ.update(SERVER_ENV)
+    extra: dict[str, Any] = {"data_dir": Path(a.data_dir), "scheduler": False, "demo": False}
+    if a.database_url:
+        extra["database_url"] = a.database_url
+    return Settings().model_copy(update=extra)
+
+
+async def _set_up(app: Any, a: argparse.Namespace) -> dict[str, Any]:
+    now = app.deps.clock.now()
+    host = await app.users.register("gala_host", "bench-password-1")
+    app.store.write_sync(lambda tx: tx.set_verified_as(host, "enterprise"))
+    await app.wallet.top_up(host, a.budget_fen)
+    event = await app.shake.create_event(
+        host, name="春晚 bench", rounds=[(now + timedelta(seconds=1), now + timedelta(hours=2))],
+        win_permille=a.win_permille,
+    )  # fmt: skip
+    pool = await app.shake.add_pool(
+        event["id"], host, budget_fen=a.budget_fen, prizes=[{"kind": "cash", "amount_fen": PRIZE_FEN}], name="bench"
+    )
+    tokens: list[tuple[int, str]] = []
+    for start in range(0, a.users, 500):
+        names = [f"viewer{i}" for i in range(start, min(a.users, start + 500))]
+        ids = await asyncio.gather(*(app.users.register(n, "bench-password-1") for n in names))
+        sessions = await asyncio.gather(*(app.users.login(n, "bench-password-1") for n in names))
+        tokens += [(uid, s.token) for uid, s in zip(ids, sessions, strict=True)]
+    return {"event_id": event["id"], "pool_id": pool["id"], "k": event["wins_per_user_max"], "tokens": tokens}
+
+
+def set_up(a: argparse.Namespace) -> dict[str, Any]:
+    from hongbao.bootstrap import build
+
+    app = build(settings_for(a))
+    try:
+        return asyncio.run(_set_up(app, a))
+    finally:
+        app.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(entry))
+            except OSError:
+                continue
+    return out
+
+
+def start_server(a: argparse.Namespace, port: int) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-c", "from hongbao.cli import app; app()", "serve", "--no-demo", "--host", "127.0.0.1",
+           "--port", str(port), "--data-dir", a.data_dir, "--workers", str(a.workers)]  # fmt: skip
+    if a.database_url:
+        cmd += ["--database-url", a.database_url]
+    # Workers of older checkouts do not get the data folder (their token key) from `serve`: hand it over here.
+    env = {**os.environ, **SERVER_ENV, "HONGBAO_DATA_DIR": a.data_dir}
+    log = open(Path(a.data_dir) / "server.log", "wb")  # noqa: SIM115 - kept open for the server's life
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit((Path(a.data_dir) / "server.log").read_text()[-3000:]) from None
+            time.sleep(0.3)
+    time.sleep(1.5 if a.workers > 1 else 0.5)
+    return proc
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+async def one_storm(a: argparse.Namespace, port: int, setup: dict[str, Any], pids: dict[str, int], run: int
+                    ) -> dict[str, Any]:  # fmt: skip
+    http = RawEngine(f"http://127.0.0.1:{port}", a.connections)
+    tokens = setup["tokens"]
+    path = f"/v1/shake/events/{setup['event_id']}/shake"
+    heads = [http.prepare(Request("POST", path, {"Authorization": f"Bearer {t}"})) for _, t in tokens]
+    offset = run * (a.shakes % len(heads))
+    prepared = [heads[(offset + i) % len(heads)] for i in range(a.shakes)]
+    # Open the connections (and let every process lease its first tickets) before the clock.
+    await asyncio.gather(*(http.call(heads[i % len(heads)]) for i in range(a.connections * 2)))
+    result = await storm(http, prepared, a.connections, CpuMeter(pids), a.max_seconds)
+    await http.close()
+    return summarize(result, a)
+
+
+def summarize(result: Any, a: argparse.Namespace) -> dict[str, Any]:
+    kinds: dict[str, int] = {}
+    for s in result.samples:
+        if s.status == 200:
+            kind = json.loads(s.body)["result"]
+        elif s.status < 0:
+            kind = "transport_error"
+        else:
+            try:
+                kind = f"{s.status}:{json.loads(s.body).get('code')}"
+            except ValueError:
+                kind = f"{s.status}"
+        kinds[kind] = kinds.get(kind, 0) + 1
+    lat = sorted((s.end - s.start) * 1000 for s in result.samples)
+    answered = len(result.samples)
+    server_cpu = sum(v["cpu_s"] for k, v in result.cpu.items() if k not in ("loadgen", "machine"))
+    return {
+        "answered": answered,
+        "unfinished": result.unfinished,
+        "wall_s": round(result.wall, 3),
+        "shakes_per_s": round(answered / result.wall, 1) if result.wall else 0.0,
+        "p50_ms": round(pct(lat, 0.50), 2),
+        "p99_ms": round(pct(lat, 0.99), 2),
+        "p999_ms": round(pct(lat, 0.999), 2),
+        "server_cpu_us_per_shake": round(server_cpu / answered * 1e6, 1) if answered else None,
+        "loadgen_cpu_us_per_shake": round(result.cpu["loadgen"]["cpu_s"] / answered * 1e6, 1) if answered else None,
+        "machine_busy_pct": result.cpu["machine"]["busy_pct"],
+        "outcomes": dict(sorted(kinds.items())),
+    }
+
+
+def audit(a: argparse.Namespace, setup: dict[str, Any], won_answers: int, warm_shakes: int, errors: int
+          ) -> dict[str, Any]:  # fmt: skip
+    """With the server stopped: caps, durability of every won answer (the untimed warm-up shakes may have won
+    too), the pool's money, reconcile."""
+    from sqlalchemy import func, inspect, select
+
+    from hongbao.adapters.sql import schema_campaign as sc
+    from hongbao.bootstrap import build
+    from hongbao.service.reconcile import reconcile
+
+    app = build(settings_for(a), migrate_schema=False)
+    try:
+        cc, k = sc.campaigns, sc.campaign_claims
+        pool_id = setup["pool_id"]
+        held_column = "held_fen" in {c["name"] for c in inspect(app.store.engine).get_columns("campaigns")}
+
+        def facts(tx: Any) -> tuple[Any, ...]:
+            counts = tx.conn.execute(select(func.count()).where(k.c.campaign_id == pool_id).group_by(k.c.user_id))
+            per_user = max((int(n) for (n,) in counts), default=0)
+            claims, fen = tx.conn.execute(
+                select(func.count(), func.coalesce(func.sum(k.c.amount_fen), 0)).where(k.c.campaign_id == pool_id)
+            ).one()
+            cols = [cc.c.paid_fen, cc.c.budget_fen] + ([cc.c.held_fen] if held_column else [])
+            pool = tx.conn.execute(select(*cols).where(cc.c.id == pool_id)).one()
+            return per_user, int(claims), int(fen), tuple(int(x) for x in pool)
+
+        most, claims, fen, pool = app.store.read_sync(facts)
+        report = reconcile(app.store)
+    finally:
+        app.close()
+    held = pool[2] if len(pool) > 2 else 0
+    checks = {
+        "most_wins_per_user": most,
+        "k": setup["k"],
+        "claims": claims,
+        "won_answers": won_answers,
+        "pool_paid_fen": pool[0],
+        "claims_fen": fen,
+        "pool_held_fen_after_stop": held,
+        "reconcile_violations": [str(v) for v in report.violations][:5],
+        "error_answers": errors,
+    }  # fmt: skip
+    checks["ok"] = (errors == 0 and most <= setup["k"] and won_answers <= claims <= won_answers + warm_shakes
+                    and pool[0] == fen and pool[0] <= pool[1] and held == 0 and not report.violations)  # fmt: skip
+    return checks
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--users", type=int, default=20_000)
+    p.add_argument("--shakes", type=int, default=100_000, help="shakes per storm")
+    p.add_argument("--connections", type=int, default=128)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--win-permille", type=int, default=5)
+    p.add_argument("--budget-fen", type=int, default=5_000_000)
+    p.add_argument("--max-seconds", type=float, default=60.0)
+    p.add_argument("--database-url", default=None, help="a fresh PostgreSQL database (default: SQLite in a temp dir)")
+    p.add_argument("--json", default=None, help="write the results here")
+    a = p.parse_args()
+    a.data_dir = tempfile.mkdtemp(prefix="hongbao-shake-")
+    try:
+        t0 = time.monotonic()
+        setup = set_up(a)
+        print(f"set-up: {a.users} users, event {setup['event_id']}, pool {setup['pool_id']} "
+              f"({time.monotonic() - t0:.0f} s)", flush=True)  # fmt: skip
+        port = free_port()
+        proc = start_server(a, port)
+        pids = {"server": proc.pid} | {f"worker{i}": c for i, c in enumerate(children(proc.pid), 1)}
+        runs = []
+        try:
+            for run in range(a.repeat):
+                r = asyncio.run(one_storm(a, port, setup, pids, run))
+                runs.append(r)
+                print(json.dumps(r), flush=True)
+        finally:
+            stop_server(proc)
+        won = sum(r["outcomes"].get("cash", 0) for r in runs)
+        answered_ok = ("cash", "coupon", "nothing", "card", "429:too_many_shakes", "409:pool_empty")
+        errors = sum(n for r in runs for kind, n in r["outcomes"].items() if kind not in answered_ok)
+        checks = audit(a, setup, won, a.connections * 2 * a.repeat, errors)
+        med = {key: statistics.median(r[key] for r in runs)
+               for key in ("shakes_per_s", "p50_ms", "p99_ms", "p999_ms", "server_cpu_us_per_shake",
+                           "loadgen_cpu_us_per_shake")}  # fmt: skip
+        out = {"params": {k: v for k, v in vars(a).items() if k != "json"}, "runs": runs, "median": med,
+               "checks": checks}  # fmt: skip
+        print("median:", json.dumps(med))
+        print("checks:", json.dumps(checks))
+        if a.json:
+            Path(a.json).write_text(json.dumps(out, indent=2))
+        return 0 if checks["ok"] else 1
+    finally:
+        shutil.rmtree(a.data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,104 @@
+"""Shakes on one WebSocket (/v1/shake/socket): the same rules, limits and money as POST …/shake, and its refusals."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from hongbao.bootstrap import App
+from tests.api.conftest import User, balance
+from tests.campaign.test_shake_http import gala, pool, shake
+from tests.conftest import FrozenClock
+
+
+def test_shakes_on_one_socket_win_at_most_k_times_and_pay_as_the_post_does(
+    hb: App, client: TestClient, clock: FrozenClock, enterprise: Callable[..., User], new_user: Callable[..., User]
+) -> None:
+    # given a round on whose every shake wins, a pool of 5 yuan, and a viewer on the socket
+    host, viewer = enterprise("cctv"), new_user("viewer")
+    event = gala(client, host, clock)
+    assert pool(client, host, event["id"], 500, [{"kind": "cash", "amount_fen": 100}]).status_code == 201
+    clock.advance(minutes=6)
+    with client.websocket_connect("/v1/shake/socket", headers=viewer.headers) as ws:
+        answers = []
+        for n in range(4):
+            ws.send_json({"event_id": event["id"], "id": n})
+            answers.append(ws.receive_json())
+            clock.advance(seconds=1)
+    # then each answer echoes its id; three wins (K = 3) paid at once, the fourth nothing or a card
+    assert [a["id"] for a in answers] == [0, 1, 2, 3]
+    assert [a["result"] for a in answers[:3]] == ["cash"] * 3 and answers[3]["result"] in ("card", "nothing")
+    assert all(a["status"] == 200 and a["round"] == 0 for a in answers)
+    assert balance(client, viewer) == 300
+    # and the HTTP path sees the same cap
+    assert shake(client, viewer, event["id"]).json()["result"] in ("card", "nothing")
+    asyncio.run(hb.shake.release_due(clock.now()))
+
+
+def test_a_browser_sends_its_token_first_and_a_bad_one_closes_the_socket(
+    client: TestClient, clock: FrozenClock, enterprise: Callable[..., User], new_user: Callable[..., User]
+) -> None:
+    host, viewer = enterprise(), new_user()
+    event = gala(client, host, clock, win_permille=0)
+    pool(client, host, event["id"], 200, [{"kind": "cash", "amount_fen": 100}])
+    clock.advance(minutes=6)
+    with client.websocket_connect("/v1/shake/socket") as ws:
+        ws.send_json({"token": viewer.headers["Authorization"].removeprefix("Bearer ")})
+        assert ws.receive_json() == {"id": None, "status": 200, "ready": True, "user_id": viewer.id}
+        ws.send_json({"event_id": event["id"]})
+        assert ws.receive_json()["result"] in ("card", "nothing")
+    with client.websocket_connect("/v1/shake/socket") as ws:
+        ws.send_json({"token": "not-a-token"})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+    assert closed.value.code == 4401
+
+
+def test_the_socket_refuses_like_the_post_and_stays_open(
+    client: TestClient, clock: FrozenClock, enterprise: Callable[..., User], new_user: Callable[..., User]
+) -> None:
+    host, viewer = enterprise(), new_user()
+    event = gala(client, host, clock, win_permille=0)
+    pool(client, host, event["id"], 200, [{"kind": "cash", "amount_fen": 100}])
+    with client.websocket_connect("/v1/shake/socket", headers=viewer.headers) as ws:
+        ws.send_json({"event_id": event["id"], "id": "early"})
+        early = ws.receive_json()
+        assert (early["id"], early["status"], early["problem"]["code"]) == ("early", 422, "round_not_active")
+        clock.advance(minutes=6)
+        codes = []
+        for _ in range(6):  # 5 a second
+            ws.send_json({"event_id": event["id"]})
+            codes.append(ws.receive_json()["status"])
+        assert codes == [200] * 5 + [429]
+        ws.send_text("not json")
+        assert ws.receive_json()["problem"]["code"] == "invalid_request"
+        ws.send_json({"event_id": 99_999})
+        assert ws.receive_json()["problem"]["code"] == "shake_event_not_found"
+
+
+def test_one_address_shaking_past_its_limit_gets_a_cheap_refusal_before_any_read(hb: App, clock: FrozenClock) -> None:
+    # given a process that allows 3 shakes a second from one address, and shakes of 4 users from it
+    from hongbao.service.shake_limits import ShakeLimits
+
+    hb.shake.rates = ShakeLimits(hb.shake.limits, address_second_max=3)
+    reads: list[object] = []
+    hb.store.read = lambda job: reads.append(job)  # type: ignore[assignment, method-assign, return-value]
+
+    async def go() -> list[str]:
+        out = []
+        for user in range(1, 5):
+            try:
+                await hb.shake.shake(999, user, address="203.0.113.9")
+            except Exception as exc:  # noqa: BLE001 - the refusal's code is what is asserted
+                out.append(getattr(exc, "code", repr(exc)))
+        return out
+
+    # then the first three go on (to the event, which does not exist), the fourth is refused with nothing read
+    codes = asyncio.run(go())
+    assert codes[3] == "too_many_shakes" and len(reads) == 3
+    clock.advance(seconds=1)
+    assert asyncio.run(go())[0] != "too_many_shakes"
