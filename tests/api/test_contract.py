@@ -119,6 +119,8 @@ def test_a_405_names_every_method_its_path_answers(client: TestClient) -> None:
     assert_problem(refused, 405, "method_not_allowed")
     assert refused.headers["allow"] == "GET, HEAD, POST"
     assert client.patch("/v1/users/3/follow").headers["allow"] == "DELETE, POST"
+    # /v1/packets/celebrity is its own resource, not a packet id for GET /v1/packets/{packet_id}.
+    assert client.put("/v1/packets/celebrity").headers["allow"] == "POST"
 
 
 def test_the_tables_of_refusals_and_links_name_real_operations(spec: dict[str, Any]) -> None:

@@ -45,13 +45,16 @@ def retry_after(exc: HongbaoError) -> dict[str, str] | None:
 
 def allowed_methods(request: Request) -> str:
     """Every method some route of this path answers (HEAD wherever GET: api/middleware.py): FastAPI's own 405
-    names only the first route that matched the path (GET /v1/groups and POST /v1/groups are two routes)."""
+    names only the first route that matched the path (GET /v1/groups and POST /v1/groups are two routes).  A path
+    that a route names literally is that route's (POST /v1/packets/celebrity), not a parameter's value."""
     path = request.scope["path"]
-    methods: set[str] = set()
+    literal: set[str] = set()
+    templated: set[str] = set()
     for route in iter_route_contexts(request.app.router.routes):
         regex = getattr(route, "path_regex", None)
         if route.methods and regex is not None and regex.match(path):
-            methods |= route.methods
+            (templated if "{" in (route.path or "") else literal).update(route.methods)
+    methods = literal or templated
     if "GET" in methods:
         methods.add("HEAD")
     return ", ".join(sorted(methods))

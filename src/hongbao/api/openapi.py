@@ -109,7 +109,7 @@ REFUSALS: dict[str, set[int]] = {
     "social_request_friend": {404, 409}, "social_accept_friend": {409}, "social_group": {403},
     "social_create_group": {403}, "social_add_member": {403, 409}, "social_remove_member": {403},
     "social_leave": {403},
-    "followers_verify": {403}, "web_demo_users": {404},
+    "followers_verify": {403}, "web_demo_users": {404}, "hosts_create": {403, 409},
     "conversations_open": {403}, "conversations_messages": {403}, "conversations_post_message": {403},
     "relay_start": {403}, "relay_detail": {403}, "relay_group_relays": {403}, "relay_next_round": {403},
     "asks_ask": {403, 429}, "asks_detail": {403}, "asks_fulfil": {403, 409}, "asks_decline": {403, 409},
