@@ -257,6 +257,9 @@ def worker(
             settled = await hb.wallet.settle_due_payments()  # top-ups and payouts whose request died half-way
             if settled:
                 console.print(f"settled {settled} payment(s) left pending with the channel")
+            delivered = await hb.webhooks.deliver_due()  # webhooks to host apps
+            if delivered:
+                console.print(f"delivered {delivered} webhook(s)")
             if once:
                 return
             await pause()
