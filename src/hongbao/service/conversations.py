@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 PUMP_BATCH_MAX = 500
+GAP_WAIT_S = 5.0  # a message id missing below the newest delivered is looked for this long (LiveFeed)
 CONVERSATIONS_PAGE_MAX = 100
 PREVIEW_LOOKBACK = 50  # messages looked back for a preview when the newest is a claim notice the reader is not shown
 
@@ -409,8 +410,10 @@ class LiveFeed:
 
     The feed remembers the newest message id it delivered; `pump` reads what came after (one indexed
     query) and publishes each message to the participants who are listening.  Within one process the
-    single writer commits ids in order, so nothing is skipped; several writing processes on PostgreSQL
-    could commit ids out of order (a later Redis-based feed fixes that along with the fan-out).
+    single writer commits ids in order; several writing processes (scaled mode) can commit them out of
+    order, so an id missing below the newest one read is a gap: a message still being committed by another
+    process, read again by every pump until it comes or GAP_WAIT_S has passed (an id whose transaction
+    rolled back never comes).  Pumps are poked by this process's commits and, through Redis, by the others'.
     """
 
     def __init__(self, store: Store, bus: EventBus, *, poll_s: float = 1.0) -> None:
@@ -418,6 +421,7 @@ class LiveFeed:
         self.bus = bus
         self.poll_s = poll_s
         self._last_id: int | None = None
+        self._gaps: dict[int, float] = {}  # message ids missing below _last_id → when first missed (monotonic)
         self._busy = False
         self._again = False
         self._guard = threading.Lock()
@@ -485,16 +489,19 @@ class LiveFeed:
         try:
             while True:
                 self._again = False
-                after = self._last_id
-                if after is None or not self.bus.has_subscribers():
+                newest = self._last_id
+                if newest is None or not self.bus.has_subscribers():
                     break
+                gaps = frozenset(self._gaps)
+                after = min(gaps) - 1 if gaps else newest
                 listening = self.bus.user_ids()
-                rows, events = await self.store.read(partial(_collect, after_id=after, listening=listening))
+                rows, events = await self.store.read(
+                    partial(_collect, after_id=after, listening=listening, newest=newest, gaps=gaps))
                 for user_id, event in events:
                     sent += self.bus.publish(user_id, event)
                 with self._guard:
-                    if self._last_id is not None and rows:
-                        self._last_id = max(self._last_id, rows[-1].id)
+                    if self._last_id is not None:
+                        self._last_id = self._note_gaps(newest, [r.id for r in rows])
                 if not self._again and len(rows) < PUMP_BATCH_MAX:
                     break
         except Exception:  # live delivery never breaks the request that poked it; the next pump retries
@@ -504,6 +511,18 @@ class LiveFeed:
             with self._guard:
                 self._busy = False
         return sent
+
+    def _note_gaps(self, newest: int, ids: list[int]) -> int:
+        """Forget the gaps now filled or too old, note the new ones below the newest id read; return that id."""
+        now = time.monotonic()
+        seen = set(ids)
+        for gap in [g for g, since in self._gaps.items() if g in seen or now - since > GAP_WAIT_S]:
+            del self._gaps[gap]
+        top = max([newest, *ids])
+        for missing in range(newest + 1, top):
+            if missing not in seen:
+                self._gaps.setdefault(missing, now)
+        return top
 
 
 def direct_event(event: str, payload: dict[str, Any]) -> tuple[int, Event] | None:
@@ -516,8 +535,14 @@ def direct_event(event: str, payload: dict[str, Any]) -> tuple[int, Event] | Non
     return None
 
 
-def _collect(tx: Tx, after_id: int, listening: frozenset[int]) -> tuple[list[MessageRow], list[tuple[int, Event]]]:
+def _collect(
+    tx: Tx, after_id: int, listening: frozenset[int], newest: int | None = None, gaps: frozenset[int] = frozenset()
+) -> tuple[list[MessageRow], list[tuple[int, Event]]]:
+    """Messages after `after_id`, and their events for the users listening; below `newest`, only the `gaps`
+    (the rest went out already)."""
     rows = tx.messages_after(after_id, PUMP_BATCH_MAX)
+    if newest is not None:
+        rows = [r for r in rows if r.id > newest or r.id in gaps]
     convs: dict[int, ConversationRow | None] = {}
     audience: dict[int, list[int]] = {}
     for r in rows:
