@@ -54,3 +54,26 @@ def test_refusals_print_their_code_and_exit_1(tmp_path: Path) -> None:
     assert replay.exit_code == 1 and "no message msg_nope" in replay.output
     bad = runner.invoke(cli, ["hosts", "create", "x", "--scopes", "root", "--data-dir", str(tmp_path)])
     assert bad.exit_code == 1 and "invalid_scopes" in bad.output
+
+
+def test_the_worker_delivers_webhooks(tmp_path: Path) -> None:
+    import asyncio
+
+    from hongbao.bootstrap import build
+    from tests.conftest import fast_settings
+    from tests.embed.receiver import Receiver
+
+    receiver = Receiver(8534)
+    made = json.loads(run(tmp_path, "hosts", "create", "worked", "--webhook-url", receiver.url, "--json"))
+    hb = build(fast_settings(data_dir=tmp_path))
+    try:
+        user_id = asyncio.run(hb.hosts.acting_user(made["key"]["key"], "w-user", "POST"))
+        asyncio.run(hb.wallet.top_up(user_id, 700))
+    finally:
+        hb.close()
+    receiver.start()
+    try:
+        run(tmp_path, "worker", "--once")
+    finally:
+        receiver.stop()
+    assert [json.loads(r.body)["type"] for r in receiver.got] == ["payment.settled"]
