@@ -159,3 +159,17 @@ def test_a_host_whose_endpoint_is_down_does_not_hold_back_another_hosts_webhooks
         clock.advance(seconds=1)
     assert [json.loads(r.body)["data"]["user"]["external_id"] for r in receiver.got] == ["b"]
     assert len(asyncio.run(hb.webhooks.list(down.id, "pending", 100))) == 4
+
+
+def test_a_webhook_url_may_not_point_at_a_link_local_or_unspecified_address(
+    new_host: Callable[..., Host], hb: App
+) -> None:
+    from hongbao.domain.errors import Rejected
+
+    host = new_host("curious")
+    for url in ("http://169.254.169.254/latest/meta-data", "http://0.0.0.0:8535/", "http://[fe80::1]/",
+                "file:///etc/passwd", "gopher://127.0.0.1/"):
+        with pytest.raises(Rejected):
+            asyncio.run(hb.webhooks.set_endpoint(host.id, url))
+    assert asyncio.run(hb.webhooks.set_endpoint(host.id, "http://127.0.0.1:8535/hooks"))  # same machine: allowed
+

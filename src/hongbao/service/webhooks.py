@@ -14,6 +14,7 @@ sends it again).  Delivery is at least once: a receiver deduplicates by the `web
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import secrets
 import time
@@ -72,10 +73,12 @@ class Webhooks:
         """Point the host's webhooks at `url` (None: stop) with a new signing secret, returned once."""
         from hongbao.service.hosts import _host
 
-        if url is not None and (not url.startswith(("http://", "https://")) or len(url) > URL_CHARS_MAX):
+        if url is not None and (not url.startswith(("http://", "https://")) or len(url) > URL_CHARS_MAX
+                                or _forbidden(httpx.URL(url).host)):
             from hongbao.domain.errors import Rejected
 
-            raise Rejected("url: an http:// or https:// address.", code="invalid_webhook_url")
+            raise Rejected("url: an http:// or https:// address, not a link-local or unspecified one.",
+                           code="invalid_webhook_url")
         secret = None if url is None else signing.new_secret()
         sealed = None if secret is None else seal(await self.key.ensure(), secret)
         await self.d.store.write(lambda tx: tx.set_host_webhook(_host(tx, host_ref).id, url, sealed))
@@ -186,9 +189,12 @@ class Webhooks:
         body = row.payload.encode()
         error: str | None
         try:
-            answer = await http.post(url, content=body, headers=signing.headers(secret, row.msg_id, body))
-            error = None if 200 <= answer.status_code < 300 else f"HTTP {answer.status_code}"
-        except httpx.HTTPError as exc:
+            if await _resolves_forbidden(httpx.URL(url).host):  # checked again: a name may point elsewhere now
+                error = "refused: the address is link-local or unspecified"
+            else:
+                answer = await http.post(url, content=body, headers=signing.headers(secret, row.msg_id, body))
+                error = None if 200 <= answer.status_code < 300 else f"HTTP {answer.status_code}"
+        except (httpx.HTTPError, OSError) as exc:
             error = f"{type(exc).__name__}: {exc}"
         done = self.d.clock.now()
         if error is None:
@@ -217,6 +223,28 @@ class Webhooks:
     async def replay(self, msg_id: str) -> bool:
         now = self.d.clock.now()
         return await self.d.store.write(lambda tx: tx.outbox_replay(msg_id, now))
+
+
+def _forbidden(host: str) -> bool:
+    """Link-local (cloud metadata services live at 169.254.169.254), unspecified or multicast: never a receiver.
+    Loopback and private addresses stay allowed: hosts on the same network are a normal deployment."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False  # a name: checked when it is resolved, at each delivery
+    return address.is_link_local or address.is_unspecified or address.is_multicast
+
+
+async def _resolves_forbidden(host: str) -> bool:
+    if _forbidden(host):
+        return True
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return False  # a literal address, allowed above
+    except ValueError:
+        pass
+    found = await asyncio.get_running_loop().getaddrinfo(host, None)
+    return any(_forbidden(str(info[4][0])) for info in found)
 
 
 def _packet(row: PacketRow) -> dict[str, Any]:
