@@ -110,6 +110,13 @@ def children(pid: int) -> list[int]:
     return out
 
 
+def raise_open_files() -> None:
+    import resource
+
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def start_server(a: argparse.Namespace, port: int) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-c", "from hongbao.cli import app; app()", "serve", "--no-demo", "--host", "127.0.0.1",
            "--port", str(port), "--data-dir", a.data_dir, "--workers", str(a.workers)]  # fmt: skip
@@ -156,11 +163,133 @@ async def one_storm(a: argparse.Namespace, port: int, setup: dict[str, Any], pid
     return summarize(result, a)
 
 
+class _Socket(asyncio.Protocol):
+    """One phone's WebSocket: a raw client (the upgrade, then frames with a zero mask built ahead), one shake in
+    flight at a time."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self.waiter: asyncio.Future[bytes] | None = None
+        self.upgraded = False
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        while self.waiter is not None and not self.waiter.done():
+            got = self._frame()
+            if got is None:
+                return
+            self.waiter.set_result(got)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(ConnectionError(f"socket closed ({exc})"))
+
+    def _frame(self) -> bytes | None:
+        buf = self.buf
+        if not self.upgraded:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                return None
+            head = bytes(buf[:end])
+            del buf[:end + 4]
+            self.upgraded = True
+            return head
+        if len(buf) < 2:
+            return None
+        n, start = buf[1] & 0x7F, 2
+        if n == 126:
+            if len(buf) < 4:
+                return None
+            n, start = int.from_bytes(buf[2:4], "big"), 4
+        elif n == 127:
+            if len(buf) < 10:
+                return None
+            n, start = int.from_bytes(buf[2:10], "big"), 10
+        if len(buf) < start + n:
+            return None
+        body = bytes(buf[start:start + n])
+        del buf[:start + n]
+        return body
+
+    async def ask(self, data: bytes) -> bytes:
+        assert self.transport is not None
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(data)
+        return await self.waiter
+
+
+def _text_frame(payload: bytes) -> bytes:
+    """A masked client text frame (mask key 0: the payload goes as it is)."""
+    n = len(payload)
+    head = bytes([0x81, 0x80 | n]) if n < 126 else bytes([0x81, 0x80 | 126]) + n.to_bytes(2, "big")
+    return head + b"\0\0\0\0" + payload
+
+
+async def socket_storm(a: argparse.Namespace, port: int, setup: dict[str, Any], pids: dict[str, int]) -> Any:
+    """Every user on its own socket, shaking `--pace` times a second until `--shakes` in all are answered."""
+    from loadgen import Sample, Storm
+
+    loop = asyncio.get_running_loop()
+    sockets: list[_Socket] = []
+    for start in range(0, len(setup["tokens"]), 500):
+        async def connect(token: str) -> _Socket:
+            _, sock = await loop.create_connection(_Socket, "127.0.0.1", port)
+            head = await sock.ask(
+                (f"GET /v1/shake/socket HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                 f"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                 f"Sec-WebSocket-Version: 13\r\nAuthorization: Bearer {token}\r\n\r\n").encode()
+            )
+            if b" 101 " not in head.split(b"\r\n", 1)[0]:
+                raise SystemExit(f"no WebSocket upgrade: {head[:200]!r}")
+            return sock
+
+        sockets += await asyncio.gather(*(connect(t) for _, t in setup["tokens"][start:start + 500]))
+    frame = _text_frame(json.dumps({"event_id": setup["event_id"]}).encode())
+    per_socket = max(1, a.shakes // len(sockets))
+    gap = 1.0 / a.pace
+    samples: list[Any] = []
+    clock = time.perf_counter
+
+    async def phone(i: int, sock: _Socket) -> None:
+        await asyncio.sleep(gap * i / len(sockets))  # spread the phones over the first gap
+        due = clock()
+        for _ in range(per_socket):
+            t0 = clock()
+            try:
+                body = await sock.ask(frame)
+                status = 200 if b'"status":200' in body else int(json.loads(body).get("status", -1))
+            except Exception as exc:  # a transport failure is an error sample
+                body, status = repr(exc).encode(), -1
+            samples.append(Sample(len(samples), t0, clock(), status, body))
+            due = max(due + gap, clock())  # a late answer delays this phone: no catching up in a burst
+            await asyncio.sleep(due - clock())
+
+    meter = CpuMeter(pids)
+    before = meter.snapshot()
+    start = clock()
+    _, pending = await asyncio.wait([asyncio.ensure_future(phone(i, s)) for i, s in enumerate(sockets)],
+                                       timeout=a.max_seconds)  # fmt: skip
+    for task in pending:
+        task.cancel()
+    after = meter.snapshot()
+    wall = clock() - start
+    for sock in sockets:
+        if sock.transport is not None:
+            sock.transport.close()
+    return Storm(samples, wall, CpuMeter.report(before, after, wall), len(pending))
+
+
 def summarize(result: Any, a: argparse.Namespace) -> dict[str, Any]:
     kinds: dict[str, int] = {}
     for s in result.samples:
         if s.status == 200:
             kind = json.loads(s.body)["result"]
+        elif a.transport == "ws" and s.status > 0:
+            kind = f"{s.status}:{json.loads(s.body)['problem']['code']}"
         elif s.status < 0:
             kind = "transport_error"
         else:
@@ -238,7 +367,10 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--users", type=int, default=20_000)
     p.add_argument("--shakes", type=int, default=100_000, help="shakes per storm")
-    p.add_argument("--connections", type=int, default=128)
+    p.add_argument("--connections", type=int, default=128, help="HTTP keep-alive connections")
+    p.add_argument("--transport", choices=("http", "ws"), default="http",
+                   help="ws: every user on its own WebSocket, shaking --pace times a second")
+    p.add_argument("--pace", type=float, default=4.0, help="shakes a second per user on ws (the limit is 5)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--win-permille", type=int, default=5)
@@ -248,6 +380,7 @@ def main() -> int:
     p.add_argument("--json", default=None, help="write the results here")
     a = p.parse_args()
     a.data_dir = tempfile.mkdtemp(prefix="hongbao-shake-")
+    raise_open_files()  # one socket a user on ws (the server inherits the limit)
     try:
         t0 = time.monotonic()
         setup = set_up(a)
@@ -259,7 +392,10 @@ def main() -> int:
         runs = []
         try:
             for run in range(a.repeat):
-                r = asyncio.run(one_storm(a, port, setup, pids, run))
+                if a.transport == "ws":
+                    r = summarize(asyncio.run(socket_storm(a, port, setup, pids)), a)
+                else:
+                    r = asyncio.run(one_storm(a, port, setup, pids, run))
                 runs.append(r)
                 print(json.dumps(r), flush=True)
         finally:

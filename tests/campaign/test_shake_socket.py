@@ -102,3 +102,22 @@ def test_one_address_shaking_past_its_limit_gets_a_cheap_refusal_before_any_read
     assert codes[3] == "too_many_shakes" and len(reads) == 3
     clock.advance(seconds=1)
     assert asyncio.run(go())[0] != "too_many_shakes"
+
+
+def test_the_socket_tells_the_page_how_many_prizes_are_left_and_how_fast_it_shakes(
+    client: TestClient, clock: FrozenClock, enterprise: Callable[..., User], new_user: Callable[..., User]
+) -> None:
+    host, viewer = enterprise(), new_user()
+    event = gala(client, host, clock)
+    pool(client, host, event["id"], 1_000, [{"kind": "cash", "amount_fen": 100}])
+    clock.advance(minutes=6)
+    with client.websocket_connect("/v1/shake/socket", headers=viewer.headers) as ws:
+        ws.send_json({"live": event["id"], "id": "l"})
+        assert ws.receive_json()["live"]["prizes_left"] == 10
+        for _ in range(2):
+            ws.send_json({"event_id": event["id"]})
+            assert ws.receive_json()["result"] == "cash"
+        clock.advance(seconds=1)
+        ws.send_json({"live": event["id"]})
+        live = ws.receive_json()["live"]
+    assert live == {"event_id": event["id"], "prizes_left": 8, "shakes_per_s": 2}

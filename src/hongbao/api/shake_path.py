@@ -92,8 +92,9 @@ class ShakePath:
     async def _socket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Shakes on one connection (WebSocket `/v1/shake/socket`): each text message `{"event_id": 1}` (optional
         `"id"`, echoed, and `"key"`, an Idempotency-Key) is one shake under the same rules and limits as the POST,
-        answered in order by `{"id": …, "status": 200, …the shake's answer}` or `{"id": …, "status": 4xx, "problem":
-        {…}}`.  The token comes in the upgrade's Authorization header or, from a browser (which cannot set
+        answered in order by `{"id": …, "status": 200, …the shake's answer}` or `{"id": …, "status": 4xx,
+        "problem": {…}}`; `{"live": <event id>}` answers the page's counters (prizes left, this server's shakes a
+        second).  The token comes in the upgrade's Authorization header or, from a browser (which cannot set
         headers), as the first message `{"token": "…"}`; a bad one closes the socket with code 4401."""
         authorization = behalf = None
         for name, value in scope["headers"]:
@@ -133,6 +134,14 @@ class ShakePath:
                     await send({"type": "websocket.close", "code": 4401, "reason": "bad token"})
                     return
                 await _send_json(send, {"id": ref, "status": 200, "ready": True, "user_id": user_id})
+                continue
+            if "live" in asked:  # the page's live counters: {"live": <event id>}
+                try:
+                    live = await self.hongbao.shake.live(int(asked["live"]))
+                except (HongbaoError, TypeError, ValueError):
+                    await _send_json(send, {"id": ref, "status": 422, "problem": _bad_message()})
+                    continue
+                await _send_json(send, {"id": ref, "status": 200, "live": live})
                 continue
             event_id, key = asked.get("event_id"), asked.get("key")
             if isinstance(event_id, bool) or not isinstance(event_id, int) or not 1 <= event_id <= ID_MAX or (

@@ -34,6 +34,8 @@ class Shake:
         self.campaigns = campaigns
         self.rates = ShakeLimits(campaigns.limits, address_second_max)
         self._events: Lru[int, Any] = Lru(1_000)
+        self._live: Lru[int, tuple[int, int]] = Lru(1_000)  # event → (second, prizes left then)
+        self._shaken: Lru[int, list[int]] = Lru(1_000)  # event → [second, shakes in it, shakes the second before]
         self._capped: Lru[tuple[int, int], bool] = Lru(1_000_000)  # users the database found at K wins
         self.tickets = Tickets(deps, lambda: campaigns.rng)
         deps.hooks.after_commit.append(self._on_published)
@@ -230,6 +232,7 @@ class Shake:
         if on is None:
             raise dc.round_not_active()
         counted = self.rates.count_in_round(event_id, user_id, on.seq)
+        self._count_shake(event_id, now)
         try:
             reply = await self._draw(event, on.seq, user_id, idem, now)
         except BaseException:
@@ -320,6 +323,34 @@ class Shake:
                 return None
 
         return job
+
+    async def live(self, event_id: int) -> dict[str, Any]:
+        """The live counters a shake page shows: prizes left (read at most once a second per process) and the
+        shakes this process answered in the last whole second."""
+        now = self.d.clock.now()
+        second = int(now.timestamp())
+        cached = self._live.get(event_id)
+        if cached is None or cached[0] != second:
+            left: int = await self.d.store.read(lambda tx: tx.prizes_left(event_id, now))
+            cached = (second, left)
+            self._live.put(event_id, cached)
+        counted = self._shaken.get(event_id)
+        rate = counted[1] if counted is not None and counted[0] == second - 1 else 0
+        if counted is not None and counted[0] == second:
+            rate = counted[2]
+        return {"event_id": event_id, "prizes_left": cached[1], "shakes_per_s": rate}
+
+    def _count_shake(self, event_id: int, now: datetime) -> None:
+        """[second, shakes in it, shakes in the second before] of the event, in this process."""
+        second = int(now.timestamp())
+        counted = self._shaken.get(event_id)
+        if counted is None:
+            self._shaken.put(event_id, [second, 1, 0])
+        elif counted[0] == second:
+            counted[1] += 1
+        else:
+            counted[2] = counted[1] if counted[0] == second - 1 else 0
+            counted[0], counted[1] = second, 1
 
     async def release_due(self, now: datetime | None = None) -> int:
         """The scheduler's sweep: win tickets of ended rounds, closed pools and expired leases go back."""

@@ -152,6 +152,25 @@ class TicketTx:
                              o.offer_id, n))  # fmt: skip
         return out
 
+    def prizes_left(self, event_id: int, now: datetime) -> int:
+        """About how many prizes the event's open pools can still give (held tickets included): per pool, the cash
+        its budget left pays at its smallest cash prize (within the prizes' counts) and the coupons left in stock."""
+        options, budget_left, stock_left = self._ticket_options(event_id, now)
+        left = 0
+        for cid in {o.campaign_id for o in options}:
+            mine = [o for o in options if o.campaign_id == cid]
+            cash = [o for o in mine if o.amount_fen > 0]
+            held = self.conn.execute(select(c.campaigns.c.held_fen).where(c.campaigns.c.id == cid)).scalar_one()
+            if cash:
+                by_budget = (budget_left[cid] + int(held)) // min(o.amount_fen for o in cash)
+                counted = [o.left for o in cash]
+                left += by_budget if None in counted else min(by_budget, sum(n or 0 for n in counted))
+            for o in mine:
+                if o.amount_fen == 0 and o.offer_id is not None:
+                    stock = stock_left.get(o.offer_id, 0)
+                    left += max(0, stock if o.left is None else min(stock, o.left))
+        return left
+
     def use_ticket(self, lease_id: int, holder: str) -> bool:
         """Take one ticket of the holder's lease off the held counts (the caller then pays the prize in the same
         transaction); False when the lease was given back meanwhile (expired, round over) or is used up."""
