@@ -28,11 +28,16 @@ class FieldError(BaseModel):
 
 
 class Problem(BaseModel):
-    """An RFC 9457 problem: `code` is stable (see `domain/errors.py`); `title` and `detail` are for people."""
+    """An RFC 9457 problem: `code` is stable (see `domain/errors.py`); `title` and `detail` are for people.
+    Extension members name the limit a refusal met, for clients that word it themselves: `max_fen`, `min_fen`,
+    `chars_max`, `members_max`, `subject` (what the limit is of), `reason` (e.g. of a weak_password)."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
         "type": "/problems/packet_exhausted", "code": "packet_exhausted", "title": "Conflict with the current state",
         "status": 409, "detail": "Too late: every share has been taken.",
+    }, {
+        "type": "/problems/amount_too_large", "code": "amount_too_large", "title": "Rejected by a rule",
+        "status": 422, "detail": "A packet holds at most ¥200.00.", "max_fen": 20000, "subject": "packet",
     }]})
 
     type: str = Field(description="`/problems/<code>`")
