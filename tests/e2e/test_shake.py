@@ -50,5 +50,11 @@ def test_a_shake_in_an_open_round_wins_cash_and_shows_it(phone: Any, base_url: s
     # then he sees his ¥0.88 win, and his wallet holds it
     expect(bob.locator("#shake-won")).to_contain_text("¥0.88")
     expect(bob.locator("#wins li")).to_have_count(1)
+    # and the page's socket is up: the live line counts the packets left (¥8.80 in ¥0.88 prizes, one won)
+    expect(bob.locator("#shake-live")).to_contain_text("9")
+    # when he shakes again (over the socket now)
+    bob.click("#shake-btn")
+    expect(bob.locator("#wins li")).to_have_count(2)
+    expect(bob.locator("#shake-live")).to_contain_text("8")
     bob.click("[data-tab=wallet]")
-    expect(bob.locator("#balance")).to_have_text(yuan(before + 88))
+    expect(bob.locator("#balance")).to_have_text(yuan(before + 2 * 88))

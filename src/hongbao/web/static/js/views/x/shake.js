@@ -1,6 +1,6 @@
 // 春晚摇一摇: the Gala page — rounds with a countdown, a shake button and the phone's motion, the result.
 
-import { Attempt, ApiError, get } from "../../api.js";
+import { Attempt, ApiError, get, session } from "../../api.js";
 import { h, mount } from "../../dom.js";
 import { icon } from "../../icons.js";
 import { extend, lang, t } from "../../i18n.js";
@@ -18,6 +18,8 @@ extend({
     shake_round_live: "第 {n}/{total} 轮进行中",
     shake_events_none: "现在没有摇一摇活动。活动开始前一段时间就会出现在这里，结束后保留一天。",
     shake_have_id: "有活动编号？",
+    shake_prizes_left: "还剩 {n} 个红包",
+    shake_rate: "每秒 {n} 次摇动",
   },
   en: {
     shake_events: "Shake events",
@@ -29,11 +31,68 @@ extend({
     shake_round_live: "Round {n}/{total} is on",
     shake_events_none: "No shake events right now. Events show up here before they start and stay for a day after they end.",
     shake_have_id: "Have an event number?",
+    shake_prizes_left: "{n} packets left",
+    shake_rate: "{n} shakes a second",
   },
 });
 
 const SHAKE_MS_GAP = 1500; // one shake per 1.5 s from the motion sensor
 const JOLT = 18; // m/s² change between two readings that counts as a shake
+
+/**
+ * Shakes over one WebSocket (/v1/shake/socket), with HTTP as the fallback: `send(body)` resolves with the answer
+ * (or rejects like the API), `null` when the socket is not open (the caller then posts).  A closed socket is
+ * opened again on the next use, at most every few seconds.
+ */
+class ShakeSocket {
+  constructor() {
+    this.ws = null;
+    this.ready = false;
+    this.waiting = new Map(); // id → [resolve, reject]
+    this.next = 1;
+    this.triedAt = 0;
+  }
+
+  open() {
+    if (this.ws || !("WebSocket" in window) || Date.now() - this.triedAt < 5000) return;
+    this.triedAt = Date.now();
+    const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/shake/socket`);
+    this.ws = ws;
+    ws.onopen = () => ws.send(JSON.stringify({ token: session.token, id: 0 }));
+    ws.onmessage = (m) => {
+      const reply = JSON.parse(m.data);
+      if (reply.ready) {
+        this.ready = true;
+        return;
+      }
+      const waiter = this.waiting.get(reply.id);
+      if (!waiter) return;
+      this.waiting.delete(reply.id);
+      if (reply.status === 200) waiter[0](reply);
+      else waiter[1](new ApiError(reply.status, reply.problem ?? {}));
+    };
+    ws.onclose = () => {
+      for (const [, [, reject]] of this.waiting) reject(new ApiError(0, { code: "network" }));
+      this.waiting.clear();
+      this.ws = null;
+      this.ready = false;
+    };
+  }
+
+  send(body) {
+    this.open();
+    if (!this.ready) return null;
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, [resolve, reject]);
+      this.ws.send(JSON.stringify({ ...body, id }));
+    });
+  }
+
+  close() {
+    this.ws?.close();
+  }
+}
 
 function clock(ms) {
   const s = Math.max(0, Math.floor(ms / 1000));
@@ -51,6 +110,9 @@ export async function render(ctx) {
   const roundLine = h("p", { class: "center muted", id: "round-line" });
   const result = h("div", { class: "result", id: "shake-result", role: "status", "aria-live": "polite" });
   const wins = h("ul", { class: "list wins", id: "wins", "aria-label": t("my_wins") });
+  const liveLine = h("p", { class: "center hint", id: "shake-live", "aria-live": "off" });
+  const socket = new ShakeSocket();
+  socket.open();
   const button = h("button", { type: "button", class: "shake-btn", id: "shake-btn", "aria-label": t("shake_now"), onclick: () => shake() }, icon("shake", { size: 72 }));
   const motion = h("button", { type: "button", class: "secondary wide", id: "motion-btn", hidden: !("DeviceMotionEvent" in window), onclick: enableMotion }, t("enable_motion"));
   let busy = false;
@@ -86,7 +148,8 @@ export async function render(ctx) {
     void button.offsetWidth; // restart the wobble animation
     button.classList.add("shaking");
     try {
-      const reply = await new Attempt().send(`/v1/shake/events/${event.id}/shake`, undefined);
+      const viaSocket = socket.send({ event_id: event.id });
+      const reply = viaSocket ? await viaSocket : await new Attempt().send(`/v1/shake/events/${event.id}/shake`, undefined);
       showResult(reply);
     } catch (err) {
       mount(result, h("p", { class: "error", id: "shake-error" }, err instanceof ApiError && err.status === 0 ? t("error_network") : err.message));
@@ -144,15 +207,29 @@ export async function render(ctx) {
     }
   }
 
+  async function live() {
+    const asked = socket.send({ live: event.id });
+    if (!asked) return;
+    try {
+      const { live: counters } = await asked;
+      liveLine.textContent = `${t("shake_prizes_left", { n: counters.prizes_left })} · ${t("shake_rate", { n: counters.shakes_per_s })}`;
+    } catch {
+      // the counters are a nicety: the next tick asks again
+    }
+  }
+
   tick();
-  const timer = setInterval(tick, 1000);
+  const timer = setInterval(() => {
+    tick();
+    void live();
+  }, 1000);
   const sponsors = event.pools?.length
     ? h("p", { class: "center hint" }, t("sponsored_by", { names: event.pools.map((p) => p.name).join(" · ") }))
     : null;
   const el = h(
     "div",
     { class: "shake-page" },
-    h("section", { class: "gala" }, h("h2", {}, event.name), roundLine, countdown, sponsors, button, h("p", { class: "center hint light" }, t("shake_hint")), motion),
+    h("section", { class: "gala" }, h("h2", {}, event.name), roundLine, countdown, liveLine, sponsors, button, h("p", { class: "center hint light" }, t("shake_hint")), motion),
     h("section", { class: "card" }, result, h("h2", { class: "section-in" }, t("my_wins")), wins),
   );
   return {
@@ -164,6 +241,7 @@ export async function render(ctx) {
     },
     dispose() {
       clearInterval(timer);
+      socket.close();
       window.removeEventListener("devicemotion", onMotion);
     },
   };
