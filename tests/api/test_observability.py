@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -157,7 +158,8 @@ def test_text_log_lines_name_the_request_and_no_access_log_by_default(
 
 
 def _ready(settings_redis_url: str, tmp_path: Path) -> tuple[int, dict[str, object]]:
-    app = build(fast_settings(data_dir=tmp_path, redis_url=settings_redis_url, redis_prefix=f"t{tmp_path.name}:"))
+    prefix = f"ready-{uuid.uuid4().hex}:"
+    app = build(fast_settings(data_dir=tmp_path, redis_url=settings_redis_url, redis_prefix=prefix))
     try:
         with TestClient(create_app(app, scheduler=False)) as client:
             response = client.get("/ready")
@@ -203,8 +205,8 @@ def test_the_redis_gate_counts_opens_and_its_refusals_too(tmp_path: Path) -> Non
         redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_timeout=1).ping()
     except redis.RedisError as exc:
         service_missing("Redis", str(exc))
-    app = build(fast_settings(data_dir=tmp_path, redis_url="redis://127.0.0.1:6379/0",
-                              redis_prefix=f"obs{tmp_path.name}:"))
+    prefix = f"obs-{uuid.uuid4().hex}:"  # this test's keys alone, dropped at the end (the Redis is shared)
+    app = build(fast_settings(data_dir=tmp_path, redis_url="redis://127.0.0.1:6379/0", redis_prefix=prefix))
     try:
         with TestClient(create_app(app, scheduler=False)) as client:
             sender, member = sign_up(client, "rg_sender"), sign_up(client, "rg_member")
@@ -216,6 +218,11 @@ def test_the_redis_gate_counts_opens_and_its_refusals_too(tmp_path: Path) -> Non
             samples = scrape(client)
     finally:
         app.close()
+        shared = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+        keys = list(shared.scan_iter(match=f"{prefix}*"))
+        if keys:
+            shared.delete(*keys)
+        shared.close()
     assert type(app.deps.gate).__name__ == "RedisGate"
     assert samples[("hongbao_opens_total", frozenset({("outcome", "won")}))] == 1
     refused = sum(value for (name, labels), value in samples.items()

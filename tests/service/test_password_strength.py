@@ -58,7 +58,7 @@ def test_registration_refuses_a_common_password_and_demo_seeding_still_works(tmp
             asyncio.run(app.users.register("mallory", "12345678"))
         assert refused.value.code == "weak_password"
 
-        assert asyncio.run(seed_demo(app)) is True
+        assert asyncio.run(seed_demo(app)) == "created"
         session = asyncio.run(app.users.login(DEMO_USERS[0][0], DEMO_PASSWORD))
         assert session.user_id > 0
     finally:
