@@ -54,7 +54,7 @@ def test_admin_commands_give_an_admin_and_a_verified_celebrity(store_url: str, t
 def test_demo_seed_gives_an_admin_a_followed_celebrity_and_a_funded_enterprise(store_url: str, tmp_path: Path) -> None:
     app = build(fast_settings(database_url=store_url, data_dir=tmp_path))
     try:
-        assert asyncio.run(seed_demo(app)) is True
+        assert asyncio.run(seed_demo(app)) == "created"
 
         def facts(tx: object) -> tuple[bool, str | None, str | None, int, int]:
             alice, star, acme = (tx.user_by_username(n) for n in ("alice", "star", "acme"))  # type: ignore[attr-defined]
