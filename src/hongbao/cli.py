@@ -372,13 +372,29 @@ def simulate(
     faults: Annotated[
         bool, typer.Option("--faults/--no-faults", help="Inject lost commits, restarts, outages and kill -9.")
     ] = True,
+    gala: Annotated[bool, typer.Option("--gala", help="A Gala night of shakes instead (sim/gala.py).")] = False,
+    shakes: Annotated[int, typer.Option(help="--gala: shakes in the night.")] = 400_000,
+    users: Annotated[int, typer.Option(help="--gala: viewers shaking.")] = 5_000,
+    plot: Annotated[Path, typer.Option(help="--gala: the chart's PNG.")] = Path("gala.png"),
 ) -> None:
     """Seeded workload of packets, campaigns, shakes, retries, crashes and expiries under injected faults, audited
-    as it goes; failures print the seed."""
+    as it goes; failures print the seed.  `--gala`: a seeded Gala night of shakes, with its report and chart."""
     import time
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    if gala:
+        from hongbao.sim.gala import plot_gala, run_gala, show
+
+        with Progress(TextColumn("Gala night"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=console, transient=True) as bar:  # fmt: skip
+            shaking = bar.add_task("shakes", total=shakes)
+            night = run_gala(seed, users=users, shakes=shakes,
+                             progress=lambda done, _: bar.update(shaking, completed=done))  # fmt: skip
+        show(night, console)
+        plot_gala(night, plot)
+        console.print(f"chart: {plot}", markup=False)
+        raise typer.Exit(0 if night.ok else 1)
     from hongbao.sim import run_simulation
 
     started = time.monotonic()

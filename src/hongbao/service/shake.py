@@ -37,6 +37,7 @@ class Shake:
         self._live: Lru[int, tuple[int, int]] = Lru(1_000)  # event → (second, prizes left then)
         self._shaken: Lru[int, list[int]] = Lru(1_000)  # event → [second, shakes in it, shakes the second before]
         self._capped: Lru[tuple[int, int], bool] = Lru(1_000_000)  # users the database found at K wins
+        self.cap_hits = 0  # winning draws of users already at K (a figure for the Gala report)
         self.tickets = Tickets(deps, lambda: campaigns.rng)
         deps.hooks.after_commit.append(self._on_published)
         campaigns.on_budget_changed.append(lambda _campaign_id: self.tickets.budget_changed())
@@ -256,7 +257,10 @@ class Shake:
         if tickets.known_empty(book):
             raise dc.pool_empty()
         out: dict[str, Any] = {"event_id": event.id, "round": seq}
-        if dc.wins(rng, event.win_permille) and self._capped.get((event.id, user_id)) is None:
+        drew = dc.wins(rng, event.win_permille)
+        if drew and self._capped.get((event.id, user_id)) is not None:
+            self.cap_hits += 1
+        elif drew:
             for _ in range(WIN_ATTEMPTS_MAX):
                 lease = tickets.take(book)
                 if lease is None:
@@ -274,6 +278,7 @@ class Shake:
                     tickets.orphan(book, lease)  # used or not, the store knows: its lease goes back at the next batch
                     raise
                 if won is _CAPPED:
+                    self.cap_hits += 1
                     tickets.put_back(book, lease)
                     self._capped.put((event.id, user_id), True)
                     break
