@@ -20,6 +20,7 @@ from hongbao.bootstrap import App, build
 from hongbao.logs import JsonFormatter, TextFormatter
 
 OPEN_ROUTE = "/v1/packets/{packet_id}/open"
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def scrape(client: TestClient) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -157,6 +158,13 @@ def test_text_log_lines_name_the_request_and_no_access_log_by_default(
     assert "INFO    hongbao.test [-] outside any request" in out.getvalue()
 
 
+def need_redis() -> None:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping()
+    except redis.RedisError as exc:
+        service_missing("Redis", str(exc))
+
+
 def _ready(settings_redis_url: str, tmp_path: Path) -> tuple[int, dict[str, object]]:
     prefix = f"ready-{uuid.uuid4().hex}:"
     app = build(fast_settings(data_dir=tmp_path, redis_url=settings_redis_url, redis_prefix=prefix))
@@ -170,11 +178,8 @@ def _ready(settings_redis_url: str, tmp_path: Path) -> tuple[int, dict[str, obje
 
 @pytest.mark.redis
 def test_ready_checks_redis_when_it_is_configured(tmp_path: Path) -> None:
-    try:
-        redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_timeout=1).ping()
-    except redis.RedisError as exc:
-        service_missing("Redis", str(exc))
-    status, body = _ready("redis://127.0.0.1:6379/0", tmp_path / "up")
+    need_redis()
+    status, body = _ready(REDIS_URL, tmp_path / "up")
     assert status == 200 and body["redis"] == "ok" and body["database"] == "ok"
 
     # port 6599 (this test's range): nothing listens there
@@ -201,12 +206,9 @@ def test_every_429_says_when_to_come_back() -> None:
 
 @pytest.mark.redis
 def test_the_redis_gate_counts_opens_and_its_refusals_too(tmp_path: Path) -> None:
-    try:
-        redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_timeout=1).ping()
-    except redis.RedisError as exc:
-        service_missing("Redis", str(exc))
+    need_redis()
     prefix = f"obs-{uuid.uuid4().hex}:"  # this test's keys alone, dropped at the end (the Redis is shared)
-    app = build(fast_settings(data_dir=tmp_path, redis_url="redis://127.0.0.1:6379/0", redis_prefix=prefix))
+    app = build(fast_settings(data_dir=tmp_path, redis_url=REDIS_URL, redis_prefix=prefix))
     try:
         with TestClient(create_app(app, scheduler=False)) as client:
             sender, member = sign_up(client, "rg_sender"), sign_up(client, "rg_member")
@@ -218,7 +220,7 @@ def test_the_redis_gate_counts_opens_and_its_refusals_too(tmp_path: Path) -> Non
             samples = scrape(client)
     finally:
         app.close()
-        shared = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+        shared = redis.Redis.from_url(REDIS_URL)
         keys = list(shared.scan_iter(match=f"{prefix}*"))
         if keys:
             shared.delete(*keys)

@@ -1,14 +1,17 @@
-"""SIGTERM always stops `hongbao serve`, even with a live-events stream open (which never ends by itself)."""
+"""SIGTERM always stops `hongbao serve`, even with a live-events stream open (which never ends by itself), lets
+the writer commit what is queued, and ends `hongbao worker` after its pass."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,13 +24,17 @@ from hongbao.service.reconcile import reconcile
 
 # uvicorn shuts down, then re-raises the SIGTERM it caught: the process ends by the signal, as a process should.
 EXITED = (0, -signal.SIGTERM)
-STOP_S_MAX = 30.0  # a bound on a hang, not a speed figure: the grace period below is 1 s
+STOP_S_MAX = 30.0  # a bound on a hang, not a speed figure: the grace periods below are 1 and 5 s
+PASSWORD = "a long enough passphrase"
 
 
-def test_sigterm_with_an_open_live_events_stream_exits_within_the_grace_period(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def serving(tmp_path: Path, grace_s: int) -> Iterator[tuple[subprocess.Popen[bytes], str, str]]:
+    """`hongbao serve` on a fresh data folder with one user logged in: (process, base URL, token); killed if it
+    is still running at the end."""
     port = free_port()
     env = {**os.environ, "HONGBAO_ARGON2_TIME_COST": "1", "HONGBAO_ARGON2_MEMORY_KIB": "8",
-           "HONGBAO_SHUTDOWN_GRACE_S": "1"}
+           "HONGBAO_SHUTDOWN_GRACE_S": str(grace_s)}
     env.pop("HONGBAO_DATABASE_URL", None)
     with open(tmp_path / "server.log", "wb") as log:
         proc = subprocess.Popen([*_hongbao(), "serve", "--port", str(port), "--data-dir", str(tmp_path), "--no-demo"],
@@ -36,10 +43,18 @@ def test_sigterm_with_an_open_live_events_stream_exits_within_the_grace_period(t
         base = f"http://127.0.0.1:{port}"
         _wait_up(base, proc)
         with httpx.Client(base_url=base, timeout=10) as http:
-            http.post("/v1/users", json={"username": "stream_reader", "password": "a long enough passphrase"})
-            token = http.post("/v1/sessions", json={"username": "stream_reader",
-                                                    "password": "a long enough passphrase"}).json()["token"]
-        stream = socket.create_connection(("127.0.0.1", port))
+            http.post("/v1/users", json={"username": "payer", "password": PASSWORD})
+            token = http.post("/v1/sessions", json={"username": "payer", "password": PASSWORD}).json()["token"]
+        yield proc, base, token
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_sigterm_with_an_open_live_events_stream_exits_within_the_grace_period(tmp_path: Path) -> None:
+    with serving(tmp_path, grace_s=1) as (proc, base, token):
+        stream = socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])))
         stream.sendall(f"GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n".encode())
         assert b"200" in stream.recv(4096).split(b"\r\n")[0]  # the stream is open
 
@@ -48,10 +63,6 @@ def test_sigterm_with_an_open_live_events_stream_exits_within_the_grace_period(t
 
         assert code in EXITED, (tmp_path / "server.log").read_text()
         stream.close()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def _wait_up(base: str, proc: subprocess.Popen[bytes]) -> None:
@@ -67,22 +78,9 @@ def _wait_up(base: str, proc: subprocess.Popen[bytes]) -> None:
 
 
 def test_sigterm_during_writes_lets_the_writer_finish_and_loses_no_acknowledged_money(tmp_path: Path) -> None:
-    # given a server taking top-ups from several clients at once
-    port = free_port()
-    env = {**os.environ, "HONGBAO_ARGON2_TIME_COST": "1", "HONGBAO_ARGON2_MEMORY_KIB": "8",
-           "HONGBAO_SHUTDOWN_GRACE_S": "5"}
-    env.pop("HONGBAO_DATABASE_URL", None)
-    with open(tmp_path / "server.log", "wb") as log:
-        proc = subprocess.Popen([*_hongbao(), "serve", "--port", str(port), "--data-dir", str(tmp_path), "--no-demo"],
-                                env=env, stdout=log, stderr=subprocess.STDOUT)
     acknowledged: list[int] = []
-    try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_up(base, proc)
-        with httpx.Client(base_url=base, timeout=10) as http:
-            http.post("/v1/users", json={"username": "payer", "password": "a long enough passphrase"})
-            token = http.post("/v1/sessions", json={"username": "payer",
-                                                    "password": "a long enough passphrase"}).json()["token"]
+    # given a server taking top-ups from several clients at once
+    with serving(tmp_path, grace_s=5) as (proc, base, token):
         started = threading.Event()
 
         def top_up(i: int) -> None:
@@ -104,17 +102,14 @@ def test_sigterm_during_writes_lets_the_writer_finish_and_loses_no_acknowledged_
             for future in futures:
                 future.result()
         code = proc.wait(timeout=STOP_S_MAX)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
-    # then the process exits cleanly, and every acknowledged top-up is in a ledger that reconciles
+    # then the process exits cleanly once the writer has committed what was queued, and every acknowledged top-up
+    # is in a ledger that reconciles
     assert code in EXITED, (tmp_path / "server.log").read_text()
     assert "stopped: the writer committed what was queued" in (tmp_path / "server.log").read_text()
     app = build(Settings(data_dir=tmp_path, demo=False, scheduler=False))
     try:
-        user_id = asyncio.run(app.users.login("payer", "a long enough passphrase")).user_id
+        user_id = asyncio.run(app.users.login("payer", PASSWORD)).user_id
         balance = asyncio.run(app.wallet.balance(user_id))
         assert balance >= sum(acknowledged)  # a top-up cut after its commit counts, unacknowledged
         assert reconcile(app.store).violations == []
