@@ -14,6 +14,7 @@ import logging
 import os
 import random
 import secrets
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,6 +25,15 @@ from hongbao.domain.tickets import Lease
 from hongbao.service.deps import Deps
 
 log = logging.getLogger(__name__)
+_LIVE: weakref.WeakSet[Tickets] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    for tickets in list(_LIVE):
+        tickets.renew_holder()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 EMPTY_KNOWN_S = 1.0  # a round found with nothing left anywhere is answered pool_empty this long without asking
 
 
@@ -60,7 +70,7 @@ class Tickets:
         self._renewing: asyncio.Future[None] | None = None
         self._orphans: set[int] = set()  # leases whose tickets are no longer handed out here, to give back
         self.renew_holder()
-        os.register_at_fork(after_in_child=self.renew_holder)  # a forked worker holds its own tickets
+        _LIVE.add(self)  # a forked worker holds its own tickets (_after_fork)
 
     @property
     def rng(self) -> Rng:
