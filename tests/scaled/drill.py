@@ -28,7 +28,7 @@ from tests.scaled.topology import Topology, login
 PACKETS = 24
 SHARES = 3
 OPENERS = ("bob", "carol", "dave")
-TRIES_MAX = 12  # per open, across both processes
+TRIES_S_MAX = 40.0  # an open answered 503 or not at all is tried again (other process first) for this long
 PAUSE_S = 0.25
 
 
@@ -39,6 +39,7 @@ class Storm:
     bases: list[str]
     packets: list[int] = field(default_factory=list)
     answers: dict[tuple[int, str], tuple[int | None, Any]] = field(default_factory=dict)
+    hangs: list[str] = field(default_factory=list)  # attempts that got no answer within the client's 15 s
     done: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -62,7 +63,7 @@ class Storm:
         ]  # fmt: skip
         for t in threads:
             t.start()
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 180
         while self.done < fault_after and any(t.is_alive() for t in threads) and time.monotonic() < deadline:
             time.sleep(0.01)
         fault()
@@ -77,10 +78,18 @@ class Storm:
             key = f"{name}-{pid}-{uuid.uuid4().hex[:8]}"
             status: int | None = None
             body: Any = None
-            for attempt in range(TRIES_MAX):
+            until = time.monotonic() + TRIES_S_MAX
+            attempt = 0
+            while time.monotonic() < until:
                 client = clients[(side + attempt) % len(clients)]  # a retry goes to the other process
+                attempt += 1
                 try:
                     reply = client.post(f"/v1/packets/{pid}/open", headers={"Idempotency-Key": key})
+                except httpx.TimeoutException as exc:
+                    with self.lock:
+                        self.hangs.append(f"{name} opening {pid}: no answer within 15 s ({exc!r})")
+                    status, body = None, repr(exc)
+                    continue
                 except httpx.HTTPError as exc:
                     status, body = None, f"{type(exc).__name__}: {exc}"
                     time.sleep(PAUSE_S)
@@ -117,10 +126,11 @@ class Storm:
             elif status is not None and status >= 500:
                 found.append(f"{name} opening {pid}: {status} {body}")
             elif status is None:
-                found.append(f"{name} opening {pid}: no answer after {TRIES_MAX} tries ({body})")
+                found.append(f"{name} opening {pid}: no answer in {TRIES_S_MAX} s of tries ({body})")
             elif not (status == 409 and body.get("code") == "already_claimed" and (pid, name) in claims):
                 # Every packet has a share for each opener: anything else is a share wrongly refused.
                 found.append(f"{name} opening {pid}: {status} {body.get('code')} (a share was left for them)")
+        found += self.hangs
         missing = [k for k in ((p, n) for p in self.packets for n in OPENERS) if k not in self.answers]
         found += [f"never answered: {k}" for k in missing]
         done = cli(database_url, "reconcile")

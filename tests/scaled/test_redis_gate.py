@@ -75,6 +75,9 @@ def storm(apps: tuple[App, App], packet_id: int, users: list[int]) -> list[objec
     async def go() -> list[object]:
         opens = [apps[i % 2].packets.open(packet_id, u) for i, u in enumerate(users)]
         done = await asyncio.gather(*opens, return_exceptions=True)
+        # The gates' settles run as tasks on this loop (a server's loop lives on): let them finish before it ends.
+        settling = [t for app in apps if isinstance(app.deps.gate, RedisGate) for t in list(app.deps.gate._tasks)]
+        await asyncio.gather(*settling, return_exceptions=True)
         return [r.code if isinstance(r, HongbaoError) else r for r in done]
 
     return asyncio.run(go())

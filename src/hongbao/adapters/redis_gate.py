@@ -47,6 +47,9 @@ from hongbao.service.ports import Store
 
 log = logging.getLogger(__name__)
 LOAD_CHUNK = 5000  # claimers per SADD while loading a packet
+# What a call to Redis can raise when Redis is away or slow. AttributeError: redis-py's asyncio cluster client (8.1)
+# can hand out a connection whose connect timed out under load ("'NoneType' object has no attribute 'writelines'").
+REDIS_FAILED = (redis.RedisError, OSError, AttributeError)
 PAUSE_S = 1.0  # after a Redis error, the in-process gate answers for this long before Redis is asked again
 KEEP_S = 86_400  # a packet's keys outlive its expiry by a day (late opens are refused from them)
 FINAL_MEMO_MAX = 20_000  # a finished packet with at most this many shares is then answered from memory
@@ -129,7 +132,7 @@ class RedisGate(TellingGate):
     """The gate shared by every process through Redis (see the module doc); the in-process gate is its fallback."""
 
     def __init__(
-        self, store: Store, url: str, *, prefix: str = "hongbao:", hold_s: float = 60.0, timeout_s: float = 0.5,
+        self, store: Store, url: str, *, prefix: str = "hongbao:", hold_s: float = 60.0, timeout_s: float = 1.0,
         views_max: int = 100_000,
     ) -> None:
         super().__init__(store)
@@ -181,7 +184,7 @@ class RedisGate(TellingGate):
                        already_claimed=user_id in final, claimed_count=view.shares_count)
         try:
             code, taken = await self._decide(view, user_id, reserve)
-        except (redis.RedisError, OSError) as exc:
+        except REDIS_FAILED as exc:
             self._paused_until = time.monotonic() + PAUSE_S
             log.warning("gate Redis failed (%s); the in-process gate answers for %.1f s", exc, PAUSE_S)
             return await super().admit(packet_id, user_id, now, reserve=reserve, audience=audience, secret_ok=secret_ok)
@@ -199,7 +202,7 @@ class RedisGate(TellingGate):
 
     async def _remember_final(self, view: PacketView) -> None:
         """Read a finished packet's claimers once; kept only when complete (a Redis reload may have missed some)."""
-        with contextlib.suppress(redis.RedisError, OSError):
+        with contextlib.suppress(*REDIS_FAILED):
             members = await self._connection().client.smembers(self.keys(view.id)[1])
             claimers = frozenset(int(m) for m in members)
             if len(claimers) >= view.shares_count:
@@ -254,7 +257,7 @@ class RedisGate(TellingGate):
     async def _settle_in_redis(self, packet_id: int, user_id: int, outcome: str) -> None:
         try:
             await self._connection().settle(keys=self.keys(packet_id), args=[user_id, outcome])
-        except (redis.RedisError, OSError) as exc:
+        except REDIS_FAILED as exc:
             log.warning("gate Redis failed settling packet %d (%s); its place ages out", packet_id, exc)
 
     def forget_packet(self, packet_id: int) -> None:
