@@ -1,8 +1,8 @@
 """Fault drills of scaled mode (issue 10 item 7), bounded: two `hongbao serve` on one PostgreSQL and a Redis of the
 drill's own, a storm of opens through both (tests/scaled/drill.py), and one fault mid-storm.  After each: every open
 a client was told succeeded is in the ledger with its amount, nobody claimed twice, no share was wrongly refused,
-no answer was a 500 or missing, and `hongbao reconcile` is clean.  PostgreSQL restarting under a server is drill B
-(tests/drills/test_postgres_restart.py)."""
+no answer was a 500 or missing (nor took the client's 15 s), and `hongbao reconcile` is clean.  PostgreSQL restarts
+on a private cluster (initdb/pg_ctl) on a port of 5500-5599."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.scaled.conftest import RedisCluster
+from tests.conftest import service_missing
+from tests.drills.pg_cluster import PgCluster, why_unavailable
+from tests.scaled.conftest import RedisCluster, _port_free
 from tests.scaled.drill import RedisServer, storm_through
 from tests.scaled.topology import topology
 
@@ -61,3 +63,24 @@ def test_a_redis_cluster_master_killed_mid_storm(pg_url: str, one_redis: str, tm
             assert all(p.proc.poll() is None for p in top.procs), "an API process died with the master"
     finally:
         cluster.stop()
+
+
+def test_postgres_restarted_mid_storm(one_redis: str, tmp_path: Path) -> None:
+    why = why_unavailable()
+    if why is not None:
+        service_missing("A private PostgreSQL cluster", why)
+    cluster = PgCluster()
+    cluster.port = next(p for p in range(5500, 5600) if _port_free(p))  # this suite's range
+    try:
+        cluster.init()
+        cluster.start()
+        url = cluster.create_database("scaled_drill")
+        with topology(url, one_redis, tmp_path / "top") as top:
+            top.serve(demo=True)
+            top.serve()
+            storm = storm_through(top)
+            storm.run(fault_after=FAULT_AFTER, fault=lambda: cluster.restart("fast"))
+            assert storm.problems(url) == []
+            assert all(p.proc.poll() is None for p in top.procs), "an API process died with PostgreSQL"
+    finally:
+        cluster.destroy()
