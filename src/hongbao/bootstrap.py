@@ -186,6 +186,10 @@ def _wire_campaigns(app: App) -> None:
     """Enterprise campaigns, coupons and nearby merchants, and shake events (pools are campaigns)."""
     app.campaigns = Campaigns(app.deps, app.key, app.settings.campaign_limits())
     app.shake = Shake(app.deps, app.campaigns, address_second_max=app.settings.shakes_per_address_second_max)
+    if app.settings.redis_url:  # scaled mode: win-ticket batches granted by Redis (adapters/redis_tickets.py)
+        from hongbao.adapters.redis_tickets import RedisTickets
+
+        app.shake.tickets.redis = RedisTickets(app.settings.redis_url, app.settings.redis_prefix)
 
 
 def _wire_relay(app: App) -> None:

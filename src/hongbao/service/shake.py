@@ -310,7 +310,7 @@ class Shake:
                 with tx.conn.begin_nested():
                     if not tx.count_shake_win(event.id, user_id, event.wins_per_user_max):
                         return _CAPPED
-                    if not tx.use_ticket(lease.id, holder):
+                    if lease.id > 0 and not tx.use_ticket(lease.id, holder):  # (Redis's: the award decides)
                         raise _Dead
                     got = tx.award_prize(lease.campaign_id, prize, user_id, day, "shake", now)
                     if got is None:

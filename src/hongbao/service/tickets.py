@@ -10,6 +10,7 @@ stops (`close`), or, the process gone, when their lease expires (renewed while t
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import random
@@ -18,11 +19,14 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hongbao.domain.campaigns import Rng
-from hongbao.domain.tickets import Lease
+from hongbao.domain.tickets import Lease, draw_tickets
 from hongbao.service.deps import Deps
+
+if TYPE_CHECKING:
+    from hongbao.adapters.redis_tickets import RedisTickets
 
 log = logging.getLogger(__name__)
 _LIVE: weakref.WeakSet[Tickets] = weakref.WeakSet()
@@ -69,6 +73,8 @@ class Tickets:
         self._renewed = deps.clock.now()
         self._renewing: asyncio.Future[None] | None = None
         self._orphans: set[int] = set()  # leases whose tickets are no longer handed out here, to give back
+        self.redis: RedisTickets | None = None  # scaled mode: batches granted by Redis (adapters/redis_tickets.py)
+        self._redis_ids = itertools.count(-1, -1)  # Redis's leases have negative ids: the database knows none
         self.renew_holder()
         _LIVE.add(self)  # a forked worker holds its own tickets (_after_fork)
 
@@ -91,7 +97,7 @@ class Tickets:
             return book
         new = self._books[event_id] = _Book(round_seq)  # before the await: a shake meanwhile finds this one
         if book is not None:
-            await self._give_back(list(book.leases))
+            await self._give_back([(lease, book.left.get(i, 0)) for i, lease in book.leases.items()])
         return new
 
     def take(self, book: _Book) -> Lease | None:
@@ -124,13 +130,16 @@ class Tickets:
     async def drop(self, book: _Book, lease: Lease) -> None:
         """A lease found dead (given back by a sweep, its pool closed, its coupon stock gone): forget it, and give
         back whatever the store still holds of it."""
-        book.left.pop(lease.id, None)
+        left = book.left.pop(lease.id, 0)
         book.leases.pop(lease.id, None)
-        await self._give_back([lease.id])
+        await self._give_back([(lease, left)])
 
     def orphan(self, book: _Book, lease: Lease) -> None:
         """A winner's write failed with its outcome unknown: whether its ticket was used only the store knows, so the
-        whole lease is given back (what is left of it) with the next batch leased."""
+        whole lease is given back (what is left of it) with the next batch leased.  (A ticket from Redis is simply
+        spent: the database judged it, whatever the outcome.)"""
+        if lease.id < 0:
+            return
         book.left.pop(lease.id, None)
         book.leases.pop(lease.id, None)
         self._orphans.add(lease.id)
@@ -178,6 +187,10 @@ class Tickets:
         # shakes' draws on this thread and the batch's there never interleave.
         draw = self.rng if isinstance(self.rng, random.SystemRandom) else random.Random(self.rng.random())
 
+        if self.redis is not None:
+            got, some = await self._lease_from_redis(event_id, seq, want, draw, now)
+            await self._keep(event_id, book, got, some, now)
+            return
         orphans = sorted(self._orphans)
 
         def job(tx: Any) -> tuple[list[Lease], bool]:
@@ -192,9 +205,12 @@ class Tickets:
             log.exception("leasing shake tickets failed (event %s round %s)", event_id, seq)
             raise
         self._orphans.difference_update(orphans)
+        await self._keep(event_id, book, got, some, now)
+
+    async def _keep(self, event_id: int, book: _Book, got: list[Lease], some: bool, now: datetime) -> None:
         if self._books.get(event_id) is not book:  # the round ended meanwhile: these go back at once
             book.last_leased = 0
-            await self._give_back([lease.id for lease in got])
+            await self._give_back([(lease, lease.tickets) for lease in got])
             return
         for lease in got:
             book.leases[lease.id] = lease
@@ -205,7 +221,37 @@ class Tickets:
 
     # ------------------------------------------------------------------ giving back and renewing
 
-    async def _give_back(self, lease_ids: list[int]) -> None:
+    async def _lease_from_redis(
+        self, event_id: int, seq: int, want: int, draw: Rng, now: datetime
+    ) -> tuple[list[Lease], bool]:
+        """Scaled mode: the prizes drawn from the database's figures (a read), granted by Redis's script."""
+        assert self.redis is not None
+        options, budget_left, stock_left = await self.d.store.read(lambda tx: tx.ticket_options(event_id, now))
+        in_db = dict(budget_left)
+        count_in_db = {o.prize_id: -1 if o.left is None else o.left for o in options}
+        by_prize = {(o.campaign_id, o.prize_id): o for o in options}
+        drawn = sorted(draw_tickets(options, budget_left, stock_left, want, draw).items())
+        wanted = [(cid, in_db[cid], pid, count_in_db[pid], by_prize[(cid, pid)].amount_fen, n)
+                  for (cid, pid), n in drawn]  # fmt: skip
+        granted = await asyncio.to_thread(self.redis.grant, event_id, seq, wanted) if wanted else []
+        got = []
+        for ((cid, pid), _), n in zip(drawn, granted, strict=True):
+            if n > 0:
+                o = by_prize[(cid, pid)]
+                got.append(Lease(next(self._redis_ids), event_id, seq, cid, o.sponsor_id, pid, o.kind, o.amount_fen,
+                                 o.offer_id, n))  # fmt: skip
+        return got, bool(got)
+
+    async def _give_back(self, leases: list[tuple[Lease, int]]) -> None:
+        """Tickets not used go back: a database lease by its id (the store knows what is left of it), Redis's by
+        the count left here."""
+        in_redis = [(lease, n) for lease, n in leases if lease.id < 0 and n > 0]
+        if in_redis and self.redis is not None:
+            for (event_id, seq) in {(lease.event_id, lease.round_seq) for lease, _ in in_redis}:
+                back = [(lease.campaign_id, lease.amount_fen * n, lease.prize_id, n) for lease, n in in_redis
+                        if (lease.event_id, lease.round_seq) == (event_id, seq)]  # fmt: skip
+                await asyncio.to_thread(self.redis.give_back, event_id, seq, back)
+        lease_ids = [lease.id for lease, _ in leases if lease.id > 0]
         if not lease_ids:
             return
         holder = self.holder
@@ -245,7 +291,15 @@ class Tickets:
     def close(self) -> None:
         """The process stops: every ticket it holds goes back now."""
         holder = self.holder
-        self._books = {}
+        books, self._books = self._books, {}
+        if self.redis is not None:
+            for book in books.values():
+                for lease_id, lease in book.leases.items():
+                    n = book.left.get(lease_id, 0)
+                    if lease_id < 0 and n > 0:
+                        self.redis.give_back(lease.event_id, lease.round_seq,
+                                             [(lease.campaign_id, lease.amount_fen * n, lease.prize_id, n)])
+            self.redis.close()
         try:
             self.d.store.write_sync(lambda tx: tx.release_leases(holder=holder))
         except Exception:  # the lease expires and the sweep gives them back

@@ -9,7 +9,6 @@ Tickets not used go back (held counts decremented) when the round ends, the proc
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,25 +19,11 @@ from sqlalchemy.engine import Connection
 
 from hongbao.adapters.sql import schema_campaign as c
 from hongbao.domain.campaigns import CampaignStatus, PrizeKind, Rng
-from hongbao.domain.tickets import Lease, TicketFacts
+from hongbao.domain.tickets import Lease, Option, TicketFacts, draw_tickets
 
 
 class _Taken(Exception):
     """Another process leased the last of a prize or a budget between the read and the update."""
-
-
-@dataclass
-class _Option:
-    """A prize as the draw sees it: what is left of it, and of its pool and offer."""
-
-    campaign_id: int
-    sponsor_id: int
-    prize_id: int
-    kind: str
-    amount_fen: int
-    offer_id: int | None
-    weight: int
-    left: int | None  # tickets of this prize left (None: no count limit)
 
 
 class TicketTx:
@@ -50,34 +35,8 @@ class TicketTx:
     ) -> list[Lease]:
         """Draw up to `want` prizes among the event's open pools (a pool at random, then a prize by weight) and
         hold them out for `holder`: each pool's budget and each prize's count decided by one conditional UPDATE."""
-        options, budget_left, stock_left = self._ticket_options(event_id, now)
-        drawn: dict[tuple[int, int], int] = {}
-        for _ in range(want):
-            pools: dict[int, list[_Option]] = {}
-            for o in options:
-                if (
-                    (o.left is None or o.left > 0)
-                    and o.amount_fen <= budget_left[o.campaign_id]
-                    and (o.offer_id is None or stock_left.get(o.offer_id, 0) > 0)
-                ):
-                    pools.setdefault(o.campaign_id, []).append(o)
-            if not pools:
-                break
-            ids = sorted(pools)
-            pick = pools[ids[int(rng.random() * len(ids)) % len(ids)]]
-            point = rng.random() * sum(o.weight for o in pick)
-            chosen = pick[-1]
-            for o in pick:
-                point -= o.weight
-                if point < 0:
-                    chosen = o
-                    break
-            drawn[(chosen.campaign_id, chosen.prize_id)] = drawn.get((chosen.campaign_id, chosen.prize_id), 0) + 1
-            if chosen.left is not None:
-                chosen.left -= 1
-            budget_left[chosen.campaign_id] -= chosen.amount_fen
-            if chosen.offer_id is not None:
-                stock_left[chosen.offer_id] -= 1
+        options, budget_left, stock_left = self.ticket_options(event_id, now)
+        drawn = draw_tickets(options, budget_left, stock_left, want, rng)
         by_prize = {(o.campaign_id, o.prize_id): o for o in options}
         leases: list[Lease] = []
         # One pool at a time, the pool's row first: every process locks pools, then their prizes, in id order.
@@ -90,7 +49,7 @@ class TicketTx:
                 continue
         return leases
 
-    def _ticket_options(self, event_id: int, now: datetime) -> tuple[list[_Option], dict[int, int], dict[int, int]]:
+    def ticket_options(self, event_id: int, now: datetime) -> tuple[list[Option], dict[int, int], dict[int, int]]:
         k, p, o = c.campaigns, c.campaign_prizes, c.coupon_offers
         rows = self.conn.execute(
             select(k.c.id, k.c.owner_id, k.c.budget_fen, k.c.paid_fen, k.c.returned_fen, k.c.held_fen,
@@ -102,7 +61,7 @@ class TicketTx:
             .where(or_(p.c.kind == PrizeKind.CASH.value, and_(o.c.expires_at > now, o.c.issued_count < o.c.stock)))
             .order_by(k.c.id, p.c.id)
         )  # fmt: skip
-        options: list[_Option] = []
+        options: list[Option] = []
         budget_left: dict[int, int] = {}
         stock_left: dict[int, int] = {}
         for r in rows:
@@ -112,11 +71,11 @@ class TicketTx:
                 stock_left[r.offer_id] = int(r.stock) - int(r.offer_issued)
             left = None if r.count_max is None else int(r.count_max) - int(r.issued_count) - int(r.held_count)
             cash = int(r.amount_fen) if r.kind == PrizeKind.CASH.value else 0
-            options.append(_Option(r.id, r.owner_id, r.pid, r.kind, cash, r.offer_id, int(r.weight), left))
+            options.append(Option(r.id, r.owner_id, r.pid, r.kind, cash, r.offer_id, int(r.weight), left))
         return options, budget_left, stock_left
 
     def _hold(
-        self, event_id: int, round_seq: int, holder: str, drawn: Sequence[tuple[_Option, int]], expires_at: datetime,
+        self, event_id: int, round_seq: int, holder: str, drawn: Sequence[tuple[Option, int]], expires_at: datetime,
         now: datetime,
     ) -> list[Lease]:  # fmt: skip
         k, p, sl = c.campaigns, c.campaign_prizes, c.shake_leases
@@ -155,7 +114,7 @@ class TicketTx:
     def prizes_left(self, event_id: int, now: datetime) -> int:
         """About how many prizes the event's open pools can still give (held tickets included): per pool, the cash
         its budget left pays at its smallest cash prize (within the prizes' counts) and the coupons left in stock."""
-        options, budget_left, stock_left = self._ticket_options(event_id, now)
+        options, budget_left, stock_left = self.ticket_options(event_id, now)
         left = 0
         for cid in {o.campaign_id for o in options}:
             mine = [o for o in options if o.campaign_id == cid]
