@@ -119,7 +119,8 @@ def serve(
     scheduler: Annotated[
         bool | None, typer.Option("--scheduler/--no-scheduler", help="Run expiry in this process.")
     ] = None,
-    workers: Annotated[int, typer.Option(help="API processes (scaled mode; each has its own gate).")] = 1,
+    workers: Annotated[int, typer.Option(
+        help="API processes sharing one socket (they share the gate with HONGBAO_REDIS_URL; see `hongbao up`).")] = 1,
 ) -> None:
     """Run the HTTP API and web page (embedded SQLite by default) on 127.0.0.1:8000."""
     import uvicorn
@@ -161,7 +162,7 @@ def serve(
         os.environ["HONGBAO_DATABASE_URL"] = settings.resolved_database_url()
         os.environ["HONGBAO_DATA_DIR"] = str(settings.data_dir)  # the token key file lives there (SQLite)
         if settings.scheduler:  # one expiry scheduler is enough: run `hongbao worker` beside them
-            console.print("with --workers, expiry runs in every worker (safe: each refund happens once)")
+            console.print("with --workers, every worker may sweep; one at a time holds the sweeper lease")
         os.environ["HONGBAO_SCHEDULER"] = "1" if settings.scheduler else "0"
         uvicorn.run(
             "hongbao.api.asgi:app_from_env",
