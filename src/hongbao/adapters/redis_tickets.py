@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import redis
+from hongbao.adapters.redis_shared import connect
 
 GRANT = """
 local out = {}
@@ -51,7 +51,7 @@ class RedisTickets:
     """The round's counters in Redis (sync client: called once per batch, from a worker thread)."""
 
     def __init__(self, url: str, prefix: str = "hongbao:", *, ttl_s: int = 86_400) -> None:
-        self.r: Any = redis.Redis.from_url(url)
+        self.r: Any = connect(url, timeout_s=2.0, retries=1)  # one Redis or a Redis Cluster (redis+cluster://)
         self.prefix = prefix
         self.ttl_s = ttl_s
         self._grant = self.r.register_script(GRANT)
