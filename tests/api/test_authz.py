@@ -37,6 +37,7 @@ PUBLIC = {
     ("GET", "/v1/demo-users"),  # embedded mode with demo data only (404 otherwise): the demo logins
     ("GET", "/s/{token}"),  # share-link landing page (open area): anyone with the link; it logs in through the API
     ("GET", "/s/{token}/card.png"),  # its password card: the phrase only if the sharer embedded it
+    ("GET", "/favicon.ico"),  # the app's icon, for every page (web area)
 }
 
 
@@ -142,7 +143,9 @@ def test_every_endpoint_but_the_public_ones_requires_a_token(client: TestClient,
     assert len(guarded) >= 20
     for method, path in guarded:
         response = client.request(method, re.sub(r"\{[^}]+\}", "1", path))
-        assert_problem(response, 401, "token_missing", case=(method, path))
+        # A host app's own endpoints take its key (hk_…), not a user's token: the refusal names what is missing.
+        missing = "host_key_missing" if path == "/v1/host" or path.startswith("/v1/host/") else "token_missing"
+        assert_problem(response, 401, missing, case=(method, path))
         assert response.headers["www-authenticate"] == "Bearer"
     # Nothing was done on anyone's behalf.
     assert balance(client, scene.alice) == 50_000

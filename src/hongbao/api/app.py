@@ -14,7 +14,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from hongbao import __version__
 from hongbao.adapters.metrics import CONTENT_TYPE, Metrics
-from hongbao.api import docs, errors, openapi
+from hongbao.api import docs, errors, hotpath, openapi
 from hongbao.api.hotpath import HotPath
 from hongbao.api.middleware import EdgeLimits
 from hongbao.api.observe import Observe, redis_ping
@@ -82,7 +82,10 @@ def create_app(hongbao: App, *, scheduler: bool | None = None, close_on_shutdown
                 api.state.closed = True
                 log.info("stopped: the writer committed what was queued (%d batches)", hongbao.store.batches)
 
+    # FastAPI's native OpenTelemetry is off: /metrics (api/observe.py) counts requests, and asking whether any
+    # provider is configured cost ~12 % of a refused open (bench/request_cost.py).
     api = FastAPI(title="hongbao", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  telemetry={"tracing": False, "metrics": False, "logs": False},
                   docs_url=None, redoc_url=None, generate_unique_id_function=openapi.operation_id)
     api.state.hongbao = hongbao
     errors.install(api)
@@ -99,17 +102,13 @@ def create_app(hongbao: App, *, scheduler: bool | None = None, close_on_shutdown
     api.add_middleware(SecurityHeaders)
     # Outermost: 摇一摇 answered before every other layer, with the same security headers (api/shake_path.py).
     api.add_middleware(ShakePath, hongbao=hongbao)
-    # Starlette matches routes in order: the hot resources first.
-    for module in (packets, users, wallet, social, social_graph, conversations, relay, campaigns, open_kinds, hosts,
-                   web):
-        api.include_router(module.router)
 
     @api.get("/health", tags=["ops"], responses=openapi.HEALTH)
     async def health() -> Response:
         """Liveness, cheap: 503 only when this process's writer thread is gone (restart the process)."""
-        alive = hongbao.store.health()["writer"] != "dead"
-        body = {"status": "ok" if alive else "writer_dead", "version": __version__}
-        return Response(orjson.dumps(body), status_code=200 if alive else 503, media_type="application/json")
+        # api/hotpath.py answers it before routing; this route documents it (and answers apps built without it).
+        status, body = hotpath.health(hongbao)
+        return Response(body, status_code=status, media_type="application/json")
 
     @api.get("/ready", tags=["ops"], responses=openapi.READY)
     async def ready() -> Response:
@@ -133,6 +132,14 @@ def create_app(hongbao: App, *, scheduler: bool | None = None, close_on_shutdown
         async def prometheus_metrics() -> Response:
             """Prometheus metrics of this process (text format 0.0.4): requests, opens, the writer, sweeps, ..."""
             return Response(await metrics.exposition(), media_type=CONTENT_TYPE)
+
+    # Routes are matched in order, one by one: the cheap probes first, then the hot resources.  Each router's routes
+    # are added to the app's own list rather than through include_router: FastAPI then matches an included router
+    # route by route under its prefix, and every router here shares "/v1", which made routing most of a simple
+    # request's cost (bench/request_cost.py; BENCHMARKS.md).  The routes already carry their prefix and tags.
+    for module in (packets, users, wallet, social, social_graph, conversations, relay, campaigns, open_kinds, hosts,
+                   web):
+        api.router.routes.extend(module.router.routes)
 
     if (WEB / "index.html").exists():
         # The versioned prefix first: Starlette matches in order, and /static would also match /static/v/….

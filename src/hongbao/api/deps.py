@@ -16,9 +16,15 @@ from hongbao.domain.errors import Rejected, Unauthorized
 from hongbao.service.hosts import is_host_key
 
 
-def get_app(request: Request) -> App:
+def the_app(request: Request) -> App:
     app: App = request.app.state.hongbao
     return app
+
+
+async def get_app(request: Request) -> App:
+    """The wired app, as a dependency.  Async on purpose: FastAPI runs a plain `def` dependency in its thread pool,
+    a thread hop per request for one attribute read."""
+    return the_app(request)
 
 
 AppDep = Annotated[App, Depends(get_app)]
@@ -52,7 +58,7 @@ class BearerUser(SecurityBase):
     async def __call__(self, request: Request) -> int:
         headers = request.headers
         return await bearer_user(
-            get_app(request), headers.get("authorization", ""), headers.get("x-on-behalf-of"), request.method
+            the_app(request), headers.get("authorization", ""), headers.get("x-on-behalf-of"), request.method
         )
 
 

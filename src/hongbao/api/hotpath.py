@@ -1,4 +1,5 @@
-"""The lean path for 拆 (POST /v1/packets/{id}/open): the request every claimant of a hot packet sends.
+"""The lean path for 拆 (POST /v1/packets/{id}/open): the request every claimant of a hot packet sends; and for
+GET /health, which load balancers ask many times a second.
 
 A pure ASGI middleware answers it without FastAPI's routing and dependency injection, which cost
 more than the open itself when 10,000 users storm one packet (profiled: route matching through the
@@ -15,6 +16,7 @@ import re
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from hongbao import __version__
 from hongbao.api.deps import ID_MAX, bearer_user
 from hongbao.api.errors import INTERNAL_DETAIL, problem_body
 from hongbao.bootstrap import App
@@ -34,6 +36,10 @@ class HotPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
+            if scope["type"] == "http" and scope["path"] == "/health" and scope["method"] == "GET":
+                status, body = health(self.hongbao)  # what load balancers ask many times a second, answered here
+                await _answer(send, status, _JSON, body)
+                return
             await self.app(scope, receive, send)
             return
         match = OPEN_PATH.match(scope["path"])
@@ -65,6 +71,12 @@ class HotPath:
             await _answer(send, 500, _PROBLEM, body)
             return
         await _answer(send, 200, _JSON, orjson.dumps(reply))
+
+
+def health(hongbao: App) -> tuple[int, bytes]:
+    """Liveness, cheap: 503 only when this process's writer thread is gone (restart the process)."""
+    alive = hongbao.store.health()["writer"] != "dead"
+    return 200 if alive else 503, orjson.dumps({"status": "ok" if alive else "writer_dead", "version": __version__})
 
 
 async def _answer(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 access = logging.getLogger("hongbao.access")
 _SANE_ID = re.compile(rb"[A-Za-z0-9._:+=/-]{1,128}")
 OPEN_ROUTE = "/v1/packets/{packet_id}/open"  # answered by api/hotpath.py, outside FastAPI's routing
+HEALTH_ROUTE = "/health"  # answered by api/hotpath.py too
 UNMATCHED = "unmatched"  # no route: 404s (one label value, however many paths are tried)
 # Request ids need to be unique, not secret: a Mersenne Twister seeded from the OS is ten times cheaper than urandom.
 _ids = random.Random()
@@ -44,6 +45,8 @@ def route_of(scope: Scope) -> str:
         return getattr(route, "path", UNMATCHED)
     if scope["method"] == "POST" and OPEN_PATH.match(scope["path"]):
         return OPEN_ROUTE
+    if scope["path"] == HEALTH_ROUTE:
+        return HEALTH_ROUTE
     return UNMATCHED
 
 

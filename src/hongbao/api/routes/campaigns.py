@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Query, Request, status
 from pydantic import BaseModel, Field, StrictStr
 
 from hongbao.api.deps import AppDep, CurrentUser, IdempotencyKeyHeader, PathId
+from hongbao.api.openapi import operation_id
 from hongbao.api.schemas import Strict
 from hongbao.api.schemas_campaigns import (
     CampaignFigures,
@@ -33,7 +34,7 @@ from hongbao.service.campaigns import FOLLOWING_DEFAULT, FOLLOWING_MAX
 from hongbao.service.idempotency import IdempotencyKey
 from hongbao.service.shake import EVENTS_LISTED_DEFAULT, EVENTS_LISTED_MAX
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", generate_unique_id_function=operation_id)
 
 Text64 = Annotated[str, Field(max_length=256)]
 

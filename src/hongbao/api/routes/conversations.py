@@ -22,14 +22,14 @@ from hongbao.api.deps import (
     activity_cursor,
     page_cursor,
 )
-from hongbao.api.openapi import BEARER, EVENT_STREAM
+from hongbao.api.openapi import BEARER, EVENT_STREAM, operation_id
 from hongbao.api.schemas_social import ConversationPage, ConversationPublic, MessagePage, MessagePublic, ReadPublic
 from hongbao.api.types import Id
 from hongbao.domain.errors import Rejected, Unauthorized
 from hongbao.domain.social import MESSAGE_CHARS_MAX
 from hongbao.service.idempotency import IdempotencyKey
 
-router = APIRouter(prefix="/v1", tags=["conversations"])
+router = APIRouter(prefix="/v1", tags=["conversations"], generate_unique_id_function=operation_id)
 
 
 class ConversationOpen(BaseModel):

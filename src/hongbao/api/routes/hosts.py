@@ -13,13 +13,14 @@ from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
 from fastapi.security.base import SecurityBase
 from pydantic import BaseModel, ConfigDict, Field
 
-from hongbao.api.deps import AppDep, CurrentUser, get_app
+from hongbao.api.deps import AppDep, CurrentUser, the_app
+from hongbao.api.openapi import operation_id
 from hongbao.api.schemas_hosts import HostCreated, HostDashboard, HostKeyPublic, NewHostKey, WebhookPublic
 from hongbao.api.types import Int
 from hongbao.domain.errors import Forbidden, Unauthorized
 from hongbao.service.hosts import SCOPES, HostCaller, is_host_key
 
-router = APIRouter(prefix="/v1", tags=["hosts"])
+router = APIRouter(prefix="/v1", tags=["hosts"], generate_unique_id_function=operation_id)
 
 
 class HostCreate(BaseModel):
@@ -50,7 +51,7 @@ class HostKey(SecurityBase):
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not is_host_key(token.strip()):
             raise Unauthorized("Send 'Authorization: Bearer hk_…' (a host key).", code="host_key_missing")
-        caller = await get_app(request).hosts.caller(token.strip())
+        caller = await the_app(request).hosts.caller(token.strip())
         if "dashboard" not in caller.scopes:
             raise Forbidden("This key lacks the 'dashboard' scope.", code="scope_missing")
         return caller

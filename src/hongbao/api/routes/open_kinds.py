@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, Response
 
 from hongbao.adapters import images
 from hongbao.api.deps import AppDep, CurrentUser, IdempotencyKeyHeader, PathId
-from hongbao.api.openapi import PNG
+from hongbao.api.openapi import PNG, operation_id
 from hongbao.api.schemas import OpenPublic, Strict
 from hongbao.api.schemas_open import (
     CodePacketCreated,
@@ -30,7 +30,7 @@ from hongbao.domain.packets import PacketKind
 from hongbao.service.idempotency import IdempotencyKey
 from hongbao.service.sharing import link_path
 
-router = APIRouter(tags=["open packets"])
+router = APIRouter(tags=["open packets"], generate_unique_id_function=operation_id)
 
 Coordinate = Number
 SplitName = Literal["equal", "double_mean", "line_cut"]

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, status
 from starlette.responses import Response
 
 from hongbao.api.deps import AppDep, CurrentUser, Cursor, IdempotencyKeyHeader, PageLimit, PathId, page_cursor
+from hongbao.api.openapi import operation_id
 from hongbao.api.schemas import (
     PACKET_CREATE_EXAMPLES,
     GrabPublic,
@@ -20,7 +21,7 @@ from hongbao.api.schemas import (
 )
 from hongbao.service.idempotency import IdempotencyKey
 
-router = APIRouter(prefix="/v1", tags=["packets"])
+router = APIRouter(prefix="/v1", tags=["packets"], generate_unique_id_function=operation_id)
 
 
 @router.post("/packets", status_code=status.HTTP_201_CREATED, response_model=PacketPublic)

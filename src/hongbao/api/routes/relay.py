@@ -8,6 +8,7 @@ from fastapi import APIRouter, status
 from pydantic import Field, StrictBool, StrictStr
 
 from hongbao.api.deps import AppDep, CurrentUser, Cursor, IdempotencyKeyHeader, PageLimit, PathId, page_cursor
+from hongbao.api.openapi import operation_id
 from hongbao.api.schemas import Strict
 from hongbao.api.schemas_relay import (
     AskFulfilled,
@@ -22,7 +23,7 @@ from hongbao.api.schemas_relay import (
 from hongbao.api.types import Fen, Id, Int
 from hongbao.service.idempotency import IdempotencyKey
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", generate_unique_id_function=operation_id)
 
 Greeting = StrictStr | None
 Count = Int

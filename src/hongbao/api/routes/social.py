@@ -7,10 +7,11 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from hongbao.api.deps import AppDep, CurrentUser, PathId
+from hongbao.api.openapi import operation_id
 from hongbao.api.schemas import FriendRequestCreate, GroupCreate, MemberAdd
 from hongbao.api.schemas_social import FriendshipPublic, FriendsPublic, GroupPublic, GroupSummary, MemberRemoved
 
-router = APIRouter(prefix="/v1", tags=["friends and groups"])
+router = APIRouter(prefix="/v1", tags=["friends and groups"], generate_unique_id_function=operation_id)
 
 
 @router.get("/friends", response_model=FriendsPublic)

@@ -8,9 +8,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from hongbao.api.deps import AppDep, CurrentUser, PathId
+from hongbao.api.openapi import operation_id
 from hongbao.api.schemas_social import FollowingPublic, FollowPublic, ProfilePublic, ProfileSummary
 
-router = APIRouter(prefix="/v1", tags=["followers"])
+router = APIRouter(prefix="/v1", tags=["followers"], generate_unique_id_function=operation_id)
 
 
 class VerificationSet(BaseModel):

@@ -7,10 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from hongbao.api.deps import AppDep, CurrentUser
+from hongbao.api.openapi import operation_id
 from hongbao.api.schemas import MePublic, SessionCreate, SessionPublic, UserCreate, UserPublic
 from hongbao.domain.errors import NotFound
 
-router = APIRouter(prefix="/v1", tags=["users"])
+router = APIRouter(prefix="/v1", tags=["users"], generate_unique_id_function=operation_id)
 DEVICE_COOKIE = "hongbao_device"
 DEVICE_COOKIE_MAX_AGE_S = 365 * 24 * 3600
 

@@ -7,11 +7,12 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from hongbao.api.deps import AppDep, CurrentUser, Cursor, IdempotencyKeyHeader, PageLimit, PathId, page_cursor
+from hongbao.api.openapi import operation_id
 from hongbao.api.schemas import AmountBody, BalancePublic, PaymentPublic, StatementPage
 from hongbao.domain.errors import NotFound
 from hongbao.service.idempotency import IdempotencyKey
 
-router = APIRouter(prefix="/v1", tags=["wallet"])
+router = APIRouter(prefix="/v1", tags=["wallet"], generate_unique_id_function=operation_id)
 
 
 def _own(user_id: int, path_user_id: int) -> None:

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from hongbao.adapters import images
 from hongbao.api.deps import AppDep, CurrentUser
+from hongbao.api.openapi import operation_id
 from hongbao.api.schemas_open import DemoUser, FairnessPublic, ReportPublic
 from hongbao.api.static import WebApp
 from hongbao.api.types import DIGITS
@@ -20,7 +21,7 @@ from hongbao.domain.fairness import PositionStats, position_stats
 from hongbao.domain.split import Split
 from hongbao.seed import DEMO_PASSWORD, DEMO_USERS, DEMO_VERIFIED, SEEDED_KEY
 
-router = APIRouter(tags=["web"])
+router = APIRouter(tags=["web"], generate_unique_id_function=operation_id)
 
 
 def _page(request: Request) -> Response:
