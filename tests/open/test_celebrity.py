@@ -57,3 +57,42 @@ def test_after_an_unfollow_is_caught_at_open_the_grab_gives_not_follower_too(cli
     client.delete(f"/v1/users/{star.id}/follow", headers=fan.headers)
     assert_problem(client.post(f"/v1/packets/{packet['id']}/open", headers=fan.headers), 403, "not_follower")
     assert_problem(client.post(f"/v1/packets/{packet['id']}/grab", headers=fan.headers), 403, "not_follower")
+
+
+def test_a_storm_of_distinct_followers_is_decided_by_a_read_per_turn_not_one_per_open(hb):
+    """Thirty followers and five passers-by open at once (service level, as `hongbao serve` runs them on one loop):
+    each gets its own answer, the followers' `admits` questions share one read, the writer decides each batch's
+    openers with one read, and the ledger holds (the hb fixture reconciles)."""
+    import asyncio
+
+    from hongbao.domain.errors import HongbaoError
+    from tests.service.helpers import balance as wallet_of
+    from tests.service.helpers import register
+
+    star, *people = register(hb, "star", *(f"fan{i}" for i in range(30)), *(f"passer{i}" for i in range(5)))
+    fans, passers = people[:30], people[30:]
+    assert hb.store.write_sync(lambda tx: tx.set_verified_as(star, "celebrity"))
+    for fan in fans:
+        hb.store.write_sync(lambda tx, fan=fan: tx.follow(fan, star, hb.deps.clock.now()))
+    asyncio.run(hb.wallet.top_up(star, 10_000))
+    packet = asyncio.run(hb.open_kinds.send_celebrity(star, how="double_mean", shares_count=40, total_fen=4_000))
+    reads = []
+    real_read = hb.store.read
+
+    async def counted(job, *args, **kwargs):
+        reads.append(job)
+        return await real_read(job, *args, **kwargs)
+
+    hb.store.read = counted  # the real store, its reads counted
+
+    async def storm():
+        return await asyncio.gather(*(hb.packets.open(packet["id"], u) for u in fans + passers),
+                                    return_exceptions=True)
+
+    results = asyncio.run(storm())
+    won = [r for r in results[:30] if not isinstance(r, BaseException)]
+    refused = [r.code for r in results[30:] if isinstance(r, HongbaoError)]
+    assert len(won) == 30 and refused == ["not_follower"] * 5
+    assert sum(wallet_of(hb, f) for f in fans) == sum(r["amount_fen"] for r in won)
+    asked = [job for job in reads if job.__qualname__.startswith("Followers.")]
+    assert 1 <= len(asked) <= 3, f"{len(asked)} follower reads for 35 openers"  # one per turn they arrived in

@@ -14,7 +14,7 @@ from hongbao.adapters.sql.store import SqlStore
 from hongbao.bootstrap import App
 from hongbao.domain.errors import HongbaoError
 from hongbao.service.audience import Claimant
-from hongbao.service.packets import Opening
+from hongbao.service.opening import Opening
 from hongbao.service.ports import Bulk
 from tests.conftest import FrozenClock
 from tests.service.helpers import balance, befriend, register

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from hongbao.domain import errors
+from hongbao.domain.errors import HongbaoError
 from hongbao.domain.packets import PacketView, not_eligible_for
 from hongbao.service.ports import Gate
 
@@ -39,6 +41,25 @@ class Audience(Protocol):
         ...
 
 
+@runtime_checkable
+class DecidedTogether(Protocol):
+    """An audience whose rule one read decides for many openers at once (a group's members, a star's followers).
+
+    Inside the atomic step the opens of one write batch that share a `together_key` are decided by one `among`
+    read instead of one `confirm` each; `refuse` is the refusal of an opener `among` left out."""
+
+    def together_key(self, view: PacketView) -> Hashable | None:
+        """Openers of packets with the same key are decided by one read; None: decide this packet with `confirm`."""
+        ...
+
+    def among(self, tx: Tx, view: PacketView, user_ids: list[int]) -> set[int]:
+        """Which of `user_ids` are in the audience of `view` now."""
+        ...
+
+    def refuse(self, view: PacketView, who: Claimant) -> HongbaoError:
+        ...
+
+
 class Recipient:
     """Personal packets: only the named recipient (check_grab enforces it too)."""
 
@@ -68,6 +89,16 @@ class GroupMembers:
     def confirm(self, tx: Tx, view: PacketView, who: Claimant) -> None:
         if view.group_id is None or not tx.is_member(view.group_id, who.user_id):
             raise not_eligible_for(view.kind)
+
+    def together_key(self, view: PacketView) -> Hashable | None:
+        return None if view.group_id is None else ("group", view.group_id)
+
+    def among(self, tx: Tx, view: PacketView, user_ids: list[int]) -> set[int]:
+        assert view.group_id is not None
+        return tx.members_among(view.group_id, user_ids)
+
+    def refuse(self, view: PacketView, who: Claimant) -> HongbaoError:
+        return not_eligible_for(view.kind)
 
 
 class Nobody:

@@ -11,7 +11,8 @@ made under a rotated pepper (HONGBAO_SECRET_PEPPER_PREVIOUS) still match and ope
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -155,12 +156,18 @@ class PasswordAudience:
 
 
 class Followers:
-    """Celebrity packets: followers of the sender.  `admits` caches only "yes" (stale only permissively)."""
+    """Celebrity packets: followers of the sender.  `admits` caches only "yes" (stale only permissively).
+
+    A star's packet is opened by many distinct followers at once, so nothing is cached for most of them: the
+    questions `admits` has to ask within one turn of the event loop are asked together, one read per star, and
+    the writer decides a whole batch's openers of one star with one read too (`among`)."""
 
     def __init__(self, store: Store, size_max: int = 200_000) -> None:
         self.store = store
         self._yes: Lru[tuple[int, int], bool] = Lru(size_max)  # touched on the event loop only
         self._stale: set[tuple[int, int]] = set()  # refusals seen by the writer thread, forgotten on the loop
+        self._asking: dict[int, dict[int, asyncio.Future[bool]]] = {}  # star → follower → answer (on the loop)
+        self._reading: set[asyncio.Task[None]] = set()
 
     async def admits(self, view: PacketView, who: Claimant) -> bool:
         pair = (who.user_id, view.sender_id)
@@ -169,18 +176,57 @@ class Followers:
             self._yes.pop(pair)
         if self._yes.get(pair):
             return True
-        if await self.store.read(lambda tx: tx.is_follower(who.user_id, view.sender_id)):
+        # Shielded: a caller that gives up (its request cancelled) must not cancel the answer others share.
+        if await asyncio.shield(self._ask(who.user_id, view.sender_id)):
             self._yes.put(pair, True)
             return True
         return False
+
+    def _ask(self, follower_id: int, star_id: int) -> asyncio.Future[bool]:
+        """Whether `follower_id` follows `star_id`: asked with every other question about the star this turn."""
+        loop = asyncio.get_running_loop()
+        waiting = self._asking.setdefault(star_id, {})
+        answer = waiting.get(follower_id)
+        if answer is None:
+            answer = waiting[follower_id] = loop.create_future()
+            if len(waiting) == 1:  # the first question of this round reads for all that join before it runs
+                reading = loop.create_task(self._read(star_id))
+                self._reading.add(reading)  # a task only the loop refers to may be collected mid-read
+                reading.add_done_callback(self._reading.discard)
+        return answer
+
+    async def _read(self, star_id: int) -> None:
+        waiting = self._asking.pop(star_id)
+        try:
+            found = await self.store.read(lambda tx: tx.followers_among(star_id, sorted(waiting)))
+        except BaseException as exc:
+            for answer in waiting.values():
+                if not answer.done():
+                    answer.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for user_id, answer in waiting.items():
+            if not answer.done():
+                answer.set_result(user_id in found)
 
     def secret_ok(self, view: PacketView, who: Claimant) -> bool:
         return True
 
     def confirm(self, tx: Tx, view: PacketView, who: Claimant) -> None:
-        if not tx.is_follower(who.user_id, view.sender_id):
-            self._stale.add((who.user_id, view.sender_id))
+        if who.user_id not in self.among(tx, view, [who.user_id]):
             raise not_follower()
+
+    def together_key(self, view: PacketView) -> Hashable | None:
+        return ("followers", view.sender_id)
+
+    def among(self, tx: Tx, view: PacketView, user_ids: list[int]) -> set[int]:
+        found = tx.followers_among(view.sender_id, user_ids)
+        self._stale.update((u, view.sender_id) for u in user_ids if u not in found)
+        return found
+
+    def refuse(self, view: PacketView, who: Claimant) -> HongbaoError:
+        return not_follower()
 
 
 # ---------------------------------------------------------------------- use cases

@@ -1,4 +1,5 @@
-"""Red-packet use cases: send (personal, group equal, group lucky), grab (抢), open (拆), detail, expire.
+"""Red-packet use cases: send (personal, group equal, group lucky), detail, expire; grab (抢) and open (拆) are
+`Opener`'s (service/opening.py), where the open path reads top to bottom.
 
 Other kinds (relay, face-to-face, password, celebrity, enterprise) reuse `create` and `open` with their
 own audience rule (`register_audience`) and react to events through `deps.hooks`.
@@ -8,30 +9,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from hongbao.domain import errors
-from hongbao.domain.errors import HongbaoError, NotFound, Rejected
-from hongbao.domain.packets import PacketKind, PacketRules, PacketStatus, PacketView, not_eligible_for
-from hongbao.domain.split import Rng, Split, best_luck_index, draw_at_open, split
-from hongbao.service.audience import Audience, Claimant, GroupMembers, Nobody, Recipient
-from hongbao.service.deps import Deps
-from hongbao.service.idempotency import IdempotencyKey, InFlight, first_reply, once, remember, stored_reply
-from hongbao.service.ports import Bulk, ShareWanted
+from hongbao.domain.errors import NotFound, Rejected
+from hongbao.domain.packets import PacketKind, PacketRules, PacketStatus, PacketView
+from hongbao.domain.split import Split, best_luck_index, draw_at_open, split
+from hongbao.service.audience import Claimant
+from hongbao.service.idempotency import IdempotencyKey, once
+from hongbao.service.opening import Opener
 from hongbao.service.sweep import sweep
 
 EXPIRE_BATCH_MAX = 500
 log = logging.getLogger(__name__)
-
-# Refusals the store may give at open time, and what the gate should remember of them.
-_GATE_OUTCOME = {
-    "already_claimed": "already_claimed",
-    "packet_exhausted": "exhausted",
-    "packet_expired": "expired",
-}
-
 
 def check_split(rules: PacketRules, how: object, shares_count: object, total_fen: object,
                 amount_each_fen: object) -> tuple[Split, int, int]:
@@ -54,25 +45,8 @@ def check_split(rules: PacketRules, how: object, shares_count: object, total_fen
     return split_how, total, count
 
 
-class Packets:
-    def __init__(self, deps: Deps, rng: Rng | None = None) -> None:
-        self.d = deps
-        self.rng = rng  # None: secrets.SystemRandom; a seeded Random only in tests and simulation
-        # An open retried while its first attempt runs here waits for it, then answers its reply.
-        self._opening = InFlight()
-        members = GroupMembers(deps.gate)
-        self.audiences: dict[PacketKind, Audience] = {
-            PacketKind.PERSONAL: Recipient(),
-            PacketKind.GROUP: members,
-            PacketKind.RELAY: members,
-        }
-
-    def register_audience(self, kind: PacketKind, audience: Audience) -> None:
-        """Say who may open packets of `kind` (each kind's use-case module calls this once)."""
-        self.audiences[kind] = audience
-
-    def audience(self, kind: PacketKind) -> Audience:
-        return self.audiences.get(kind) or Nobody()
+class Packets(Opener):
+    """Send, read and expire packets; grab and open (拆) come from `Opener` (service/opening.py)."""
 
     # ------------------------------------------------------------------ send
 
@@ -179,142 +153,6 @@ class Packets:
         self.d.hooks.published("packet_sent", reply)
         return reply
 
-    # ------------------------------------------------------------------ grab and open
-
-    async def grab(self, packet_id: int, user_id: int, *, secret: str | None = None,
-                   location: tuple[float, float] | None = None) -> dict[str, Any]:
-        """抢: the cheap question — may this user open the packet now?  Moves no money."""
-        view = await self._admit(packet_id, Claimant(user_id, secret, location), reserve=False)
-        return {"packet_id": view.id, "can_open": True}
-
-    async def open(
-        self,
-        packet_id: int,
-        user_id: int,
-        idem: IdempotencyKey | None = None,
-        *,
-        secret: str | None = None,
-        location: tuple[float, float] | None = None,
-        channel: str = "app",
-    ) -> dict[str, Any]:
-        """拆: take a share and credit it to the user's wallet; return the amount."""
-        who = Claimant(user_id, secret, location, channel)
-        if idem is None:
-            return await self._take(packet_id, who, None)
-        return await self._opening.run(idem, lambda: self._replayable_open(packet_id, who, idem))
-
-    async def _replayable_open(self, packet_id: int, who: Claimant, idem: IdempotencyKey) -> dict[str, Any]:
-        # A retry gets the first answer (or idempotency_key_reused) before the gate, which
-        # would now refuse it as already claimed.
-        first = await stored_reply(self.d.store, idem)
-        if first is not None:
-            return _opened(first)
-        try:
-            return await self._take(packet_id, who, idem)
-        except HongbaoError as refusal:
-            if refusal.code == "idempotency_key_reused":
-                raise
-            # A retry racing its first attempt in another process (this process's replays wait in
-            # `_opening`) is refused by that attempt's own effect: its claim, or the share it took.
-            # The attempt stored its reply in the transaction that made the claim, so once the claim
-            # can be seen the reply can be read; a claim made without this key leaves none, and the
-            # refusal stands.  Only refused keyed opens pay this one extra read.
-            first = await stored_reply(self.d.store, idem)
-            if first is None:
-                raise
-            return _opened(first)
-
-    async def _take(self, packet_id: int, who: Claimant, idem: IdempotencyKey | None) -> dict[str, Any]:
-        user_id = who.user_id
-        view = await self._admit(packet_id, who, reserve=True)
-        opening = Opening(view, who, idem, self.d.clock.now())
-        try:
-            reply = await self.d.store.settle(Bulk("open", opening, self._settle_opens))
-        except HongbaoError as exc:
-            self.d.gate.settle(packet_id, user_id, _GATE_OUTCOME.get(exc.code, "failed"))
-            raise
-        except BaseException:
-            self.d.gate.settle(packet_id, user_id, "failed")
-            raise
-        self.d.gate.settle(packet_id, user_id, "won")
-        self.d.hooks.published("packet_opened", {"user_id": user_id, **reply})
-        return _opened(reply)
-
-    def _settle_opens(self, tx: Any, batch: list[tuple[str, Opening]]) -> list[tuple[bool, Any]]:
-        """Inside the writer: every open of one write batch, across packets, settled together.
-
-        Per open, in DESIGN.md §6's order: a keyed retry gets its stored reply; the audience is decided again
-        (the gate's answer was only the cheap one); then `open_shares` takes the shares, records the claims and
-        pays them with set-based statements; the opened hooks (conversation notices, relay, share figures)
-        see each claim in turn; a keyed open's reply is stored with its effect."""
-        results: list[tuple[bool, Any]] = [(False, None)] * len(batch)
-        wanted: list[ShareWanted] = []
-        settling: list[int] = []
-        members = self._members_among(tx, [o for _, o in batch])
-        for i, (write_id, o) in enumerate(batch):
-            try:
-                first = first_reply(tx, o.idem)
-                if first is not None:
-                    results[i] = (True, first)
-                    continue
-                group_id = self._members_decide(o)
-                if group_id is None:
-                    self.audience(o.view.kind).confirm(tx, o.view, o.who)
-                elif o.who.user_id not in members[group_id]:
-                    raise not_eligible_for(o.view.kind)
-            except HongbaoError as refusal:
-                results[i] = (False, refusal)
-                continue
-            wanted.append(ShareWanted(o.view.id, o.who.user_id, o.now, write_id))
-            settling.append(i)
-        opened = []
-        for i, got in zip(settling, tx.open_shares(wanted, self.rng), strict=True):
-            if isinstance(got, HongbaoError):
-                results[i] = (False, got)
-            else:
-                opened.append((i, got))
-        for many in self.d.hooks.opened_many:  # the claim notices first, as they were written before the others
-            many(tx, [(got.row, got.claim) for _, got in opened])
-        for i, got in opened:
-            write_id, o = batch[i]
-            tx.write_id = write_id
-            for hook in self.d.hooks.opened:
-                hook(tx, got.row, got.claim)
-            reply = {"packet_id": o.view.id, "amount_fen": got.claim.amount_fen, "seq": got.claim.seq}
-            remember(tx, o.idem, reply, 200, now=o.now)
-            results[i] = (True, reply)
-        return results
-
-    def _members_decide(self, o: Opening) -> int | None:
-        """The group whose members may open this packet, when membership alone decides; else None."""
-        if o.view.group_id is not None and isinstance(self.audience(o.view.kind), GroupMembers):
-            return o.view.group_id
-        return None
-
-    def _members_among(self, tx: Any, openings: list[Opening]) -> dict[int, set[int]]:
-        """For group packets: which of the openers are members now, one read per group (not one per open)."""
-        asked: dict[int, set[int]] = {}
-        for o in openings:
-            group_id = self._members_decide(o)
-            if group_id is not None:
-                asked.setdefault(group_id, set()).add(o.who.user_id)
-        return {gid: tx.members_among(gid, sorted(users)) for gid, users in asked.items()}
-
-    async def _admit(self, packet_id: int, who: Claimant, *, reserve: bool) -> PacketView:
-        audience_of = self.audience
-
-        async def in_audience(view: PacketView) -> bool:
-            return await audience_of(view.kind).admits(view, who)
-
-        return await self.d.gate.admit(
-            packet_id,
-            who.user_id,
-            self.d.clock.now(),
-            reserve=reserve,
-            audience=in_audience,
-            secret_ok=lambda view: audience_of(view.kind).secret_ok(view, who),
-        )
-
     # ------------------------------------------------------------------ read
 
     def check_visible(self, tx: Any, view: PacketView, viewer_id: int) -> None:
@@ -388,21 +226,6 @@ class Packets:
             return refund
 
         return job
-
-
-@dataclass(frozen=True)
-class Opening:
-    """One 拆 on its way to the writer: the packet as the gate saw it, who opens it, its key, and when."""
-
-    view: PacketView
-    who: Claimant
-    idem: IdempotencyKey | None
-    now: datetime
-
-
-def _opened(reply: dict[str, Any]) -> dict[str, Any]:
-    """What 拆 answers, from the stored reply (which also keeps the share's seq)."""
-    return {"packet_id": reply["packet_id"], "amount_fen": reply["amount_fen"]}
 
 
 def sent_public(tx: Any, row: Any, viewer_id: int) -> dict[str, Any]:

@@ -39,7 +39,7 @@ class Sharing:
         self.d = deps
         # (packet id, user id) → (platform, channel) of an open on its way to the writer.
         self._pending: dict[tuple[int, int], tuple[str, str]] = {}
-        deps.hooks.opened.append(self._record_claim)
+        deps.hooks.opened_many.append(self._record_claims)
 
     # ------------------------------------------------------------------ links
 
@@ -115,11 +115,16 @@ class Sharing:
         finally:
             self._pending.pop((packet_id, user_id), None)
 
-    def _record_claim(self, tx: Tx, row: PacketRow, claim: ClaimRow) -> None:
-        if row.view.kind not in SHAREABLE:
-            return
-        platform, channel = self._pending.get((row.view.id, claim.user_id), ("direct", "app"))
-        tx.add_share_event(row.view.id, "claim", platform, channel, claim.created_at)
+    def _record_claims(self, tx: Tx, opened: list[tuple[PacketRow, ClaimRow]]) -> None:
+        """A batch's claims of shareable packets, each with where it came from: one insert for the batch."""
+        events = [
+            (row.view.id, "claim", *self._pending.get((row.view.id, claim.user_id), ("direct", "app")),
+             claim.created_at)
+            for row, claim in opened
+            if row.view.kind in SHAREABLE
+        ]
+        if events:
+            tx.add_share_events(events)
 
     # ------------------------------------------------------------------ figures
 

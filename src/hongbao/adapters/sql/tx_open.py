@@ -13,6 +13,8 @@ from hongbao.adapters.sql import schema_open as so
 from hongbao.adapters.sql.aware import utc
 from hongbao.domain.packets import PacketStatus
 
+_INSERT_SHARE_EVENT = insert(so.share_events)  # built once; executed with a list of rows
+
 
 class OpenTx:
     conn: Connection
@@ -116,11 +118,14 @@ class OpenTx:
         return None if row is None else (int(row.packet_id), bool(row.embed_secret))
 
     def add_share_event(self, packet_id: int, event: str, platform: str, channel: str, now: datetime) -> None:
-        self.conn.execute(
-            insert(so.share_events).values(
-                packet_id=packet_id, event=event, platform=platform, channel=channel, created_at=now
-            )
-        )
+        self.add_share_events([(packet_id, event, platform, channel, now)])
+
+    def add_share_events(self, events: list[tuple[int, str, str, str, datetime]]) -> None:
+        """(packet id, event, platform, channel, when) rows, in one executemany of a statement built once."""
+        self.conn.execute(_INSERT_SHARE_EVENT, [
+            {"packet_id": pid, "event": event, "platform": platform, "channel": channel, "created_at": at}
+            for pid, event, platform, channel, at in events
+        ])
 
     def share_figures(self, packet_id: int) -> list[tuple[str, str, str, int]]:
         """(event, platform, channel, count) for one packet."""
