@@ -27,6 +27,7 @@ its write's id and its batch's id, so reconcile can see a write that took effect
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import os
@@ -80,11 +81,29 @@ _next_write_id = _WriteIds()
 
 @dataclass
 class _Job:
-    """One `store.write` call: the function, the caller's future, and the write's id (the same on every attempt)."""
+    """One `store.write` call: the function, the caller's future, and the write's id (the same on every attempt).
+
+    An async caller also waits on `aio`, a future of its event loop: the writer hands a whole batch's outcomes to
+    each loop in one call (`_deliver`), not one thread-safe wake-up per write."""
 
     fn: Callable[[SqlTx], Any] | Bulk[Any]
     fut: Future[Any]
     write_id: str = field(default_factory=_next_write_id)
+    aio: asyncio.Future[Any] | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+
+
+def _copy_outcomes(jobs: list[_Job]) -> None:
+    """On the caller's loop: each job's outcome, from the writer's future to the one its caller awaits."""
+    for job in jobs:
+        aio = job.aio
+        if aio is None or aio.done() or job.fut.cancelled():
+            continue
+        exc = job.fut.exception()
+        if exc is None:
+            aio.set_result(job.fut.result())
+        else:
+            aio.set_exception(exc)
 
 
 class _RolledBack(Exception):
@@ -195,12 +214,25 @@ class SqlStore:
         return await self._submit(bulk)
 
     async def _submit(self, fn: Callable[[SqlTx], Any] | Bulk[Any]) -> Any:
-        item = _Job(fn, Future())
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[Any] = loop.create_future()
+        item = _Job(fn, Future(), aio=answer, loop=loop)
+        timer = loop.call_later(self.write_timeout_s, self._time_out, item)
         self._jobs.put(item)
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(item.fut), self.write_timeout_s)
-        except TimeoutError:
-            raise self._gave_up(item) from None
+            return await answer
+        finally:
+            timer.cancel()
+
+    def _time_out(self, item: _Job) -> None:
+        """On the caller's loop, `write_timeout_s` after the submit: answer now unless the answer is on its way."""
+        assert item.aio is not None
+        if item.aio.done():
+            return
+        if item.fut.done():  # answered, its delivery not yet run: deliver it now
+            _copy_outcomes([item])
+            return
+        item.aio.set_exception(self._gave_up(item))
 
     def write_sync(self, job: Callable[[SqlTx], T]) -> T:
         item = _Job(job, Future())
@@ -303,6 +335,7 @@ class SqlStore:
                     self._answer_unavailable(batch, outcome_unknown=True, cause=exc)
                 finally:
                     self.busy_since = None
+                self._deliver(batch)
                 self._prune_markers()
             if stop:
                 return
@@ -443,6 +476,16 @@ class SqlStore:
             self.unresolved.pop(0)
             log.warning("batch %s, answered 'outcome unknown' earlier, %s", batch_id,
                         "had committed" if committed else "had not committed (and now never will)")
+
+    def _deliver(self, batch: list[_Job]) -> None:
+        """Hand the batch's outcomes to the async callers: one call per event loop, whatever the batch's size."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
+        for job in batch:
+            if job.loop is not None:
+                by_loop.setdefault(job.loop, []).append(job)
+        for loop, jobs in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # a loop closed meanwhile: nobody waits there any more
+                loop.call_soon_threadsafe(_copy_outcomes, jobs)
 
     def _answer(self, batch: list[_Job], outcomes: list[tuple[bool, Any]]) -> None:
         for job, (ok, value) in zip(batch, outcomes, strict=True):
