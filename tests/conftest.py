@@ -7,6 +7,7 @@ where they fail: CI must never pass by skipping.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -60,10 +61,10 @@ class FrozenClock:
         self.at += timedelta(**kwargs)
 
 
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, dropped at the end."""
-    name = f"hongbao_test_{uuid.uuid4().hex[:10]}"
+@contextlib.contextmanager
+def fresh_pg_database(prefix: str = "hongbao_test") -> Iterator[str]:
+    """A new, empty PostgreSQL database on the test server (skip or fail where unreachable), dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     try:
         admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
@@ -77,6 +78,13 @@ def pg_database() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    with fresh_pg_database() as url:
+        yield url
 
 
 def _all_tables() -> str:

@@ -8,15 +8,13 @@ import shutil
 import socket
 import subprocess
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import create_engine, text
 
-from tests.conftest import PG_ADMIN_URL, service_missing
+from tests.conftest import fresh_pg_database, service_missing
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -24,19 +22,8 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """An empty database of this test's own (the first `hongbao serve` migrates it), dropped afterwards."""
-    name = f"hongbao_scaled_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        service_missing("PostgreSQL", str(exc).splitlines()[0])
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_pg_database("hongbao_scaled") as url:
+        yield url
 
 
 @pytest.fixture(params=["redis", pytest.param("cluster", marks=pytest.mark.redis)])

@@ -92,6 +92,17 @@ def a_packet(app: App) -> tuple[int, list[int]]:
     return int(sent["id"]), members
 
 
+def small_packet(app: App, *, shares: int) -> tuple[int, list[int], int, int]:
+    """A packet of `shares` × 10 fen to a new group of a new sender and two members: (packet, members, sender,
+    group)."""
+    sender = register_many(app, [f"s_{uuid.uuid4().hex[:6]}"])[0]
+    people = register_many(app, [f"p{i}_{uuid.uuid4().hex[:6]}" for i in range(2)])
+    group = group_of(app, sender, people)
+    asyncio.run(app.wallet.top_up(sender, 1_000))
+    sent = asyncio.run(app.packets.send_group(sender, group, how="equal", shares_count=shares, amount_each_fen=10))
+    return int(sent["id"]), people, sender, group
+
+
 def test_two_processes_agree_through_the_redis_gate(apps: tuple[App, App], pg_url: str) -> None:
     assert all(isinstance(app.deps.gate, RedisGate) for app in apps)
     packet_id, members = a_packet(apps[0])
@@ -144,12 +155,7 @@ def test_an_unreachable_redis_leaves_the_store_to_decide(pg_url: str, tmp_path: 
 def test_a_place_left_by_a_dead_process_refuses_nobody_for_long(apps: tuple[App, App], pg_url: str) -> None:
     """A process dies holding the last share's place: soon the store decides again, and the dead open's user,
     retrying through another process, is not told it already claimed."""
-    sent_by = register_many(apps[0], [f"s_{uuid.uuid4().hex[:6]}"])[0]
-    people = register_many(apps[0], [f"p{i}_{uuid.uuid4().hex[:6]}" for i in range(2)])
-    group = group_of(apps[0], sent_by, people)
-    asyncio.run(apps[0].wallet.top_up(sent_by, 1_000))
-    pid = int(asyncio.run(apps[0].packets.send_group(sent_by, group, how="equal", shares_count=1,
-                                                      amount_each_fen=10))["id"])
+    pid, people, _, _ = small_packet(apps[0], shares=1)
     dead, other = apps[0].deps.gate, apps[1].deps.gate
     assert isinstance(dead, RedisGate)
 
@@ -170,12 +176,7 @@ async def _anyone(_: object) -> bool:
 
 def test_a_member_removed_through_one_process_is_refused_by_the_other_at_once(apps: tuple[App, App]) -> None:
     """B remembers the group's members; A removes one; the fan-out tells B to forget before the member's next open."""
-    owner = register_many(apps[0], [f"o_{uuid.uuid4().hex[:6]}"])[0]
-    members = register_many(apps[0], [f"m{i}_{uuid.uuid4().hex[:6]}" for i in range(2)])
-    group = group_of(apps[0], owner, members)
-    asyncio.run(apps[0].wallet.top_up(owner, 1_000))
-    pid = int(asyncio.run(apps[0].packets.send_group(owner, group, how="equal", shares_count=2,
-                                                      amount_each_fen=10))["id"])
+    pid, members, owner, group = small_packet(apps[0], shares=2)
     asyncio.run(apps[1].packets.grab(pid, members[0]))  # B's gate now remembers the members
     fanout = apps[1].fanout
     assert fanout is not None and fanout.listening.wait(10)
