@@ -264,6 +264,7 @@ def worker(
             if once:
                 return
             await pause()
+        await hb.sweep_lease.release()  # stopped cleanly: the next worker need not wait the lease out
 
     try:
         asyncio.run(loop())

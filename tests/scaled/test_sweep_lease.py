@@ -51,3 +51,13 @@ def test_many_askers_at_once_get_one_holder(stores: tuple[SqlStore, SqlStore]) -
         assert sum(won) == 1
 
     asyncio.run(scenario())
+
+
+def test_a_lease_given_up_at_a_clean_stop_is_taken_at_once(stores: tuple[SqlStore, SqlStore]) -> None:
+    async def scenario() -> None:
+        a, b = SweepLease(stores[0], "stop", ttl_s=3600.0), SweepLease(stores[1], "stop", ttl_s=3600.0)
+        assert await a.hold() and not await b.hold()
+        await a.release()
+        assert await b.hold() and b.token == 2  # no hour to wait: the next term at once
+
+    asyncio.run(scenario())
