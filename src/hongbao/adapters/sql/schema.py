@@ -49,6 +49,7 @@ tokens = Table(
     Column("expires_at", TS, nullable=False),
     Column("created_at", TS, nullable=False),
 )
+Index("ix_tokens_expires", tokens.c.expires_at)  # the sweeper prunes by it (migration 0013)
 
 # Signed session tokens logged out before they expire (service/tokens.py): every process reads what is new by id.
 token_revocations = Table(
@@ -58,6 +59,7 @@ token_revocations = Table(
     Column("token_id", String(32), nullable=False, unique=True),
     Column("expires_at", TS, nullable=False),
 )
+Index("ix_token_revocations_expires", token_revocations.c.expires_at)
 
 accounts = Table(
     "accounts",
@@ -248,6 +250,7 @@ idempotency_keys = Table(
     Column("response", Text, nullable=False),
     Column("created_at", TS, nullable=False),
 )
+Index("ix_idempotency_keys_created", idempotency_keys.c.created_at)
 
 meta = Table(
     "meta",
