@@ -58,9 +58,23 @@ def formatter(log_format: str) -> logging.Formatter:
     return JsonFormatter() if log_format == "json" else TextFormatter()
 
 
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """A handler writing to whatever `sys.stderr` is when a line is written, not when the handler was made: a
+    command run inside another program (a test runner's CliRunner, an embedding host) may swap stderr and close
+    the old one, and a handler bound to it then fails every later line with "--- Logging error ---"."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
+
+
 def configure(log_format: str = "text", level: str = "info") -> None:
     """Send every logger's lines (hongbao's, uvicorn's, SQLAlchemy's) to stderr in one format."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _Stderr()
     handler.setFormatter(formatter(log_format))
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -24,7 +24,7 @@ def _no_store_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def run(tmp_path: Path, *args: str) -> str:
     result = runner.invoke(cli, [*args, "--data-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout  # what a command answers; log lines (an earlier command may have set logging up) go to stderr
 
 
 def test_an_operator_registers_a_host_and_rotates_and_revokes_its_keys(tmp_path: Path) -> None:

@@ -70,6 +70,7 @@ class Tickets:
         self.batch_min = batch_min
         self.batch_max = batch_max
         self._books: dict[int, _Book] = {}
+        self._booked = False  # whether this process ever took a book: one that never shook holds no ticket
         self._renewed = deps.clock.now()
         self._renewing: asyncio.Future[None] | None = None
         self._orphans: set[int] = set()  # leases whose tickets are no longer handed out here, to give back
@@ -96,6 +97,7 @@ class Tickets:
             self._maybe_renew()
             return book
         new = self._books[event_id] = _Book(round_seq)  # before the await: a shake meanwhile finds this one
+        self._booked = True
         if book is not None:
             await self._give_back([(lease, book.left.get(i, 0)) for i, lease in book.leases.items()])
         return new
@@ -292,6 +294,7 @@ class Tickets:
         """The process stops: every ticket it holds goes back now."""
         holder = self.holder
         books, self._books = self._books, {}
+        booked, self._booked = self._booked, False
         if self.redis is not None:
             for book in books.values():
                 for lease_id, lease in book.leases.items():
@@ -300,6 +303,8 @@ class Tickets:
                         self.redis.give_back(lease.event_id, lease.round_seq,
                                              [(lease.campaign_id, lease.amount_fen * n, lease.prize_id, n)])
             self.redis.close()
+        if not booked:  # nothing was ever leased here (every CLI command, a server nobody shook): no write at stop
+            return
         try:
             self.d.store.write_sync(lambda tx: tx.release_leases(holder=holder))
         except Exception:  # the lease expires and the sweep gives them back
