@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
@@ -28,6 +29,20 @@ async def get_app(request: Request) -> App:
 
 
 AppDep = Annotated[App, Depends(get_app)]
+
+
+def caller_headers(scope_headers: Iterable[tuple[bytes, bytes]]) -> tuple[str | None, str | None, str | None]:
+    """(Authorization, Idempotency-Key, X-On-Behalf-Of) from a request's raw ASGI headers, each None when absent:
+    the one header walk of the paths answered outside FastAPI (api/hotpath.py, api/shake_path.py)."""
+    authorization = key = behalf = None
+    for name, value in scope_headers:
+        if name == b"authorization":
+            authorization = value.decode("latin-1")
+        elif name == b"idempotency-key":
+            key = value.decode("latin-1")
+        elif name == b"x-on-behalf-of":  # a host app's user (service/hosts.py)
+            behalf = value.decode("utf-8", "replace")
+    return authorization, key, behalf
 
 
 async def bearer_user(app: App, authorization: str, on_behalf_of: str | None = None, method: str = "POST") -> int:

@@ -17,7 +17,7 @@ import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hongbao import __version__
-from hongbao.api.deps import ID_MAX, bearer_user
+from hongbao.api.deps import ID_MAX, bearer_user, caller_headers
 from hongbao.api.errors import INTERNAL_DETAIL, problem_body
 from hongbao.bootstrap import App
 from hongbao.domain.errors import HongbaoError
@@ -47,14 +47,7 @@ class HotPath:
             await self.app(scope, receive, send)
             return
         packet_id = int(match.group(1))
-        authorization = key = behalf = None
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                authorization = value.decode("latin-1")
-            elif name == b"idempotency-key":
-                key = value.decode("latin-1")
-            elif name == b"x-on-behalf-of":  # a host app's user (service/hosts.py)
-                behalf = value.decode("utf-8", "replace")
+        authorization, key, behalf = caller_headers(scope["headers"])
         try:
             user_id = await bearer_user(self.hongbao, authorization or "", behalf)
             idem = IdempotencyKey.of(user_id, key, "open", packet_id) if key is not None else None

@@ -15,7 +15,7 @@ import re
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hongbao.api.deps import ID_MAX, bearer_user
+from hongbao.api.deps import ID_MAX, bearer_user, caller_headers
 from hongbao.api.errors import INTERNAL_DETAIL, problem_body
 from hongbao.api.security import API_CSP
 from hongbao.bootstrap import App
@@ -72,14 +72,7 @@ class ShakePath:
         if match is None or int(match.group(1)) > ID_MAX:
             await self.app(scope, receive, send)
             return
-        authorization = key = behalf = None
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                authorization = value.decode("latin-1")
-            elif name == b"idempotency-key":
-                key = value.decode("latin-1")
-            elif name == b"x-on-behalf-of":  # a host app's user (service/hosts.py)
-                behalf = value.decode("utf-8", "replace")
+        authorization, key, behalf = caller_headers(scope["headers"])
         status, headers, body = await shake_reply(
             self.hongbao, int(match.group(1)), authorization or "", key, behalf, client_address(scope)
         )
@@ -96,12 +89,7 @@ class ShakePath:
         "problem": {…}}`; `{"live": <event id>}` answers the page's counters (prizes left, this server's shakes a
         second).  The token comes in the upgrade's Authorization header or, from a browser (which cannot set
         headers), as the first message `{"token": "…"}`; a bad one closes the socket with code 4401."""
-        authorization = behalf = None
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                authorization = value.decode("latin-1")
-            elif name == b"x-on-behalf-of":
-                behalf = value.decode("utf-8", "replace")
+        authorization, _, behalf = caller_headers(scope["headers"])  # a shake's key comes in its message
         address = client_address(scope)
         message = await receive()
         if message["type"] != "websocket.connect":
