@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.e2e.server import _hongbao, free_port
 from tests.scaled.topology import DEMO_PASSWORD
@@ -21,8 +22,9 @@ WAIT_S = 90.0  # bounds on waiting (a loaded machine starts processes slowly), n
 def children(pid: int) -> dict[str, int]:
     """The processes `hongbao up` started: name (api1, worker1…) → pid, from their command lines."""
     found: dict[str, int] = {}
-    listing = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(pid)], capture_output=True, text=True,
-                             check=False).stdout
+    listing = subprocess.run(
+        ["ps", "-o", "pid=,args=", "--ppid", str(pid)], capture_output=True, text=True, check=False
+    ).stdout
     for line in listing.splitlines():
         child, _, args = line.strip().partition(" ")
         kind = "api" if " serve " in f" {args} " else "worker" if " worker" in args else None
@@ -31,11 +33,24 @@ def children(pid: int) -> dict[str, int]:
     return found
 
 
-def wait_until(what: str, done: object) -> None:
+def wait_until(what: str, done: object, up: subprocess.Popen[bytes] | None = None, logs: Path | None = None) -> None:
+    """Wait for `done()`; fail at once if `up` exited, and say what `hongbao up` and its processes logged."""
     deadline = time.monotonic() + WAIT_S
     while not done():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"{what}: not within {WAIT_S} s"
+        exited = up is not None and up.poll() is not None
+        if exited or time.monotonic() >= deadline:
+            why = f"hongbao up exited ({up.returncode})" if exited and up is not None else f"not within {WAIT_S} s"
+            pytest.fail(f"{what}: {why}{logged(logs)}")
         time.sleep(0.2)
+
+
+def logged(folder: Path | None) -> str:
+    """The tail of every log under `folder`: what a failure shows of `hongbao up` and the processes it started."""
+    if folder is None:
+        return ""
+    return "".join(
+        f"\n--- {log.name}\n{log.read_text(errors='replace')[-4000:]}" for log in sorted(folder.rglob("*.log"))
+    )
 
 
 def gone(pid: int) -> bool:
@@ -65,20 +80,30 @@ def test_up_serves_on_one_port_restarts_a_killed_process_and_stops_them_all(
                               env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until("both API processes and the worker started", lambda: len(children(up.pid)) == 3)
-        wait_until("the port answers", lambda: answers(base))
-        wait_until("both API processes listen", lambda: all(
-            (tmp_path / "logs" / f"api{i}.log").read_text(errors="replace").count("Application startup complete")
-            for i in (1, 2)))
+        wait_until("both API processes and the worker started", lambda: len(children(up.pid)) == 3, up, tmp_path)
+        wait_until("the port answers", lambda: answers(base), up, tmp_path)
+        wait_until(
+            "both API processes listen",
+            lambda: all(
+                (tmp_path / "logs" / f"api{i}.log").read_text(errors="replace").count("Application startup complete")
+                for i in (1, 2)
+            ),
+            up,
+            tmp_path,
+        )
         for _ in range(6):  # new connections each: the kernel spreads them over both processes
             reply = httpx.post(base + "/v1/sessions", json={"username": "alice", "password": DEMO_PASSWORD})
             assert reply.status_code == 201, reply.text
 
         killed = children(up.pid)["api1"]
         os.kill(killed, signal.SIGKILL)
-        wait_until("the killed API process started again", lambda: len(children(up.pid)) == 3
-                   and killed not in children(up.pid).values())
-        wait_until("the port answers", lambda: answers(base))
+        wait_until(
+            "the killed API process started again",
+            lambda: len(children(up.pid)) == 3 and killed not in children(up.pid).values(),
+            up,
+            tmp_path,
+        )
+        wait_until("the port answers", lambda: answers(base), up, tmp_path)
 
         started = list(children(up.pid).values())
         up.send_signal(signal.SIGTERM)
