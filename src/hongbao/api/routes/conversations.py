@@ -20,6 +20,7 @@ from hongbao.api.deps import (
     PageLimit,
     PathId,
     activity_cursor,
+    bearer_user,
     page_cursor,
 )
 from hongbao.api.openapi import BEARER, EVENT_STREAM, operation_id
@@ -27,6 +28,7 @@ from hongbao.api.schemas_social import ConversationPage, ConversationPublic, Mes
 from hongbao.api.types import Id
 from hongbao.domain.errors import Rejected, Unauthorized
 from hongbao.domain.social import MESSAGE_CHARS_MAX
+from hongbao.service.hosts import is_host_key
 from hongbao.service.idempotency import IdempotencyKey
 
 router = APIRouter(prefix="/v1", tags=["conversations"], generate_unique_id_function=operation_id)
@@ -131,13 +133,20 @@ async def events(request: Request, app: AppDep, token: str | None = Query(None, 
     Authenticate with `Authorization: Bearer …`, or with `?token=…` because the browser's EventSource
     cannot send headers.  The query form puts the token where access logs and proxies may record it:
     hongbao's own server logs no URLs, and a client should prefer a short-lived token for the stream.
+    A host app's key streams its user's events as on every other endpoint (`Authorization: Bearer hk_…` with
+    `X-On-Behalf-Of`); it is never taken from the query, where a long-lived key would end up in logs.
     """
-    header = request.headers.get("authorization", "")
+    headers = request.headers
+    header = headers.get("authorization", "")
     scheme, _, bearer = header.partition(" ")
-    secret = bearer.strip() if scheme.lower() == "bearer" and bearer.strip() else token
-    if not secret:
+    if scheme.lower() == "bearer" and bearer.strip():
+        user_id = await bearer_user(app, header, headers.get("x-on-behalf-of"), request.method)
+    elif token and is_host_key(token):
+        raise Unauthorized("A host key goes in the Authorization header, never in the URL.", code="token_invalid")
+    elif token:
+        user_id = await app.users.authenticate(token)
+    else:
         raise Unauthorized("Send 'Authorization: Bearer <token>' or ?token=<token>.", code="token_missing")
-    user_id = await app.users.authenticate(secret)
     live, settings = app.live, app.settings
 
     async def stream() -> AsyncIterator[str]:
