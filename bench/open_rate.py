@@ -7,6 +7,8 @@ packet: group commit settles them a batch per transaction.  Two mixes, each the 
   all-win  --all-win users (2,000) open a packet of as many shares: every open wins, the money path
            (gate → writer thread → one commit per batch)
   w1       N users open a packet of --w1-shares shares (100): most opens are refused by the gate (exhausted)
+  w1b      --w1b packets (200) of --w1b-shares shares (10), each opened by --w1b-openers users (20), all opens
+           shuffled together with at most --in-flight (64) at once: the shape of loadgen's W1b without HTTP
 
 Every run checks winners = shares, Σ = total, nobody twice; reconcile must be clean at the end.
 
@@ -21,6 +23,7 @@ import asyncio
 import json
 import os
 import platform
+import random
 import secrets
 import statistics
 import sys
@@ -55,6 +58,7 @@ class Run:
     errors: dict[str, int]
     batches: int
     jobs: int
+    writer_cpu_s: float
     ok: bool
     problems: list[str] = field(default_factory=list)
 
@@ -67,6 +71,11 @@ class Run:
         return self.won / self.wall_s
 
     @property
+    def writer_us_per_open(self) -> float:
+        """The writer thread's CPU per open (time.thread_time): what a batch costs, whatever else runs."""
+        return self.writer_cpu_s / self.opens * 1e6
+
+    @property
     def jobs_per_commit(self) -> float:
         return self.jobs / self.batches if self.batches else 0.0
 
@@ -74,7 +83,8 @@ class Run:
         return (f"{self.mix:8} {self.opens:6} opens  {self.opens_per_s:9.0f} opens/s  {self.wins_per_s:8.0f} wins/s  "
                 f"wall {self.wall_s * 1000:7.1f} ms  cpu {self.cpu_s / self.wall_s:4.2f} cores  "
                 f"won {self.won}/{self.shares} = {self.won_fen} fen  refused {self.refusals or 0}  "
-                f"commits {self.batches} ({self.jobs_per_commit:.1f} jobs each)  ok={self.ok}"
+                f"commits {self.batches} ({self.jobs_per_commit:.1f} jobs each)  "
+                f"writer {self.writer_us_per_open:.0f} us/open  ok={self.ok}"
                 + (f"  PROBLEMS {self.problems}" if self.problems else ""))
 
 
@@ -93,7 +103,7 @@ async def one_run(app: App, mix: str, sender: int, group_id: int, users: list[in
     await app.wallet.top_up(sender, total)
     packet = await app.packets.send_group(sender, group_id, how="double_mean", shares_count=shares,
                                           total_fen=total)
-    batches0, jobs0 = app.store.batches, app.store.jobs_done
+    batches0, jobs0, writer0 = app.store.batches, app.store.jobs_done, app.store.writer_cpu_s
     cpu0, t0 = time.process_time(), time.perf_counter()
     replies = await asyncio.gather(*(app.packets.open(packet["id"], u) for u in users), return_exceptions=True)
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
@@ -115,7 +125,50 @@ async def one_run(app: App, mix: str, sender: int, group_id: int, users: list[in
     if errors:
         problems.append(f"errors {dict(errors)}")
     return Run(mix, len(users), shares, wall, cpu, len(won), sum(a for _, a in won), dict(refusals),
-               dict(errors), batches, jobs, not problems, problems)
+               dict(errors), batches, jobs, app.store.writer_cpu_s - writer0, not problems, problems)
+
+
+async def w1b_run(app: App, sender: int, group_id: int, users: list[int], a: argparse.Namespace) -> Run:
+    """W1b's shape: many packets at once, each opened by more users than it has shares, at most
+    `a.in_flight` opens in flight (loadgen's 64 connections), all shuffled together."""
+    shares, packets = a.w1b_shares, a.w1b
+    total = shares * FEN_PER_SHARE
+    await app.wallet.top_up(sender, total * packets)
+    ids = [(await app.packets.send_group(sender, group_id, how="double_mean", shares_count=shares,
+                                         total_fen=total))["id"] for _ in range(packets)]
+    rng = random.Random(packets)
+    opens = [(pid, u) for pid in ids for u in rng.sample(users, a.w1b_openers)]
+    rng.shuffle(opens)
+    gate = asyncio.Semaphore(a.in_flight)
+
+    async def one(pid: int, user: int) -> dict[str, Any]:
+        async with gate:
+            return await app.packets.open(pid, user)
+
+    batches0, jobs0, writer0 = app.store.batches, app.store.jobs_done, app.store.writer_cpu_s
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    replies = await asyncio.gather(*(one(pid, u) for pid, u in opens), return_exceptions=True)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    batches, jobs = app.store.batches - batches0, app.store.jobs_done - jobs0
+    won = [(pid, u, r["amount_fen"]) for (pid, u), r in zip(opens, replies, strict=True) if isinstance(r, dict)]
+    refusals = Counter(r.code for r in replies if isinstance(r, HongbaoError))
+    errors = Counter(f"{type(r).__name__}: {r}" for r in replies
+                     if isinstance(r, BaseException) and not isinstance(r, HongbaoError))
+    problems = []
+    per_packet = Counter(pid for pid, _, _ in won)
+    if any(per_packet[pid] != shares for pid in ids):
+        problems.append(f"{sum(per_packet[pid] != shares for pid in ids)} packets without exactly {shares} winners")
+    if sum(a for _, _, a in won) != total * packets:
+        problems.append(f"claimed {sum(a for _, _, a in won)} of {total * packets} fen")
+    twice = [k for k, n in Counter((pid, u) for pid, u, _ in won).items() if n > 1]
+    if twice:
+        problems.append(f"users winning a packet twice: {twice[:10]}")
+    if set(refusals) - {"packet_exhausted"}:
+        problems.append(f"unexpected refusals {dict(refusals)}")
+    if errors:
+        problems.append(f"errors {dict(errors)}")
+    return Run("w1b", len(opens), shares * packets, wall, cpu, len(won), sum(a for _, _, a in won), dict(refusals),
+               dict(errors), batches, jobs, app.store.writer_cpu_s - writer0, not problems, problems)
 
 
 def spread(values: list[float]) -> dict[str, float]:
@@ -129,11 +182,16 @@ async def bench(app: App, a: argparse.Namespace) -> dict[str, Any]:
     sender, group_id, users = await set_up(app, a.users, prefix)
     print(f"set-up: {a.users} users in group {group_id} in {time.perf_counter() - t0:.1f} s (untimed)", flush=True)
     mixes = {"all-win": (min(a.all_win, a.users), users[: a.all_win]), "w1": (min(a.w1_shares, a.users), users)}
+    if a.w1b:
+        mixes["w1b"] = (a.w1b * a.w1b_shares, [0] * (a.w1b * a.w1b_openers))
     out: dict[str, Any] = {}
     for mix, (shares, openers) in mixes.items():
+        if mix not in a.mixes.split(","):
+            continue
         runs = []
         for _ in range(a.runs):
-            run = await one_run(app, mix, sender, group_id, openers, shares)
+            run = (await w1b_run(app, sender, group_id, users, a) if mix == "w1b"
+                   else await one_run(app, mix, sender, group_id, openers, shares))
             print("  " + run.line(), flush=True)
             runs.append(run)
         out[mix] = {
@@ -144,11 +202,13 @@ async def bench(app: App, a: argparse.Namespace) -> dict[str, Any]:
             "cpu_cores": spread([r.cpu_s / r.wall_s for r in runs]),
             "commits": spread([r.batches for r in runs]),
             "jobs_per_commit": spread([r.jobs_per_commit for r in runs]),
+            "writer_us_per_open": spread([r.writer_us_per_open for r in runs]),
             "all_ok": all(r.ok for r in runs),
             "runs": [{**vars(r), "opens_per_s": round(r.opens_per_s, 1)} for r in runs],
         }
         print(f"{mix}: opens/s {out[mix]['opens_per_s']}  wins/s {out[mix]['wins_per_s']}  "
-              f"jobs/commit {out[mix]['jobs_per_commit']}  all ok={out[mix]['all_ok']}", flush=True)
+              f"jobs/commit {out[mix]['jobs_per_commit']}  "
+              f"writer us/open {out[mix]['writer_us_per_open']}  all ok={out[mix]['all_ok']}", flush=True)
     return out
 
 
@@ -157,6 +217,11 @@ def main(argv: list[str]) -> int:
     p.add_argument("--users", type=int, default=10_000, help="concurrent opens per run (default 10000)")
     p.add_argument("--all-win", type=int, default=2_000, help="opens of the all-win mix (default 2000)")
     p.add_argument("--w1-shares", type=int, default=100, help="shares of the W1-like packet (default 100)")
+    p.add_argument("--w1b", type=int, default=200, help="packets of the w1b mix (default 200)")
+    p.add_argument("--w1b-shares", type=int, default=10, help="shares of each w1b packet (default 10)")
+    p.add_argument("--w1b-openers", type=int, default=20, help="distinct openers of each w1b packet (default 20)")
+    p.add_argument("--in-flight", type=int, default=64, help="w1b opens in flight at once (default 64)")
+    p.add_argument("--mixes", default="all-win,w1,w1b", help="which mixes to run (default all-win,w1,w1b)")
     p.add_argument("--runs", type=int, default=5, help="runs per mix (default 5)")
     p.add_argument("--database-url", default=None, help="postgresql://... (default: SQLite in a temp folder)")
     p.add_argument("--batch-max", type=int, default=None, help="writer jobs per commit (default: the setting)")
@@ -172,7 +237,7 @@ def main(argv: list[str]) -> int:
             "argon2_time_cost": 1, "argon2_memory_kib": 8,
             "group_members_max": a.users + 1, "shares_count_max": max(a.users, a.w1_shares),
             "packet_fen_max": max(a.users, a.w1_shares) * FEN_PER_SHARE,
-            "topup_fen_max": max(a.users, a.w1_shares) * FEN_PER_SHARE,
+            "topup_fen_max": max(a.users, a.w1_shares, a.w1b * a.w1b_shares) * FEN_PER_SHARE,
         }
         if a.batch_max is not None:
             overrides["write_batch_max"] = a.batch_max

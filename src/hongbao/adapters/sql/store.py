@@ -188,6 +188,7 @@ class SqlStore:
         self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="hongbao-read")
         self.batches = 0  # counters, for benchmarks, tests and /ready
         self.jobs_done = 0
+        self.writer_cpu_s = 0.0  # CPU the writer thread spent on batches (time.thread_time): cost per write, unloaded
         self.batch_sizes = [0] * (len(BATCH_SIZE_BOUNDS) + 1)  # committed batches by size (the last: larger)
         self.unknown_commits = 0  # COMMITs whose reply was lost (each then settled by asking)
         self.unavailable_answers = 0  # jobs answered store_unavailable
@@ -328,6 +329,7 @@ class SqlStore:
                     break
             if batch:
                 self.busy_since = time.monotonic()
+                cpu0 = time.thread_time()
                 try:
                     self._run_batch(batch)
                 except BaseException as exc:  # the writer must outlive anything a batch raises
@@ -335,6 +337,7 @@ class SqlStore:
                     self._answer_unavailable(batch, outcome_unknown=True, cause=exc)
                 finally:
                     self.busy_since = None
+                    self.writer_cpu_s += time.thread_time() - cpu0
                 self._deliver(batch)
                 self._prune_markers()
             if stop:
