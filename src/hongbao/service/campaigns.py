@@ -1,14 +1,13 @@
-"""Enterprise campaigns (企业红包), merchant coupons and nearby merchants: create, top up, claim, figures, close
-(at the window's end or early, by the owner), redeem.
+"""Enterprise campaigns (企业红包): create, top up, read, figures, close (at the window's end or early, by the owner).
 
 A cash prize is a direct transfer budget → claimer's wallet (not a packet): one campaign budget
 account, one conditional UPDATE on the campaign row per claim; a coupon prize takes one from a
-merchant offer's stock and never touches the cash ledger.
+merchant offer's stock and never touches the cash ledger.  Claiming lives in campaign_claims.py, merchants and
+their coupons in merchants.py; `Campaigns` is all three.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 import secrets
 from collections.abc import Callable
@@ -17,26 +16,26 @@ from typing import Any
 
 from hongbao.domain import campaigns as dc
 from hongbao.domain.campaigns import CampaignLimits, CampaignStatus, Channel, PrizeKind, Rng
-from hongbao.domain.errors import Conflict, HongbaoError, NotFound, Rejected
-from hongbao.domain.geo import haversine_m
+from hongbao.domain.errors import NotFound, Rejected
 from hongbao.domain.money import check_amount_fen, format_fen
 from hongbao.domain.open_kinds import seal, secret_unreadable, unseal_with
 from hongbao.domain.paging import check_limit
 from hongbao.service.cache import Lru
+from hongbao.service.campaign_claims import CampaignClaims
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once, stored_reply
 from hongbao.service.install_key import InstallKey
+from hongbao.service.merchants import MerchantCoupons
 from hongbao.service.sweep import sweep
 from hongbao.service.users import token_digest
 
 CLOSE_BATCH_MAX = 200
-AWARD_ATTEMPTS_MAX = 5
 FOLLOWING_DEFAULT = 20
 FOLLOWING_MAX = 50
 log = logging.getLogger(__name__)
 
 
-class Campaigns:
+class Campaigns(CampaignClaims, MerchantCoupons):
     def __init__(
         self, deps: Deps, key: InstallKey, limits: CampaignLimits | None = None, rng: Rng | None = None
     ) -> None:
@@ -54,9 +53,6 @@ class Campaigns:
         self._exhausted: Lru[int, int] = Lru(100_000)
         # Called with a campaign's id once its budget grew (shake: a round known empty may have prizes again).
         self.on_budget_changed: list[Callable[[int], None]] = []
-
-    def day(self, at: datetime) -> str:
-        return dc.day_of(at, self.limits.day_utc_offset_h)
 
     # ------------------------------------------------------------------ create
 
@@ -222,18 +218,6 @@ class Campaigns:
             )  # fmt: skip
         return out
 
-    def visible(self, row: Any, viewer_id: int, token: str | None) -> bool:
-        """The owner sees every campaign; followers campaigns are public; a link campaign needs its token."""
-        if row is None:
-            return False
-        if row.owner_id == viewer_id or row.channel in (Channel.FOLLOWERS.value, Channel.SHAKE.value):
-            return True
-        return (
-            token is not None
-            and row.link_token_hash is not None
-            and hmac.compare_digest(row.link_token_hash, token_digest(token))
-        )
-
     async def detail(self, campaign_id: int, viewer_id: int, token: str | None = None) -> dict[str, Any]:
         def job(tx: Any) -> dict[str, Any]:
             row = tx.campaign(campaign_id)
@@ -279,115 +263,6 @@ class Campaigns:
             }  # fmt: skip
 
         return await self.d.store.read(job)
-
-    # ------------------------------------------------------------------ claim
-
-    async def claim(
-        self,
-        campaign_id: int,
-        user_id: int,
-        *,
-        token: str | None = None,
-        idem: IdempotencyKey | None = None,
-        channel: str = "app",
-        address: str | None = None,
-    ) -> dict[str, Any]:
-        """Draw a prize: cash paid budget → wallet at once, or a coupon into the user's coupon list.
-
-        Checks in order: campaign_not_found → campaign_not_started / campaign_ended → not_follower →
-        cap_reached → campaign_exhausted; every one decided again inside the write job.
-        """
-        # A retry gets its first answer before the limiter: it is no new guess, and the user may be locked out by
-        # wrong tokens since.  A key without a stored reply has not succeeded yet, so it meets the limiter as a guess.
-        first = await stored_reply(self.d.store, idem)
-        if first is not None:
-            return first
-        limiter_key = f"campaign-link:{user_id}"
-        self.link_failures.check(limiter_key)
-        if address is not None:
-            self.link_failures_by_address.check(address)
-        now = self.d.clock.now()
-        day = self.day(now)
-        gone: list[int] = []  # the budget of a campaign found with nothing left
-
-        def job(tx: Any) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
-                row = self._admit(tx, campaign_id, user_id, token, day, now, count=True)
-                award = self.award(tx, row, user_id, day, channel, now)
-                if award is None:
-                    after = tx.campaign(campaign_id)
-                    if after.status != CampaignStatus.ACTIVE.value:
-                        raise dc.campaign_ended()  # closed by another process between the checks and the award
-                    if not tx.prize_candidates(after, now):
-                        gone.append(after.budget_fen)
-                    raise dc.campaign_exhausted()
-                return award
-
-            return once(tx, idem, effect, now=now)
-
-        try:
-            spent_budget = self._exhausted.get(campaign_id)
-            if spent_budget is not None:
-                # Nothing is left, for good unless topped up (prize counts and stock only shrink, and a budget
-                # grows only by a top-up): answer from a read, in the same order, and keep the single writer for
-                # claims that can still win.
-                row = await self.d.store.read(
-                    lambda tx: self._admit(tx, campaign_id, user_id, token, day, now, count=False)
-                )
-                if row.budget_fen == spent_budget:
-                    raise dc.campaign_exhausted()
-                self._exhausted.pop(campaign_id)
-            reply = await self.d.store.write(job)
-        except HongbaoError as exc:
-            if gone:
-                self._exhausted.put(campaign_id, gone[0])
-            if isinstance(exc, NotFound) and token is not None:
-                self.link_failures.failed(limiter_key)
-                if address is not None:
-                    self.link_failures_by_address.failed(address)
-            raise
-        self.d.hooks.published("campaign_claimed", {"user_id": user_id, **reply})
-        return reply
-
-    def _admit(
-        self, tx: Any, campaign_id: int, user_id: int, token: str | None, day: str, now: datetime, *, count: bool
-    ) -> Any:
-        """The claim checks in order; with `count` (inside the write job) the user's claim is counted against
-        the caps by one conditional UPDATE, without it (a read) the caps are only compared."""
-        row = tx.campaign(campaign_id)
-        if row is None or row.channel == Channel.SHAKE.value or not self.visible(row, user_id, token):
-            raise dc.campaign_not_found()
-        if row.status != "active" or now >= row.ends_at:
-            raise dc.campaign_ended()
-        if now < row.starts_at:
-            raise dc.campaign_not_started()
-        if row.channel == Channel.FOLLOWERS.value and not tx.is_follower(user_id, row.owner_id):
-            raise dc.not_follower()
-        if count:
-            allowed = tx.count_claim(campaign_id, user_id, day, row.per_user_max, row.per_day_max)
-        else:
-            allowed = tx.claim_allowed(campaign_id, user_id, day, row.per_user_max, row.per_day_max)
-        if not allowed:
-            raise dc.cap_reached("You have claimed as often as this campaign allows (per user or per day).")
-        return row
-
-    def award(self, tx: Any, row: Any, user_id: int, day: str, channel: str, now: datetime) -> dict[str, Any] | None:
-        """Inside a write job: draw among the prizes left and issue one; None when nothing is left."""
-        lost: set[int] = set()
-        for _ in range(AWARD_ATTEMPTS_MAX):
-            candidates = [c for c in tx.prize_candidates(tx.campaign(row.id), now) if c.prize_id not in lost]
-            if not candidates:
-                return None
-            prize = dc.draw(candidates, self.rng)
-            got = tx.award_prize(row.id, prize, user_id, day, channel, now)
-            if got is not None:
-                return {
-                    "campaign_id": row.id, "claim_id": got.claim_id, "kind": got.kind,
-                    "amount_fen": got.amount_fen, "coupon_id": got.coupon_id, "name": row.name,
-                    "cover_text": row.cover_text, "logo_url": row.logo_url,
-                }  # fmt: skip
-            lost.add(prize.prize_id)
-        return None
 
     # ------------------------------------------------------------------ close
 
@@ -445,122 +320,3 @@ class Campaigns:
 
         return job
 
-    # ------------------------------------------------------------------ merchants and coupons
-
-    async def register_merchant(
-        self, owner_id: int, name: object, lat: object, lng: object, idem: IdempotencyKey | None = None
-    ) -> dict[str, Any]:
-        """A merchant at a location; a retry with its Idempotency-Key gets the first reply (no second shop)."""
-        clean = dc.clean_text(name, "name", 64)
-        where = dc.check_location(lat, lng)
-        now = self.d.clock.now()
-
-        def job(tx: Any) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
-                mid = tx.create_merchant(owner_id, clean, where[0], where[1], now)
-                return {"id": mid, "owner_id": owner_id, "name": clean, "lat": where[0], "lng": where[1]}
-
-            return once(tx, idem, effect, now=now)
-
-        return await self.d.store.write(job)
-
-    async def merchants(self, owner_id: int, limit: int = 100, offers_max: int = 200) -> dict[str, Any]:
-        """The caller's merchants, newest first, each with its newest 200 offers: stock, issued and redeemed."""
-        return {"merchants": await self.d.store.read(lambda tx: tx.merchants_of(owner_id, limit, offers_max))}
-
-    async def add_offer(
-        self, merchant_id: int, owner_id: int, *, title: object, face_value_fen: object, stock: object,
-        expires_at: datetime,
-    ) -> dict[str, Any]:  # fmt: skip
-        clean = dc.clean_text(title, "title", 64)
-        face = check_amount_fen(face_value_fen, field="face_value_fen")
-        if isinstance(stock, bool) or not isinstance(stock, int) or not 1 <= stock <= self.limits.offer_stock_max:
-            raise Rejected(f"stock is a whole number from 1 to {self.limits.offer_stock_max}.", code="invalid_stock")
-        now = self.d.clock.now()
-        if expires_at.tzinfo is None or expires_at <= now:
-            raise Rejected("expires_at must be a future time with a timezone.", code="invalid_window")
-
-        def job(tx: Any) -> dict[str, Any]:
-            if tx.merchant_owner(merchant_id) != owner_id:
-                raise NotFound("No such merchant of yours.", code="merchant_not_found")
-            oid = tx.create_offer(merchant_id, clean, face, stock, expires_at, now)
-            return {
-                "id": oid, "merchant_id": merchant_id, "title": clean, "face_value_fen": face, "stock": stock,
-                "issued": 0, "expires_at": expires_at.isoformat(),
-            }  # fmt: skip
-
-        return await self.d.store.write(job)
-
-    async def take_coupon(self, offer_id: int, user_id: int) -> dict[str, Any]:
-        """领券: one coupon of a nearby offer for the caller, from its stock, once per person.
-
-        Refusals in order: offer_not_found → offer_exhausted (409: none left, or expired) → coupon_taken (409:
-        you hold one of this offer already). The stock's conditional UPDATE comes first and locks the offer's
-        row, so two takes by one person (two processes on PostgreSQL) serialise there, and the second then
-        sees the first's coupon and rolls back: never check-then-act.
-        """
-        now = self.d.clock.now()
-
-        def job(tx: Any) -> dict[str, Any]:
-            offer = tx.offers([offer_id]).get(offer_id)
-            if offer is None:
-                raise NotFound("No such offer.", code="offer_not_found")
-            coupon_id = tx.issue_coupon(offer_id, user_id, now)
-            if coupon_id is None:
-                raise Conflict("This offer has none left, or has expired.", code="offer_exhausted")
-            if tx.coupons_held_of_offer(offer_id, user_id) > 1:
-                raise Conflict("You already hold a coupon of this offer.", code="coupon_taken")
-            return {"coupon_id": coupon_id, "offer_id": offer_id, "title": offer.title,
-                    "face_value_fen": offer.face_value_fen, "merchant_name": offer.merchant_name,
-                    "expires_at": offer.expires_at.isoformat()}
-
-        return await self.d.store.write(job)
-
-    async def nearby(self, lat: object, lng: object, radius_m: object) -> dict[str, Any]:
-        """Offers of merchants within `radius_m`, nearest first: a bounding box in SQL, then haversine."""
-        here = dc.check_location(lat, lng)
-        if isinstance(radius_m, bool) or not isinstance(radius_m, (int, float)) or not 1 <= radius_m <= dc.RADIUS_M_MAX:
-            raise Rejected(f"radius_m is 1 to {dc.RADIUS_M_MAX}.", code="invalid_location")
-        radius = float(radius_m)
-        box = dc.bounding_box(here[0], here[1], radius)
-        now = self.d.clock.now()
-        rows = await self.d.store.read(lambda tx: tx.nearby(box, now, 10 * self.limits.nearby_results_max))
-        found = []
-        for mid, name, mlat, mlng, offer in rows:
-            distance = haversine_m(here[0], here[1], mlat, mlng)
-            if distance <= radius:
-                found.append((distance, offer.id, mid, name, offer))
-        found.sort(key=lambda f: (f[0], f[1]))
-        return {
-            "offers": [
-                {"offer_id": o.id, "merchant_id": mid, "merchant_name": name, "title": o.title,
-                 "face_value_fen": o.face_value_fen, "left": o.stock - o.issued_count,
-                 "expires_at": o.expires_at.isoformat(), "distance_m": round(d, 1)}
-                for d, _, mid, name, o in found[: self.limits.nearby_results_max]
-            ]
-        }  # fmt: skip
-
-    async def coupons(self, user_id: int, limit: int = 100) -> dict[str, Any]:
-        """The holder's own coupons, newest first, each with its redeem code (shown to nobody else)."""
-        key = await self.key.ensure()
-        held = await self.d.store.read(lambda tx: tx.coupons_of(user_id, limit))
-        return {"coupons": [{**c, "redeem_code": dc.redeem_code(key, c["id"])} for c in held]}
-
-    async def redeem(self, coupon_id: int, merchant_owner_id: int, code: object) -> dict[str, Any]:
-        """The merchant account that issued the coupon marks it used, once, with the redeem code its holder shows.
-
-        Checks in order: invalid_code (not 8 digits once spaces and dashes are dropped; before anything) →
-        too_many_attempts (10 wrong codes in 15 min per caller) → wrong_code (counted; decided before the store is
-        read, so a guess learns nothing of the coupon) → coupon_not_found (not issued by the caller's merchant) →
-        coupon_redeemed → coupon_expired.  A right code does not clear the count: a code the caller knows could
-        otherwise be replayed between guesses.
-        """
-        typed = dc.clean_redeem_code(code)
-        limiter_key = f"coupon-redeem:{merchant_owner_id}"
-        self.redeem_failures.check(limiter_key)
-        if not dc.redeem_code_matches(await self.key.ensure_all(), coupon_id, typed):
-            self.redeem_failures.failed(limiter_key)
-            raise dc.wrong_redeem_code()
-        now = self.d.clock.now()
-        holder = await self.d.store.write(lambda tx: tx.redeem_coupon(coupon_id, merchant_owner_id, now))
-        return {"id": coupon_id, "status": "redeemed", "holder_id": holder, "redeemed_at": now.isoformat()}
