@@ -153,4 +153,3 @@ class CampaignClaims:
                 }  # fmt: skip
             lost.add(prize.prize_id)
         return None
-

@@ -319,4 +319,3 @@ class Campaigns(CampaignClaims, MerchantCoupons):
             return back
 
         return job
-
