@@ -15,7 +15,7 @@ from hongbao.adapters.redis_limiter import PREFIX, RedisLimiters
 from hongbao.api.app import create_app
 from hongbao.bootstrap import build
 from hongbao.domain.errors import TooManyRequests, Unavailable
-from hongbao.service.open_kinds import Guesses
+from hongbao.service.guesses import Guesses
 from tests.api.conftest import PASSWORD, TestClient, assert_problem
 from tests.conftest import fast_settings, service_missing
 

@@ -1,4 +1,6 @@
-"""Face-to-face (面对面), password (口令) and celebrity (明星) packets: send, claim by code or phrase, audiences.
+"""Face-to-face (面对面), password (口令) and celebrity (明星) packets: send, claim by code or phrase.
+
+Who may open them is in open_audiences.py; the limit on guessing a code or phrase in guesses.py.
 
 Secrets: a code or phrase is stored as an HMAC-SHA256 digest (packets.secret_hash, and live_secrets
 while its packet is live, whose primary key makes it unique among live packets) under a per-install
@@ -11,14 +13,13 @@ made under a rotated pepper (HONGBAO_SECRET_PEPPER_PREVIOUS) still match and ope
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from hongbao.domain import errors
-from hongbao.domain.errors import HongbaoError, Rejected, TooManyRequests
+from hongbao.domain.errors import HongbaoError, Rejected
 from hongbao.domain.open_kinds import (
     Place,
     SecretKind,
@@ -26,10 +27,8 @@ from hongbao.domain.open_kinds import (
     check_distance,
     check_place,
     clean_code,
-    digest_matches,
     new_code,
     normalize_phrase,
-    not_follower,
     not_verified,
     parse_platform,
     phrase_taken,
@@ -44,192 +43,21 @@ from hongbao.domain.open_kinds import (
 from hongbao.domain.packets import PacketKind, PacketView
 from hongbao.domain.split import Split
 from hongbao.service.audience import Claimant
-from hongbao.service.cache import Lru
 from hongbao.service.deps import Deps
+from hongbao.service.guesses import Guesses
 from hongbao.service.idempotency import IdempotencyKey, once, stored_reply
 from hongbao.service.install_key import InstallKey, parse_peppers
+from hongbao.service.open_audiences import FaceToFaceAudience, Followers, PasswordAudience
 from hongbao.service.packets import Packets, check_split, sent_public
-from hongbao.service.ratelimit import Limiter, Limiters, memory_limiters
 from hongbao.service.sharing import Sharing, link_path
+from hongbao.service.worlds import Worlds, reachable
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import ClaimRow, PacketRow
     from hongbao.config import Settings
-    from hongbao.service.ports import Store, Tx
+    from hongbao.service.ports import Tx
 
 CODE_TRIES_MAX = 20  # a free 6-digit code is found at once unless ~a million packets are live
-
-
-class GuessLimiter:
-    """Failures per key in a window, counting guesses still in flight, so concurrent guesses cannot overshoot.
-
-    Failures are counted by `limiter` (shared by every process when it is Redis); guesses in flight are counted
-    in this process only.
-    """
-
-    def __init__(self, limiter: Limiter) -> None:
-        self.limiter = limiter
-        self._in_flight: dict[str, int] = {}
-
-    def begin(self, key: str) -> None:
-        """Refuse with 429 if failures plus guesses in flight reach the limit; else count one in flight."""
-        failures = self.limiter.check(key)
-        if failures + self._in_flight.get(key, 0) >= self.limiter.failures_max:
-            raise TooManyRequests("Too many guesses at once; wait for the answers.")
-        self._in_flight[key] = self._in_flight.get(key, 0) + 1
-
-    def end(self, key: str, *, failed: bool) -> None:
-        left = self._in_flight.get(key, 1) - 1
-        if left:
-            self._in_flight[key] = left
-        else:
-            self._in_flight.pop(key, None)
-        if failed:
-            self.limiter.failed(key)
-
-
-class Guesses:
-    """Codes and phrases are guessable: failures are limited per user AND per client address."""
-
-    def __init__(
-        self, per_user: int, per_address: int, window_s: float, limiters: Limiters = memory_limiters
-    ) -> None:
-        self.users = GuessLimiter(limiters("guess:user", per_user, window_s))
-        self.addresses = GuessLimiter(limiters("guess:address", per_address, window_s))
-
-    def begin(self, user_id: int, address: str) -> None:
-        self.users.begin(f"u:{user_id}")
-        try:
-            self.addresses.begin(f"a:{address}")
-        except HongbaoError:  # too many, or the limiter could not count: the user's guess is not in flight
-            self.users.end(f"u:{user_id}", failed=False)
-            raise
-
-    def end(self, user_id: int, address: str, *, failed: bool) -> None:
-        try:
-            self.users.end(f"u:{user_id}", failed=failed)
-        finally:
-            self.addresses.end(f"a:{address}", failed=failed)
-
-
-# ---------------------------------------------------------------------- audiences
-
-
-class FaceToFaceAudience:
-    """Anyone logged in who brings the code, standing within the radius if the sender set one."""
-
-    def __init__(self, key: InstallKey, digits: int) -> None:
-        self.key, self.digits = key, digits
-
-    async def admits(self, view: PacketView, who: Claimant) -> bool:
-        return True
-
-    def secret_ok(self, view: PacketView, who: Claimant) -> bool:
-        try:
-            code = clean_code(who.secret, self.digits)
-        except Rejected:
-            return False
-        return digest_matches(self.key.all(), SecretKind.CODE, code, view.secret_hash)
-
-    def confirm(self, tx: Tx, view: PacketView, who: Claimant) -> None:
-        check_distance(place_of(view.extra), who.location)
-
-
-class PasswordAudience:
-    """Anyone logged in who types the exact phrase (after normalisation)."""
-
-    def __init__(self, key: InstallKey) -> None:
-        self.key = key
-
-    async def admits(self, view: PacketView, who: Claimant) -> bool:
-        return True
-
-    def secret_ok(self, view: PacketView, who: Claimant) -> bool:
-        try:
-            phrase = normalize_phrase(who.secret)
-        except Rejected:
-            return False
-        return digest_matches(self.key.all(), SecretKind.PHRASE, phrase, view.secret_hash)
-
-    def confirm(self, tx: Tx, view: PacketView, who: Claimant) -> None:
-        return None
-
-
-class Followers:
-    """Celebrity packets: followers of the sender.  `admits` caches only "yes" (stale only permissively).
-
-    A star's packet is opened by many distinct followers at once, so nothing is cached for most of them: the
-    questions `admits` has to ask within one turn of the event loop are asked together, one read per star, and
-    the writer decides a whole batch's openers of one star with one read too (`among`)."""
-
-    def __init__(self, store: Store, size_max: int = 200_000) -> None:
-        self.store = store
-        self._yes: Lru[tuple[int, int], bool] = Lru(size_max)  # touched on the event loop only
-        self._stale: set[tuple[int, int]] = set()  # refusals seen by the writer thread, forgotten on the loop
-        self._asking: dict[int, dict[int, asyncio.Future[bool]]] = {}  # star → follower → answer (on the loop)
-        self._reading: set[asyncio.Task[None]] = set()
-
-    async def admits(self, view: PacketView, who: Claimant) -> bool:
-        pair = (who.user_id, view.sender_id)
-        if pair in self._stale:
-            self._stale.discard(pair)
-            self._yes.pop(pair)
-        if self._yes.get(pair):
-            return True
-        # Shielded: a caller that gives up (its request cancelled) must not cancel the answer others share.
-        if await asyncio.shield(self._ask(who.user_id, view.sender_id)):
-            self._yes.put(pair, True)
-            return True
-        return False
-
-    def _ask(self, follower_id: int, star_id: int) -> asyncio.Future[bool]:
-        """Whether `follower_id` follows `star_id`: asked with every other question about the star this turn."""
-        loop = asyncio.get_running_loop()
-        waiting = self._asking.setdefault(star_id, {})
-        answer = waiting.get(follower_id)
-        if answer is None:
-            answer = waiting[follower_id] = loop.create_future()
-            if len(waiting) == 1:  # the first question of this round reads for all that join before it runs
-                reading = loop.create_task(self._read(star_id))
-                self._reading.add(reading)  # a task only the loop refers to may be collected mid-read
-                reading.add_done_callback(self._reading.discard)
-        return answer
-
-    async def _read(self, star_id: int) -> None:
-        waiting = self._asking.pop(star_id)
-        try:
-            found = await self.store.read(lambda tx: tx.followers_among(star_id, sorted(waiting)))
-        except BaseException as exc:
-            for answer in waiting.values():
-                if not answer.done():
-                    answer.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
-            return
-        for user_id, answer in waiting.items():
-            if not answer.done():
-                answer.set_result(user_id in found)
-
-    def secret_ok(self, view: PacketView, who: Claimant) -> bool:
-        return True
-
-    def confirm(self, tx: Tx, view: PacketView, who: Claimant) -> None:
-        if who.user_id not in self.among(tx, view, [who.user_id]):
-            raise not_follower()
-
-    def together_key(self, view: PacketView) -> Hashable | None:
-        return ("followers", view.sender_id)
-
-    def among(self, tx: Tx, view: PacketView, user_ids: list[int]) -> set[int]:
-        found = tx.followers_among(view.sender_id, user_ids)
-        self._stale.update((u, view.sender_id) for u in user_ids if u not in found)
-        return found
-
-    def refuse(self, view: PacketView, who: Claimant) -> HongbaoError:
-        return not_follower()
-
-
-# ---------------------------------------------------------------------- use cases
 
 
 class OpenKinds:
@@ -248,8 +76,9 @@ class OpenKinds:
         campaign = {"packet_fen_max": max(settings.open_packet_fen_max, deps.rules.packet_fen_max)}
         self.password_rules = replace(deps.rules, shares_count_max=settings.password_shares_count_max, **campaign)
         self.celebrity_rules = replace(deps.rules, shares_count_max=settings.celebrity_shares_count_max, **campaign)
-        packets.register_audience(PacketKind.FACE_TO_FACE, FaceToFaceAudience(self.key, self.digits))
-        packets.register_audience(PacketKind.PASSWORD, PasswordAudience(self.key))
+        self.worlds = Worlds(deps.store)
+        packets.register_audience(PacketKind.FACE_TO_FACE, FaceToFaceAudience(self.key, self.digits, self.worlds))
+        packets.register_audience(PacketKind.PASSWORD, PasswordAudience(self.key, self.worlds))
         packets.register_audience(PacketKind.CELEBRITY, Followers(deps.store))
         deps.hooks.opened.append(self._release_when_finished)
         deps.hooks.expired.append(self._release_when_expired)
@@ -475,8 +304,14 @@ class OpenKinds:
         def lookup(tx: Tx) -> tuple[int | None, int | None]:
             live = next((p for d in digests if (p := tx.live_packet_by_secret(d)) is not None), None)
             if live is not None:
-                return live, None
-            return None, next((p for d in digests if (p := tx.finished_packet_by_secret(d, now)) is not None), None)
+                return (live if in_world(tx, live) else None), None
+            finished = next((p for d in digests if (p := tx.finished_packet_by_secret(d, now)) is not None), None)
+            return None, (finished if finished is not None and in_world(tx, finished) else None)
+
+        def in_world(tx: Tx, packet_id: int) -> bool:
+            """A packet of another world's sender is answered as a wrong guess (service/worlds.py)."""
+            row = tx.packet(packet_id)
+            return row is not None and (row.view.sender_id == user_id or reachable(tx, user_id, row.view.sender_id))
 
         self.guesses.begin(user_id, address)
         failed = True
@@ -544,4 +379,3 @@ class OpenKinds:
             packet_id, user_id, platform, channel,
             lambda: self.packets.open(packet_id, user_id, idem, secret=secret, location=where, channel=channel),
         )
-
