@@ -16,6 +16,7 @@ from hongbao.service.conversations import conversation_for_group, conversation_f
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once
 from hongbao.service.packets import Packets, sent_public
+from hongbao.service.worlds import check_reachable
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -57,8 +58,7 @@ class Asks:
         def job(tx: Tx) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 if to_user_id is not None:
-                    if not tx.user_exists(to_user_id):
-                        raise NotFound("No such user.", code="user_not_found")
+                    check_reachable(tx, asker_id, to_user_id)
                     if not tx.are_friends(asker_id, to_user_id):
                         raise Rejected("You can only ask a friend.", code="not_friends")
                     if not tx.allows_asks(to_user_id):

@@ -29,6 +29,7 @@ from hongbao.domain.social import MESSAGES_PAGE_MAX, ConversationKind, MessageTy
 from hongbao.domain.split import Split, best_luck_index
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once
+from hongbao.service.worlds import check_reachable
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import ClaimRow, PacketRow
@@ -209,8 +210,7 @@ class Conversations:
         now = self.d.clock.now()
 
         def job(tx: Tx) -> dict[str, Any]:
-            if not tx.user_exists(friend_id):
-                raise NotFound("No such user.", code="user_not_found")
+            check_reachable(tx, user_id, friend_id)
             if not tx.are_friends(user_id, friend_id):
                 raise Rejected("You can only talk with your friends.", code="not_friends")
             cid = conversation_for_pair(tx, user_id, friend_id, now=now)

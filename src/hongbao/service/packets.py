@@ -20,6 +20,7 @@ from hongbao.service.audience import Claimant
 from hongbao.service.idempotency import IdempotencyKey, once
 from hongbao.service.opening import Opener
 from hongbao.service.sweep import sweep
+from hongbao.service.worlds import check_reachable
 
 EXPIRE_BATCH_MAX = 500
 log = logging.getLogger(__name__)
@@ -101,8 +102,7 @@ class Packets(Opener):
 
         def job(tx: Any) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
-                if not tx.user_exists(recipient_id):
-                    raise NotFound("No such user.", code="user_not_found")
+                check_reachable(tx, sender_id, recipient_id)
                 if not tx.are_friends(sender_id, recipient_id):
                     raise Rejected("You can only send a personal packet to a friend.", code="not_friends")
                 row = self.create(

@@ -6,6 +6,7 @@ from typing import Any
 
 from hongbao.domain.errors import Conflict, Forbidden, NotFound, Rejected
 from hongbao.service.deps import Deps
+from hongbao.service.worlds import check_reachable
 
 GROUP_NAME_CHARS_MAX = 64
 
@@ -27,8 +28,7 @@ class Social:
         now = self.d.clock.now()
 
         def job(tx: Any) -> dict[str, Any]:
-            if not tx.user_exists(other_id):
-                raise NotFound("No such user.", code="user_not_found")
+            check_reachable(tx, user_id, other_id)
             found = tx.friendship(user_id, other_id)
             if found is None:
                 tx.add_friend_request(user_id, other_id, now)
@@ -183,8 +183,7 @@ class Social:
 
     @staticmethod
     def _check_can_add(tx: Any, actor_id: int, user_id: int) -> None:
-        if not tx.user_exists(user_id):
-            raise NotFound("No such user.", code="user_not_found")
+        check_reachable(tx, actor_id, user_id)
         if not tx.are_friends(actor_id, user_id):
             raise Rejected("You can only add your friends to a group.", code="not_friends")
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from hongbao.domain.errors import Forbidden, NotFound, Rejected
 from hongbao.domain.social import parse_verification
 from hongbao.service.deps import Deps
+from hongbao.service.worlds import check_reachable
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx_social import ProfileRow
@@ -34,8 +35,7 @@ class SocialGraph:
         now = self.d.clock.now()
 
         def job(tx: Tx) -> dict[str, Any]:
-            if not tx.user_exists(target_id):
-                raise user_not_found()
+            check_reachable(tx, user_id, target_id)
             tx.follow(user_id, target_id, now)
             return {"user_id": target_id, "following": True, "follower_count": tx.follower_count(target_id)}
 
@@ -45,8 +45,7 @@ class SocialGraph:
         """Stop following an account; unfollowing one you do not follow changes nothing."""
 
         def job(tx: Tx) -> dict[str, Any]:
-            if not tx.user_exists(target_id):
-                raise user_not_found()
+            check_reachable(tx, user_id, target_id)
             tx.unfollow(user_id, target_id)
             return {"user_id": target_id, "following": False, "follower_count": tx.follower_count(target_id)}
 
@@ -66,6 +65,7 @@ class SocialGraph:
         """Display name, verification, follower count, and whether the viewer follows (or is a friend)."""
 
         def job(tx: Tx) -> dict[str, Any]:
+            check_reachable(tx, viewer_id, user_id)
             found = tx.profile(user_id)
             if found is None:
                 raise user_not_found()
@@ -76,6 +76,18 @@ class SocialGraph:
                 "followed_by_me": viewer_id != user_id and tx.is_follower(viewer_id, user_id),
                 "is_friend": viewer_id != user_id and tx.are_friends(viewer_id, user_id),
             }
+
+        return await self.d.store.read(job)
+
+    async def find(self, viewer_id: int, username: str) -> dict[str, Any]:
+        """A user by username (to befriend them), within the viewer's world (service/worlds.py)."""
+
+        def job(tx: Tx) -> dict[str, Any]:
+            found = tx.user_by_username(username.strip().lower())
+            if found is None:
+                raise user_not_found()
+            check_reachable(tx, viewer_id, found.id)
+            return {"id": found.id, "username": found.username, "display_name": found.display_name}
 
         return await self.d.store.read(job)
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from hongbao.domain import relay as rules
-from hongbao.domain.errors import NotFound, Rejected
+from hongbao.domain.errors import Rejected
 from hongbao.domain.money import format_fen
 from hongbao.domain.paging import check_limit
 from hongbao.domain.relay import RelayRules, TransferStatus
@@ -16,6 +16,7 @@ from hongbao.service.conversations import conversation_for_pair, post_system_not
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once
 from hongbao.service.sweep import sweep
+from hongbao.service.worlds import check_reachable
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx_relay import TransferOrderRow
@@ -49,8 +50,7 @@ class Transfers:
 
         def job(tx: Tx) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
-                if not tx.user_exists(to_user_id):
-                    raise NotFound("No such user.", code="user_not_found")
+                check_reachable(tx, sender_id, to_user_id)
                 if not tx.are_friends(sender_id, to_user_id):
                     raise Rejected("You can only transfer money to a friend.", code="not_friends")
                 tid = tx.create_transfer_order(

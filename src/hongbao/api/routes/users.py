@@ -9,7 +9,6 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from hongbao.api.deps import AppDep, CurrentUser
 from hongbao.api.openapi import operation_id
 from hongbao.api.schemas import MePublic, SessionCreate, SessionPublic, UserCreate, UserPublic
-from hongbao.domain.errors import NotFound
 
 router = APIRouter(prefix="/v1", tags=["users"], generate_unique_id_function=operation_id)
 DEVICE_COOKIE = "hongbao_device"
@@ -68,12 +67,9 @@ async def me(app: AppDep, user_id: CurrentUser) -> MePublic:
 
 
 @router.get("/users", response_model=UserPublic)
-async def find_user(app: AppDep, _: CurrentUser, username: str = Query(max_length=64)) -> UserPublic:
-    """Find a user by username (to befriend them)."""
-    found = await app.store.read(lambda tx: tx.user_by_username(username.strip().lower()))
-    if found is None:
-        raise NotFound("No such user.", code="user_not_found")
-    return UserPublic(id=found.id, username=found.username, display_name=found.display_name)
+async def find_user(app: AppDep, user_id: CurrentUser, username: str = Query(max_length=64)) -> UserPublic:
+    """Find a user by username (to befriend them); only users you may reach (a host app's users: its own)."""
+    return UserPublic(**await app.social_graph.find(user_id, username))
 
 
 async def _user(app: AppDep, user_id: int) -> UserPublic:
