@@ -1,4 +1,4 @@
-"""The `hongbao` command: serve, migrate, worker, reconcile, fairness, demo, simulate."""
+"""The `hongbao` command: serve, migrate, worker, reconcile; the others are registered from cli_*.py."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from hongbao.config import Settings
-from hongbao.progress import progress_bar
 
 if TYPE_CHECKING:
     from hongbao.bootstrap import App
@@ -299,173 +298,12 @@ def reconcile(data_dir: DataDir = None, database_url: DbUrl = None) -> None:
     raise typer.Exit(1)
 
 
-@app.command()
-def fairness(
-    total_fen: Annotated[int, typer.Option(min=1, help="Packet total in fen (1 yuan = 100 fen).")] = 10_000,
-    shares: Annotated[int, typer.Option(min=1, help="Number of shares.")] = 10,
-    runs: Annotated[int, typer.Option(min=1, help="Packets to simulate.")] = 100_000,
-    algorithm: Annotated[str, typer.Option(help="double-mean, line-cut or equal.")] = "double-mean",
-    seed: Annotated[int | None, typer.Option(help="Seed for a reproducible run.")] = None,
-    plot: Annotated[Path | None, typer.Option(help="Write a PNG chart here.")] = None,
-) -> None:
-    """Mean, standard deviation and best-luck probability of each grab position."""
-    from hongbao.domain.errors import HongbaoError
-    from hongbao.domain.fairness import position_stats
-    from hongbao.domain.split import Split, seeded
+# `hongbao fairness`, `demo` and `simulate` live in cli_tools.py; `hongbao admin …` in cli_admin.py.
+from hongbao.cli_admin import register as _register_admin  # noqa: E402
+from hongbao.cli_tools import register as _register_tools  # noqa: E402
 
-    names = {"double-mean": Split.DOUBLE_MEAN, "line-cut": Split.LINE_CUT, "equal": Split.EQUAL}
-    if algorithm.replace("_", "-") not in names:
-        console.print(f"[red]unknown algorithm {algorithm!r}[/]: choose double-mean, line-cut or equal")
-        raise typer.Exit(2)
-    how = names[algorithm.replace("_", "-")]
-    if plot is not None:
-        from hongbao.adapters.plot import plot_available
-
-        if not plot_available():
-            _fail("--plot needs matplotlib, an optional extra: pip install 'hongbao[plot]'")
-    try:
-        with progress_bar(console, "drawing packets", runs) as advance:
-            stats = position_stats(total_fen, shares, runs, how, seeded(seed) if seed is not None else None,
-                                   progress=advance)
-    except HongbaoError as exc:
-        console.print(f"[red]{exc.code}[/]: {exc.detail}")
-        raise typer.Exit(2) from exc
-    table = Table(
-        "position",
-        "mean (fen)",
-        "stdev (fen)",
-        "P(best luck)",
-        "min",
-        "max",
-        title=f"{algorithm}: {total_fen} fen in {shares} shares, {runs} runs"
-        + (f", seed {seed}" if seed is not None else ""),
-    )
-    for p in stats:
-        table.add_row(
-            str(p.position),
-            f"{p.mean_fen:.1f}",
-            f"{p.stdev_fen:.1f}",
-            f"{p.best_luck_probability:.4f}",
-            str(p.min_fen),
-            str(p.max_fen),
-        )
-    console.print(table)
-    if plot is not None:
-        from hongbao.adapters.plot import plot_fairness
-
-        plot_fairness(stats, f"{algorithm}: {total_fen} fen / {shares} shares ({runs} runs)", plot)
-        console.print(f"chart written to {plot}")
-
-
-@app.command()
-def demo() -> None:
-    """Run a scripted Spring Festival scenario in-process and end with a clean reconcile."""
-    from hongbao.demo import run_demo
-
-    ok = run_demo(console)
-    raise typer.Exit(0 if ok else 1)
-
-
-@app.command()
-def simulate(
-    seed: Annotated[int, typer.Option(help="Seed; a failure prints it so the run replays exactly.")] = 1,
-    ops: Annotated[int, typer.Option(help="Operations to run.")] = 2_000,
-    database_url: DbUrl = None,
-    faults: Annotated[
-        bool, typer.Option("--faults/--no-faults", help="Inject lost commits, restarts, outages and kill -9.")
-    ] = True,
-    gala: Annotated[bool, typer.Option("--gala", help="A Gala night of shakes instead (sim/gala.py).")] = False,
-    shakes: Annotated[int, typer.Option(help="--gala: shakes in the night.")] = 400_000,
-    users: Annotated[int, typer.Option(help="--gala: viewers shaking.")] = 5_000,
-    plot: Annotated[Path, typer.Option(help="--gala: the chart's PNG.")] = Path("gala.png"),
-) -> None:
-    """Seeded workload of packets, campaigns, shakes, retries, crashes and expiries under injected faults, audited
-    as it goes; failures print the seed.  `--gala`: a seeded Gala night of shakes, with its report and chart."""
-    import time
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    if gala:
-        from hongbao.sim.gala import plot_gala, run_gala, show
-
-        with Progress(TextColumn("Gala night"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                      console=console, transient=True) as bar:  # fmt: skip
-            shaking = bar.add_task("shakes", total=shakes)
-            night = run_gala(seed, users=users, shakes=shakes,
-                             progress=lambda done, _: bar.update(shaking, completed=done))  # fmt: skip
-        show(night, console)
-        plot_gala(night, plot)
-        console.print(f"chart: {plot}", markup=False)
-        raise typer.Exit(0 if night.ok else 1)
-    from hongbao.sim import run_simulation
-
-    started = time.monotonic()
-    with Progress(
-        TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-        TimeRemainingColumn(), console=console, disable=not console.is_terminal, transient=True,
-    ) as bar:  # fmt: skip
-        task = bar.add_task("ops", total=ops, rate="")
-
-        def progress(step: int) -> None:
-            rate = f"{step / max(time.monotonic() - started, 1e-6):,.0f} ops/s"
-            bar.update(task, completed=step, rate=rate)
-            if not console.is_terminal and step % 10_000 == 0:  # a log file of a long run shows how far it got
-                console.print(f"{step:,} operations, {rate}, {time.monotonic() - started:,.0f} s", markup=False)
-
-        result = run_simulation(
-            seed=seed, ops=ops, database_url=database_url, console=console, faults=faults, progress=progress
-        )
-    raise typer.Exit(0 if result.ok else 1)
-
-
-admin = typer.Typer(help="Operator commands: admins and verified accounts.", no_args_is_help=True)
-app.add_typer(admin, name="admin")
-
-
-@admin.command("verify")
-def admin_verify(
-    username: Annotated[str, typer.Argument(help="The account to verify.")],
-    verified_as: Annotated[
-        str, typer.Option("--as", help='"celebrity" (明星), "enterprise" (企业), or "none" to remove.')
-    ],
-    data_dir: DataDir = None,
-    database_url: DbUrl = None,
-) -> None:
-    """Verify an account as a celebrity or an enterprise (their packets go to followers / campaigns)."""
-    from hongbao.domain.errors import HongbaoError
-
-    hb = _build(_settings(data_dir, database_url))
-    try:
-        label = None if verified_as.lower() in ("none", "null", "") else verified_as.lower()
-        done = asyncio.run(hb.social_graph.verify_username(username, label))
-    except HongbaoError as exc:
-        console.print(f"[red]{exc.code}[/]: {exc.detail}")
-        raise typer.Exit(1) from exc
-    finally:
-        hb.close()
-    console.print(f"{done['username']} is now verified as {done['verified_as'] or 'nothing (unverified)'}")
-
-
-@admin.command("grant")
-def admin_grant(
-    username: Annotated[str, typer.Argument(help="The account to make an admin.")],
-    revoke: Annotated[bool, typer.Option("--revoke", help="Take the admin right away instead.")] = False,
-    data_dir: DataDir = None,
-    database_url: DbUrl = None,
-) -> None:
-    """Make an account an admin (admins verify accounts over the API)."""
-    from hongbao.domain.errors import HongbaoError
-
-    hb = _build(_settings(data_dir, database_url))
-    try:
-        done = asyncio.run(hb.social_graph.grant_admin(username, not revoke))
-    except HongbaoError as exc:
-        console.print(f"[red]{exc.code}[/]: {exc.detail}")
-        raise typer.Exit(1) from exc
-    finally:
-        hb.close()
-    console.print(f"{done['username']} is {'now an admin' if done['is_admin'] else 'no longer an admin'}")
-
+_register_tools(app)
+_register_admin(app)
 
 # The platform API's commands (hosts, webhooks) live in cli_embed.py, on this module's options.
 from hongbao.cli_embed import register as _register_embed  # noqa: E402
