@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from hongbao.adapters.events import Event, EventBus, Subscription
 from hongbao.domain.errors import NotFound, Rejected
 from hongbao.domain.money import format_fen
-from hongbao.domain.packets import PacketStatus
+from hongbao.domain.packets import PacketStatus, PacketView
 from hongbao.domain.social import MESSAGES_PAGE_MAX, ConversationKind, MessageType, clean_text, pair_key
 from hongbao.domain.split import Split, best_luck_index
 from hongbao.service.deps import Deps
@@ -84,6 +84,11 @@ def post_system_notice(
     return row.id
 
 
+def _best_luck_due(view: PacketView) -> bool:
+    """A lucky packet of several shares that has just finished names its best luck (手气最佳)."""
+    return view.status is PacketStatus.FINISHED and view.split is not Split.EQUAL and view.shares_count > 1
+
+
 def _packet_conversation(tx: Tx, row: PacketRow, now: datetime) -> int | None:
     """Where a packet's bubble goes: its group's conversation, or sender ↔ recipient; None for the others
     (face-to-face, password, celebrity, enterprise packets live outside conversations)."""
@@ -133,20 +138,33 @@ class Conversations:
 
     def on_opened_many(self, tx: Tx, opened: list[tuple[PacketRow, ClaimRow]]) -> None:
         """"B opened A's packet" for each claim of a write batch (and best luck once a lucky packet finishes), with
-        one conversation lookup per packet, one read of the names and one insert of all the notices."""
-        conversations: dict[int, int | None] = {}
-        for row, _ in opened:
-            if row.view.id not in conversations:
-                conversations[row.view.id] = _existing_packet_conversation(tx, row)
-        told = [(row, claim) for row, claim in opened if conversations[row.view.id] is not None]
+        a fixed handful of statements whatever the batch: one read of the conversations of every group and pair
+        concerned, one of the finished packets' claims, one of the names, one insert of all the notices."""
+        if not opened:
+            return
+        groups, pairs = tx.conversation_ids(
+            {row.view.group_id for row, _ in opened if row.view.group_id is not None},
+            {pair_key(row.view.sender_id, row.view.recipient_id) for row, _ in opened
+             if row.view.group_id is None and row.view.recipient_id not in (None, row.view.sender_id)},
+        )
+
+        def conversation(v: PacketView) -> int | None:
+            if v.group_id is not None:
+                return groups.get(v.group_id)
+            if v.recipient_id is not None and v.recipient_id != v.sender_id:
+                return pairs.get(pair_key(v.sender_id, v.recipient_id))
+            return None
+
+        told = [(row, claim, cid) for row, claim in opened if (cid := conversation(row.view)) is not None]
         if not told:
             return
-        names = tx.users_by_ids(list({uid for row, claim in told for uid in (row.view.sender_id, claim.user_id)}))
+        lucky = tx.claims_of_many(sorted({row.view.id for row, _, _ in told if _best_luck_due(row.view)}))
+        best = {pid: claims[best_luck_index([c.amount_fen for c in claims]) or 0] for pid, claims in lucky.items()}
+        names = tx.users_by_ids(list({uid for row, claim, _ in told for uid in (row.view.sender_id, claim.user_id)}
+                                     | {winner.user_id for winner in best.values()}))
         notices: list[tuple[int, int | None, str, str, dict[str, Any], datetime]] = []
-        for row, claim in told:
+        for row, claim, cid in told:
             v = row.view
-            cid = conversations[v.id]
-            assert cid is not None
             claimer, sender = names[claim.user_id].display_name, names[v.sender_id].display_name
             text = (
                 f"{claimer} opened their own red packet"
@@ -163,17 +181,13 @@ class Conversations:
                 "status": v.status.value,
             }
             notices.append((cid, None, MessageType.CLAIM.value, text, data, claim.created_at))
-            if v.status is PacketStatus.FINISHED and v.split is not Split.EQUAL and v.shares_count > 1:
-                claims = tx.claims_of(v.id)
-                best = best_luck_index([c.amount_fen for c in claims])
-                assert best is not None, "a finished packet has claims"
-                winner = claims[best]
-                lucky = tx.users_by_ids([winner.user_id])[winner.user_id].display_name
+            if v.id in best and _best_luck_due(v):  # the claim that finished the packet (it is FINISHED after it)
+                winner = best[v.id]
                 notices.append((
                     cid,
                     None,
                     MessageType.BEST_LUCK.value,
-                    f"{lucky} got the best luck (手气最佳) in {sender}'s red packet",
+                    f"{names[winner.user_id].display_name} got the best luck (手气最佳) in {sender}'s red packet",
                     {"packet_id": v.id, "user_id": winner.user_id, "amount_fen": winner.amount_fen},
                     claim.created_at,
                 ))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -204,6 +205,16 @@ class SqlTx(LedgerTx, SettleTx, PeopleTx, SocialTx, OpenTx, RelayTx, CampaignTx,
         c = s.claims
         rows = self.conn.execute(select(c).where(c.c.packet_id == packet_id).order_by(c.c.seq))
         return [ClaimRow(r.packet_id, r.seq, r.user_id, r.amount_fen, utc(r.created_at)) for r in rows]
+
+    def claims_of_many(self, packet_ids: Sequence[int]) -> dict[int, list[ClaimRow]]:
+        """`claims_of` for many packets in one read: packet id → its claims in seq order."""
+        out: dict[int, list[ClaimRow]] = {pid: [] for pid in packet_ids}
+        if out:
+            c = s.claims
+            rows = self.conn.execute(select(c).where(c.c.packet_id.in_(out)).order_by(c.c.packet_id, c.c.seq))
+            for r in rows:
+                out[r.packet_id].append(ClaimRow(r.packet_id, r.seq, r.user_id, r.amount_fen, utc(r.created_at)))
+        return out
 
     def claimer_ids(self, packet_id: int) -> list[int]:
         c = s.claims

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, union_all, update
+from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, union_all, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -127,6 +127,24 @@ class SocialTx:
             select(c.c.id).where(c.c.user_low_id == low, c.c.user_high_id == high)
         ).scalar_one_or_none()
         return None if found is None else int(found)
+
+    def conversation_ids(
+        self, group_ids: Collection[int], pairs: Collection[tuple[int, int]]
+    ) -> tuple[dict[int, int], dict[tuple[int, int], int]]:
+        """The existing conversations of these groups and of these (low, high) pairs, in at most two reads."""
+        c = ss.conversations
+        groups: dict[int, int] = {}
+        if group_ids:
+            found = self.conn.execute(select(c.c.group_id, c.c.id).where(c.c.group_id.in_(set(group_ids))))
+            groups = {int(r.group_id): int(r.id) for r in found}
+        of_pair: dict[tuple[int, int], int] = {}
+        if pairs:
+            found = self.conn.execute(
+                select(c.c.user_low_id, c.c.user_high_id, c.c.id)
+                .where(tuple_(c.c.user_low_id, c.c.user_high_id).in_(set(pairs)))
+            )
+            of_pair = {(int(r.user_low_id), int(r.user_high_id)): int(r.id) for r in found}
+        return groups, of_pair
 
     def group_conversation_id(self, group_id: int) -> int | None:
         c = ss.conversations
