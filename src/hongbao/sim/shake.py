@@ -136,8 +136,9 @@ class ShakeOps(CampaignOps):
         pools = [self.m.campaigns[p] for p in ev.pools]
         return [p for p in pools if p.status() == "active" and self.m.candidates(p, now)]
 
-    def shaken(self, ev: ShakeEvent, user: int, reply: dict[str, Any]) -> None:
-        """Check an answered shake against what was possible, and book it."""
+    def shaken(self, ev: ShakeEvent, user: int, reply: dict[str, Any], *, sure: bool = True) -> None:
+        """Check an answered shake against what was possible, and book it (`sure`: a sure win answered nothing
+        while prizes are left is a finding; a burst checks that itself, once its wins are booked)."""
         seq = ev.round_at(self.clock.now())
         assert seq is not None
         self.same((reply["event_id"], reply["round"]), (ev.id, seq), "the shaken event and round")
@@ -153,7 +154,7 @@ class ShakeOps(CampaignOps):
             ev.wins[user] += 1
             self.counts["shake_wins"] += 1
         elif result in ("nothing", "card"):
-            if may_win and ev.win_permille == 1000 and self._open_pools(ev):
+            if sure and may_win and ev.win_permille == 1000 and self._open_pools(ev):
                 raise Mismatch(f"event {ev.id}: a sure win (win_permille 1000) answered {result!r}")
             if result == "card" and reply.get("card") not in ev.cards:
                 raise Mismatch(f"event {ev.id}: card {reply.get('card')!r} is not one of {ev.cards}")
@@ -211,19 +212,71 @@ class ShakeOps(CampaignOps):
         return [e for e in self.m.live_events(now) if e.round_at(now) is not None]
 
     async def _shake_burst(self, ev: ShakeEvent | None, eid: int) -> None:
-        """One user shaking many times at once (past the rate limit), with a few others."""
+        """One user shaking many times at once (past the rate limit), with a few others.
+
+        The first shake goes alone, as a page's first shake does: it loads the event and the round's first tickets
+        into the process, so that the others pass the rate limits without waiting, in the order they were issued,
+        and the run replays.  Which of them reaches a ticket first is still the process's business (a batch of
+        tickets leased meanwhile wakes its waiters in its own order), so the answers are checked in any order:
+        every win against the prizes left and the caps, every refusal against the state once the wins are booked.
+        A shake may hear pool_empty (or, sure to win, nothing) while the last tickets are held by the burst's
+        other shakes, in flight to a winner that turns out capped: so when no more prizes are left than shakes
+        in the burst, pool_empty is accepted; when more are left, it is a finding."""
         user = self.user()
         users = [user] * self.rng.randint(3, 8) + [self.user() for _ in range(self.rng.randint(0, 3))]
         self.rng.shuffle(users)
         self.note("shake_burst", f"e={eid} users={users}")
-        # The rate limit is passed in the order the shakes are issued, and the writer takes them in that order.
+        first, rest = users[0], users[1:]
+        want = self.predict_shake(ev, eid, first)
+        reply, code = await self.attempt(self.request("shake", first, {"event_id": eid}, None))
+        self.expect(code, self.emptied(want, reply), f"the first shake by user {first} of a burst")
+        if reply is not None and ev is not None:
+            self.shaken(ev, first, reply)
+        # The rate limits are passed in the order the shakes are issued (before any read or write).
         results = await asyncio.gather(*(self.attempt(self.request("shake", u, {"event_id": eid}, None))
-                                         for u in users))  # fmt: skip
-        for u, (reply, code) in zip(users, results, strict=True):
-            self.expect(code, self.emptied(self.predict_shake(ev, eid, u), reply), f"shake by user {u} in a burst")
-            if reply is not None and ev is not None:
+                                         for u in rest))  # fmt: skip
+        empty: list[int] = []
+        lost: list[tuple[int, dict[str, Any]]] = []
+        for u, (reply, code) in zip(rest, results, strict=True):
+            want = self.predict_shake(ev, eid, u)
+            if want not in (None, "pool_empty") or ev is None:
+                self.expect(code, want, f"shake by user {u} in a burst")
+            elif reply is not None and reply.get("result") in ("cash", "coupon"):
                 self.shaken(ev, u, reply)
+            elif reply is not None:
+                self.shaken(ev, u, reply, sure=False)
+                lost.append((u, reply))
+            elif code == "pool_empty":
+                empty.append(u)
+            else:
+                self.expect(code, want, f"shake by user {u} in a burst")
+        if ev is None:
+            return
+        left = self.prizes_left(ev)
+        for u in empty:
+            if left > len(rest):
+                raise Mismatch(f"shake by user {u} in a burst of {len(rest)}: pool_empty with {left} prizes left "
+                               f"in event {ev.id}")
+        for u, reply in lost:
+            if ev.win_permille == 1000 and ev.wins[u] < ev.wins_max and left > len(rest):
+                raise Mismatch(f"event {ev.id}: a sure win by user {u} in a burst answered {reply['result']!r} "
+                               f"with {left} prizes left")
         self.counts["shake_bursts"] += 1
+
+    def prizes_left(self, ev: ShakeEvent) -> int:
+        """At most how many more prizes the event's open pools can give now."""
+        now, n = self.clock.now(), 0
+        for c in self._open_pools(ev):
+            for p in self.m.candidates(c, now):
+                count = None if p.count_max is None else p.count_max - p.issued
+                if p.kind == "cash":
+                    fits = c.left_fen // p.amount_fen if p.amount_fen else c.left_fen
+                    n += fits if count is None else min(fits, count)
+                elif p.offer_id is not None:
+                    offer = self.m.offers[p.offer_id]
+                    stock = offer.stock - offer.issued
+                    n += stock if count is None else min(stock, count)
+        return n
 
     # ------------------------------------------------------------------ time
 
