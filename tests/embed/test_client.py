@@ -46,7 +46,7 @@ def test_a_host_moves_money_for_its_users_with_the_sync_client(live: tuple[str, 
             bob.send_personal(alice_id, 1_000_000)
         assert refused.value.status == 422 and refused.value.code in ("insufficient_funds", "amount_too_large")
         figures = host.host_dashboard().figures
-        assert figures["users_count"] == 2 and figures["packets_sent_fen"] == 520
+        assert figures.users_count == 2 and figures.packets_sent_fen == 520
 
 
 def test_many_users_open_one_lucky_packet_at_once_with_the_async_client(live: tuple[str, str]) -> None:

@@ -7,32 +7,37 @@
         alice.top_up(10_000)
         packet = alice.send_personal(recipient_id=2, amount_fen=520, greeting="新年快乐")
 
-A session token works as well (`Client(url, token=…)`, or `Client(url).logged_in(username, password)`).
-Money-moving calls carry an Idempotency-Key made here (or yours, `idempotency_key=`), fixed across retries, so a
-retry after a timeout moves no money twice; they, and GETs, are retried on a dropped connection, 429, 502, 503 and
-504 (Retry-After honoured); other calls are retried only when the request was never sent.  Refusals raise
-`ApiError` with the server's stable `code`.  Every call is in `hongbao.client.ops`; `ops.request(...)` reaches any
-other endpoint.
+Every operation of the API is a method named by its operation id (`packets_open`, `wallet_top_up`, … generated
+from the OpenAPI document into `_generated.py`), its reply one of the API's own response models; the calls used
+most also have short names (`open_packet`, `top_up`, …).  A session token works as well (`Client(url, token=…)`,
+or `Client(url).logged_in(username, password)`).  Money-moving calls (those that take an Idempotency-Key) carry
+one made here (or yours, `idempotency_key=`), fixed across retries, so a retry after a timeout moves no money
+twice; they, and GETs, are retried on a dropped connection, 429, 502, 503 and 504 (Retry-After honoured); other
+calls are retried only when the request was never sent.  Refusals raise `ApiError` with the server's stable
+`code`.  `ops.request(...)` makes a raw call.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, TypeVar
 
 import httpx
 
 from hongbao.client import models as m
 from hongbao.client import ops
-from hongbao.client._core import ApiError, Attempts, Call, Settings
+from hongbao.client._core import ApiError, Attempts, Call, Event, EventReader, Settings, result
+from hongbao.client._generated import AsyncOps, SyncOps
 
-__all__ = ["ApiError", "AsyncClient", "Call", "Client", "m", "ops"]
+__all__ = ["ApiError", "AsyncClient", "Call", "Client", "Event", "m", "ops"]
 T = TypeVar("T")
 TIMEOUT_S = 15.0
+EVENTS = Call[Any]("GET", "/v1/events")
 
 
-class Client:
+class Client(SyncOps):
     """Synchronous client.  `host_key` + `as_user(external_id)` for host apps; `token` for a hongbao account."""
 
     def __init__(
@@ -69,6 +74,22 @@ class Client:
                 return run.result()
             time.sleep(wait)
 
+    def events(self) -> Iterator[Event]:
+        """GET /v1/events: this user's live events as they come (a generator; closing it ends the stream).
+        Not retried: a client that reconnects should read what it missed from the lists."""
+        timeout = httpx.Timeout(self.http.timeout.connect, read=None)
+        with self.http.stream("GET", EVENTS.path, headers=self.s.headers(EVENTS), timeout=timeout) as answer:
+            if answer.status_code >= 400:
+                answer.read()
+                result(EVENTS, answer)
+            reader = EventReader()
+            for line in answer.iter_lines():
+                event = reader.feed(line)
+                if event is not None:
+                    yield event
+
+    conversations_events = events
+
     def close(self) -> None:
         if self._own:
             self.http.close()
@@ -79,46 +100,37 @@ class Client:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    # ---- the API's calls (hongbao.client.ops), one line each
+    # ---- short names of the calls used most (every operation is also a method named by its operation id)
+
+    login = SyncOps.users_login
+    me = SyncOps.users_me
+    find_user = SyncOps.users_find
+    wallet = SyncOps.wallet_balance
+    top_up = SyncOps.wallet_top_up
+    withdraw = SyncOps.wallet_withdraw
+    request_friend = SyncOps.social_request_friend
+    accept_friend = SyncOps.social_accept_friend
+    friends = SyncOps.social_friends
+    add_member = SyncOps.social_add_member
+    packet = SyncOps.packets_detail
+    grab = SyncOps.packets_grab
+    open_packet = SyncOps.packets_open
+    transfer = SyncOps.transfers_detail
+    accept_transfer = SyncOps.transfers_accept
+    return_transfer = SyncOps.transfers_return
+    host_dashboard = SyncOps.hosts_dashboard
+    set_webhook = SyncOps.hosts_set_webhook
+    rotate_key = SyncOps.hosts_rotate_key
+    revoke_key = SyncOps.hosts_revoke_key
 
     def register(self, username: str, password: str, display_name: str | None = None) -> m.User:
         return self.call(ops.register(username, password, display_name))
 
-    def login(self, username: str, password: str) -> m.Session:
-        return self.call(ops.login(username, password))
-
-    def me(self) -> m.User:
-        return self.call(ops.me())
-
-    def find_user(self, username: str) -> m.User:
-        return self.call(ops.find_user(username))
-
-    def wallet(self) -> m.Balance:
-        return self.call(ops.wallet())
-
-    def top_up(self, amount_fen: int, *, idempotency_key: str | None = None) -> m.Payment:
-        return self.call(ops.top_up(amount_fen, idempotency_key))
-
-    def withdraw(self, amount_fen: int, *, idempotency_key: str | None = None) -> m.Payment:
-        return self.call(ops.withdraw(amount_fen, idempotency_key))
-
     def statement(self, cursor: str | None = None, limit: int = 20) -> m.Statement:
         return self.call(ops.statement(cursor, limit))
 
-    def request_friend(self, user_id: int) -> Any:
-        return self.call(ops.request_friend(user_id))
-
-    def accept_friend(self, requester_id: int) -> Any:
-        return self.call(ops.accept_friend(requester_id))
-
-    def friends(self) -> Any:
-        return self.call(ops.friends())
-
     def create_group(self, name: str, member_ids: list[int] | None = None) -> m.Group:
         return self.call(ops.create_group(name, member_ids))
-
-    def add_member(self, group_id: int, user_id: int) -> m.Group:
-        return self.call(ops.add_member(group_id, user_id))
 
     def send_personal(
         self, recipient_id: int, amount_fen: int, greeting: str | None = None, *, idempotency_key: str | None = None
@@ -134,15 +146,6 @@ class Client:
             greeting=greeting, idempotency_key=idempotency_key,
         ))
 
-    def packet(self, packet_id: int) -> m.Packet:
-        return self.call(ops.packet(packet_id))
-
-    def grab(self, packet_id: int) -> m.Grab:
-        return self.call(ops.grab(packet_id))
-
-    def open_packet(self, packet_id: int, *, idempotency_key: str | None = None) -> m.Opened:
-        return self.call(ops.open_packet(packet_id, idempotency_key))
-
     def group_packets(self, group_id: int, cursor: str | None = None, limit: int = 20) -> m.PacketPage:
         return self.call(ops.group_packets(group_id, cursor, limit))
 
@@ -151,32 +154,11 @@ class Client:
     ) -> m.Transfer:
         return self.call(ops.send_transfer(to_user_id, amount_fen, note, idempotency_key))
 
-    def transfer(self, transfer_id: int) -> m.Transfer:
-        return self.call(ops.transfer(transfer_id))
-
-    def accept_transfer(self, transfer_id: int, *, idempotency_key: str | None = None) -> m.Transfer:
-        return self.call(ops.accept_transfer(transfer_id, idempotency_key))
-
-    def return_transfer(self, transfer_id: int, *, idempotency_key: str | None = None) -> m.Transfer:
-        return self.call(ops.return_transfer(transfer_id, idempotency_key))
-
     def transfers(self, cursor: str | None = None, limit: int = 20) -> m.TransferPage:
         return self.call(ops.transfers(cursor, limit))
 
-    def host_dashboard(self) -> m.HostDashboard:
-        return self.call(ops.host_dashboard())
 
-    def set_webhook(self, url: str | None) -> m.WebhookEndpoint:
-        return self.call(ops.set_webhook(url))
-
-    def rotate_key(self, key_id: str) -> m.HostKey:
-        return self.call(ops.rotate_key(key_id))
-
-    def revoke_key(self, key_id: str) -> m.HostKey:
-        return self.call(ops.revoke_key(key_id))
-
-
-class AsyncClient:
+class AsyncClient(AsyncOps):
     """The same calls for asyncio (`await client.open_packet(7)`)."""
 
     def __init__(
@@ -190,12 +172,12 @@ class AsyncClient:
     def as_user(self, external_id: str) -> AsyncClient:
         """The same host key acting for another of the host's users (sharing this client's connections)."""
         return AsyncClient(self.s.base_url, token=self.s.token, on_behalf_of=external_id, retries=self.s.retries,
-                      backoff_s=self.s.backoff_s, http=self.http)
+                           backoff_s=self.s.backoff_s, http=self.http)
 
     async def logged_in(self, username: str, password: str) -> AsyncClient:
         session = await self.login(username, password)
         return AsyncClient(self.s.base_url, token=session.token, retries=self.s.retries, backoff_s=self.s.backoff_s,
-                      http=self.http)
+                           http=self.http)
 
     async def call(self, call: Call[T]) -> T:
         """Run one call, retrying it where that is safe; ApiError for a refusal."""
@@ -204,13 +186,29 @@ class AsyncClient:
             answer, error = None, None
             try:
                 answer = await self.http.request(run.call.method, run.call.path, json=run.call.json,
-                                           params=run.call.params, headers=self.s.headers(run.call))
+                                                 params=run.call.params, headers=self.s.headers(run.call))
             except httpx.TransportError as exc:
                 error = exc
             wait = run.after(answer, error)
             if wait is None:
                 return run.result()
             await asyncio.sleep(wait)
+
+    async def events(self) -> AsyncIterator[Event]:
+        """GET /v1/events: this user's live events as they come (`async for`; closing the iterator ends the
+        stream).  Not retried: a client that reconnects should read what it missed from the lists."""
+        timeout = httpx.Timeout(self.http.timeout.connect, read=None)
+        async with self.http.stream("GET", EVENTS.path, headers=self.s.headers(EVENTS), timeout=timeout) as answer:
+            if answer.status_code >= 400:
+                await answer.aread()
+                result(EVENTS, answer)
+            reader = EventReader()
+            async for line in answer.aiter_lines():
+                event = reader.feed(line)
+                if event is not None:
+                    yield event
+
+    conversations_events = events
 
     async def aclose(self) -> None:
         if self._own:
@@ -222,46 +220,37 @@ class AsyncClient:
     async def __aexit__(self, *_: object) -> None:
         await self.aclose()
 
-    # ---- the API's calls (hongbao.client.ops), one line each
+    # ---- short names of the calls used most (every operation is also a method named by its operation id)
+
+    login = AsyncOps.users_login
+    me = AsyncOps.users_me
+    find_user = AsyncOps.users_find
+    wallet = AsyncOps.wallet_balance
+    top_up = AsyncOps.wallet_top_up
+    withdraw = AsyncOps.wallet_withdraw
+    request_friend = AsyncOps.social_request_friend
+    accept_friend = AsyncOps.social_accept_friend
+    friends = AsyncOps.social_friends
+    add_member = AsyncOps.social_add_member
+    packet = AsyncOps.packets_detail
+    grab = AsyncOps.packets_grab
+    open_packet = AsyncOps.packets_open
+    transfer = AsyncOps.transfers_detail
+    accept_transfer = AsyncOps.transfers_accept
+    return_transfer = AsyncOps.transfers_return
+    host_dashboard = AsyncOps.hosts_dashboard
+    set_webhook = AsyncOps.hosts_set_webhook
+    rotate_key = AsyncOps.hosts_rotate_key
+    revoke_key = AsyncOps.hosts_revoke_key
 
     async def register(self, username: str, password: str, display_name: str | None = None) -> m.User:
         return await self.call(ops.register(username, password, display_name))
 
-    async def login(self, username: str, password: str) -> m.Session:
-        return await self.call(ops.login(username, password))
-
-    async def me(self) -> m.User:
-        return await self.call(ops.me())
-
-    async def find_user(self, username: str) -> m.User:
-        return await self.call(ops.find_user(username))
-
-    async def wallet(self) -> m.Balance:
-        return await self.call(ops.wallet())
-
-    async def top_up(self, amount_fen: int, *, idempotency_key: str | None = None) -> m.Payment:
-        return await self.call(ops.top_up(amount_fen, idempotency_key))
-
-    async def withdraw(self, amount_fen: int, *, idempotency_key: str | None = None) -> m.Payment:
-        return await self.call(ops.withdraw(amount_fen, idempotency_key))
-
     async def statement(self, cursor: str | None = None, limit: int = 20) -> m.Statement:
         return await self.call(ops.statement(cursor, limit))
 
-    async def request_friend(self, user_id: int) -> Any:
-        return await self.call(ops.request_friend(user_id))
-
-    async def accept_friend(self, requester_id: int) -> Any:
-        return await self.call(ops.accept_friend(requester_id))
-
-    async def friends(self) -> Any:
-        return await self.call(ops.friends())
-
     async def create_group(self, name: str, member_ids: list[int] | None = None) -> m.Group:
         return await self.call(ops.create_group(name, member_ids))
-
-    async def add_member(self, group_id: int, user_id: int) -> m.Group:
-        return await self.call(ops.add_member(group_id, user_id))
 
     async def send_personal(
         self, recipient_id: int, amount_fen: int, greeting: str | None = None, *, idempotency_key: str | None = None
@@ -277,15 +266,6 @@ class AsyncClient:
             greeting=greeting, idempotency_key=idempotency_key,
         ))
 
-    async def packet(self, packet_id: int) -> m.Packet:
-        return await self.call(ops.packet(packet_id))
-
-    async def grab(self, packet_id: int) -> m.Grab:
-        return await self.call(ops.grab(packet_id))
-
-    async def open_packet(self, packet_id: int, *, idempotency_key: str | None = None) -> m.Opened:
-        return await self.call(ops.open_packet(packet_id, idempotency_key))
-
     async def group_packets(self, group_id: int, cursor: str | None = None, limit: int = 20) -> m.PacketPage:
         return await self.call(ops.group_packets(group_id, cursor, limit))
 
@@ -294,26 +274,5 @@ class AsyncClient:
     ) -> m.Transfer:
         return await self.call(ops.send_transfer(to_user_id, amount_fen, note, idempotency_key))
 
-    async def transfer(self, transfer_id: int) -> m.Transfer:
-        return await self.call(ops.transfer(transfer_id))
-
-    async def accept_transfer(self, transfer_id: int, *, idempotency_key: str | None = None) -> m.Transfer:
-        return await self.call(ops.accept_transfer(transfer_id, idempotency_key))
-
-    async def return_transfer(self, transfer_id: int, *, idempotency_key: str | None = None) -> m.Transfer:
-        return await self.call(ops.return_transfer(transfer_id, idempotency_key))
-
     async def transfers(self, cursor: str | None = None, limit: int = 20) -> m.TransferPage:
         return await self.call(ops.transfers(cursor, limit))
-
-    async def host_dashboard(self) -> m.HostDashboard:
-        return await self.call(ops.host_dashboard())
-
-    async def set_webhook(self, url: str | None) -> m.WebhookEndpoint:
-        return await self.call(ops.set_webhook(url))
-
-    async def rotate_key(self, key_id: str) -> m.HostKey:
-        return await self.call(ops.rotate_key(key_id))
-
-    async def revoke_key(self, key_id: str) -> m.HostKey:
-        return await self.call(ops.revoke_key(key_id))

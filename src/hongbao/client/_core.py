@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import httpx
 
-from hongbao.client.models import Model
+from hongbao.client.models import parse
 
 T = TypeVar("T")
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -29,16 +30,19 @@ class ApiError(Exception):
 @dataclass(frozen=True)
 class Call(Generic[T]):
     """One request: `keyed` calls move money and carry an Idempotency-Key (made here unless the caller gave one),
-    which makes them safe to retry; GETs are safe by nature; other POSTs are retried only if never sent."""
+    which makes them safe to retry; GETs are safe by nature; other POSTs are retried only if never sent.
+    `model` is the reply's type (an API response model, a list or union of them; None: plain JSON); `kind` says
+    what the reply is: "json", "bytes" (an image) or "text"."""
 
     method: str
     path: str
-    model: type[Model] | None = None
+    model: Any = None
     json: Any = None
     params: dict[str, Any] | None = None
     keyed: bool = False
     idempotency_key: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    kind: str = "json"
 
     def prepared(self) -> Call[T]:
         """The call with its Idempotency-Key fixed once, so every retry sends the same one."""
@@ -46,7 +50,7 @@ class Call(Generic[T]):
             return self
         key = self.idempotency_key or f"hbc-{uuid.uuid4()}"
         return Call(self.method, self.path, self.model, self.json, self.params, True, key,
-                    {**self.headers, "Idempotency-Key": key})
+                    {**self.headers, "Idempotency-Key": key}, self.kind)
 
     @property
     def safe(self) -> bool:
@@ -119,12 +123,51 @@ def result(call: Call[T], answer: httpx.Response) -> T:
             problem = {}
         raise ApiError(answer.status_code, str(problem.get("code", "http_error")),
                        str(problem.get("detail", answer.text[:200])), problem)
+    if call.kind == "bytes":
+        return answer.content  # type: ignore[return-value]
+    if call.kind == "text":
+        return answer.text  # type: ignore[return-value]
     if answer.status_code == 204 or not answer.content:
         return None  # type: ignore[return-value]
-    from hongbao.client.models import parse
-
     value: T = parse(call.model, answer.json())
     return value
+
+
+@dataclass(frozen=True)
+class Event:
+    """One Server-Sent Event of GET /v1/events: its name (`message`, `packet_sent`, `packet_opened`, …), id, data."""
+
+    name: str
+    data: Any
+    id: str | None = None
+
+
+class EventReader:
+    """Turns an event stream's lines into Events (comments and heartbeats skipped); no I/O."""
+
+    def __init__(self) -> None:
+        self._name = "message"
+        self._id: str | None = None
+        self._data: list[str] = []
+
+    def feed(self, line: str) -> Event | None:
+        """The event a blank line completes, else None."""
+        if not line:
+            if not self._data:
+                self._name = "message"
+                return None
+            event = Event(self._name, json.loads("\n".join(self._data)), self._id)
+            self._name, self._id, self._data = "message", None, []
+            return event
+        field, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if field == "event":
+            self._name = value
+        elif field == "id":
+            self._id = value
+        elif field == "data":
+            self._data.append(value)
+        return None
 
 
 def auth_headers(token: str | None, on_behalf_of: str | None) -> dict[str, str]:

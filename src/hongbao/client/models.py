@@ -1,145 +1,86 @@
-"""Typed replies of the hongbao API (amounts in fen).  Unknown fields are kept, so a newer server does not break
-an older client."""
+"""The client's reply types are the API's own response models (`hongbao.api.schemas*`): one definition, here
+re-exported under the short names the client has always used, and read leniently.
+
+The API's models forbid keys they do not name (the server's tests catch an undocumented key), but a client must
+not break when a newer server adds one: `parse` leaves out the keys the model does not name, at every depth,
+before validating.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import types
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, TypeAdapter
 
+from hongbao.api.schemas import BalancePublic as Balance
+from hongbao.api.schemas import ClaimPublic as Claim
+from hongbao.api.schemas import GrabPublic as Grab
+from hongbao.api.schemas import MePublic as Me
+from hongbao.api.schemas import OpenPublic as Opened
+from hongbao.api.schemas import PacketPage as PacketPage
+from hongbao.api.schemas import PacketPublic as Packet
+from hongbao.api.schemas import PaymentPublic as Payment
+from hongbao.api.schemas import SessionPublic as Session
+from hongbao.api.schemas import StatementEntry as StatementEntry
+from hongbao.api.schemas import StatementPage as Statement
+from hongbao.api.schemas import UserPublic as User
+from hongbao.api.schemas_hosts import HostDashboard as HostDashboard
+from hongbao.api.schemas_hosts import HostKeyPublic as HostKey
+from hongbao.api.schemas_hosts import NewHostKey as NewHostKey
+from hongbao.api.schemas_hosts import WebhookPublic as WebhookEndpoint
+from hongbao.api.schemas_relay import TransferPage as TransferPage
+from hongbao.api.schemas_relay import TransferPublic as Transfer
+from hongbao.api.schemas_social import FriendshipPublic as Friendship
+from hongbao.api.schemas_social import GroupPublic as Group
 
-class Model(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-
-class User(Model):
-    id: int
-    username: str
-    display_name: str
-
-
-class Session(Model):
-    token: str
-    user_id: int
-    expires_at: str
-
-
-class Balance(Model):
-    user_id: int
-    balance_fen: int
-
-
-class Payment(Model):
-    payment_id: int
-    amount_fen: int
-    channel: str
-    balance_fen: int
-    status: str
-
-
-class Claim(Model):
-    user_id: int
-    display_name: str | None = None
-    amount_fen: int
-    claimed_at: str
-    best_luck: bool
+__all__ = [
+    "Balance", "Claim", "Friendship", "Grab", "Group", "HostDashboard", "HostKey", "Me", "NewHostKey", "Opened",
+    "Packet", "PacketPage", "Payment", "Session", "Statement", "StatementEntry", "Transfer", "TransferPage", "User",
+    "WebhookEndpoint", "known", "parse",
+]
+_adapters: dict[Any, TypeAdapter[Any]] = {}
 
 
-class Packet(Model):
-    id: int
-    kind: str
-    split: str
-    sender_id: int
-    group_id: int | None = None
-    recipient_id: int | None = None
-    total_fen: int
-    shares_count: int
-    greeting: str
-    status: str
-    claimed_count: int
-    claimed_fen: int
-    refunded_fen: int
-    created_at: str
-    expires_at: str
-    claims: list[Claim] | None = None
-    my_amount_fen: int | None = None
+def parse(model: Any, data: Any) -> Any:
+    """The reply as `model` (a model class, a list or union of them), or as plain JSON when the call has none."""
+    if model is None:
+        return data
+    adapter = _adapters.get(model)
+    if adapter is None:
+        adapter = _adapters[model] = TypeAdapter(model)
+    return adapter.validate_python(known(model, data))
 
 
-class PacketPage(Model):
-    packets: list[Packet]
-    next_cursor: str | None = None
+def known(kind: Any, value: Any) -> Any:
+    """`value` without the keys that no model of `kind` names (a newer server's additions), at every depth."""
+    origin = get_origin(kind)
+    if origin is Annotated:
+        return known(get_args(kind)[0], value)
+    if isinstance(kind, type) and issubclass(kind, BaseModel):
+        if not isinstance(value, dict):
+            return value
+        fields = {(f.alias or name): f for name, f in kind.model_fields.items()}
+        return {k: known(fields[k].annotation, v) for k, v in value.items() if k in fields}
+    if origin in (list, tuple, set, frozenset) and isinstance(value, list):
+        args = get_args(kind)
+        return [known(args[0] if args else Any, v) for v in value]
+    if origin is dict and isinstance(value, dict):
+        args = get_args(kind)
+        return {k: known(args[1] if len(args) > 1 else Any, v) for k, v in value.items()}
+    if origin is Union or origin is types.UnionType:
+        return known(_fitting(get_args(kind), value), value)
+    return value
 
 
-class Opened(Model):
-    packet_id: int
-    amount_fen: int
-
-
-class Grab(Model):
-    packet_id: int
-    can_open: bool
-
-
-class StatementEntry(Model):
-    id: int
-    kind: str
-    amount_fen: int
-    ref: str
-    created_at: str
-
-
-class Statement(Model):
-    entries: list[StatementEntry]
-    next_cursor: str | None = None
-
-
-class Group(Model):
-    id: int
-    name: str
-
-
-class Transfer(Model):
-    id: int
-    sender_id: int
-    recipient_id: int
-    amount_fen: int
-    note: str
-    status: str
-    created_at: str
-    expires_at: str
-    settled_at: str | None = None
-    direction: str
-    overdue: bool
-
-
-class TransferPage(Model):
-    transfers: list[Transfer]
-    next_cursor: str | None = None
-
-
-class HostKey(Model):
-    key_id: str
-    scopes: list[str]
-    key: str | None = None  # the secret key itself: only in the reply that made it
-    created_at: str | None = None
-    revoked_at: str | None = None
-
-
-class HostDashboard(Model):
-    id: int
-    name: str
-    rate_per_min: int
-    daily_volume_fen_max: int
-    webhook_url: str | None = None
-    keys: list[HostKey]
-    figures: dict[str, int]
-
-
-class WebhookEndpoint(Model):
-    webhook_url: str | None
-    webhook_secret: str | None
-
-
-def parse(model: type[Model] | None, data: Any) -> Any:
-    """The reply as `model`, or as plain JSON when the call has no model."""
-    return data if model is None else model.model_validate(data)
+def _fitting(choices: tuple[Any, ...], value: Any) -> Any:
+    """Of a union's members, the one `value` is: the model whose required fields it has most of, or a list."""
+    if isinstance(value, dict):
+        models = [c for c in choices if isinstance(c, type) and issubclass(c, BaseModel)]
+        if models:
+            return max(models, key=lambda m: (all(
+                (f.alias or n) in value for n, f in m.model_fields.items() if f.is_required()
+            ), sum((f.alias or n) in value for n, f in m.model_fields.items())))
+    if isinstance(value, list):
+        return next((c for c in choices if get_origin(c) in (list, tuple, set, frozenset)), Any)
+    return Any
