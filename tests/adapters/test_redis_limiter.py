@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -103,6 +104,34 @@ def test_a_window_expires_from_redis_after_its_last_failure(prefix: str, redis_c
     ttl_ms = redis_client.pttl(prefix + "login:alice")
 
     assert 0 < ttl_ms <= 900_000
+
+
+class Counted(RedisLimiters):
+    """The limiters of one process, counting the scripts they run (each is one round trip to Redis)."""
+
+    runs = 0
+
+    def run(self, script: Any, key: str, *args: object) -> Any:
+        self.runs += 1
+        return super().run(script, key, *args)
+
+
+def test_take_checks_and_counts_in_one_round_trip_shared_by_processes(
+    prefix: str, redis_client: redis.Redis
+) -> None:
+    first_process, second_process = Counted(REDIS_URL, prefix=prefix), Counted(REDIS_URL, prefix=prefix)
+    first, second = first_process("host_rate:1", 3, 60.0), second_process("host_rate:1", 3, 60.0)
+
+    first.take("1")
+    second.take("1")
+    first.take("1")
+    with pytest.raises(TooManyRequests) as refused:
+        second.take("1")
+
+    assert (first_process.runs, second_process.runs) == (2, 2)  # one script a take, refused or not
+    assert refused.value.retry_after_s is not None and 1 <= refused.value.retry_after_s <= 61
+    assert redis_client.zcard(prefix + "host_rate:1:1") == 3  # the refused request counted nothing
+    assert 0 < redis_client.pttl(prefix + "host_rate:1:1") <= 60_000
 
 
 def test_an_unreachable_redis_refuses_guesses_with_a_503() -> None:

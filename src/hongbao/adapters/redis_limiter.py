@@ -54,6 +54,23 @@ return redis.call('ZCARD', KEYS[1])
 """
 
 
+# KEYS[1]: the window; ARGV[1]: window in ms, ARGV[2]: a unique member, ARGV[3]: the limit.  Counts one attempt
+# unless the window is full.  Returns {attempts in the window, ms until the oldest ages out (0: counted)}.
+_TAKE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - tonumber(ARGV[1])))
+local n = redis.call('ZCARD', KEYS[1])
+if n >= tonumber(ARGV[3]) then
+    local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    return {n, math.max(1, tonumber(oldest[2]) + tonumber(ARGV[1]) - now)}
+end
+redis.call('ZADD', KEYS[1], now, ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return {n + 1, 0}
+"""
+
+
 def unavailable() -> Unavailable:
     return Unavailable(
         "Attempts cannot be counted right now, so none are allowed; try again shortly.", code="limiter_unavailable"
@@ -70,6 +87,7 @@ class RedisLimiters:
         self._paused_until = 0.0
         self.check_script = self.client.register_script(_CHECK)
         self.failed_script = self.client.register_script(_FAILED)
+        self.take_script = self.client.register_script(_TAKE)
 
     def __call__(self, name: str, failures_max: int, window_s: float) -> RedisFailureLimiter:
         return RedisFailureLimiter(self, f"{self.prefix}{name}:", failures_max, window_s)
@@ -117,3 +135,10 @@ class RedisFailureLimiter:
 
     def succeeded(self, key: str) -> None:
         self.limiters.delete(self.prefix + key)
+
+    def take(self, key: str) -> None:
+        """Check and count in one script: one round trip (a host's rate is taken on every request)."""
+        _, wait_ms = self.limiters.run(self.limiters.take_script, self.prefix + key, self._window_ms,
+                                       secrets.token_hex(8), self.failures_max)
+        if int(wait_ms) > 0:
+            raise too_many_attempts(int(wait_ms) // 1000 + 1)

@@ -176,13 +176,12 @@ class Hosts:
                 f"host_rate:{caller.host_id}", caller.rate_per_min, 60.0
             )
         try:
-            limiter.check(str(caller.host_id))
+            limiter.take(str(caller.host_id))  # every request counts: checked and counted in one step
         except TooManyRequests as exc:
             limited = TooManyRequests(f"This host may make {caller.rate_per_min} requests a minute.",
                                       code="host_rate_limited")
             limited.retry_after_s = exc.retry_after_s
             raise limited from exc
-        limiter.failed(str(caller.host_id))  # every request counts
         return caller
 
     async def acting_user(self, token: str, external_id: str | None, method: str) -> int:

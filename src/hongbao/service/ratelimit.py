@@ -29,6 +29,11 @@ class Limiter(Protocol):
 
     def succeeded(self, key: str) -> None: ...
 
+    def take(self, key: str) -> None:
+        """Count one attempt for `key` unless it is over its limit (then 429, nothing counted), in one atomic step:
+        for a limit on every request (a host's rate), where check-then-failed would cost two round trips."""
+        ...
+
 
 class Limiters(Protocol):
     """Makes the limiter named `name` (e.g. "login"; names keep one limiter's keys apart from another's)."""
@@ -83,6 +88,10 @@ class FailureLimiter:
 
     def succeeded(self, key: str) -> None:
         self._failures.pop(key)
+
+    def take(self, key: str) -> None:
+        self.check(key)
+        self.failed(key)
 
     def _recent(self, key: str) -> deque[float] | None:
         window = self._failures.get(key)
