@@ -21,7 +21,7 @@ from hongbao.service.worlds import check_reachable
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from hongbao.adapters.sql.tx_relay import AskRow
+    from hongbao.adapters.sql.tx_asks import AskRow
     from hongbao.service.ports import Tx
 
 ASKS_PAGE_MAX = 100

@@ -19,7 +19,7 @@ from hongbao.service.sweep import sweep
 from hongbao.service.worlds import check_reachable
 
 if TYPE_CHECKING:
-    from hongbao.adapters.sql.tx_relay import TransferOrderRow
+    from hongbao.adapters.sql.tx_transfers import TransferOrderRow
     from hongbao.service.ports import Tx
 
 DUE_BATCH_MAX = 500

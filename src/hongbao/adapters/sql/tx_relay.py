@@ -1,4 +1,6 @@
-"""Repository methods of relay chains, asks and transfers (mixed into SqlTx).
+"""Repository methods of relay chains (接龙) (mixed into SqlTx, with asks and transfers).
+
+Asks live in tx_asks.py and transfers in tx_transfers.py; RelayTx mixes both in, so SqlTx keeps one name for them.
 
 State changes are conditional UPDATEs on the row's status (like `open_share` / `expire_packet`):
 whichever of two racing steps updates the row first wins, the other changes nothing.
@@ -7,21 +9,19 @@ whichever of two racing steps updates the row first wins, the other changes noth
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import false, func, insert, or_, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from hongbao.adapters.sql import schema_relay as r
 from hongbao.adapters.sql.aware import utc, utc_or_none
+from hongbao.adapters.sql.tx_asks import AskTx
+from hongbao.adapters.sql.tx_transfers import TransferOrderTx
 from hongbao.domain.errors import Conflict
-from hongbao.domain.ledger import AccountKind, TransferCode, TransferOrderFacts
-from hongbao.domain.relay import AskStatus, ChainEnd, ChainStatus, TransferStatus
-
-if TYPE_CHECKING:
-    from hongbao.adapters.sql.tx import SqlTx
+from hongbao.domain.relay import ChainEnd, ChainStatus
 
 
 @dataclass(frozen=True)
@@ -62,36 +62,6 @@ class RelayEventRow:
     created_at: datetime
 
 
-@dataclass(frozen=True)
-class AskRow:
-    id: int
-    asker_id: int
-    to_user_id: int | None
-    group_id: int | None
-    amount_fen: int | None
-    message: str
-    status: AskStatus
-    packet_id: int | None
-    answered_by: int | None
-    created_at: datetime
-    expires_at: datetime
-    answered_at: datetime | None
-
-
-@dataclass(frozen=True)
-class TransferOrderRow:
-    id: int
-    sender_id: int
-    recipient_id: int
-    amount_fen: int
-    note: str
-    status: TransferStatus
-    escrow_account_id: int
-    created_at: datetime
-    expires_at: datetime
-    settled_at: datetime | None
-
-
 def _chain(row: Any) -> ChainRow:
     return ChainRow(
         row.id, row.group_id, row.starter_id, int(row.min_fen), row.deadline_s, ChainStatus(row.status),
@@ -100,31 +70,9 @@ def _chain(row: Any) -> ChainRow:
     )
 
 
-def _ask(row: Any) -> AskRow:
-    return AskRow(
-        row.id, row.asker_id, row.to_user_id, row.group_id,
-        None if row.amount_fen is None else int(row.amount_fen), row.message, AskStatus(row.status),
-        row.packet_id, row.answered_by, utc(row.created_at), utc(row.expires_at), utc_or_none(row.answered_at),
-    )
 
-
-def _order(row: Any) -> TransferOrderRow:
-    return TransferOrderRow(
-        row.id, row.sender_id, row.recipient_id, int(row.amount_fen), row.note, TransferStatus(row.status),
-        int(row.escrow_account_id), utc(row.created_at), utc(row.expires_at), utc_or_none(row.settled_at),
-    )
-
-
-class RelayTx:
+class RelayTx(AskTx, TransferOrderTx):
     conn: Connection
-
-    def _core(self) -> SqlTx:
-        from hongbao.adapters.sql.tx import SqlTx
-
-        assert isinstance(self, SqlTx)
-        return self
-
-    # ------------------------------------------------------------------ relay chains
 
     def create_chain(self, group_id: int, starter_id: int, min_fen: int, deadline_s: int, now: datetime) -> int:
         return int(
@@ -236,181 +184,3 @@ class RelayTx:
         e = r.relay_events
         rows = self.conn.execute(select(e).where(e.c.chain_id == chain_id).order_by(e.c.id))
         return [RelayEventRow(x.id, x.kind, x.round, x.user_id, x.detail, utc(x.created_at)) for x in rows]
-
-    # ------------------------------------------------------------------ asks
-
-    def allows_asks(self, user_id: int) -> bool:
-        found = self.conn.execute(
-            select(r.user_settings.c.allow_asks).where(r.user_settings.c.user_id == user_id)
-        ).scalar_one_or_none()
-        return True if found is None else bool(found)
-
-    def set_allows_asks(self, user_id: int, allow: bool) -> None:
-        us = r.user_settings
-        done = self.conn.execute(update(us).where(us.c.user_id == user_id).values(allow_asks=allow))
-        if done.rowcount == 0:
-            self.conn.execute(insert(us).values(user_id=user_id, allow_asks=allow))
-
-    def create_ask(
-        self, *, asker_id: int, to_user_id: int | None, group_id: int | None, amount_fen: int | None,
-        message: str, day: date, cap: int, now: datetime, expires_at: datetime,
-    ) -> int | None:
-        """Insert the ask into the asker's next free daily slot (1..cap); None when every slot is taken.
-
-        The unique (asker, day, slot) index decides, so the cap holds even across processes.
-        """
-        a = r.asks
-        used = int(
-            self.conn.execute(
-                select(func.count()).where(a.c.asker_id == asker_id, a.c.day == day)
-            ).scalar_one()
-        )
-        for slot in range(used + 1, cap + 1):
-            try:
-                with self.conn.begin_nested():
-                    return int(
-                        self.conn.execute(
-                            insert(a)
-                            .values(
-                                asker_id=asker_id, to_user_id=to_user_id, group_id=group_id, amount_fen=amount_fen,
-                                message=message, status=AskStatus.OPEN.value, day=day, day_seq=slot,
-                                created_at=now, expires_at=expires_at,
-                            )
-                            .returning(a.c.id)
-                        ).scalar_one()
-                    )
-            except IntegrityError:
-                continue  # another process took this slot a moment ago: try the next one
-        return None
-
-    def ask(self, ask_id: int) -> AskRow | None:
-        row = self.conn.execute(select(r.asks).where(r.asks.c.id == ask_id)).first()
-        return None if row is None else _ask(row)
-
-    def answer_ask(
-        self, ask_id: int, status: AskStatus, by: int, now: datetime, *, packet_id: int | None = None
-    ) -> bool:
-        """Move an open, unexpired ask to `status` once; False if it was answered or expired meanwhile."""
-        a = r.asks
-        done = self.conn.execute(
-            update(a)
-            .where(a.c.id == ask_id, a.c.status == AskStatus.OPEN.value, a.c.expires_at > now)
-            .values(status=status.value, answered_by=by, answered_at=now, packet_id=packet_id)
-        )
-        return done.rowcount == 1
-
-    def asks_of(self, user_id: int, limit: int, before_id: int | None = None) -> list[AskRow]:
-        """Asks the user sent, asks to them, and asks to their groups (by others), newest first,
-        keyset-paginated by ask id (`before_id`: the last id of the previous page)."""
-        a = r.asks
-        groups = [g.id for g in self._core().groups_of(user_id)]
-        q = (
-            select(a)
-            .where(
-                or_(
-                    a.c.asker_id == user_id,
-                    a.c.to_user_id == user_id,
-                    a.c.group_id.in_(groups) if groups else false(),
-                )
-            )
-            .order_by(a.c.id.desc())
-            .limit(limit)
-        )
-        if before_id is not None:
-            q = q.where(a.c.id < before_id)
-        return [_ask(x) for x in self.conn.execute(q)]
-
-    # ------------------------------------------------------------------ transfers (转账)
-
-    def create_transfer_order(
-        self, sender_id: int, recipient_id: int, amount_fen: int, note: str, now: datetime, expires_at: datetime
-    ) -> int:
-        """Insert the transfer and its escrow account, and move the money sender → escrow."""
-        core = self._core()
-        d = r.direct_transfers
-        tid = int(
-            self.conn.execute(
-                insert(d)
-                .values(
-                    sender_id=sender_id, recipient_id=recipient_id, amount_fen=amount_fen, note=note,
-                    status=TransferStatus.PENDING.value, created_at=now, expires_at=expires_at,
-                )
-                .returning(d.c.id)
-            ).scalar_one()
-        )
-        from hongbao.adapters.sql import schema as s
-
-        escrow = int(
-            self.conn.execute(
-                insert(s.accounts)
-                .values(kind=AccountKind.TRANSFER_ESCROW.value, owner_id=tid, balance_fen=0)
-                .returning(s.accounts.c.id)
-            ).scalar_one()
-        )
-        self.conn.execute(update(d).where(d.c.id == tid).values(escrow_account_id=escrow))
-        core.transfer(
-            core.wallet_account_id(sender_id), escrow, amount_fen, TransferCode.TRANSFER_SEND, f"transfer:{tid}", now
-        )
-        return tid
-
-    def transfer_order(self, transfer_id: int) -> TransferOrderRow | None:
-        row = self.conn.execute(select(r.direct_transfers).where(r.direct_transfers.c.id == transfer_id)).first()
-        return None if row is None else _order(row)
-
-    def settle_transfer_order(self, transfer_id: int, to: TransferStatus, now: datetime) -> bool:
-        """Move a pending transfer to `to` and release its escrow, exactly once.
-
-        Accept and return only before the deadline, refund only after it: one conditional UPDATE on
-        the row decides, so an accept racing the refund has exactly one outcome.
-        """
-        core = self._core()
-        d = r.direct_transfers
-        in_time = d.c.expires_at <= now if to is TransferStatus.REFUNDED else d.c.expires_at > now
-        done = self.conn.execute(
-            update(d)
-            .where(d.c.id == transfer_id, d.c.status == TransferStatus.PENDING.value, in_time)
-            .values(status=to.value, settled_at=now)
-            .returning(d.c.escrow_account_id, d.c.sender_id, d.c.recipient_id, d.c.amount_fen)
-        ).first()
-        if done is None:
-            return False
-        to_user, code = {
-            TransferStatus.ACCEPTED: (done.recipient_id, TransferCode.TRANSFER_ACCEPT),
-            TransferStatus.RETURNED: (done.sender_id, TransferCode.TRANSFER_RETURN),
-            TransferStatus.REFUNDED: (done.sender_id, TransferCode.TRANSFER_REFUND),
-        }[to]
-        core.transfer(
-            int(done.escrow_account_id), core.wallet_account_id(int(to_user)), int(done.amount_fen), code,
-            f"transfer:{transfer_id}", now,
-        )
-        return True
-
-    def due_transfer_order_ids(self, now: datetime, limit: int) -> list[int]:
-        d = r.direct_transfers
-        rows = self.conn.execute(
-            select(d.c.id)
-            .where(d.c.status == TransferStatus.PENDING.value, d.c.expires_at <= now)
-            .order_by(d.c.expires_at)
-            .limit(limit)
-        )
-        return [row.id for row in rows]
-
-    def transfer_orders_of(self, user_id: int, limit: int, before_id: int | None = None) -> list[TransferOrderRow]:
-        """Transfers the user sent or received, newest first, keyset-paginated by transfer id."""
-        d = r.direct_transfers
-        q = (
-            select(d)
-            .where(or_(d.c.sender_id == user_id, d.c.recipient_id == user_id))
-            .order_by(d.c.id.desc())
-            .limit(limit)
-        )
-        if before_id is not None:
-            q = q.where(d.c.id < before_id)
-        return [_order(x) for x in self.conn.execute(q)]
-
-    def transfer_order_facts(self) -> list[TransferOrderFacts]:
-        d = r.direct_transfers
-        return [
-            TransferOrderFacts(x.id, int(x.escrow_account_id), int(x.amount_fen), x.status)
-            for x in self.conn.execute(select(d.c.id, d.c.escrow_account_id, d.c.amount_fen, d.c.status))
-        ]
