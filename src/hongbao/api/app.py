@@ -22,6 +22,7 @@ from hongbao.api.routes import (
     campaigns,
     conversations,
     hosts,
+    landing,
     open_kinds,
     packets,
     relay,
@@ -137,8 +138,8 @@ def create_app(hongbao: App, *, scheduler: bool | None = None, close_on_shutdown
     # are added to the app's own list rather than through include_router: FastAPI then matches an included router
     # route by route under its prefix, and every router here shares "/v1", which made routing most of a simple
     # request's cost (bench/request_cost.py; BENCHMARKS.md).  The routes already carry their prefix and tags.
-    for module in (packets, users, wallet, social, social_graph, conversations, relay, campaigns, open_kinds, hosts,
-                   web):
+    for module in (packets, users, wallet, social, social_graph, conversations, relay, campaigns, open_kinds, landing,
+                   hosts, web):
         api.router.routes.extend(module.router.routes)
 
     if (WEB / "index.html").exists():
