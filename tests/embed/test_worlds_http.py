@@ -140,3 +140,21 @@ def test_code_and_phrase_packets_open_only_in_the_senders_world(client: TestClie
     assert balance(client, a, "bob") == 200
     assert balance(client, worlds["b"], "eve") == 5_000
     assert client.get("/v1/wallet", headers=worlds["nina"].headers).json()["balance_fen"] == 0
+
+
+def test_a_group_packet_of_another_world_is_not_found_by_id(client: TestClient, worlds: dict[str, Any]) -> None:
+    a = worlds["a"]
+    group = client.post("/v1/groups", json={"name": "a's", "member_ids": [worlds["bob"]]}, headers=a.as_user("alice"))
+    assert group.status_code == 201, group.text
+    sent = client.post("/v1/packets", json={"kind": "group", "group_id": group.json()["id"], "split": "double_mean",
+                                            "shares_count": 2, "total_fen": 200}, headers=a.as_user("alice"))
+    assert sent.status_code == 201, sent.text
+    for who in (worlds["eve"], worlds["nina"].headers):
+        seen = client.get(f"/v1/packets/{sent.json()['id']}", headers=who)
+        assert seen.status_code == 404 and seen.json()["code"] == "packet_not_found", seen.text
+        listed = client.get(f"/v1/groups/{group.json()['id']}/packets", headers=who)
+        assert listed.status_code == 404 and listed.json()["code"] == "group_not_found", listed.text
+        opened = client.post(f"/v1/packets/{sent.json()['id']}/open", headers=who)
+        assert opened.status_code in (403, 404), opened.text  # the open path answers as to a non-member
+    assert client.get(f"/v1/packets/{sent.json()['id']}", headers=a.as_user("bob")).status_code == 200
+    assert balance(client, a, "alice") == 5_000 - 200

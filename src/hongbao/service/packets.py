@@ -20,7 +20,7 @@ from hongbao.service.audience import Claimant
 from hongbao.service.idempotency import IdempotencyKey, once
 from hongbao.service.opening import Opener
 from hongbao.service.sweep import sweep
-from hongbao.service.worlds import check_reachable
+from hongbao.service.worlds import check_reachable, reachable
 
 EXPIRE_BATCH_MAX = 500
 log = logging.getLogger(__name__)
@@ -158,8 +158,9 @@ class Packets(Opener):
     def check_visible(self, tx: Any, view: PacketView, viewer_id: int) -> None:
         """Who may see a packet: its sender, its claimers, and its audience.
 
-        Another user's personal packet, and a code or phrase packet, do not exist for others (404);
-        a group packet answers non-members with 403 not_group_member.
+        Another user's personal packet, and a code or phrase packet, do not exist for others (404), nor does any
+        packet for a user of another world than its sender's (service/worlds.py); a group packet answers
+        non-members of its world with 403 not_group_member.
         """
         if viewer_id == view.sender_id or tx.claim_of(view.id, viewer_id) is not None:
             return
@@ -167,6 +168,8 @@ class Packets(Opener):
             if viewer_id != view.recipient_id:
                 raise errors.packet_not_found()
             return
+        if not reachable(tx, viewer_id, view.sender_id):
+            raise errors.packet_not_found()
         self.audience(view.kind).confirm(tx, view, Claimant(viewer_id))
 
     async def detail(self, packet_id: int, viewer_id: int) -> dict[str, Any]:
