@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hongbao.cli import app as cli
-from hongbao.sim import run_simulation
+from hongbao.sim import run_simulation, runner
 from hongbao.sim.auditor import audit_step, inject_fault
 from hongbao.sim.base import Mismatch
 from hongbao.sim.runner import sim_settings
@@ -193,3 +193,45 @@ async def _steps(sim: Workload, n: int) -> None:
         sim.step_no = step
         await sim.step(sim.choose())
         audit_step(sim)
+
+
+def test_runs_in_parallel_add_up_and_each_is_the_run_its_seed_makes_alone() -> None:
+    # When two runs share 240 operations in two processes (seeds 31 and 32)
+    both = run_simulation(seed=31, ops=240, database_url=None, console=None, jobs=2)
+    # And seed 32's share runs alone
+    alone = run_simulation(seed=32, ops=120, database_url=None, console=None)
+
+    # Then every audit passed in each, the figures add up, and seed 32 ran exactly as it runs alone
+    assert both.ok and alone.ok, "\n".join(both.failures + alone.failures)
+    assert (both.runs, both.steps) == (2, 240)
+    assert both.stats["audits"] > alone.stats["audits"]
+    assert [line.removeprefix("seed 32: ") for line in both.log if line.startswith("seed 32: ")] == alone.log
+
+
+def test_runs_in_parallel_need_the_sqlite_store(store_url: str) -> None:
+    result = run_simulation(seed=33, ops=20, database_url=store_url, console=None, jobs=2)
+
+    assert not result.ok
+    assert "need the SQLite store" in result.failures[0]
+
+
+def test_a_wrong_row_found_by_a_later_step_audit_names_the_steps_since_the_last(monkeypatch) -> None:
+    # Given a run (no faults) audited in full only at its end, what the steps touched every 10 steps, and a
+    # wallet moved by raw SQL right after step 233, with no audit at once (as an injected fault would have)
+    step = Workload.step
+
+    async def step_then_corrupt(sim: Workload, kind: str) -> None:
+        await step(sim, kind)
+        if sim.step_no == 233:
+            inject_fault(sim)
+
+    monkeypatch.setattr(Workload, "step", step_then_corrupt)
+    monkeypatch.setattr(runner, "full_audit_steps", lambda ops: {ops})
+    result = run_simulation(seed=5, ops=300, database_url=None, console=None, faults=False)
+
+    # Then the next step audit (after step 240) fails the run and names the steps since the one before (230)
+    assert not result.ok
+    [failure] = result.failures
+    assert "seed=5 step=240/300" in failure
+    assert "the total of every wallet" in failure
+    assert "steps 231-240 ran since the last one" in failure

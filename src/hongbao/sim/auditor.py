@@ -204,26 +204,30 @@ def _campaign_snapshot(
         q_t = q_t.where(t.c.ref.in_([f"campaign:{i}" for i in ids]))
         q_o, q_cp = q_o.where(o.c.id.in_(offer_ids or [])), q_cp.where(cp.c.offer_id.in_(offer_ids or []))
         q_sp = q_sp.where(sp.c.event_id.in_(events or []))
+    # A step audit asks only about what was touched: a kind with nothing touched costs no query.
+    some_k = ids is None or bool(ids)
+    some_o = ids is None or bool(offer_ids)
+    some_p = ids is None or bool(events)
     campaigns = {
         int(r.id): (str(r.status), int(r.budget_fen), int(r.paid_fen), int(r.returned_fen), int(r.claims_count))
-        for r in tx.conn.execute(q_k)
+        for r in (tx.conn.execute(q_k) if some_k else ())
     }
-    budgets = {int(r.owner_id): int(r.balance_fen) for r in tx.conn.execute(q_b)}
+    budgets = {int(r.owner_id): int(r.balance_fen) for r in (tx.conn.execute(q_b) if some_k else ())}
     returns: dict[int, list[int]] = {}
-    for r in tx.conn.execute(q_t):
+    for r in tx.conn.execute(q_t) if some_k else ():
         returns.setdefault(int(str(r.ref).split(":")[1]), []).append(int(r.amount_fen))
     prizes: dict[int, list[int]] = {}
-    for r in tx.conn.execute(q_p):
+    for r in tx.conn.execute(q_p) if some_k else ():
         prizes.setdefault(int(r.campaign_id), []).append(int(r.issued_count))
     claims: Counter[tuple[int, int]] = Counter()
     day_claims: Counter[tuple[int, int, str]] = Counter()
     claimed_fen: Counter[int] = Counter()
-    for c in tx.conn.execute(q_c):
+    for c in tx.conn.execute(q_c) if some_k else ():
         claims[(int(c.campaign_id), int(c.user_id))] += 1
         day_claims[(int(c.campaign_id), int(c.user_id), str(c.day))] += 1
         claimed_fen[int(c.campaign_id)] += int(c.amount_fen)
-    offers = {int(r.id): (int(r.stock), int(r.issued_count)) for r in tx.conn.execute(q_o)}
-    coupons = {int(r.id): (int(r.offer_id), int(r.holder_id)) for r in tx.conn.execute(q_cp)}
-    players = {(int(r.event_id), int(r.user_id)): int(r.wins) for r in tx.conn.execute(q_sp)}
+    offers = {int(r.id): (int(r.stock), int(r.issued_count)) for r in (tx.conn.execute(q_o) if some_o else ())}
+    coupons = {int(r.id): (int(r.offer_id), int(r.holder_id)) for r in (tx.conn.execute(q_cp) if some_o else ())}
+    players = {(int(r.event_id), int(r.user_id)): int(r.wins) for r in (tx.conn.execute(q_sp) if some_p else ())}
     return CampaignSnapshot(campaigns, budgets, returns, prizes, claims, day_claims, claimed_fen, offers, coupons,
                             players)  # fmt: skip

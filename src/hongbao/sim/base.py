@@ -46,6 +46,8 @@ class SimResult:
     stats: dict[str, int]
     log: list[str] = field(default_factory=list)  # one line per operation; the same seed gives the same log
     seconds: float = 0.0  # the operations' wall time (setup and the report left out)
+    steps: int = 0  # the operations that ran (a failure stops the run early)
+    runs: int = 1  # runs in parallel processes (sim/parallel.py), seeds `seed` to `seed + runs - 1`
 
 
 class Mismatch(Exception):
@@ -74,6 +76,7 @@ class SimBase:
         self.log: list[str] = []  # "step operation", a burst's warm-up grab shares its step
         self.step_no = 0
         self.op = ""
+        self.eventful = False  # the step met a fault, a crash or a kill: the runner audits it at once
         self.kinds: Counter[str] = Counter()
         self.counts: Counter[str] = Counter()
         self.charged_fen = 0  # by the payment channel of the current App (it starts at 0 after a crash)

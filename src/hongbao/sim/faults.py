@@ -42,9 +42,14 @@ KINDS = ("lose_request", "lose_reply", "restart", "outage", "kill")
 # (a kill, an outage).  Outages cost their retry and resolve windows in wall time, so they are rarer.
 WEIGHTS = (30, 30, 20, 3, 17)
 FAULT_RATE = 0.04
-# How long the simulated store retries and asks before it answers 503 (the product's defaults are seconds).
+# How long the simulated store retries and asks before it answers 503 (the product's defaults are seconds):
+# briefly during an outage, which lasts until the client has its 503, so that each costs the run little wall
+# time; patiently for the faults the store must hide, which it does within milliseconds on a quiet machine,
+# so that a busy machine (CI) cannot turn one into a 503 and the same seed gives the same run.
 WRITE_RETRY_S = 0.15
 WRITE_RESOLVE_S = 0.2
+PATIENT_RETRY_S = 5.0
+PATIENT_RESOLVE_S = 5.0
 
 
 def _settle(death: asyncio.Future[None]) -> None:
@@ -76,6 +81,7 @@ class Faults:
         self.unreachable = False
         self.death: asyncio.Future[None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.store: Any = None  # the store of the App now wired
 
     def draw(self) -> Armed | None:
         """Whether the next money request meets a fault, and which (always one draw, so the stream stays aligned)."""
@@ -90,22 +96,29 @@ class Faults:
         self.armed = armed
         self.loop = asyncio.get_running_loop()
         self.death = self.loop.create_future()
+        if armed.kind != "outage":
+            self._patience(PATIENT_RETRY_S, PATIENT_RESOLVE_S)
 
     def disarm(self) -> Armed | None:
         armed, self.armed, self.death = self.armed, None, None
         self.unreachable = False
+        self._patience(WRITE_RETRY_S, WRITE_RESOLVE_S)
         if armed is not None and armed.struck:
             self.counts[armed.kind] += 1
         return armed
 
     # ------------------------------------------------------------------ wiring
 
+    def _patience(self, retry_s: float, resolve_s: float) -> None:
+        for name, value in (("write_retry_s", retry_s), ("write_resolve_s", resolve_s)):
+            if hasattr(self.store, name):
+                setattr(self.store, name, value)
+
     def wire(self, app: App) -> None:
         """Hook the faults into a new App's engine, and let its store give up quickly when the database is away."""
         store: Any = app.store
-        for name, value in (("write_retry_s", WRITE_RETRY_S), ("write_resolve_s", WRITE_RESOLVE_S)):
-            if hasattr(store, name):
-                setattr(store, name, value)
+        self.store = store
+        self._patience(WRITE_RETRY_S, WRITE_RESOLVE_S)
         engine = app.store.engine
         inject(engine, CommitFaults(lose_request=self._lose("lose_request"), lose_reply=self._lose("lose_reply")))
         dialect: Any = engine.dialect

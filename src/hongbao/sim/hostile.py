@@ -36,6 +36,7 @@ class HostileOps(SimBase):
         if armed is None or (key is None and what not in SETTLED_BY_READING):
             return await self.attempt(self.request(what, user, params, key))
         self.log.append(f"{self.step_no:05d} fault: {armed.kind} at commit {armed.at}")
+        self.eventful = True
         reply, code, unknown = await self._faulty(armed, self.request(what, user, params, key))
         if not unknown:
             return reply, code
@@ -55,6 +56,7 @@ class HostileOps(SimBase):
         if armed is None:
             return await call(), False
         self.log.append(f"{self.step_no:05d} fault: {armed.kind} at commit {armed.at}")
+        self.eventful = True
         done, code, unknown = await self._faulty(armed, call())
         if unknown:
             self.counts["unknown_outcomes"] += 1
@@ -131,6 +133,7 @@ class HostileOps(SimBase):
         """Start a new App on the same database; a killed one is abandoned, not closed: its writer never commits
         again, and its connections go only once the new App holds one (as the OS would close a dead process's)."""
         old = self.app
+        self.eventful = True
         self.app = self._build()
         self.faults.wire(self.app)
         self.forget_process_memory()

@@ -11,7 +11,11 @@ from hongbao.sim.base import SimResult
 
 def report(out: Console, result: SimResult) -> None:
     st = result.stats
-    table = Table("what", "count", title=f"simulation: seed {result.seed}, {result.ops} operations")
+    title = f"simulation: seed {result.seed}, {result.ops} operations"
+    if result.runs > 1:
+        title = (f"simulation: {result.runs} runs in parallel (seeds {result.seed}-{result.seed + result.runs - 1}), "
+                 f"{result.ops} operations between them")
+    table = Table("what", "count", title=title)
     for key, n in st.items():
         if key.startswith("op:"):
             table.add_row(key[3:], str(n))
@@ -40,15 +44,17 @@ def report(out: Console, result: SimResult) -> None:
                        ("unknown_outcomes", "requests with an unknown outcome"),
                        ("unknown_settled_by_retry", "  settled by a keyed retry"),
                        ("unknown_settled_by_reading", "  settled by reading the store"),
-                       ("step_audits", "audits of what each step touched")):
+                       ("step_audits", "audits of what the steps touched")):
         table.add_row(label, str(st.get(key, 0)))
     out.print(table)
     if result.seconds:
-        done = len({line[:5] for line in result.log})  # the steps that ran (a failure stops the run early)
+        done = result.steps
         out.print(f"{done:,} operations in {result.seconds:,.1f} s: {done / result.seconds:,.0f} ops/s")
     if result.ok:
-        out.print(f"[green]ok[/]: every audit passed (seed {result.seed})")
+        seeds = f"seed {result.seed}" if result.runs == 1 else f"seeds {result.seed}-{result.seed + result.runs - 1}"
+        out.print(f"[green]ok[/]: every audit passed ({seeds})")
         return
     for failure in result.failures:
         out.print(f"[red]FAILED[/] {escape(failure)}")
-    out.print(f"replay with: hongbao simulate --seed {result.seed} --ops {result.ops}", markup=False)
+    if result.runs == 1:  # a run of several names each failing run's seed and operations itself
+        out.print(f"replay with: hongbao simulate --seed {result.seed} --ops {result.ops}", markup=False)

@@ -28,6 +28,11 @@ CAMPAIGN_BUDGET_FEN_MAX = 20_000  # small, so that top-ups reach it
 FULL_AUDIT_EVERY_STEP_UNTIL = 50
 FULL_AUDIT_GAP_MIN = 500  # then a full audit every 500 steps, the gap growing by a quarter of the run so far,
 FULL_AUDIT_GAP_SHARE = 4  # so that the full audits' cost (which grows with the ledger) stays a bounded share
+# Between full audits, what the steps touched is compared every few steps (all of it: the touched rows pile up
+# until then), and at once after a step that met a fault, a crash or a kill.  Once every step cost a read
+# transaction per step, as much as a step itself; a wrong row stays wrong, so it is found all the same, a few
+# steps later (the failure names the steps since the last check; `step_audit_every=1` names the very step).
+STEP_AUDIT_EVERY = 10
 # A tmpfs: the simulator's SQLite file needs no durability against a power cut (a kill -9 loses nothing that
 # the page cache holds), and fsync on a disk would be most of each operation's time.
 FAST_DIR = Path("/dev/shm")
@@ -95,8 +100,12 @@ def run_simulation(
     faults: bool = True,
     fault_rate: float | None = None,
     progress: Callable[[int], None] | None = None,
+    step_audit_every: int = STEP_AUDIT_EVERY,
+    jobs: int = 1,
 ) -> SimResult:
     """Run `ops` seeded operations against a real App and audit the store against the model; report.
+    (`jobs` > 1: that many runs at once in their own processes, seeds `seed`, `seed + 1`, …, the operations
+    shared among them, each on its own SQLite file; see `sim.parallel`.)
 
     The store is a SQLite file in a temporary folder (on the /dev/shm tmpfs when there is one: the faults
     never cut the power, so fsync buys the run nothing), or `database_url`, which must point at a fresh,
@@ -119,7 +128,8 @@ def run_simulation(
     rounds, and the close pass returns what was not paid.  Where randomness decides (which prize, whether
     a shake wins) the model accepts any allowed outcome; everything else it predicts, refusals included.
 
-    After every step the auditor checks what the step touched (wallets, packets, campaigns, offers, shake
+    Every `step_audit_every` steps (10), and at once after a step that met a fault, a crash or a kill, the
+    auditor checks what the steps since its last check touched (wallets, packets, campaigns, offers, shake
     players) and the total of every wallet.  The full audit (`reconcile(store).violations == []`, every
     wallet, packet, campaign, offer, coupon and shake player against the model, and the payment channel's
     totals) runs after each of the first 50 steps, then after gaps of 500 steps that widen with the run
@@ -128,6 +138,15 @@ def run_simulation(
     the operation.  `inject_fault_at` (tests only) corrupts a cached balance at that step.
     """
     out = console or Console(quiet=True)
+    if jobs > 1:
+        if database_url is not None:
+            failure = "runs in parallel need the SQLite store (each run its own file): no --database-url with --jobs"
+            out.print(f"[red]{escape(failure)}[/]")
+            return SimResult(False, seed, ops, [failure], {}, [])
+        from hongbao.sim.parallel import run_parallel
+
+        return run_parallel(seed=seed, ops=ops, jobs=jobs, console=console, faults=faults, fault_rate=fault_rate,
+                            progress=progress)  # fmt: skip
     fast = FAST_DIR if FAST_DIR.is_dir() else None
     with tempfile.TemporaryDirectory(prefix="hongbao-sim-", dir=fast) as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'sim.db'}"
@@ -143,19 +162,22 @@ def run_simulation(
                 return SimResult(False, seed, ops, [failure], {}, [])
             started = time.monotonic()
             with _quiet_store():
-                failures = _run(_drive(sim, ops, progress))
+                failures = _run(_drive(sim, ops, progress, step_audit_every))
             seconds = time.monotonic() - started
         finally:
             sim.close()
-    result = SimResult(not failures, seed, ops, failures, sim.stats(), sim.log, seconds)
+    result = SimResult(not failures, seed, ops, failures, sim.stats(), sim.log, seconds, sim.step_no)
     report(out, result)
     return result
 
 
-async def _drive(sim: Workload, ops: int, progress: Callable[[int], None] | None) -> list[str]:
+async def _drive(
+    sim: Workload, ops: int, progress: Callable[[int], None] | None, step_audit_every: int = STEP_AUDIT_EVERY
+) -> list[str]:
     full = full_audit_steps(ops)
+    checked = 0  # the last step after which the auditor compared the store with the model
     for step in range(1, ops + 1):
-        sim.op, sim.step_no = "", step
+        sim.op, sim.step_no, sim.eventful = "", step, False
         try:
             # Not wait_for: it would wait for the hung step to take its cancellation, which a hung store never does.
             task = asyncio.ensure_future(sim.step(sim.choose()))
@@ -167,21 +189,23 @@ async def _drive(sim: Workload, ops: int, progress: Callable[[int], None] | None
                 inject_fault(sim)
             if step in full or step == sim.inject_fault_at:
                 audit(sim)
-            else:
+                checked = step
+            elif sim.eventful or step % step_audit_every == 0:
                 audit_step(sim)
+                checked = step
             if progress is not None and step % PROGRESS_EVERY == 0:
                 progress(step)
         except Mismatch as exc:
-            return [_failure(sim, step, ops, str(exc))]
+            return [_failure(sim, step, ops, str(exc), checked)]
         except Exception as exc:  # any crash of the system under test is a finding too
             where = traceback.extract_tb(exc.__traceback__)[-1]
             detail = f"unexpected {type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno})"
-            return [_failure(sim, step, ops, detail)]
+            return [_failure(sim, step, ops, detail, step - 1)]
     return []
 
 
-def _failure(sim: Workload, step: int, ops: int, detail: str) -> str:
-    return (f"seed={sim.seed} step={step}/{ops} op=[{sim.op}]: {detail} — "
+def _failure(sim: Workload, step: int, ops: int, detail: str, checked: int) -> str:
+    since = f" (found by the audit after step {step}; steps {checked + 1}-{step} ran since the last one)" \
+        if step - checked > 1 else ""
+    return (f"seed={sim.seed} step={step}/{ops} op=[{sim.op}]: {detail}{since} — "
             f"replay with: hongbao simulate --seed {sim.seed} --ops {ops}")
-
-
