@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from hongbao.domain.errors import Conflict, Rejected
 
 if TYPE_CHECKING:
-    from hongbao.service.ports import Store, Tx
+    from hongbao.service.ports import Store
+    from hongbao.service.ports.replies import IdempotentReplies
 
 KEY_CHARS_MAX = 128
 T = TypeVar("T")
@@ -39,7 +40,7 @@ class IdempotencyKey:
         return cls(user_id, key, hashlib.sha256(canonical.encode()).digest())
 
 
-def _first_reply(tx: Tx, idem: IdempotencyKey) -> dict[str, Any] | None:
+def _first_reply(tx: IdempotentReplies, idem: IdempotencyKey) -> dict[str, Any] | None:
     """The reply stored for this key, None if it never ran; refuse the key reused for another request."""
     prev = tx.idempotent_reply(idem.user_id, idem.key)
     if prev is None:
@@ -60,7 +61,7 @@ async def stored_reply(store: Store, idem: IdempotencyKey | None) -> dict[str, A
 
 
 def once(
-    tx: Tx,
+    tx: IdempotentReplies,
     idem: IdempotencyKey | None,
     effect: Callable[[], dict[str, Any]],
     now_status: int = 201,
@@ -79,12 +80,14 @@ def once(
     return reply
 
 
-def first_reply(tx: Tx, idem: IdempotencyKey | None) -> dict[str, Any] | None:
+def first_reply(tx: IdempotentReplies, idem: IdempotencyKey | None) -> dict[str, Any] | None:
     """Inside a write: the reply stored for this key, None if it never ran (or no key)."""
     return None if idem is None else _first_reply(tx, idem)
 
 
-def remember(tx: Tx, idem: IdempotencyKey | None, reply: dict[str, Any], status: int, *, now: Any) -> None:
+def remember(
+    tx: IdempotentReplies, idem: IdempotencyKey | None, reply: dict[str, Any], status: int, *, now: Any
+) -> None:
     """Store `reply` for this key in the same transaction as its effect (`once`, for writes settled in bulk)."""
     if idem is not None:
         tx.save_idempotent_reply(idem.user_id, idem.key, idem.request_hash, status, json.dumps(reply), now)

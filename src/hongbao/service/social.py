@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hongbao.domain.errors import Conflict, Forbidden, NotFound, Rejected
 from hongbao.service.deps import Deps
 from hongbao.service.worlds import check_reachable
+
+if TYPE_CHECKING:
+    from hongbao.service.ports.people import SocialPort, UserRow
 
 GROUP_NAME_CHARS_MAX = 64
 
@@ -27,7 +30,7 @@ class Social:
             raise Rejected("You cannot befriend yourself.", code="cannot_befriend_self")
         now = self.d.clock.now()
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: SocialPort) -> dict[str, Any]:
             check_reachable(tx, user_id, other_id)
             found = tx.friendship(user_id, other_id)
             if found is None:
@@ -44,7 +47,7 @@ class Social:
         return await self.d.store.write(job)
 
     async def accept_friend(self, user_id: int, requester_id: int) -> dict[str, Any]:
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: SocialPort) -> dict[str, Any]:
             if not tx.accept_friend_request(requester_id, user_id):
                 raise NotFound("No pending friend request from this user.", code="friend_request_not_found")
             return {"user_id": requester_id, "status": "accepted"}
@@ -54,7 +57,7 @@ class Social:
     async def decline_friend(self, user_id: int, requester_id: int) -> dict[str, Any]:
         """Say no to a pending request; the requester may ask again later."""
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: SocialPort) -> dict[str, Any]:
             if not tx.decline_friend_request(requester_id, user_id):
                 raise NotFound("No pending friend request from this user.", code="friend_request_not_found")
             return {"user_id": requester_id, "status": "declined"}
@@ -64,7 +67,7 @@ class Social:
     async def remove_friend(self, user_id: int, other_id: int) -> dict[str, Any]:
         """Unfriend someone, or withdraw the request you sent them.  Groups and past packets stay."""
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: SocialPort) -> dict[str, Any]:
             if tx.remove_friendship(user_id, other_id):
                 return {"user_id": other_id, "status": "removed"}
             if tx.decline_friend_request(user_id, other_id):
@@ -81,7 +84,7 @@ class Social:
     async def friends(self, user_id: int) -> dict[str, Any]:
         """Friends, requests waiting for this user's answer, and the requests they sent (`sent`, withdrawable)."""
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: SocialPort) -> dict[str, Any]:
             friend_ids = tx.friends_of(user_id)
             pending = tx.pending_requests_to(user_id)
             sent = tx.pending_requests_from(user_id)
@@ -116,7 +119,7 @@ class Social:
             )
         now = self.d.clock.now()
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: SocialPort) -> dict[str, Any]:
             gid = tx.create_group(name.strip(), owner_id, now)
             for m in members:
                 self._check_can_add(tx, owner_id, m)
@@ -129,7 +132,7 @@ class Social:
         """Any member may add one of their friends (as in WeChat groups)."""
         now = self.d.clock.now()
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: SocialPort) -> dict[str, Any]:
             # Locked first: two processes adding the last seat's member must not both count 499.
             if tx.lock_group(group_id) is None or not tx.is_member(group_id, actor_id):
                 raise _group_not_found()
@@ -150,7 +153,7 @@ class Social:
     async def remove_member(self, actor_id: int, group_id: int, user_id: int) -> dict[str, Any]:
         """The owner removes a member; any member removes themselves (leave)."""
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: SocialPort) -> dict[str, Any]:
             group = tx.group(group_id)
             if group is None or not tx.is_member(group_id, actor_id):
                 raise _group_not_found()
@@ -168,7 +171,7 @@ class Social:
             self.d.gate.forget_group(group_id)
 
     async def group(self, user_id: int, group_id: int) -> dict[str, Any]:
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: SocialPort) -> dict[str, Any]:
             if tx.group(group_id) is None or not tx.is_member(group_id, user_id):
                 raise _group_not_found()
             return self._group_view(tx, group_id)
@@ -176,24 +179,25 @@ class Social:
         return await self.d.store.read(job)
 
     async def groups(self, user_id: int) -> list[dict[str, Any]]:
-        def job(tx: Any) -> list[dict[str, Any]]:
+        def job(tx: SocialPort) -> list[dict[str, Any]]:
             return [{"id": g.id, "name": g.name, "owner_id": g.owner_id} for g in tx.groups_of(user_id)]
 
         return await self.d.store.read(job)
 
     @staticmethod
-    def _check_can_add(tx: Any, actor_id: int, user_id: int) -> None:
+    def _check_can_add(tx: SocialPort, actor_id: int, user_id: int) -> None:
         check_reachable(tx, actor_id, user_id)
         if not tx.are_friends(actor_id, user_id):
             raise Rejected("You can only add your friends to a group.", code="not_friends")
 
     @staticmethod
-    def _group_view(tx: Any, group_id: int) -> dict[str, Any]:
+    def _group_view(tx: SocialPort, group_id: int) -> dict[str, Any]:
         g = tx.group(group_id)
+        assert g is not None, "the job found or made the group first"
         ids = tx.member_ids(group_id)
         users = tx.users_by_ids(ids)
         return {"id": g.id, "name": g.name, "owner_id": g.owner_id, "members": [_user(users[i]) for i in ids]}
 
 
-def _user(u: Any) -> dict[str, Any]:
+def _user(u: UserRow) -> dict[str, Any]:
     return {"id": u.id, "username": u.username, "display_name": u.display_name}

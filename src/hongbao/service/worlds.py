@@ -20,7 +20,8 @@ from hongbao.domain.errors import NotFound
 from hongbao.service.cache import Lru
 
 if TYPE_CHECKING:
-    from hongbao.service.ports import Store, Tx
+    from hongbao.service.ports import Store
+    from hongbao.service.ports.people import People
 
 OWN = 0  # the world of hongbao's own users (host ids start at 1)
 
@@ -29,13 +30,13 @@ def user_not_found() -> NotFound:
     return NotFound("No such user.", code="user_not_found")
 
 
-def reachable(tx: Tx, actor_id: int, other_id: int) -> bool:
+def reachable(tx: People, actor_id: int, other_id: int) -> bool:
     """Whether `other_id` is a user `actor_id` may name: one that exists, in the actor's world."""
     worlds = tx.worlds_of([actor_id, other_id])
     return other_id in worlds and worlds[other_id] == worlds.get(actor_id, OWN)
 
 
-def check_reachable(tx: Tx, actor_id: int, other_id: int) -> None:
+def check_reachable(tx: People, actor_id: int, other_id: int) -> None:
     """404 user_not_found unless `other_id` exists in the actor's world."""
     if not reachable(tx, actor_id, other_id):
         raise user_not_found()

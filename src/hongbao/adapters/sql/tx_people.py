@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, delete, func, insert, or_, select, text, tuple_, update
@@ -14,26 +13,11 @@ from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.aware import utc
 from hongbao.domain.errors import Conflict
 from hongbao.domain.ledger import AccountKind
+from hongbao.service.ports.people import GroupRow, UserRow
 
 PRUNE_BATCH_MAX = 5_000  # rows one pruning statement deletes: the writer's transaction stays short
 IN_LIST_MAX = 1_000  # ids in one IN (...) list: SQLite caps the parameters of one statement
 REVOCATIONS_LOCK = 0x68626F6E67000001  # pg_advisory_xact_lock key: revocations commit in id order
-
-
-@dataclass(frozen=True)
-class UserRow:
-    id: int
-    username: str
-    display_name: str
-    password_hash: str
-
-
-@dataclass(frozen=True)
-class GroupRow:
-    id: int
-    name: str
-    owner_id: int
-    created_at: datetime
 
 
 class PeopleTx:

@@ -1,4 +1,10 @@
-"""Ports: what the use cases need from the outside world, as small Protocols."""
+"""Ports: what the use cases need from the outside world, as small Protocols.
+
+What a use case's job asks of the store is typed per area in this package's modules (people.py, replies.py,
+ledger.py, campaigns.py, shake.py), beside the rows the store answers; the SQL transaction implements them
+structurally, and mypy checks that whenever a job typed with one is handed to `Store.write` or `Store.read`.
+Jobs that tell the money hooks or post conversation notices still take the whole `Tx`.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from hongbao.domain.packets import PacketView
 
 if TYPE_CHECKING:
-    # The transaction API is the SQL adapter's repository; there is one store implementation
-    # (SQLite and PostgreSQL share it), so its class doubles as the port's description.
+    # The whole transaction API is the SQL adapter's repository; there is one store implementation
+    # (SQLite and PostgreSQL share it), so its class doubles as the widest port's description.
     from hongbao.adapters.sql.tx import SqlTx as Tx
 
 __all__ = ["Bulk", "Clock", "Gate", "PasswordHasher", "PaymentChannel", "ShareWanted", "Store", "SystemClock", "Tx"]
