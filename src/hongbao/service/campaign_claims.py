@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hongbao.domain import campaigns as dc
 from hongbao.domain.campaigns import CampaignLimits, CampaignStatus, Channel, Rng
@@ -19,7 +19,17 @@ from hongbao.service.idempotency import IdempotencyKey, once, stored_reply
 from hongbao.service.ratelimit import Limiter
 from hongbao.service.users import token_digest
 
+if TYPE_CHECKING:
+    from hongbao.service.ports.campaigns import CampaignById, CampaignRow, ClaimRecords
+
 AWARD_ATTEMPTS_MAX = 5
+
+
+def campaign_row(tx: CampaignById, campaign_id: int) -> CampaignRow:
+    """A campaign the job found or made a moment ago: inside one transaction it cannot be gone."""
+    row = tx.campaign(campaign_id)
+    assert row is not None, f"campaign {campaign_id} vanished inside its own job"
+    return row
 
 
 class CampaignClaims:
@@ -35,7 +45,7 @@ class CampaignClaims:
     def day(self, at: datetime) -> str:
         return dc.day_of(at, self.limits.day_utc_offset_h)
 
-    def visible(self, row: Any, viewer_id: int, token: str | None) -> bool:
+    def visible(self, row: CampaignRow | None, viewer_id: int, token: str | None) -> bool:
         """The owner sees every campaign; followers campaigns are public; a link campaign needs its token."""
         if row is None:
             return False
@@ -75,12 +85,12 @@ class CampaignClaims:
         day = self.day(now)
         gone: list[int] = []  # the budget of a campaign found with nothing left
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: ClaimRecords) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 row = self._admit(tx, campaign_id, user_id, token, day, now, count=True)
                 award = self.award(tx, row, user_id, day, channel, now)
                 if award is None:
-                    after = tx.campaign(campaign_id)
+                    after = campaign_row(tx, campaign_id)
                     if after.status != CampaignStatus.ACTIVE.value:
                         raise dc.campaign_ended()  # closed by another process between the checks and the award
                     if not tx.prize_candidates(after, now):
@@ -115,8 +125,9 @@ class CampaignClaims:
         return reply
 
     def _admit(
-        self, tx: Any, campaign_id: int, user_id: int, token: str | None, day: str, now: datetime, *, count: bool
-    ) -> Any:
+        self, tx: ClaimRecords, campaign_id: int, user_id: int, token: str | None, day: str, now: datetime, *,
+        count: bool,
+    ) -> CampaignRow:
         """The claim checks in order; with `count` (inside the write job) the user's claim is counted against
         the caps by one conditional UPDATE, without it (a read) the caps are only compared."""
         row = tx.campaign(campaign_id)
@@ -136,11 +147,13 @@ class CampaignClaims:
             raise dc.cap_reached("You have claimed as often as this campaign allows (per user or per day).")
         return row
 
-    def award(self, tx: Any, row: Any, user_id: int, day: str, channel: str, now: datetime) -> dict[str, Any] | None:
+    def award(
+        self, tx: ClaimRecords, row: CampaignRow, user_id: int, day: str, channel: str, now: datetime
+    ) -> dict[str, Any] | None:
         """Inside a write job: draw among the prizes left and issue one; None when nothing is left."""
         lost: set[int] = set()
         for _ in range(AWARD_ATTEMPTS_MAX):
-            candidates = [c for c in tx.prize_candidates(tx.campaign(row.id), now) if c.prize_id not in lost]
+            candidates = [c for c in tx.prize_candidates(campaign_row(tx, row.id), now) if c.prize_id not in lost]
             if not candidates:
                 return None
             prize = dc.draw(candidates, self.rng)

@@ -12,7 +12,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hongbao.domain import campaigns as dc
 from hongbao.domain.campaigns import CampaignLimits, CampaignStatus, Channel, PrizeKind, Rng
@@ -21,13 +21,16 @@ from hongbao.domain.money import check_amount_fen, format_fen
 from hongbao.domain.open_kinds import seal, secret_unreadable, unseal_with
 from hongbao.domain.paging import check_limit
 from hongbao.service.cache import Lru
-from hongbao.service.campaign_claims import CampaignClaims
+from hongbao.service.campaign_claims import CampaignClaims, campaign_row
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once, stored_reply
 from hongbao.service.install_key import InstallKey
 from hongbao.service.merchants import MerchantCoupons
 from hongbao.service.sweep import sweep
 from hongbao.service.users import token_digest
+
+if TYPE_CHECKING:
+    from hongbao.service.ports.campaigns import CampaignRecords, CampaignRow, Offers
 
 CLOSE_BATCH_MAX = 200
 FOLLOWING_DEFAULT = 20
@@ -69,7 +72,7 @@ class Campaigns(CampaignClaims, MerchantCoupons):
             raise Rejected("A budget without cash prizes would never be paid out.", code="invalid_amount")
         return budget_fen
 
-    def check_offers(self, tx: Any, owner_id: int, prizes: list[dc.Prize]) -> None:
+    def check_offers(self, tx: Offers, owner_id: int, prizes: list[dc.Prize]) -> None:
         """Coupon prizes must name offers of the owner's own merchants (nobody gives away another's stock)."""
         wanted = {p.offer_id for p in prizes if p.offer_id is not None}
         if not wanted:
@@ -113,7 +116,7 @@ class Campaigns(CampaignClaims, MerchantCoupons):
         token = secrets.token_urlsafe(16) if channel == Channel.LINK.value else None
         key = await self.key.ensure()
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: CampaignRecords) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 if tx.verified_as(owner_id) != "enterprise":
                     raise dc.not_verified()
@@ -124,7 +127,7 @@ class Campaigns(CampaignClaims, MerchantCoupons):
                     per_day_max=day_cap, link_token_hash=token_digest(token) if token else None,
                     prizes=table, now=now,
                 )  # fmt: skip
-                out = self.public(tx, tx.campaign(cid), owner_view=True)
+                out = self.public(tx, campaign_row(tx, cid), owner_view=True)
                 if token is not None:
                     # Shown to the owner once; only its digest is stored, and the reply stored for a keyed retry
                     # holds it sealed (opened by `_with_link_token` after the commit).
@@ -159,7 +162,7 @@ class Campaigns(CampaignClaims, MerchantCoupons):
         amount = check_amount_fen(amount_fen)
         now = self.d.clock.now()
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: CampaignRecords) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 row = self._owned(tx, campaign_id, owner_id, "Only the campaign's owner adds to its budget.")
                 if row.status != CampaignStatus.ACTIVE.value or now >= row.ends_at:
@@ -169,12 +172,12 @@ class Campaigns(CampaignClaims, MerchantCoupons):
                 dc.check_top_up(amount, row.budget_fen, budget_fen_max=self.limits.budget_fen_max)
                 if tx.top_up_campaign(campaign_id, amount, self.limits.budget_fen_max, now) is None:
                     # Refused by the conditional update: another process closed it, or its top-up took the room.
-                    fresh = tx.campaign(campaign_id)
+                    fresh = campaign_row(tx, campaign_id)
                     if fresh.status != CampaignStatus.ACTIVE.value or now >= fresh.ends_at:
                         raise dc.campaign_ended("This campaign has ended: its budget can no longer grow.")
                     dc.check_top_up(amount, fresh.budget_fen, budget_fen_max=self.limits.budget_fen_max)
                     raise AssertionError("top_up_campaign refused an active campaign with room in its budget")
-                return {**self.public(tx, tx.campaign(campaign_id), owner_view=True), "added_fen": amount}
+                return {**self.public(tx, campaign_row(tx, campaign_id), owner_view=True), "added_fen": amount}
 
             return once(tx, idem, effect, now=now)
 
@@ -184,10 +187,10 @@ class Campaigns(CampaignClaims, MerchantCoupons):
             hook(campaign_id)
         return reply
 
-    def _owned(self, tx: Any, campaign_id: int, user_id: int, refusal: str) -> Any:
+    def _owned(self, tx: CampaignRecords, campaign_id: int, user_id: int, refusal: str) -> CampaignRow:
         """The campaign, if `user_id` owns it: 404 for a campaign the user may not know of, 403 for another's."""
         row = tx.campaign(campaign_id)
-        if not self.visible(row, user_id, None):
+        if row is None or not self.visible(row, user_id, None):
             raise dc.campaign_not_found()
         if row.owner_id != user_id:
             raise dc.not_campaign_owner(refusal)
@@ -195,7 +198,7 @@ class Campaigns(CampaignClaims, MerchantCoupons):
 
     # ------------------------------------------------------------------ read
 
-    def public(self, tx: Any, row: Any, *, owner_view: bool) -> dict[str, Any]:
+    def public(self, tx: CampaignRecords, row: CampaignRow, *, owner_view: bool) -> dict[str, Any]:
         out: dict[str, Any] = {
             "id": row.id,
             "owner_id": row.owner_id,
@@ -219,9 +222,9 @@ class Campaigns(CampaignClaims, MerchantCoupons):
         return out
 
     async def detail(self, campaign_id: int, viewer_id: int, token: str | None = None) -> dict[str, Any]:
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: CampaignRecords) -> dict[str, Any]:
             row = tx.campaign(campaign_id)
-            if not self.visible(row, viewer_id, token):
+            if row is None or not self.visible(row, viewer_id, token):
                 raise dc.campaign_not_found()
             return self.public(tx, row, owner_view=row.owner_id == viewer_id)
 
@@ -230,7 +233,7 @@ class Campaigns(CampaignClaims, MerchantCoupons):
     async def mine(self, owner_id: int, limit: int = 100) -> dict[str, Any]:
         """The owner's campaigns and shake pools, newest first, with their budget figures."""
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: CampaignRecords) -> dict[str, Any]:
             rows = tx.campaigns_of_owner(owner_id, limit)
             return {"campaigns": [self.public(tx, r, owner_view=True) for r in rows]}
 
@@ -244,7 +247,7 @@ class Campaigns(CampaignClaims, MerchantCoupons):
         check_limit(limit, FOLLOWING_MAX)
         now = self.d.clock.now()
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: CampaignRecords) -> dict[str, Any]:
             rows = tx.followed_campaigns(viewer_id, now, limit)
             return {"campaigns": [{**self.public(tx, r, owner_view=False), "owner_name": name} for r, name in rows]}
 
@@ -253,7 +256,7 @@ class Campaigns(CampaignClaims, MerchantCoupons):
     async def figures(self, campaign_id: int, viewer_id: int) -> dict[str, Any]:
         """Owner only: issued, claimed, remaining budget, unique claimers, by day."""
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: CampaignRecords) -> dict[str, Any]:
             row = self._owned(tx, campaign_id, viewer_id, "Only the campaign's owner sees its figures.")
             figures: dict[str, Any] = tx.campaign_figures(campaign_id)
             return {
@@ -291,7 +294,7 @@ class Campaigns(CampaignClaims, MerchantCoupons):
         now = self.d.clock.now()
         closed_now: list[bool] = []  # set by the attempt that closed it (a replay answers the stored reply)
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: CampaignRecords) -> dict[str, Any]:
             closed_now.clear()  # the store may run this job again after a rolled-back batch
 
             def effect() -> dict[str, Any]:
@@ -303,7 +306,7 @@ class Campaigns(CampaignClaims, MerchantCoupons):
                 if back is None:
                     raise dc.campaign_ended(closed)
                 closed_now.append(True)
-                return self.public(tx, tx.campaign(campaign_id), owner_view=True)
+                return self.public(tx, campaign_row(tx, campaign_id), owner_view=True)
 
             return once(tx, idem, effect, 200, now=now)
 
@@ -313,8 +316,8 @@ class Campaigns(CampaignClaims, MerchantCoupons):
             self.d.hooks.published("campaign_closed", closed)
         return reply
 
-    def _close_job(self, campaign_id: int, at: datetime) -> Callable[[Any], int | None]:
-        def job(tx: Any) -> int | None:
+    def _close_job(self, campaign_id: int, at: datetime) -> Callable[[CampaignRecords], int | None]:
+        def job(tx: CampaignRecords) -> int | None:
             back: int | None = tx.close_campaign(campaign_id, at)
             return back
 

@@ -7,7 +7,7 @@ redeemed once at the issuing merchant with a code derived from the install key (
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hongbao.domain import campaigns as dc
 from hongbao.domain.campaigns import CampaignLimits
@@ -18,6 +18,9 @@ from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once
 from hongbao.service.install_key import InstallKey
 from hongbao.service.ratelimit import Limiter
+
+if TYPE_CHECKING:
+    from hongbao.service.ports.campaigns import MerchantRecords
 
 
 class MerchantCoupons:
@@ -36,7 +39,7 @@ class MerchantCoupons:
         where = dc.check_location(lat, lng)
         now = self.d.clock.now()
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: MerchantRecords) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 mid = tx.create_merchant(owner_id, clean, where[0], where[1], now)
                 return {"id": mid, "owner_id": owner_id, "name": clean, "lat": where[0], "lng": where[1]}
@@ -61,7 +64,7 @@ class MerchantCoupons:
         if expires_at.tzinfo is None or expires_at <= now:
             raise Rejected("expires_at must be a future time with a timezone.", code="invalid_window")
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: MerchantRecords) -> dict[str, Any]:
             if tx.merchant_owner(merchant_id) != owner_id:
                 raise NotFound("No such merchant of yours.", code="merchant_not_found")
             oid = tx.create_offer(merchant_id, clean, face, stock, expires_at, now)
@@ -82,7 +85,7 @@ class MerchantCoupons:
         """
         now = self.d.clock.now()
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: MerchantRecords) -> dict[str, Any]:
             offer = tx.offers([offer_id]).get(offer_id)
             if offer is None:
                 raise NotFound("No such offer.", code="offer_not_found")

@@ -10,7 +10,6 @@ stock, per-user and per-day caps, K wins per event, shakes per round), never by 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,35 +23,7 @@ from hongbao.adapters.sql.tx_campaign_claims import CampaignClaimTx
 from hongbao.domain import campaigns as dc
 from hongbao.domain.campaigns import CampaignStatus, Prize, PrizeKind
 from hongbao.domain.ledger import AccountKind, CampaignFacts, CapFacts, TransferCode
-
-
-@dataclass(frozen=True)
-class CampaignRow:
-    id: int
-    owner_id: int
-    channel: str
-    event_id: int | None
-    name: str
-    logo_url: str | None
-    cover_text: str
-    starts_at: datetime
-    ends_at: datetime
-    budget_fen: int
-    paid_fen: int
-    returned_fen: int
-    budget_account_id: int
-    per_user_max: int | None
-    per_day_max: int | None
-    link_token_hash: bytes | None
-    status: str
-    claims_count: int
-    created_at: datetime
-    closed_at: datetime | None = None
-
-    @property
-    def left_fen(self) -> int:
-        return self.budget_fen - self.paid_fen - self.returned_fen
-
+from hongbao.service.ports.campaigns import CampaignRow
 
 
 def _campaign_row(r: Any) -> CampaignRow:

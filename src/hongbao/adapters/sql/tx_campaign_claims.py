@@ -6,7 +6,6 @@ of the last prize, or of a user's last allowed claim, cannot both pass.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -18,18 +17,7 @@ from hongbao.adapters.sql import schema_campaign as c
 from hongbao.adapters.sql.tx_merchants import MerchantTx
 from hongbao.domain.campaigns import CampaignStatus, Candidate, PrizeKind
 from hongbao.domain.ledger import TransferCode
-
-if TYPE_CHECKING:
-    from hongbao.adapters.sql.tx_campaign import CampaignRow
-
-
-@dataclass(frozen=True)
-class AwardRow:
-    claim_id: int
-    campaign_id: int
-    kind: str
-    amount_fen: int
-    coupon_id: int | None
+from hongbao.service.ports.campaigns import AwardRow, CampaignRow
 
 
 class _Lost(Exception):

@@ -6,7 +6,6 @@ Coupon stock is decided by one conditional UPDATE (never a read before it); a co
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,19 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from hongbao.adapters.sql import schema_campaign as c
 from hongbao.adapters.sql.aware import utc
 from hongbao.domain import campaigns as dc
-
-
-@dataclass(frozen=True)
-class OfferRow:
-    id: int
-    merchant_id: int
-    merchant_owner_id: int
-    merchant_name: str
-    title: str
-    face_value_fen: int
-    stock: int
-    issued_count: int
-    expires_at: datetime
+from hongbao.service.ports.campaigns import OfferRow
 
 
 class MerchantTx:
