@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hongbao.domain.ledger import TransferCode
+
+if TYPE_CHECKING:
+    from hongbao.adapters.sql.tx_ledger import StatementRow
+    from hongbao.service.ports.ledger import StatementFacts
 
 _CATEGORY = {
     TransferCode.TOPUP.value: "top_up",
@@ -50,7 +54,7 @@ def _ref_id(ref: str, prefix: str) -> int | None:
     return int(number) if number.isdigit() else None
 
 
-def describe(tx: Any, user_id: int, rows: Sequence[Any]) -> list[Described]:
+def describe(tx: StatementFacts, user_id: int, rows: Sequence[StatementRow]) -> list[Described]:
     """One `Described` per statement row (`code`, `ref`), with a handful of reads for the whole page."""
     out = [Described(_CATEGORY.get(r.code, r.code)) for r in rows]
     for d, r in zip(out, rows, strict=True):

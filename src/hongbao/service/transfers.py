@@ -21,6 +21,7 @@ from hongbao.service.worlds import check_reachable
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx_transfers import TransferOrderRow
     from hongbao.service.ports import Tx
+    from hongbao.service.ports.ledger import TransferOrders
 
 DUE_BATCH_MAX = 500
 TRANSFERS_PAGE_MAX = 100
@@ -146,13 +147,13 @@ def _clean_note(note: object) -> str:
     return note.strip()
 
 
-def _order(tx: Tx, transfer_id: int) -> TransferOrderRow:
+def _order(tx: TransferOrders, transfer_id: int) -> TransferOrderRow:
     order = tx.transfer_order(transfer_id)
     assert order is not None
     return order
 
 
-def _visible(tx: Tx, transfer_id: int, user_id: int) -> TransferOrderRow:
+def _visible(tx: TransferOrders, transfer_id: int, user_id: int) -> TransferOrderRow:
     """Only its sender and recipient know a transfer exists."""
     order = tx.transfer_order(transfer_id)
     if order is None or user_id not in (order.sender_id, order.recipient_id):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hongbao.domain.errors import HongbaoError, Rejected
 from hongbao.domain.ledger import WORLD_ACCOUNT_ID, PaymentStatus, TransferCode
@@ -13,6 +13,11 @@ from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, InFlight, once, stored_reply
 from hongbao.service.payments import Payments, book_top_up, channel_reference
 from hongbao.service.statement import Described, describe
+
+if TYPE_CHECKING:
+    from hongbao.adapters.sql.tx_ledger import StatementRow
+    from hongbao.service.ports import Tx
+    from hongbao.service.ports.ledger import Ledger, StatementFacts, WalletPort
 
 STATEMENT_PAGE_MAX = 100
 
@@ -49,7 +54,7 @@ class Wallet:
             channel_ref = await self.payments.charge(payment)
         now = self.d.clock.now()
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: Tx) -> dict[str, Any]:  # the whole transaction: booking tells the money hooks
             def effect() -> dict[str, Any]:
                 # False: the sweep or another process booked it first
                 book_top_up(tx, payment, channel_ref, now, self.d.hooks)
@@ -73,7 +78,7 @@ class Wallet:
         # reference is unique) and the channel pays it out once.
         reference = channel_reference("out", user_id, idem)
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: WalletPort) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 pid = tx.add_payment(user_id, "out", amount, self.d.channel.name, reference, now)
                 tx.transfer(
@@ -108,7 +113,7 @@ class Wallet:
         """The sweep: finish the top-ups and withdrawals whose requests died before the channel answered them."""
         return await self.payments.settle_due(now)
 
-    def _reply(self, tx: Any, user_id: int, payment_id: int, amount: int, status: PaymentStatus) -> dict[str, Any]:
+    def _reply(self, tx: Ledger, user_id: int, payment_id: int, amount: int, status: PaymentStatus) -> dict[str, Any]:
         return {
             "payment_id": payment_id,
             "amount_fen": amount,
@@ -132,7 +137,7 @@ class Wallet:
         """Sent, received and refunded money, newest first; `next_cursor` fetches the older page."""
         check_limit(limit, STATEMENT_PAGE_MAX)
 
-        def read(tx: Any) -> tuple[list[Any], list[Described]]:
+        def read(tx: StatementFacts) -> tuple[list[StatementRow], list[Described]]:
             rows = tx.statement(user_id, cursor, limit + 1)
             return rows, describe(tx, user_id, rows[:limit])
 
