@@ -4,7 +4,7 @@
 of statements: the packets locked in id order (two writers never deadlock on them), one read of the
 claims already made and one of the shares to hand out, then one executemany each for the packet
 counters, the claims, the escrow debits, the wallet credits (summed per wallet) and the transfers.
-The statements are built once, at import; SQLAlchemy compiles each once per engine.
+The statements are driver SQL written once (hot.py): no per-call compilation, no per-row processing.
 
 What decides stays where it was: "one claim per user per packet" is the claims table's unique key (the
 read before only answers the common case early; a claim slipping past it fails the insert, and the
@@ -18,10 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import select, tuple_
 from sqlalchemy.engine import Connection
 
+from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
+from hongbao.adapters.sql.hot import ts
 from hongbao.domain import errors
 from hongbao.domain.errors import InvariantViolation, NotFound
 from hongbao.domain.ledger import AccountKind, TransferCode
@@ -32,33 +34,20 @@ from hongbao.service.ports import ShareWanted
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import ClaimRow, PacketRow
 
-# Built once; executed with a list of parameter sets (executemany).
+_CLAIM_CODE = TransferCode.PACKET_CLAIM.value
+
+# Driver SQL (hot.py), run with a list of parameter rows (executemany).
 _ADVANCE = (
-    update(s.packets)
-    .where(
-        s.packets.c.id == bindparam("pid"),
-        s.packets.c.claimed_count == bindparam("was"),
-        s.packets.c.status == PacketStatus.ACTIVE.value,
-    )
-    .values(
-        claimed_count=bindparam("now_count"),
-        claimed_fen=s.packets.c.claimed_fen + bindparam("fen"),
-        status=bindparam("new_status"),
-        finished_at=bindparam("fin"),
-    )
+    "UPDATE packets SET claimed_count = ?, claimed_fen = claimed_fen + ?, status = ?, finished_at = ? "
+    "WHERE id = ? AND claimed_count = ? AND status = ?"
 )
-_DEBIT_ESCROW = (
-    update(s.accounts)
-    .where(s.accounts.c.id == bindparam("acct"), s.accounts.c.balance_fen >= bindparam("amt"))
-    .values(balance_fen=s.accounts.c.balance_fen - bindparam("amt"))
+_DEBIT_ESCROW = "UPDATE accounts SET balance_fen = balance_fen - ? WHERE id = ? AND balance_fen >= ?"
+_CREDIT = "UPDATE accounts SET balance_fen = balance_fen + ? WHERE id = ?"
+_INSERT_CLAIMS = "INSERT INTO claims (packet_id, seq, user_id, amount_fen, created_at) VALUES (?, ?, ?, ?, ?)"
+_INSERT_TRANSFERS = (
+    "INSERT INTO transfers (debit_account_id, credit_account_id, amount_fen, code, ref, created_at, write_id, "
+    "batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_CREDIT = (
-    update(s.accounts)
-    .where(s.accounts.c.id == bindparam("acct"))
-    .values(balance_fen=s.accounts.c.balance_fen + bindparam("amt"))
-)
-_INSERT_CLAIMS = s.claims.insert()
-_INSERT_TRANSFERS = s.transfers.insert()
 
 
 @dataclass(frozen=True)
@@ -96,6 +85,8 @@ class SettleTx:
         from hongbao.adapters.sql.tx import ClaimRow, _packet_row  # tx.py holds these rows and mixes this class in
 
         out: list[Any] = [None] * len(wanted)
+        if not wanted:
+            return out
         ids = sorted({w.packet_id for w in wanted})
         locked = select(s.packets).where(s.packets.c.id.in_(ids)).order_by(s.packets.c.id)
         if not self.is_sqlite:  # SQLite's writer holds the whole database already
@@ -138,6 +129,8 @@ class SettleTx:
             return out
 
         amounts = self._amounts(rows, {pid: len(won) for pid, won in winners.items()}, rng)
+        at = ts(self.conn)
+        active, finished_status = PacketStatus.ACTIVE.value, PacketStatus.FINISHED.value
         advances, claims, debits, transfers = [], [], [], []
         credits: dict[int, int] = {}
         for pid, won in winners.items():
@@ -148,48 +141,39 @@ class SettleTx:
                 amount = amounts[(pid, count)]
                 claim = ClaimRow(pid, count, w.user_id, amount, w.now)
                 out[i] = Opened(claim, _row_after(row, claim, fen + amount))
-                claims.append({"packet_id": pid, "seq": count, "user_id": w.user_id, "amount_fen": amount,
-                               "created_at": w.now})
-                credits[wallets[w.user_id]] = credits.get(wallets[w.user_id], 0) + amount
-                transfers.append({
-                    "debit_account_id": row.escrow_account_id, "credit_account_id": wallets[w.user_id],
-                    "amount_fen": amount, "code": TransferCode.PACKET_CLAIM.value, "ref": f"claim:{pid}:{count}",
-                    "created_at": w.now, "write_id": w.write_id, "batch_id": self.batch_id,
-                })
+                wallet, stamp = wallets[w.user_id], at(w.now)
+                claims.append((pid, count, w.user_id, amount, stamp))
+                credits[wallet] = credits.get(wallet, 0) + amount
+                transfers.append((row.escrow_account_id, wallet, amount, _CLAIM_CODE, f"claim:{pid}:{count}", stamp,
+                                  w.write_id, self.batch_id))
                 count, fen = count + 1, fen + amount
             finished = count >= row.view.shares_count
-            last_now = wanted[won[-1]].now
-            advances.append({
-                "pid": pid, "was": row.claimed_count, "now_count": count, "fen": fen,
-                "new_status": PacketStatus.FINISHED.value if finished else PacketStatus.ACTIVE.value,
-                "fin": last_now if finished else None,
-            })
-            debits.append({"acct": row.escrow_account_id, "amt": fen})
+            advances.append((count, fen, finished_status if finished else active,
+                             at(wanted[won[-1]].now) if finished else None, pid, row.claimed_count, active))
+            debits.append((fen, row.escrow_account_id, fen))
 
-        if self.conn.execute(_ADVANCE, advances).rowcount != len(advances):
+        if hot.many(self.conn, _ADVANCE, advances) != len(advances):
             raise InvariantViolation("a packet's counter moved under its lock")
-        self.conn.execute(_INSERT_CLAIMS, claims)  # the unique keys decide; a clash fails the whole settle
-        if self.conn.execute(_DEBIT_ESCROW, debits).rowcount != len(debits):
+        hot.many(self.conn, _INSERT_CLAIMS, claims)  # the unique keys decide; a clash fails the whole settle
+        if hot.many(self.conn, _DEBIT_ESCROW, debits) != len(debits):
             raise InvariantViolation("an escrow would go below zero")
-        self.conn.execute(_CREDIT, [{"acct": acct, "amt": amt} for acct, amt in sorted(credits.items())])
-        self.conn.execute(_INSERT_TRANSFERS, transfers)
+        hot.many(self.conn, _CREDIT, [(amt, acct) for acct, amt in sorted(credits.items())])
+        hot.many(self.conn, _INSERT_TRANSFERS, transfers)
         return out
 
     def _claimed(self, pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:
         if not pairs:
             return set()
-        c = s.claims
-        found = self.conn.execute(
-            select(c.c.packet_id, c.c.user_id).where(tuple_(c.c.packet_id, c.c.user_id).in_(pairs))
-        )
-        return {(r.packet_id, r.user_id) for r in found}
+        found = hot.rows(self.conn, "SELECT packet_id, user_id FROM claims WHERE (packet_id, user_id) IN "
+                        f"({hot.rows_marks(len(pairs), 2)})", [v for pair in pairs for v in pair])
+        return {(int(pid), int(uid)) for pid, uid in found}
 
     def _wallet_ids(self, user_ids: list[int]) -> dict[int, int]:
-        a = s.accounts
-        found = self.conn.execute(
-            select(a.c.owner_id, a.c.id).where(a.c.kind == AccountKind.WALLET.value, a.c.owner_id.in_(user_ids))
-        )
-        return {int(r.owner_id): int(r.id) for r in found}
+        if not user_ids:
+            return {}
+        found = hot.rows(self.conn, f"SELECT owner_id, id FROM accounts WHERE kind = ? AND owner_id IN "
+                        f"({hot.marks(len(user_ids))})", [AccountKind.WALLET.value, *user_ids])
+        return {int(owner): int(acct) for owner, acct in found}
 
     def _amounts(
         self, rows: dict[int, PacketRow], taken: dict[int, int], rng: Rng | None
