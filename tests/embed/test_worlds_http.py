@@ -158,3 +158,19 @@ def test_a_group_packet_of_another_world_is_not_found_by_id(client: TestClient, 
         assert opened.status_code in (403, 404), opened.text  # the open path answers as to a non-member
     assert client.get(f"/v1/packets/{sent.json()['id']}", headers=a.as_user("bob")).status_code == 200
     assert balance(client, a, "alice") == 5_000 - 200
+
+
+def test_one_phrase_is_live_in_two_worlds_and_each_opens_its_own(client: TestClient, worlds: dict[str, Any]) -> None:
+    a, b, nina = worlds["a"], worlds["b"], worlds["nina"]
+    body = {"split": "equal", "shares_count": 1, "amount_each_fen": 100, "phrase": "同一句话"}
+    mine = client.post("/v1/packets/password", json=body, headers=a.as_user("alice"))
+    theirs = client.post("/v1/packets/password", json=body, headers=worlds["eve"])
+    assert mine.status_code == 201 and theirs.status_code == 201, (mine.text, theirs.text)  # no phrase_taken across
+    taken = client.post("/v1/packets/password", json=body, headers=a.as_user("bob"))
+    assert taken.status_code == 409 and taken.json()["code"] == "phrase_taken"  # within a world it is one phrase
+    by_bob = client.post("/v1/phrases/open", json={"phrase": "同一句话"}, headers=a.as_user("bob"))
+    by_eve2 = client.post("/v1/phrases/open", json={"phrase": "同一句话"}, headers=b.as_user("eve2"))
+    assert by_bob.json()["packet_id"] == mine.json()["id"] and by_eve2.json()["packet_id"] == theirs.json()["id"]
+    nobody = client.post("/v1/phrases/open", json={"phrase": "同一句话"}, headers=nina.headers)
+    assert nobody.status_code == 404 and nobody.json()["code"] == "wrong_phrase"
+    assert balance(client, a, "bob") == 100 and balance(client, b, "eve2") == 100

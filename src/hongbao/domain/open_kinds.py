@@ -119,6 +119,20 @@ def secret_digest(key: bytes, kind: SecretKind, normalized: str) -> bytes:
     return hmac.new(key, kind.value.encode() + b"\x00" + normalized.encode(), hashlib.sha256).digest()
 
 
+def secret_in_world(normalized: str, world: int) -> str:
+    """The text a code or phrase is hashed as.  A host app's users live in a world of their own
+    (service/worlds.py): their packets' secrets are hashed with the world's number, so one phrase can be live in two
+    worlds at once, and a code or phrase of one world is not found from another.  hongbao's own world (0) hashes
+    the secret alone, as before worlds were."""
+    return normalized if world == 0 else f"{normalized}\x00world:{world}"
+
+
+def world_of(extra: Mapping[str, object]) -> int:
+    """The world a code or phrase packet was sent in (kept in its `extra`; none: hongbao's own)."""
+    world = extra.get("world", 0)
+    return world if isinstance(world, int) else 0
+
+
 def digest_matches(keys: Sequence[bytes], kind: SecretKind, normalized: str, stored: bytes | None) -> bool:
     """Whether `stored` is the secret's digest under any of `keys` (the current key, then older peppers')."""
     return stored is not None and any(hmac.compare_digest(secret_digest(k, kind, normalized), stored) for k in keys)

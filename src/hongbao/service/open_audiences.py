@@ -16,6 +16,8 @@ from hongbao.domain.open_kinds import (
     normalize_phrase,
     not_follower,
     place_of,
+    secret_in_world,
+    world_of,
 )
 from hongbao.domain.packets import PacketView
 from hongbao.service.audience import Claimant
@@ -49,7 +51,8 @@ class FaceToFaceAudience:
             code = clean_code(who.secret, self.digits)
         except Rejected:
             return False
-        return digest_matches(self.key.all(), SecretKind.CODE, code, view.secret_hash)
+        return digest_matches(self.key.all(), SecretKind.CODE, secret_in_world(code, world_of(view.extra)),
+                              view.secret_hash)
 
     def confirm(self, tx: Tx, view: PacketView, who: Claimant) -> None:
         check_distance(place_of(view.extra), who.location)
@@ -69,7 +72,8 @@ class PasswordAudience:
             phrase = normalize_phrase(who.secret)
         except Rejected:
             return False
-        return digest_matches(self.key.all(), SecretKind.PHRASE, phrase, view.secret_hash)
+        return digest_matches(self.key.all(), SecretKind.PHRASE, secret_in_world(phrase, world_of(view.extra)),
+                              view.secret_hash)
 
     def confirm(self, tx: Tx, view: PacketView, who: Claimant) -> None:
         return None

@@ -35,6 +35,7 @@ from hongbao.domain.open_kinds import (
     place_of,
     seal,
     secret_digest,
+    secret_in_world,
     secret_unreadable,
     unseal_with,
     wrong_code,
@@ -50,7 +51,7 @@ from hongbao.service.install_key import InstallKey, parse_peppers
 from hongbao.service.open_audiences import FaceToFaceAudience, Followers, PasswordAudience
 from hongbao.service.packets import Packets, check_split, sent_public
 from hongbao.service.sharing import Sharing, link_path
-from hongbao.service.worlds import Worlds, reachable
+from hongbao.service.worlds import OWN, Worlds, reachable
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import ClaimRow, PacketRow
@@ -111,14 +112,15 @@ class OpenKinds:
 
         def job(tx: Tx) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
+                world = tx.worlds_of([sender_id]).get(sender_id, OWN)  # codes are unique within a world
                 for _ in range(CODE_TRIES_MAX):
                     code = new_code(self.digits)
-                    digests = [secret_digest(k, SecretKind.CODE, code) for k in keys]
+                    digests = [secret_digest(k, SecretKind.CODE, secret_in_world(code, world)) for k in keys]
                     if all(tx.secret_free(d, now) for d in digests):
                         break
                 else:  # pragma: no cover - a million live codes
                     raise errors.Conflict("No free code right now; try again.", code="request_in_progress")
-                extra: dict[str, object] = {"sealed": seal(keys[0], code)}
+                extra: dict[str, object] = {"sealed": seal(keys[0], code)} | ({"world": world} if world else {})
                 if place is not None:
                     extra["place"] = {"lat": place.lat, "lng": place.lng, "radius_m": place.radius_m}
                 return self._create(tx, PacketKind.FACE_TO_FACE, split_how, sender_id, total, count, text, now,
@@ -139,13 +141,15 @@ class OpenKinds:
         split_how, total, count = check_split(self.password_rules, how, shares_count, total_fen, amount_each_fen)
         text = self.d.rules.clean_greeting(greeting)
         keys = await self.key.ensure_all()
-        digests = [secret_digest(k, SecretKind.PHRASE, normalized) for k in keys]
         now = self.d.clock.now()
 
         def job(tx: Tx) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
+                world = tx.worlds_of([sender_id]).get(sender_id, OWN)  # a phrase is unique within a world
+                digests = [secret_digest(k, SecretKind.PHRASE, secret_in_world(normalized, world)) for k in keys]
+                extra: dict[str, object] = {"sealed": seal(keys[0], shown)} | ({"world": world} if world else {})
                 return self._create(tx, PacketKind.PASSWORD, split_how, sender_id, total, count, text, now, digests,
-                                    {"sealed": seal(keys[0], shown)}, code_taken=phrase_taken)
+                                    extra, code_taken=phrase_taken)
 
             return once(tx, idem, effect, now=now)
 
@@ -297,11 +301,14 @@ class OpenKinds:
         first = await self._first_answer(idem)
         if first is not None:
             return first
-        # The digest under every key: a packet made before a pepper rotation holds the one under its old key.
-        digests = [secret_digest(k, kind, text) for k in await self.key.ensure_all()]
+        keys = await self.key.ensure_all()
         now = self.d.clock.now()
 
         def lookup(tx: Tx) -> tuple[int | None, int | None]:
+            # The digest in the opener's world (a secret of another world is not found), under every key: a
+            # packet made before a pepper rotation holds the one under its old key.
+            world = tx.worlds_of([user_id]).get(user_id, OWN)
+            digests = [secret_digest(k, kind, secret_in_world(text, world)) for k in keys]
             live = next((p for d in digests if (p := tx.live_packet_by_secret(d)) is not None), None)
             if live is not None:
                 return (live if in_world(tx, live) else None), None
@@ -309,7 +316,8 @@ class OpenKinds:
             return None, (finished if finished is not None and in_world(tx, finished) else None)
 
         def in_world(tx: Tx, packet_id: int) -> bool:
-            """A packet of another world's sender is answered as a wrong guess (service/worlds.py)."""
+            """A packet of another world's sender is answered as a wrong guess (service/worlds.py; a secret made
+            before worlds scoped them could still be found from another world)."""
             row = tx.packet(packet_id)
             return row is not None and (row.view.sender_id == user_id or reachable(tx, user_id, row.view.sender_id))
 
