@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hongbao.domain import campaigns as dc
 from hongbao.domain.campaigns import CampaignLimits, Candidate, Channel, PrizeKind
@@ -16,11 +16,16 @@ from hongbao.domain.errors import NotFound, Rejected
 from hongbao.domain.paging import check_limit
 from hongbao.domain.tickets import Lease
 from hongbao.service.cache import Lru
+from hongbao.service.campaign_claims import campaign_row
 from hongbao.service.campaigns import Campaigns
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, first_reply, once, remember, stored_reply
 from hongbao.service.shake_limits import ShakeLimits
 from hongbao.service.tickets import Tickets
+
+if TYPE_CHECKING:
+    from hongbao.service.ports.campaigns import CampaignRow
+    from hongbao.service.ports.shake import EventRow, PoolPort, ShakeEvents, WinPort
 
 EVENTS_LISTED_DEFAULT = 20
 EVENTS_LISTED_MAX = 50
@@ -33,7 +38,7 @@ class Shake:
         self.d = deps
         self.campaigns = campaigns
         self.rates = ShakeLimits(campaigns.limits, address_second_max)
-        self._events: Lru[int, Any] = Lru(1_000)
+        self._events: Lru[int, EventRow] = Lru(1_000)
         self._live: Lru[int, tuple[int, int]] = Lru(1_000)  # event → (second, prizes left then)
         self._shaken: Lru[int, list[int]] = Lru(1_000)  # event → [second, shakes in it, shakes the second before]
         self._capped: Lru[tuple[int, int], bool] = Lru(1_000_000)  # users the database found at K wins
@@ -76,11 +81,13 @@ class Shake:
             raise Rejected(f"cards is a list of at most {dc.CARDS_MAX} texts.", code="invalid_branding")
         clean_cards = [dc.clean_text(t, "card", 64) for t in texts]
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: ShakeEvents) -> dict[str, Any]:
             if not tx.is_admin(owner_id) and tx.verified_as(owner_id) != "enterprise":
                 raise dc.not_verified()
             eid = tx.create_event(owner_id, clean, table, win_permille, k, clean_cards, now)
-            return self._public(tx, tx.event(eid), now)
+            event = tx.event(eid)
+            assert event is not None, "the event this job made"
+            return self._public(tx, event, now)
 
         return await self.d.store.write(job)
 
@@ -102,7 +109,7 @@ class Shake:
         budget = self.campaigns.check_budget(budget_fen, table)
         now = self.d.clock.now()
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: PoolPort) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 event = tx.event(event_id)
                 if event is None:
@@ -117,7 +124,7 @@ class Shake:
                     starts_at=event.starts_at, ends_at=event.ends_at, budget_fen=budget, per_user_max=None,
                     per_day_max=None, link_token_hash=None, prizes=table, now=now,
                 )  # fmt: skip
-                return self.campaigns.public(tx, tx.campaign(cid), owner_view=True)
+                return self.campaigns.public(tx, campaign_row(tx, cid), owner_view=True)
 
             return once(tx, idem, effect, now=now)
 
@@ -128,7 +135,7 @@ class Shake:
     async def event(self, event_id: int) -> dict[str, Any]:
         now = self.d.clock.now()
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: ShakeEvents) -> dict[str, Any]:
             event = tx.event(event_id)
             if event is None:
                 raise NotFound("No such shake event.", code="shake_event_not_found")
@@ -142,7 +149,7 @@ class Shake:
         check_limit(limit, EVENTS_LISTED_MAX)
         now = self.d.clock.now()
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: ShakeEvents) -> dict[str, Any]:
             events = tx.events_listed(now, now - RECENTLY_ENDED, limit)
             pools = tx.campaigns_of_events([e.id for e in events])
             return {"events": [self._listed(e, pools.get(e.id, []), now) for e in events]}
@@ -150,7 +157,7 @@ class Shake:
         return await self.d.store.read(job)
 
     @staticmethod
-    def _listed(event: Any, pools: list[Any], now: datetime) -> dict[str, Any]:
+    def _listed(event: EventRow, pools: list[CampaignRow], now: datetime) -> dict[str, Any]:
         on = dc.active_round(event.rounds, now)
         upcoming = next((r for r in event.rounds if r.starts_at > now), None)
         return {
@@ -175,7 +182,7 @@ class Shake:
             ],
         }  # fmt: skip
 
-    def _public(self, tx: Any, event: Any, now: datetime) -> dict[str, Any]:
+    def _public(self, tx: ShakeEvents, event: EventRow, now: datetime) -> dict[str, Any]:
         on = dc.active_round(event.rounds, now)
         return {
             "id": event.id,
@@ -199,7 +206,7 @@ class Shake:
 
     # ------------------------------------------------------------------ shake
 
-    async def _event_row(self, event_id: int) -> Any:
+    async def _event_row(self, event_id: int) -> EventRow:
         """The event, from memory after the first read (an event's rounds, chance and cap never change)."""
         event = self._events.get(event_id)
         if event is None:
@@ -248,7 +255,7 @@ class Shake:
         return reply
 
     async def _draw(
-        self, event: Any, seq: int, user_id: int, idem: IdempotencyKey | None, now: datetime
+        self, event: EventRow, seq: int, user_id: int, idem: IdempotencyKey | None, now: datetime
     ) -> dict[str, Any]:
         tickets, rng = self.tickets, self.campaigns.rng
         book = await tickets.book(event.id, seq)
@@ -294,15 +301,15 @@ class Shake:
         return {**out, "result": "nothing"}
 
     def _win_job(
-        self, event: Any, lease: Lease, user_id: int, idem: IdempotencyKey | None, now: datetime
-    ) -> Callable[[Any], Any]:
+        self, event: EventRow, lease: Lease, user_id: int, idem: IdempotencyKey | None, now: datetime
+    ) -> Callable[[WinPort], Any]:
         """The winner's write: one win counted under K, one ticket used, its prize paid; all or nothing.
         Answers the prize, `_CAPPED` (the user has K wins: the ticket stays unused) or None (the ticket is dead)."""
         holder, day = self.tickets.holder, self.campaigns.day(now)
         prize = Candidate(lease.prize_id, PrizeKind(lease.kind), 1, lease.amount_fen, lease.offer_id)
         round_seq = lease.round_seq
 
-        def job(tx: Any) -> Any:
+        def job(tx: WinPort) -> Any:
             first = first_reply(tx, idem)
             if first is not None:
                 return first
@@ -315,7 +322,7 @@ class Shake:
                     got = tx.award_prize(lease.campaign_id, prize, user_id, day, "shake", now)
                     if got is None:
                         raise _Dead
-                    pool = tx.campaign(lease.campaign_id)
+                    pool = campaign_row(tx, lease.campaign_id)
                     reply = {
                         "event_id": event.id, "round": round_seq, "result": got.kind, "campaign_id": pool.id,
                         "claim_id": got.claim_id, "kind": got.kind, "amount_fen": got.amount_fen,

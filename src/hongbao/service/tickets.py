@@ -27,6 +27,7 @@ from hongbao.service.deps import Deps
 
 if TYPE_CHECKING:
     from hongbao.adapters.redis_tickets import RedisTickets
+    from hongbao.service.ports.shake import TicketLeases
 
 log = logging.getLogger(__name__)
 _LIVE: weakref.WeakSet[Tickets] = weakref.WeakSet()
@@ -195,7 +196,7 @@ class Tickets:
             return
         orphans = sorted(self._orphans)
 
-        def job(tx: Any) -> tuple[list[Lease], bool]:
+        def job(tx: TicketLeases) -> tuple[list[Lease], bool]:
             if orphans:
                 tx.release_leases(holder=holder, lease_ids=orphans)
             got: list[Lease] = tx.lease_tickets(event_id, seq, holder, want, until, now, draw)
@@ -258,7 +259,7 @@ class Tickets:
             return
         holder = self.holder
 
-        def job(tx: Any) -> int:
+        def job(tx: TicketLeases) -> int:
             returned: int = tx.release_leases(holder=holder, lease_ids=lease_ids)
             return returned
 
@@ -272,7 +273,7 @@ class Tickets:
         self._renewed = now
         holder, until = self.holder, self.d.clock.now() + timedelta(seconds=self.lease_s)
 
-        def job(tx: Any) -> int:
+        def job(tx: TicketLeases) -> int:
             renewed: int = tx.renew_leases(holder, until)
             return renewed
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case, func, insert, literal, or_, select, update
@@ -18,19 +17,7 @@ from hongbao.adapters.sql import schema_campaign as c
 from hongbao.adapters.sql.aware import utc
 from hongbao.adapters.sql.tx_tickets import TicketTx
 from hongbao.domain.campaigns import Round
-
-
-@dataclass(frozen=True)
-class EventRow:
-    id: int
-    owner_id: int
-    name: str
-    starts_at: datetime
-    ends_at: datetime
-    win_permille: int
-    wins_per_user_max: int
-    cards: list[str]
-    rounds: list[Round]
+from hongbao.service.ports.shake import EventRow
 
 
 class ShakeTx(TicketTx):
