@@ -55,6 +55,15 @@ NAMING = [
     ("POST", "/v1/transfers", {"to_user_id": "{user}", "amount_fen": 100}),
     ("POST", "/v1/asks", {"to_user_id": "{user}", "amount_fen": 100}),
 ]
+# Calls that name a user only together with something between the two (a request, a friendship, their own
+# wallet): across worlds there never is one, and the answer is the one an id nobody has gets.
+NAMING_WITH_A_TIE = [
+    ("POST", "/v1/friends/requests/{user}/accept", None, "friend_request_not_found"),
+    ("POST", "/v1/friends/requests/{user}/decline", None, "friend_request_not_found"),
+    ("DELETE", "/v1/friends/{user}", None, "friend_not_found"),
+    ("GET", "/v1/users/{user}/wallet", None, "account_not_found"),
+    ("GET", "/v1/users/{user}/statement", None, "account_not_found"),
+]
 
 
 def call(client: TestClient, headers: dict[str, str], method: str, path: str, body: Any, user: int) -> Any:
@@ -85,6 +94,19 @@ def test_a_user_of_another_world_is_answered_as_nobody(
     # Within a world the same call reaches (here: bob, alice's friend in host A).
     within = call(client, worlds["a"].as_user("bob"), method, path, body, worlds["alice"])
     assert within.status_code < 400 or within.json()["code"] not in ("user_not_found",), within.text
+
+
+@pytest.mark.parametrize(("method", "path", "body", "code"), NAMING_WITH_A_TIE,
+                         ids=[f"{m} {p}" for m, p, _, _ in NAMING_WITH_A_TIE])
+def test_a_call_about_a_tie_with_a_user_of_another_world_is_answered_as_about_nobody(
+    client: TestClient, worlds: dict[str, Any], method: str, path: str, body: Any, code: str
+) -> None:
+    for who, target in ((worlds["eve"], worlds["alice"]), (worlds["nina"].headers, worlds["alice"]),
+                        (worlds["a"].as_user("alice"), worlds["eve_id"])):
+        across = call(client, who, method, path, body, target)
+        nobody = call(client, who, method, path, body, NOBODY)
+        assert across.status_code == 404 and refusal(across)["code"] == code, across.text
+        assert refusal(across) == refusal(nobody)
 
 
 def test_a_member_cannot_be_added_to_a_group_across_worlds(client: TestClient, worlds: dict[str, Any]) -> None:
