@@ -194,9 +194,8 @@ def test_ready_says_nothing_of_redis_without_it(client: TestClient) -> None:
 
 def test_every_429_says_when_to_come_back() -> None:
     from hongbao.api.errors import retry_after
-    from hongbao.domain.errors import TooManyRequests
+    from hongbao.domain.errors import TooManyRequests, too_many_attempts
     from hongbao.domain.relay import asked_too_often
-    from hongbao.service.ratelimit import too_many_attempts
 
     for refusal in (asked_too_often(10), TooManyRequests("Too many guesses at once."), too_many_attempts(42)):
         assert refusal.status == 429

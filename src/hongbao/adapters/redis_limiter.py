@@ -23,8 +23,7 @@ from typing import Any
 import redis
 
 from hongbao.adapters.redis_shared import connect
-from hongbao.domain.errors import Unavailable
-from hongbao.service.ratelimit import too_many_attempts
+from hongbao.domain.errors import Unavailable, too_many_attempts
 
 PREFIX = "hongbao:limit:"
 log = logging.getLogger(__name__)

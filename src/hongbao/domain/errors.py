@@ -175,6 +175,13 @@ def insufficient_funds() -> Rejected:
     return Rejected("Your wallet balance is too low.", code="insufficient_funds")
 
 
+def too_many_attempts(retry_after_s: int) -> TooManyRequests:
+    """429 `too_many_attempts`, with the seconds until the next attempt may count (sent as Retry-After)."""
+    exc = TooManyRequests(f"Too many failed attempts; try again in {retry_after_s} s.")
+    exc.retry_after_s = retry_after_s
+    return exc
+
+
 def store_unavailable(*, outcome_unknown: bool = False) -> Unavailable:
     """The database did not take this write or read in time (down, restarting, unreachable, or too busy)."""
     if outcome_unknown:

@@ -7,7 +7,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
-from hongbao.domain.errors import TooManyRequests
+from hongbao.domain.errors import too_many_attempts
 from hongbao.service.cache import Lru
 
 
@@ -39,13 +39,6 @@ class Limiters(Protocol):
     """Makes the limiter named `name` (e.g. "login"; names keep one limiter's keys apart from another's)."""
 
     def __call__(self, name: str, failures_max: int, window_s: float) -> Limiter: ...
-
-
-def too_many_attempts(retry_after_s: int) -> TooManyRequests:
-    """429 `too_many_attempts`, with the seconds until the next attempt may count (sent as Retry-After)."""
-    exc = TooManyRequests(f"Too many failed attempts; try again in {retry_after_s} s.")
-    exc.retry_after_s = retry_after_s
-    return exc
 
 
 def memory_limiters(name: str, failures_max: int, window_s: float) -> Limiter:
