@@ -14,8 +14,8 @@ from __future__ import annotations
 import secrets
 import threading
 
+from hongbao.cache import Lru
 from hongbao.domain.errors import Conflict, Rejected
-from hongbao.service.cache import Lru
 
 # A payment service keeps idempotency references for a while (a day, typically); the sandbox keeps the latest.
 REFERENCES_MAX = 100_000

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
+from hongbao.cache import Lru
 from hongbao.domain.errors import HongbaoError
 from hongbao.domain.packets import PacketStatus, PacketView, check_grab
-from hongbao.service.cache import Lru
 from hongbao.service.ports import Store
 
 T = TypeVar("T")

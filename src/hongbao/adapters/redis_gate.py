@@ -41,8 +41,8 @@ from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
 from hongbao.adapters.gate import _single_flight
 from hongbao.adapters.redis_shared import is_cluster
 from hongbao.adapters.scaled import TellingGate
+from hongbao.cache import Lru
 from hongbao.domain.packets import PacketStatus, PacketView
-from hongbao.service.cache import Lru
 from hongbao.service.ports import Store
 
 log = logging.getLogger(__name__)
