@@ -14,8 +14,7 @@ from hongbao.service.deps import Deps
 from hongbao.service.worlds import check_reachable
 
 if TYPE_CHECKING:
-    from hongbao.adapters.sql.tx_social import ProfileRow
-    from hongbao.service.ports import Tx
+    from hongbao.service.ports.people import ProfileRow, SocialGraphPort
 
 
 def user_not_found() -> NotFound:
@@ -34,7 +33,7 @@ class SocialGraph:
             raise Rejected("You cannot follow yourself.", code="cannot_follow_self")
         now = self.d.clock.now()
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: SocialGraphPort) -> dict[str, Any]:
             check_reachable(tx, user_id, target_id)
             tx.follow(user_id, target_id, now)
             return {"user_id": target_id, "following": True, "follower_count": tx.follower_count(target_id)}
@@ -44,7 +43,7 @@ class SocialGraph:
     async def unfollow(self, user_id: int, target_id: int) -> dict[str, Any]:
         """Stop following an account; unfollowing one you do not follow changes nothing."""
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: SocialGraphPort) -> dict[str, Any]:
             check_reachable(tx, user_id, target_id)
             tx.unfollow(user_id, target_id)
             return {"user_id": target_id, "following": False, "follower_count": tx.follower_count(target_id)}
@@ -54,7 +53,7 @@ class SocialGraph:
     async def following(self, user_id: int) -> dict[str, Any]:
         """The accounts the user follows, the most recently followed first."""
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: SocialGraphPort) -> dict[str, Any]:
             ids = tx.followee_ids(user_id)
             profiles = [tx.profile(i) for i in ids]
             return {"following": [_public(p) for p in profiles if p is not None]}
@@ -64,7 +63,7 @@ class SocialGraph:
     async def profile(self, viewer_id: int, user_id: int) -> dict[str, Any]:
         """Display name, verification, follower count, and whether the viewer follows (or is a friend)."""
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: SocialGraphPort) -> dict[str, Any]:
             check_reachable(tx, viewer_id, user_id)
             found = tx.profile(user_id)
             if found is None:
@@ -82,7 +81,7 @@ class SocialGraph:
     async def find(self, viewer_id: int, username: str) -> dict[str, Any]:
         """A user by username (to befriend them), within the viewer's world (service/worlds.py)."""
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: SocialGraphPort) -> dict[str, Any]:
             found = tx.user_by_username(username.strip().lower())
             if found is None:
                 raise user_not_found()
@@ -97,7 +96,7 @@ class SocialGraph:
         """An admin verifies an account as "celebrity" or "enterprise" (None removes the verification)."""
         label = parse_verification(verified_as)
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: SocialGraphPort) -> dict[str, Any]:
             if not tx.is_admin(admin_id):
                 raise Forbidden("Only an admin verifies accounts.", code="not_admin")
             if not tx.set_verified_as(user_id, None if label is None else label.value):
@@ -112,7 +111,7 @@ class SocialGraph:
         """The operator's `hongbao admin verify`: no admin account needed, the shell is the authority."""
         label = parse_verification(verified_as)
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: SocialGraphPort) -> dict[str, Any]:
             found = _by_username(tx, username)
             tx.set_verified_as(found.id, None if label is None else label.value)
             return _public(_reloaded(tx, found.id))
@@ -122,7 +121,7 @@ class SocialGraph:
     async def grant_admin(self, username: str, is_admin: bool = True) -> dict[str, Any]:
         """The operator's `hongbao admin grant`: make (or unmake) an account an admin."""
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: SocialGraphPort) -> dict[str, Any]:
             found = _by_username(tx, username)
             tx.set_admin(found.id, is_admin)
             return {**_public(_reloaded(tx, found.id)), "is_admin": is_admin}
@@ -130,7 +129,7 @@ class SocialGraph:
         return await self.d.store.write(job)
 
 
-def _by_username(tx: Tx, username: str) -> ProfileRow:
+def _by_username(tx: SocialGraphPort, username: str) -> ProfileRow:
     user = tx.user_by_username(username.strip().lower())
     found = None if user is None else tx.profile(user.id)
     if found is None:
@@ -138,7 +137,7 @@ def _by_username(tx: Tx, username: str) -> ProfileRow:
     return found
 
 
-def _reloaded(tx: Tx, user_id: int) -> ProfileRow:
+def _reloaded(tx: SocialGraphPort, user_id: int) -> ProfileRow:
     found = tx.profile(user_id)
     assert found is not None
     return found

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql import schema_social as ss
 from hongbao.adapters.sql.aware import utc
+from hongbao.service.ports.people import ProfileRow
 
 FOLLOWEES_MAX = 1_000
 
@@ -38,15 +39,6 @@ class MessageRow:
     body: str
     data: dict[str, Any]
     created_at: datetime
-
-
-@dataclass(frozen=True)
-class ProfileRow:
-    id: int
-    username: str
-    display_name: str
-    verified_as: str | None
-    is_admin: bool
 
 
 def _conversation(r: Any) -> ConversationRow:

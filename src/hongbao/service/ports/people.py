@@ -1,4 +1,5 @@
-"""What the use cases of people need from the store: users and their worlds, friendships, groups.
+"""What the use cases of people need from the store: users and their worlds, friendships, groups, profiles and
+followers.
 
 The SQL transaction (adapters/sql/tx_people.py, tx_social.py, tx_hosts.py) implements these structurally; the rows
 it answers are defined here, beside the questions, so the use cases never import the adapter.
@@ -18,6 +19,15 @@ class UserRow:
     username: str
     display_name: str
     password_hash: str
+
+
+@dataclass(frozen=True)
+class ProfileRow:
+    id: int
+    username: str
+    display_name: str
+    verified_as: str | None
+    is_admin: bool
 
 
 @dataclass(frozen=True)
@@ -82,3 +92,37 @@ class Groups(Protocol):
 
 class SocialPort(People, Friends, Groups, Protocol):
     """What the friends-and-groups use cases (service/social.py) read and write in one job."""
+
+
+class Profiles(Protocol):
+    """Public profiles, admins and verified accounts (celebrity 明星, enterprise 企业)."""
+
+    def user_by_username(self, username: str) -> UserRow | None: ...
+
+    def profile(self, user_id: int) -> ProfileRow | None: ...
+
+    def is_admin(self, user_id: int) -> bool: ...
+
+    def set_admin(self, user_id: int, is_admin: bool) -> bool: ...
+
+    def set_verified_as(self, user_id: int, verified_as: str | None) -> bool: ...
+
+
+class Follows(Protocol):
+    """Who follows whom (a celebrity's packets and a company's campaigns go to followers)."""
+
+    def follow(self, follower_id: int, followee_id: int, now: datetime) -> bool: ...
+
+    def unfollow(self, follower_id: int, followee_id: int) -> bool: ...
+
+    def is_follower(self, follower_id: int, followee_id: int) -> bool: ...
+
+    def follower_count(self, followee_id: int) -> int: ...
+
+    def followee_count(self, follower_id: int) -> int: ...
+
+    def followee_ids(self, follower_id: int, limit: int = ...) -> list[int]: ...
+
+
+class SocialGraphPort(People, Friends, Profiles, Follows, Protocol):
+    """What the social graph's use cases (service/social_graph.py) read and write in one job."""
