@@ -27,8 +27,7 @@ from hongbao.service.ratelimit import Limiter
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import PacketRow
-    from hongbao.adapters.sql.tx_hosts import HostKeyRow, HostRow
-    from hongbao.service.ports import Tx
+    from hongbao.service.ports.hosts import HostKeyRow, HostLookup, HostRecords, HostRow, HostUsers, HostVolume
 
 KEY_PREFIX = "hk_"
 SCOPES = ("read", "write", "dashboard")
@@ -87,7 +86,7 @@ class Hosts:
         key_id, secret = _new_key()
         now = self.d.clock.now()
 
-        def job(tx: Tx) -> int:
+        def job(tx: HostRecords) -> int:
             if admin_id is not None and not tx.is_admin(admin_id):
                 raise Forbidden("Only an admin registers host apps.", code="not_admin")
             host_id = tx.add_host(clean, rate, volume, now)
@@ -98,7 +97,7 @@ class Hosts:
         return {**await self.describe(host_id), "key": _key_reply(key_id, secret, wanted)}
 
     async def describe(self, host_ref: int | str) -> dict[str, Any]:
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: HostRecords) -> dict[str, Any]:
             host = _host(tx, host_ref)
             return _public(host, tx.host_keys_of(host.id))
 
@@ -128,7 +127,7 @@ class Hosts:
         """Refuse this key from now on (in other processes within KEY_CACHE_S); `host_id`: only the host's own."""
         now = self.d.clock.now()
 
-        def job(tx: Tx) -> HostKeyRow:
+        def job(tx: HostRecords) -> HostKeyRow:
             found = tx.host_key(key_id)
             if found is None or (host_id is not None and found.host_id != host_id):
                 raise NotFound("No such key.", code="host_key_not_found")
@@ -147,7 +146,7 @@ class Hosts:
         new_id, secret = _new_key()
         now = self.d.clock.now()
 
-        def job(tx: Tx) -> tuple[str, ...]:
+        def job(tx: HostRecords) -> tuple[str, ...]:
             old = tx.host_key(key_id)
             if old is None or (host_id is not None and old.host_id != host_id):
                 raise NotFound("No such key.", code="host_key_not_found")
@@ -205,7 +204,7 @@ class Hosts:
         """The host's own figures (api/routes/hosts.py checks the key's `dashboard` scope)."""
         day = self.d.clock.now().date()
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: HostRecords) -> dict[str, Any]:
             host = _host(tx, caller.host_id)
             return {**_public(host, tx.host_keys_of(host.id)), "figures": tx.host_figures(host.id, day)}
 
@@ -216,7 +215,7 @@ class Hosts:
         if not key_id or not secret or len(token) > 128:
             raise Unauthorized("Invalid host key.", code="host_key_invalid")
 
-        def job(tx: Tx) -> tuple[HostKeyRow, HostRow] | None:
+        def job(tx: HostRecords) -> tuple[HostKeyRow, HostRow] | None:
             row = tx.host_key(key_id)
             host = None if row is None else tx.host(row.host_id)
             return None if row is None or host is None else (row, host)
@@ -236,7 +235,7 @@ class Hosts:
         shown = ext[:NAME_CHARS_MAX]
         now = self.d.clock.now()
 
-        def job(tx: Tx) -> int:
+        def job(tx: HostUsers) -> int:
             found = tx.host_user(host_id, ext)
             if found is not None:
                 return found
@@ -254,7 +253,7 @@ class Hosts:
 
     # ------------------------------------------------------------------ daily volume, in the money's transaction
 
-    def _count(self, tx: Tx, sender_id: int, amount_fen: int) -> None:
+    def _count(self, tx: HostVolume, sender_id: int, amount_fen: int) -> None:
         found = tx.host_users_among([sender_id])
         if not found:
             return
@@ -266,10 +265,10 @@ class Hosts:
                 code="host_volume_exceeded",
             )
 
-    def _count_packet(self, tx: Tx, row: PacketRow) -> None:
+    def _count_packet(self, tx: HostVolume, row: PacketRow) -> None:
         self._count(tx, row.view.sender_id, row.view.total_fen)
 
-    def _count_transfer(self, tx: Tx, event: str, users: tuple[int, ...], data: dict[str, Any]) -> None:
+    def _count_transfer(self, tx: HostVolume, event: str, users: tuple[int, ...], data: dict[str, Any]) -> None:
         if event == "transfer.created":
             self._count(tx, int(data["sender_id"]), int(data["amount_fen"]))
 
@@ -299,7 +298,7 @@ def _public(host: HostRow, keys: list[HostKeyRow]) -> dict[str, Any]:
     }
 
 
-def _host(tx: Tx, ref: int | str) -> HostRow:
+def _host(tx: HostLookup, ref: int | str) -> HostRow:
     found = tx.host(ref) if isinstance(ref, int) else (
         tx.host(int(ref)) if ref.isdigit() else tx.host_by_name(ref)
     )

@@ -33,8 +33,9 @@ from hongbao.service.install_key import InstallKey
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import ClaimRow, PacketRow
-    from hongbao.adapters.sql.tx_hosts import HostUserRow, OutboxRow
+    from hongbao.adapters.sql.tx_hosts import OutboxRow
     from hongbao.service.ports import Tx
+    from hongbao.service.ports.hosts import HostUserRow
 
 log = logging.getLogger(__name__)
 HEADS_MAX = 200  # streams sent to at once in one round

@@ -17,34 +17,7 @@ from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql import schema_hosts as h
 from hongbao.adapters.sql.aware import utc, utc_or_none
 from hongbao.domain.errors import Conflict
-
-
-@dataclass(frozen=True)
-class HostRow:
-    id: int
-    name: str
-    created_at: datetime
-    rate_per_min: int
-    daily_volume_fen_max: int
-    webhook_url: str | None
-    webhook_secret_sealed: str | None
-
-
-@dataclass(frozen=True)
-class HostKeyRow:
-    id: str
-    host_id: int
-    secret_hash: bytes
-    scopes: tuple[str, ...]
-    created_at: datetime
-    revoked_at: datetime | None
-
-
-@dataclass(frozen=True)
-class HostUserRow:
-    host_id: int
-    external_id: str
-    user_id: int
+from hongbao.service.ports.hosts import HostKeyRow, HostRow, HostUserRow
 
 
 @dataclass(frozen=True)
