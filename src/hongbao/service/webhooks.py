@@ -33,9 +33,7 @@ from hongbao.service.install_key import InstallKey
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import ClaimRow, PacketRow
-    from hongbao.adapters.sql.tx_hosts import OutboxRow
-    from hongbao.service.ports import Tx
-    from hongbao.service.ports.hosts import HostUserRow
+    from hongbao.service.ports.hosts import HostUserRow, OutboxReads, OutboxRow, OutboxWrites
 
 log = logging.getLogger(__name__)
 HEADS_MAX = 200  # streams sent to at once in one round
@@ -87,7 +85,7 @@ class Webhooks:
 
     # ------------------------------------------------------------------ the outbox, in the money's transaction
 
-    def _record(self, tx: Tx, hosts: list[HostUserRow], event: str, stream: str, data: dict[str, Any],
+    def _record(self, tx: OutboxWrites, hosts: list[HostUserRow], event: str, stream: str, data: dict[str, Any],
                 users: Mapping[str, int | None]) -> None:
         """One message per host concerned; `users` names the roles (sender, claimer…) to show by external id."""
         now = self.d.clock.now()
@@ -100,13 +98,13 @@ class Webhooks:
             body = {"type": event, "timestamp": now.isoformat(), "data": shown}
             tx.add_outbox(host_id, msg_id, event, stream, orjson.dumps(body).decode(), now)
 
-    def _on_sent(self, tx: Tx, row: PacketRow) -> None:
+    def _on_sent(self, tx: OutboxWrites, row: PacketRow) -> None:
         hosts = tx.host_users_among([row.view.sender_id], with_webhook=True)
         if hosts:
             self._record(tx, hosts, "packet.sent", f"packet:{row.view.id}", _packet(row),
                          {"sender": row.view.sender_id})
 
-    def _on_opened_many(self, tx: Tx, opened: list[tuple[PacketRow, ClaimRow]]) -> None:
+    def _on_opened_many(self, tx: OutboxWrites, opened: list[tuple[PacketRow, ClaimRow]]) -> None:
         # One read for the whole batch of opens: the hot path pays one indexed statement, not one per winner.
         hosts = tx.host_users_among(
             [uid for row, claim in opened for uid in (row.view.sender_id, claim.user_id)], with_webhook=True
@@ -124,13 +122,13 @@ class Webhooks:
             if row.claimed_count == row.view.shares_count:  # the row as this claim left it: the last share
                 self._record(tx, concerned, "packet.finished", stream, _packet(row), {"sender": row.view.sender_id})
 
-    def _on_expired(self, tx: Tx, row: PacketRow, refund_fen: int) -> None:
+    def _on_expired(self, tx: OutboxWrites, row: PacketRow, refund_fen: int) -> None:
         hosts = tx.host_users_among([row.view.sender_id], with_webhook=True)
         if hosts:
             self._record(tx, hosts, "packet.expired", f"packet:{row.view.id}",
                          {**_packet(row), "refunded_fen": refund_fen}, {"sender": row.view.sender_id})
 
-    def _on_money(self, tx: Tx, event: str, users: tuple[int, ...], data: dict[str, Any]) -> None:
+    def _on_money(self, tx: OutboxWrites, event: str, users: tuple[int, ...], data: dict[str, Any]) -> None:
         hosts = tx.host_users_among(users, with_webhook=True)
         if not hosts:
             return
@@ -216,7 +214,7 @@ class Webhooks:
     async def list(self, host_ref: int | str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
         from hongbao.service.hosts import _host
 
-        def job(tx: Tx) -> list[dict[str, Any]]:
+        def job(tx: OutboxReads) -> list[dict[str, Any]]:
             host_id = None if host_ref is None else _host(tx, host_ref).id
             return [_message(r) for r in tx.outbox_list(host_id, status, limit)]
 

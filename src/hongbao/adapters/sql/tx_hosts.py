@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -17,24 +16,7 @@ from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql import schema_hosts as h
 from hongbao.adapters.sql.aware import utc, utc_or_none
 from hongbao.domain.errors import Conflict
-from hongbao.service.ports.hosts import HostKeyRow, HostRow, HostUserRow
-
-
-@dataclass(frozen=True)
-class OutboxRow:
-    id: int
-    host_id: int
-    msg_id: str
-    event_type: str
-    stream: str
-    payload: str
-    created_at: datetime
-    attempts: int
-    next_attempt_at: datetime
-    locked_until: datetime | None
-    delivered_at: datetime | None
-    failed_at: datetime | None
-    last_error: str | None
+from hongbao.service.ports.hosts import HostKeyRow, HostRow, HostUserRow, OutboxRow
 
 
 class HostTx:

@@ -1,5 +1,5 @@
 """What the platform API's use cases (service/hosts.py) need from the store: host apps, their keys, the users they
-map, and each host's daily volume, counted in the money's own transaction.
+map, each host's daily volume and its webhook outbox, both written in the money's own transaction.
 
 The SQL transaction (adapters/sql/tx_hosts.py) implements these structurally; the rows it answers are defined here.
 """
@@ -38,6 +38,23 @@ class HostUserRow:
     host_id: int
     external_id: str
     user_id: int
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    host_id: int
+    msg_id: str
+    event_type: str
+    stream: str
+    payload: str
+    created_at: datetime
+    attempts: int
+    next_attempt_at: datetime
+    locked_until: datetime | None
+    delivered_at: datetime | None
+    failed_at: datetime | None
+    last_error: str | None
 
 
 class HostLookup(Protocol):
@@ -86,3 +103,17 @@ class HostVolume(HostLookup, Protocol):
     def host_users_among(self, user_ids: Iterable[int], with_webhook: bool = False) -> list[HostUserRow]: ...
 
     def add_host_volume(self, host_id: int, day: date, amount_fen: int, cap_fen: int) -> bool: ...
+
+
+class OutboxWrites(Protocol):
+    """Webhook messages for the hosts concerned, written in the same transaction as the money they tell of."""
+
+    def host_users_among(self, user_ids: Iterable[int], with_webhook: bool = False) -> list[HostUserRow]: ...
+
+    def add_outbox(
+        self, host_id: int, msg_id: str, event_type: str, stream: str, payload: str, now: datetime
+    ) -> None: ...
+
+
+class OutboxReads(HostLookup, Protocol):
+    def outbox_list(self, host_id: int | None, status: str | None, limit: int) -> list[OutboxRow]: ...
