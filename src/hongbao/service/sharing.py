@@ -20,7 +20,7 @@ from hongbao.service.deps import Deps
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import ClaimRow, PacketRow
-    from hongbao.service.ports import Tx
+    from hongbao.service.ports.packets import ShareLinks, SharingPort
 
 T = TypeVar("T")
 
@@ -43,7 +43,9 @@ class Sharing:
 
     # ------------------------------------------------------------------ links
 
-    def link_for(self, tx: Tx, packet_id: int, created_by: int, now: datetime, *, embed_secret: bool = False) -> str:
+    def link_for(
+        self, tx: ShareLinks, packet_id: int, created_by: int, now: datetime, *, embed_secret: bool = False
+    ) -> str:
         """Inside a write job: the packet's share token (made on first use).  Enterprise packets call this too."""
         existing = tx.share_link_of(packet_id, embed_secret)
         if existing is not None:
@@ -66,7 +68,7 @@ class Sharing:
     ) -> dict[str, Any]:
         now = self.d.clock.now()
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: SharingPort) -> dict[str, Any]:
             row = tx.packet(packet_id)
             if row is None or row.view.sender_id != user_id:
                 raise errors.packet_not_found()
@@ -90,7 +92,7 @@ class Sharing:
         if not 8 <= len(token) <= 32:
             raise errors.packet_not_found()
 
-        def job(tx: Tx) -> tuple[PacketRow, bool]:
+        def job(tx: SharingPort) -> tuple[PacketRow, bool]:
             link = tx.share_link(token)
             row = None if link is None else tx.packet(link[0])
             if link is None or row is None:
@@ -115,7 +117,7 @@ class Sharing:
         finally:
             self._pending.pop((packet_id, user_id), None)
 
-    def _record_claims(self, tx: Tx, opened: list[tuple[PacketRow, ClaimRow]]) -> None:
+    def _record_claims(self, tx: ShareLinks, opened: list[tuple[PacketRow, ClaimRow]]) -> None:
         """A batch's claims of shareable packets, each with where it came from: one insert for the batch."""
         events = [
             (row.view.id, "claim", *self._pending.get((row.view.id, claim.user_id), ("direct", "app")),
@@ -131,7 +133,7 @@ class Sharing:
     async def figures(self, packet_id: int, user_id: int) -> dict[str, Any]:
         """Shares, landing-page views and claims of one packet by platform and by channel (sender only)."""
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: SharingPort) -> dict[str, Any]:
             row = tx.packet(packet_id)
             if row is None or row.view.sender_id != user_id:
                 raise errors.packet_not_found()

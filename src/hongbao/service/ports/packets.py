@@ -1,0 +1,39 @@
+"""What the packet-side use cases outside the hot path need from the store: a packet by id, and its share links
+with what they led to (service/sharing.py).
+
+The SQL transaction (adapters/sql/tx.py, tx_open.py) implements these structurally.  PacketRow stays in tx.py for
+now: the open path's modules are being reworked for speed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from hongbao.adapters.sql.tx import PacketRow
+
+
+class PacketById(Protocol):
+    def packet(self, packet_id: int) -> PacketRow | None: ...
+
+
+class ShareLinks(Protocol):
+    """A packet's share tokens (one per packet and embed choice) and the shares, views and claims counted by
+    platform and channel."""
+
+    def share_link_of(self, packet_id: int, embed_secret: bool) -> str | None: ...
+
+    def add_share_link(self, token: str, packet_id: int, embed_secret: bool, created_by: int, now: datetime) -> str: ...
+
+    def share_link(self, token: str) -> tuple[int, bool] | None: ...
+
+    def add_share_event(self, packet_id: int, event: str, platform: str, channel: str, now: datetime) -> None: ...
+
+    def add_share_events(self, events: list[tuple[int, str, str, str, datetime]]) -> None: ...
+
+    def share_figures(self, packet_id: int) -> list[tuple[str, str, str, int]]: ...
+
+
+class SharingPort(PacketById, ShareLinks, Protocol):
+    """What a sharing job reads and writes."""
