@@ -117,7 +117,7 @@ def audit_campaigns(
         ids, offers, touched = only
         sim.same(sorted(snap.campaigns), ids, "the campaigns stored")
         sim.same(snap.offers, {i: (m.offers[i].stock, m.offers[i].issued) for i in offers}, "offers (stock, issued)")
-        sim.same(snap.coupons, {c: v for c, v in m.coupons.items() if v[0] in offers} if offers else {},
+        sim.same(snap.coupons, {c: v for o in offers for c, v in m.coupons_of.get(o, {}).items()},
                  "coupons (offer, holder)")
         players = {(e, u): m.events[e].wins[u] for e, u in touched if m.events[e].wins[u]}
         sim.same({k: v for k, v in snap.players.items() if k in touched}, players, "shake players' wins")

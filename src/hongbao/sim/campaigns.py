@@ -132,7 +132,7 @@ class CampaignOps(EnterpriseOps):
         line.issued += 1
         if line.offer_id is not None:
             self.m.offers[line.offer_id].issued += 1
-            self.m.coupons[coupon] = (line.offer_id, user)
+            self.m.add_coupon(coupon, line.offer_id, user)
         c.paid_fen += amount
         c.claims[user] += 1
         c.day_claims[(user, day)] += 1

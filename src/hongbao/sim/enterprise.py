@@ -146,7 +146,7 @@ class EnterpriseOps(HostileOps):
             if reply["id"] in self.m.offers:
                 raise Mismatch(f"add offer gave the existing offer id {reply['id']}")
             self.same((reply["stock"], reply["issued"]), (stock, 0), "the new offer")
-            self.m.offers[reply["id"]] = Offer(reply["id"], owner, stock, expires_at)
+            self.m.add_offer(Offer(reply["id"], owner, stock, expires_at))
 
     # ------------------------------------------------------------------ followers and what they see
 
@@ -207,14 +207,15 @@ class EnterpriseOps(HostileOps):
         now and then a cash prize over the maximum or another owner's offer."""
         amounts = sorted(self.rng.sample(range(1, CASH_PRIZE_FEN_MAX + 1), self.rng.randint(1, 3)))
         lines = [PrizeLine("cash", self.rng.randint(1, 5), amount_fen=a, count_max=self._count()) for a in amounts]
-        own = sorted(o.id for o in self.m.offers.values() if o.owner == owner)
-        others = sorted(o.id for o in self.m.offers.values() if o.owner != owner)
+        own = self.m.offer_ids_of.get(owner, [])
+        others = len(self.m.offer_ids) - len(own)  # the other owners' offers, chosen among without a list
         r = self.rng.random()
         if own and r < 0.45:
             coupon = PrizeLine("coupon", self.rng.randint(1, 5), offer_id=self.rng.choice(own), count_max=self._count())
             lines = [coupon] if r < 0.08 else [*lines, coupon]
         elif others and r < 0.5:
-            lines.append(PrizeLine("coupon", 1, offer_id=self.rng.choice(others)))
+            # choice() of a range draws as choice() of a list as long: the seed's draws are the same as ever
+            lines.append(PrizeLine("coupon", 1, offer_id=self.m.other_offer(owner, self.rng.choice(range(others)))))
         elif r < 0.53:
             lines[-1].amount_fen = self.app.campaigns.limits.cash_prize_fen_max + 1
         return lines

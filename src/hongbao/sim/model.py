@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +21,32 @@ class Wallets(dict[int, int]):
         self.total += balance - self.get(user, 0)
         self.touched.add(user)
         super().__setitem__(user, balance)
+
+
+class Verified(dict[int, str]):
+    """Users verified as "enterprise" or "celebrity", with the enterprises in id order kept until one changes
+    (the workload asks for them at every campaign, pool and event, and they are few against the users)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._enterprises: list[int] | None = None
+
+    def __setitem__(self, user: int, label: str) -> None:
+        self._enterprises = None
+        super().__setitem__(user, label)
+
+    def __delitem__(self, user: int) -> None:
+        self._enterprises = None
+        super().__delitem__(user)
+
+    def pop(self, user: int, *default: Any) -> Any:
+        self._enterprises = None
+        return super().pop(user, *default)
+
+    def enterprises(self) -> list[int]:
+        if self._enterprises is None:
+            self._enterprises = sorted(u for u, label in self.items() if label == "enterprise")
+        return self._enterprises
 
 
 @dataclass
@@ -179,12 +206,14 @@ class Model:
     active: dict[int, Packet] = field(default_factory=dict)  # packets neither finished nor refunded
     requests: list[Request] = field(default_factory=list)
     tokens: list[Token] = field(default_factory=list)
-    verified: dict[int, str] = field(default_factory=dict)  # user → "enterprise" or "celebrity"
+    verified: Verified = field(default_factory=lambda: Verified())  # user → "enterprise" or "celebrity"
     follows: set[tuple[int, int]] = field(default_factory=set)  # (follower, followee)
     followers: dict[int, set[int]] = field(default_factory=dict)  # followee → followers
     merchants: dict[int, int] = field(default_factory=dict)  # merchant → its owner
     merchant_ids: list[int] = field(default_factory=list)
     offers: dict[int, Offer] = field(default_factory=dict)
+    offer_ids: list[int] = field(default_factory=list)  # every offer, in id order
+    offer_ids_of: dict[int, list[int]] = field(default_factory=dict)  # owner → its offers, in id order
     campaigns: dict[int, Campaign] = field(default_factory=dict)
     campaign_list: list[Campaign] = field(default_factory=list)
     open_campaigns: dict[int, Campaign] = field(default_factory=dict)  # status "active" (not closed yet)
@@ -192,6 +221,7 @@ class Model:
     event_list: list[ShakeEvent] = field(default_factory=list)
     current_events: dict[int, ShakeEvent] = field(default_factory=dict)  # not ended yet (pruned as the clock moves)
     coupons: dict[int, tuple[int, int]] = field(default_factory=dict)  # coupon → (offer, holder)
+    coupons_of: dict[int, dict[int, tuple[int, int]]] = field(default_factory=dict)  # offer → its coupons, as above
     claim_ids: set[int] = field(default_factory=set)
 
     def are_friends(self, a: int, b: int) -> bool:
@@ -246,7 +276,24 @@ class Model:
         return list(self.current_events.values())
 
     def enterprises(self) -> list[int]:
-        return sorted(u for u, label in self.verified.items() if label == "enterprise")
+        return self.verified.enterprises()
+
+    def add_offer(self, offer: Offer) -> None:
+        self.offers[offer.id] = offer
+        bisect.insort(self.offer_ids, offer.id)
+        bisect.insort(self.offer_ids_of.setdefault(offer.owner, []), offer.id)
+
+    def other_offer(self, owner: int, index: int) -> int:
+        """The `index`-th offer (in id order) of the offers not `owner`'s, found without listing them."""
+        at = index
+        for mine in self.offer_ids_of.get(owner, ()):
+            if bisect.bisect_left(self.offer_ids, mine) <= at:
+                at += 1
+        return self.offer_ids[at]
+
+    def add_coupon(self, coupon: int, offer: int, holder: int) -> None:
+        self.coupons[coupon] = (offer, holder)
+        self.coupons_of.setdefault(offer, {})[coupon] = (offer, holder)
 
     def candidates(self, c: Campaign, now: datetime) -> list[PrizeLine]:
         """The prizes a claim (or a shake's win) may still draw: count left, cash within the budget, stock left."""
