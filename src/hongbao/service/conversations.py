@@ -158,14 +158,14 @@ class Conversations:
         told = [(row, claim, cid) for row, claim in opened if (cid := conversation(row.view)) is not None]
         if not told:
             return
-        lucky = tx.claims_of_many(sorted({row.view.id for row, _, _ in told if _best_luck_due(row.view)}))
-        best = {pid: claims[best_luck_index([c.amount_fen for c in claims]) or 0] for pid, claims in lucky.items()}
-        names = tx.users_by_ids(list({uid for row, claim, _ in told for uid in (row.view.sender_id, claim.user_id)}
-                                     | {winner.user_id for winner in best.values()}))
+        lucky = tx.amounts_claimed(sorted({row.view.id for row, _, _ in told if _best_luck_due(row.view)}))
+        best = {pid: claims[best_luck_index([amount for _, amount in claims]) or 0] for pid, claims in lucky.items()}
+        names = tx.display_names({uid for row, claim, _ in told for uid in (row.view.sender_id, claim.user_id)}
+                                 | {user for user, _ in best.values()})
         notices: list[tuple[int, int | None, str, str, dict[str, Any], datetime]] = []
         for row, claim, cid in told:
             v = row.view
-            claimer, sender = names[claim.user_id].display_name, names[v.sender_id].display_name
+            claimer, sender = names[claim.user_id], names[v.sender_id]
             text = (
                 f"{claimer} opened their own red packet"
                 if claim.user_id == v.sender_id
@@ -182,13 +182,13 @@ class Conversations:
             }
             notices.append((cid, None, MessageType.CLAIM.value, text, data, claim.created_at))
             if v.id in best and _best_luck_due(v):  # the claim that finished the packet (it is FINISHED after it)
-                winner = best[v.id]
+                winner, amount = best[v.id]
                 notices.append((
                     cid,
                     None,
                     MessageType.BEST_LUCK.value,
-                    f"{names[winner.user_id].display_name} got the best luck (手气最佳) in {sender}'s red packet",
-                    {"packet_id": v.id, "user_id": winner.user_id, "amount_fen": winner.amount_fen},
+                    f"{names[winner]} got the best luck (手气最佳) in {sender}'s red packet",
+                    {"packet_id": v.id, "user_id": winner, "amount_fen": amount},
                     claim.created_at,
                 ))
         tx.add_messages(notices)

@@ -36,6 +36,14 @@ def ts(conn: Connection) -> Callable[[datetime], Any]:
     return found
 
 
+IN_LIST_MAX = 1_000  # values (or rows) in one IN list: SQLite caps the parameters of one statement
+
+
+def chunks(values: Sequence[Any], size: int = IN_LIST_MAX) -> Iterable[Sequence[Any]]:
+    """`values` in slices short enough for one IN list."""
+    return (values[i:i + size] for i in range(0, len(values), size))
+
+
 def marks(n: int) -> str:
     """`?, ?, …` for an IN list of `n` values."""
     return ", ".join("?" * n)

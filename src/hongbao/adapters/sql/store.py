@@ -47,6 +47,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import NullPool
 
+from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.tx import SqlTx
 from hongbao.domain.errors import HongbaoError, store_unavailable
@@ -197,6 +198,7 @@ class SqlStore:
         self.last_failure: float | None = None  # monotonic time the database last failed a batch
         self._last_prune = time.monotonic()
         self._db_now_ms = _db_now_ms(self.is_sqlite)
+        self._marker_sql = f"INSERT INTO write_batches (id, created_at_ms) VALUES (?, {self._db_now_ms.name})"
         self._writer = threading.Thread(target=self._write_loop, name="hongbao-writer", daemon=True)
         self._writer.start()
 
@@ -398,7 +400,7 @@ class SqlStore:
             conn = self.engine.connect()
             conn.execution_options(hongbao_writer=True)
             trans = conn.begin()
-            conn.execute(insert(s.write_batches).values(id=batch_id, created_at_ms=self._db_now_ms))
+            hot.run(conn, self._marker_sql, (batch_id,))  # driver SQL: every batch pays it
             outcomes = _run_jobs(conn, SqlTx(conn, self.is_sqlite, batch_id), batch)
             committing = True
             trans.commit()

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql import schema_hosts as h
 from hongbao.adapters.sql.aware import utc, utc_or_none
@@ -105,11 +106,12 @@ class HostTx:
         ids = sorted(set(user_ids))
         if not ids:
             return []
-        hu = h.host_users
-        query = select(hu.c.host_id, hu.c.external_id, hu.c.user_id).where(hu.c.user_id.in_(ids))
-        if with_webhook:
-            query = query.join(h.hosts, h.hosts.c.id == hu.c.host_id).where(h.hosts.c.webhook_url.is_not(None))
-        return [HostUserRow(int(r.host_id), r.external_id, int(r.user_id)) for r in self.conn.execute(query)]
+        # Driver SQL (hot.py): every write batch of opens asks this once, for its webhooks.
+        sql = ("SELECT hu.host_id, hu.external_id, hu.user_id FROM host_users hu JOIN hosts ON hosts.id = hu.host_id "
+               "WHERE hosts.webhook_url IS NOT NULL AND hu.user_id IN ({})" if with_webhook
+               else "SELECT hu.host_id, hu.external_id, hu.user_id FROM host_users hu WHERE hu.user_id IN ({})")
+        return [HostUserRow(int(host), external, int(user)) for some in hot.chunks(ids)
+                for host, external, user in hot.rows(self.conn, sql.format(hot.marks(len(some))), some)]
 
     def worlds_of(self, user_ids: Iterable[int]) -> dict[int, int]:
         """The world of each existing user among `user_ids`: their host's id, 0 for hongbao's own (service/worlds.py);

@@ -164,16 +164,22 @@ class SettleTx:
     def _claimed(self, pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:
         if not pairs:
             return set()
-        found = hot.rows(self.conn, "SELECT packet_id, user_id FROM claims WHERE (packet_id, user_id) IN "
-                        f"({hot.rows_marks(len(pairs), 2)})", [v for pair in pairs for v in pair])
-        return {(int(pid), int(uid)) for pid, uid in found}
+        found: set[tuple[int, int]] = set()
+        for some in hot.chunks(pairs):
+            found.update((int(pid), int(uid)) for pid, uid in hot.rows(
+                self.conn, f"SELECT packet_id, user_id FROM claims WHERE (packet_id, user_id) IN "
+                f"({hot.rows_marks(len(some), 2)})", [v for pair in some for v in pair]))
+        return found
 
     def _wallet_ids(self, user_ids: list[int]) -> dict[int, int]:
         if not user_ids:
             return {}
-        found = hot.rows(self.conn, f"SELECT owner_id, id FROM accounts WHERE kind = ? AND owner_id IN "
-                        f"({hot.marks(len(user_ids))})", [AccountKind.WALLET.value, *user_ids])
-        return {int(owner): int(acct) for owner, acct in found}
+        found: dict[int, int] = {}
+        for some in hot.chunks(user_ids):
+            found.update((int(owner), int(acct)) for owner, acct in hot.rows(
+                self.conn, f"SELECT owner_id, id FROM accounts WHERE kind = ? AND owner_id IN ({hot.marks(len(some))})",
+                [AccountKind.WALLET.value, *some]))
+        return found
 
     def _amounts(
         self, rows: dict[int, PacketRow], taken: dict[int, int], rng: Rng | None

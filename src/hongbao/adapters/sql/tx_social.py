@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, union_all, update
+from sqlalchemy import and_, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql import schema_social as ss
 from hongbao.adapters.sql.aware import utc
@@ -124,18 +125,15 @@ class SocialTx:
         self, group_ids: Collection[int], pairs: Collection[tuple[int, int]]
     ) -> tuple[dict[int, int], dict[tuple[int, int], int]]:
         """The existing conversations of these groups and of these (low, high) pairs, in at most two reads."""
-        c = ss.conversations
         groups: dict[int, int] = {}
-        if group_ids:
-            found = self.conn.execute(select(c.c.group_id, c.c.id).where(c.c.group_id.in_(set(group_ids))))
-            groups = {int(r.group_id): int(r.id) for r in found}
+        for some in hot.chunks(sorted(group_ids)):
+            groups.update((int(g), int(cid)) for g, cid in hot.rows(
+                self.conn, f"SELECT group_id, id FROM conversations WHERE group_id IN ({hot.marks(len(some))})", some))
         of_pair: dict[tuple[int, int], int] = {}
-        if pairs:
-            found = self.conn.execute(
-                select(c.c.user_low_id, c.c.user_high_id, c.c.id)
-                .where(tuple_(c.c.user_low_id, c.c.user_high_id).in_(set(pairs)))
-            )
-            of_pair = {(int(r.user_low_id), int(r.user_high_id)): int(r.id) for r in found}
+        for some in hot.chunks(sorted(pairs)):
+            of_pair.update(((int(low), int(high)), int(cid)) for low, high, cid in hot.rows(
+                self.conn, "SELECT user_low_id, user_high_id, id FROM conversations WHERE (user_low_id, user_high_id) "
+                f"IN ({hot.rows_marks(len(some), 2)})", [v for pair in some for v in pair]))
         return groups, of_pair
 
     def group_conversation_id(self, group_id: int) -> int | None:
@@ -214,12 +212,12 @@ class SocialTx:
 
     def add_messages(self, messages: list[tuple[int, int | None, str, str, dict[str, Any], datetime]]) -> None:
         """Insert many messages (conversation, sender, type, body, data, at) in one statement, in this order."""
-        if messages:
-            self.conn.execute(ss.messages.insert(), [
-                {"conversation_id": cid, "sender_id": sender, "type": type_, "body": body,
-                 "data": json.dumps(data, ensure_ascii=False, separators=(",", ":")), "created_at": at}
-                for cid, sender, type_, body, data, at in messages
-            ])
+        stamp = hot.ts(self.conn)
+        hot.many(self.conn, "INSERT INTO messages (conversation_id, sender_id, type, body, data, created_at) "
+                 "VALUES (?, ?, ?, ?, ?, ?)", [
+                     (cid, sender, type_, body, json.dumps(data, ensure_ascii=False, separators=(",", ":")), stamp(at))
+                     for cid, sender, type_, body, data, at in messages
+                 ])
 
     def messages_page(self, conversation_id: int, before_id: int | None, limit: int) -> list[MessageRow]:
         """Newest first, keyset-paginated by message id."""
