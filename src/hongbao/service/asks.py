@@ -21,8 +21,8 @@ from hongbao.service.worlds import check_reachable
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from hongbao.adapters.sql.tx_asks import AskRow
     from hongbao.service.ports import Tx
+    from hongbao.service.ports.relay import AskReads, AskRow
 
 ASKS_PAGE_MAX = 100
 
@@ -159,7 +159,7 @@ class Asks:
         return await self.d.store.write(job)
 
     @staticmethod
-    def _answerable(tx: Tx, ask_id: int, user_id: int, now: datetime) -> AskRow:
+    def _answerable(tx: AskReads, ask_id: int, user_id: int, now: datetime) -> AskRow:
         """The ask, if `user_id` is the one asked and it is still open: refusals in order 404 → 403 → 409 → 422."""
         ask = _visible(tx, ask_id, user_id)
         if user_id == ask.asker_id or (ask.to_user_id is not None and ask.to_user_id != user_id):
@@ -198,14 +198,14 @@ class Asks:
         if not isinstance(allow_asks, bool):
             raise Rejected("allow_asks must be true or false.", code="invalid_setting")
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: AskReads) -> dict[str, Any]:
             tx.set_allows_asks(user_id, allow_asks)
             return {"allow_asks": tx.allows_asks(user_id)}
 
         return await self.d.store.write(job)
 
 
-def _visible(tx: Tx, ask_id: int, viewer_id: int) -> AskRow:
+def _visible(tx: AskReads, ask_id: int, viewer_id: int) -> AskRow:
     """The asker, the friend asked and the members of the asked group see an ask; nobody else knows it exists."""
     ask = tx.ask(ask_id)
     if ask is None:

@@ -20,8 +20,8 @@ from hongbao.service.sweep import sweep
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import ClaimRow, PacketRow
-    from hongbao.adapters.sql.tx_relay import ChainRow
     from hongbao.service.ports import Tx
+    from hongbao.service.ports.relay import ChainReads, ChainRow
 
 DUE_BATCH_MAX = 500
 CHAINS_PAGE_MAX = 100
@@ -177,7 +177,7 @@ class Relay:
     async def detail(self, chain_id: int, viewer_id: int) -> dict[str, Any]:
         """The chain with its rounds (sender, amount, best luck) and events; members of its group only."""
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: ChainReads) -> dict[str, Any]:
             self._visible_chain(tx, chain_id, viewer_id)
             return self._view(tx, chain_id, viewer_id)
 
@@ -186,7 +186,7 @@ class Relay:
     async def of_group(self, group_id: int, viewer_id: int, limit: int = CHAINS_PAGE_MAX) -> dict[str, Any]:
         """The group's chains, newest first, without their history (members only)."""
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: ChainReads) -> dict[str, Any]:
             if tx.group(group_id) is None or not tx.is_member(group_id, viewer_id):
                 raise NotFound("No such group.", code="group_not_found")
             chains = tx.chains_of_group(group_id, min(limit, CHAINS_PAGE_MAX))
@@ -202,14 +202,14 @@ class Relay:
         return await self.d.store.read(job)
 
     @staticmethod
-    def _visible_chain(tx: Tx, chain_id: int, viewer_id: int) -> ChainRow:
+    def _visible_chain(tx: ChainReads, chain_id: int, viewer_id: int) -> ChainRow:
         chain = tx.relay_chain(chain_id)
         if chain is None or not tx.is_member(chain.group_id, viewer_id):
             raise rules.relay_not_found()
         return chain
 
     @staticmethod
-    def _view(tx: Tx, chain_id: int, viewer_id: int) -> dict[str, Any]:
+    def _view(tx: ChainReads, chain_id: int, viewer_id: int) -> dict[str, Any]:
         chain = tx.relay_chain(chain_id)
         assert chain is not None
         rounds = tx.relay_rounds(chain_id)

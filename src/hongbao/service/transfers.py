@@ -19,9 +19,9 @@ from hongbao.service.sweep import sweep
 from hongbao.service.worlds import check_reachable
 
 if TYPE_CHECKING:
-    from hongbao.adapters.sql.tx_transfers import TransferOrderRow
     from hongbao.service.ports import Tx
     from hongbao.service.ports.ledger import TransferOrders
+    from hongbao.service.ports.relay import TransferOrderRow
 
 DUE_BATCH_MAX = 500
 TRANSFERS_PAGE_MAX = 100

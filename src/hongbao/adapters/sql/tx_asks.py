@@ -6,7 +6,6 @@ changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,26 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from hongbao.adapters.sql import schema_relay as r
 from hongbao.adapters.sql.aware import utc, utc_or_none
 from hongbao.domain.relay import AskStatus
+from hongbao.service.ports.relay import AskRow
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import SqlTx
-
-
-@dataclass(frozen=True)
-class AskRow:
-    id: int
-    asker_id: int
-    to_user_id: int | None
-    group_id: int | None
-    amount_fen: int | None
-    message: str
-    status: AskStatus
-    packet_id: int | None
-    answered_by: int | None
-    created_at: datetime
-    expires_at: datetime
-    answered_at: datetime | None
-
 
 
 def _ask(row: Any) -> AskRow:

@@ -8,7 +8,6 @@ whichever of two racing steps updates the row first wins, the other changes noth
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,44 +21,7 @@ from hongbao.adapters.sql.tx_asks import AskTx
 from hongbao.adapters.sql.tx_transfers import TransferOrderTx
 from hongbao.domain.errors import Conflict
 from hongbao.domain.relay import ChainEnd, ChainStatus
-
-
-@dataclass(frozen=True)
-class ChainRow:
-    id: int
-    group_id: int
-    starter_id: int
-    min_fen: int
-    deadline_s: int
-    status: ChainStatus
-    rounds_count: int
-    current_packet_id: int | None
-    owed_by: int | None
-    due_at: datetime | None
-    ended_reason: str | None
-    created_at: datetime
-    ended_at: datetime | None
-
-
-@dataclass(frozen=True)
-class RoundRow:
-    chain_id: int
-    round: int
-    packet_id: int
-    sender_id: int
-    total_fen: int
-    shares_count: int
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class RelayEventRow:
-    id: int
-    kind: str
-    round: int | None
-    user_id: int | None
-    detail: str
-    created_at: datetime
+from hongbao.service.ports.relay import ChainRow, RelayEventRow, RoundRow
 
 
 def _chain(row: Any) -> ChainRow:
@@ -68,7 +30,6 @@ def _chain(row: Any) -> ChainRow:
         row.rounds_count, row.current_packet_id, row.owed_by, utc_or_none(row.due_at), row.ended_reason,
         utc(row.created_at), utc_or_none(row.ended_at),
     )
-
 
 
 class RelayTx(AskTx, TransferOrderTx):

@@ -5,7 +5,6 @@ Settling an order is a conditional UPDATE on its status: accept, refuse and expi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,23 +15,10 @@ from hongbao.adapters.sql import schema_relay as r
 from hongbao.adapters.sql.aware import utc, utc_or_none
 from hongbao.domain.ledger import AccountKind, TransferCode, TransferOrderFacts
 from hongbao.domain.relay import TransferStatus
+from hongbao.service.ports.relay import TransferOrderRow
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import SqlTx
-
-
-@dataclass(frozen=True)
-class TransferOrderRow:
-    id: int
-    sender_id: int
-    recipient_id: int
-    amount_fen: int
-    note: str
-    status: TransferStatus
-    escrow_account_id: int
-    created_at: datetime
-    expires_at: datetime
-    settled_at: datetime | None
 
 
 def _order(row: Any) -> TransferOrderRow:
@@ -40,7 +26,6 @@ def _order(row: Any) -> TransferOrderRow:
         row.id, row.sender_id, row.recipient_id, int(row.amount_fen), row.note, TransferStatus(row.status),
         int(row.escrow_account_id), utc(row.created_at), utc(row.expires_at), utc_or_none(row.settled_at),
     )
-
 
 
 class TransferOrderTx:

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import PacketRow
     from hongbao.adapters.sql.tx_ledger import StatementRow
     from hongbao.adapters.sql.tx_payments import PaymentRow
-    from hongbao.adapters.sql.tx_transfers import TransferOrderRow
     from hongbao.service.ports.campaigns import CampaignRow
+    from hongbao.service.ports.relay import TransferOrderRow
 
 
 class Ledger(Protocol):
