@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import ClaimRow, PacketRow
     from hongbao.service.ports import Tx
+    from hongbao.service.ports.ledger import MoneyEvents
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ ExpiredHook = Callable[["Tx", "PacketRow", int], None]  # the row after expiry, 
 AfterCommit = Callable[[str, dict[str, Any]], None]  # (event name, payload), for live delivery
 # Money events beyond packets (transfer.created/accepted/returned/refunded, payment.settled), inside the transaction:
 # (tx, event type, the users it concerns, data).  Host volume caps and the webhook outbox listen.
-MoneyHook = Callable[["Tx", str, "tuple[int, ...]", dict[str, Any]], None]
+MoneyHook = Callable[["MoneyEvents", str, "tuple[int, ...]", dict[str, Any]], None]
 
 
 @dataclass
@@ -34,7 +35,7 @@ class PacketHooks:
     after_commit: list[AfterCommit] = field(default_factory=list)
     money: list[MoneyHook] = field(default_factory=list)
 
-    def emit(self, tx: Tx, event: str, users: tuple[int, ...], data: dict[str, Any]) -> None:
+    def emit(self, tx: MoneyEvents, event: str, users: tuple[int, ...], data: dict[str, Any]) -> None:
         """Run the money hooks in the caller's transaction (a hook's refusal rolls the money back with it)."""
         for hook in self.money:
             hook(tx, event, users, data)

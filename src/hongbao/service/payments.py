@@ -23,9 +23,8 @@ from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey
 
 if TYPE_CHECKING:
-    from hongbao.adapters.sql.tx_payments import PaymentRow
     from hongbao.service.hooks import PacketHooks
-    from hongbao.service.ports import Tx
+    from hongbao.service.ports.ledger import PaymentRecords, PaymentRow, PaymentSettling
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,7 @@ def channel_reference(direction: str, user_id: int, idem: IdempotencyKey | None)
     return f"hb-{direction}-{digest[:40]}"
 
 
-def book_top_up(tx: Tx, payment: PaymentRow, channel_ref: str, now: datetime, hooks: PacketHooks) -> bool:
+def book_top_up(tx: PaymentSettling, payment: PaymentRow, channel_ref: str, now: datetime, hooks: PacketHooks) -> bool:
     """Credit a top-up the channel confirmed, once: False if another process or the sweep booked it first.  A top-up
     the sweep marked failed is booked too when the channel did take the money after all (a late answer wins)."""
     if not settle(tx, hooks, payment, BOOKED, (PENDING, FAILED), channel_ref, now):
@@ -57,8 +56,8 @@ def book_top_up(tx: Tx, payment: PaymentRow, channel_ref: str, now: datetime, ho
 
 
 def settle(
-    tx: Tx, hooks: PacketHooks, payment: PaymentRow, status: PaymentStatus, from_statuses: tuple[PaymentStatus, ...],
-    channel_ref: str | None, now: datetime,
+    tx: PaymentSettling, hooks: PacketHooks, payment: PaymentRow, status: PaymentStatus,
+    from_statuses: tuple[PaymentStatus, ...], channel_ref: str | None, now: datetime,
 ) -> bool:
     """Move the payment to `status` once (tx.settle_payment); the one caller that moved it tells the money hooks."""
     if not tx.settle_payment(payment.id, status, from_statuses, channel_ref, now):
@@ -81,7 +80,7 @@ class Payments:
         """The top-up recorded with `reference`, recording it (pending) if this is its first attempt."""
         channel = self.d.channel.name
 
-        def job(tx: Tx) -> PaymentRow:
+        def job(tx: PaymentRecords) -> PaymentRow:
             found = tx.payment_by_reference(channel, reference)
             if found is not None:
                 return found
@@ -141,7 +140,7 @@ class Payments:
         count = 0
         while True:
             due = await self.d.store.read(lambda tx: tx.due_payments(recorded_before, DUE_BATCH_MAX))
-            jobs: list[Callable[[Tx], bool]] = []
+            jobs: list[Callable[[PaymentSettling], bool]] = []
             for payment in due:
                 try:  # the channel is asked outside any transaction
                     jobs.append(self._finish_job(payment, at))
@@ -157,7 +156,7 @@ class Payments:
             if len(due) < DUE_BATCH_MAX or all(isinstance(r, BaseException) for r in results):
                 return count
 
-    def _finish_job(self, payment: PaymentRow, at: datetime) -> Callable[[Tx], bool]:
+    def _finish_job(self, payment: PaymentRow, at: datetime) -> Callable[[PaymentSettling], bool]:
         if payment.direction == "out":
             sent_ref = self.d.channel.payout(payment.user_id, payment.amount_fen, payment.reference)
             return lambda tx: settle(tx, self.d.hooks, payment, SENT, (PENDING,), sent_ref, at)

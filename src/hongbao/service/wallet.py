@@ -16,8 +16,7 @@ from hongbao.service.statement import Described, describe
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx_ledger import StatementRow
-    from hongbao.service.ports import Tx
-    from hongbao.service.ports.ledger import Ledger, StatementFacts, WalletPort
+    from hongbao.service.ports.ledger import Ledger, StatementFacts, TopUpPort, WalletPort
 
 STATEMENT_PAGE_MAX = 100
 
@@ -54,7 +53,7 @@ class Wallet:
             channel_ref = await self.payments.charge(payment)
         now = self.d.clock.now()
 
-        def job(tx: Tx) -> dict[str, Any]:  # the whole transaction: booking tells the money hooks
+        def job(tx: TopUpPort) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 # False: the sweep or another process booked it first
                 book_top_up(tx, payment, channel_ref, now, self.d.hooks)

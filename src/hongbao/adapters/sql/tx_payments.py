@@ -4,7 +4,6 @@ SqlTx)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,19 +15,7 @@ from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.aware import utc
 from hongbao.domain.errors import Conflict
 from hongbao.domain.ledger import PaymentFacts, PaymentStatus
-
-
-@dataclass(frozen=True)
-class PaymentRow:
-    id: int
-    user_id: int
-    direction: str  # "in" (top-up) or "out" (withdrawal)
-    amount_fen: int
-    channel: str
-    reference: str  # given to the channel as its idempotency key
-    status: PaymentStatus
-    channel_ref: str | None  # the channel's own reference, once it has answered
-    created_at: datetime
+from hongbao.service.ports.ledger import PaymentRow
 
 
 class PaymentTx:

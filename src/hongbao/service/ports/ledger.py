@@ -6,21 +6,35 @@ The SQL transaction (adapters/sql/tx_ledger.py, tx_payments.py, tx_transfers.py 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from hongbao.domain.ledger import TransferCode
+from hongbao.domain.ledger import PaymentStatus, TransferCode
 from hongbao.domain.relay import TransferStatus
+from hongbao.service.ports.hosts import HostVolume, OutboxWrites
 from hongbao.service.ports.people import Groups, People
 from hongbao.service.ports.replies import IdempotentReplies
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import PacketRow
     from hongbao.adapters.sql.tx_ledger import StatementRow
-    from hongbao.adapters.sql.tx_payments import PaymentRow
     from hongbao.service.ports.campaigns import CampaignRow
     from hongbao.service.ports.relay import TransferOrderRow
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    id: int
+    user_id: int
+    direction: str  # "in" (top-up) or "out" (withdrawal)
+    amount_fen: int
+    channel: str
+    reference: str  # given to the channel as its idempotency key
+    status: PaymentStatus
+    channel_ref: str | None  # the channel's own reference, once it has answered
+    created_at: datetime
 
 
 class Ledger(Protocol):
@@ -46,9 +60,33 @@ class PaymentRecords(Protocol):
 
     def payment(self, payment_id: int) -> PaymentRow | None: ...
 
+    def payment_by_reference(self, channel: str, reference: str) -> PaymentRow | None: ...
+
+
+class MoneyEvents(OutboxWrites, HostVolume, Protocol):
+    """What the money hooks (service/hooks.py) get inside the money's transaction: today a host's daily volume and
+    the webhook outbox.  A new listener that needs more of the store widens this port."""
+
+
+class PaymentSettling(Ledger, PaymentRecords, MoneyEvents, Protocol):
+    """Settling a payment once (the one caller that moved it tells the money hooks) and booking a top-up."""
+
+    def settle_payment(
+        self,
+        payment_id: int,
+        status: PaymentStatus,
+        from_statuses: Iterable[PaymentStatus],
+        channel_ref: str | None,
+        now: datetime,
+    ) -> bool: ...
+
 
 class WalletPort(Ledger, PaymentRecords, IdempotentReplies, Protocol):
     """What a withdrawal's job reads and writes (service/wallet.py)."""
+
+
+class TopUpPort(WalletPort, PaymentSettling, Protocol):
+    """What a top-up's job reads and writes: the withdrawal's, and booking the payment the channel confirmed."""
 
 
 class TransferOrders(Protocol):
