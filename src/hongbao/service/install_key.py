@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from hongbao.service.ports import Store, Tx
+    from hongbao.service.ports import Store
+    from hongbao.service.ports.meta import Meta
 
 META_KEY = "open_secret_key"
 
@@ -33,7 +34,7 @@ class InstallKey:
         self.previous = tuple(p for p in dict.fromkeys(previous) if p and p != pepper)
         self._keys: tuple[bytes, ...] | None = None
 
-    def _job(self, tx: Tx) -> str:
+    def _job(self, tx: Meta) -> str:
         return tx.meta_get_or_add(META_KEY, secrets.token_hex(32))
 
     def _derive(self, stored: str) -> tuple[bytes, ...]:
