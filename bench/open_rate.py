@@ -103,7 +103,7 @@ async def one_run(app: App, mix: str, sender: int, group_id: int, users: list[in
     await app.wallet.top_up(sender, total)
     packet = await app.packets.send_group(sender, group_id, how="double_mean", shares_count=shares,
                                           total_fen=total)
-    batches0, jobs0, writer0 = app.store.batches, app.store.jobs_done, app.store.writer_cpu_s
+    batches0, jobs0, writer0 = app.store.batches, app.store.jobs_done, writer_cpu_s(app)
     cpu0, t0 = time.process_time(), time.perf_counter()
     replies = await asyncio.gather(*(app.packets.open(packet["id"], u) for u in users), return_exceptions=True)
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
@@ -125,7 +125,7 @@ async def one_run(app: App, mix: str, sender: int, group_id: int, users: list[in
     if errors:
         problems.append(f"errors {dict(errors)}")
     return Run(mix, len(users), shares, wall, cpu, len(won), sum(a for _, a in won), dict(refusals),
-               dict(errors), batches, jobs, app.store.writer_cpu_s - writer0, not problems, problems)
+               dict(errors), batches, jobs, writer_cpu_s(app) - writer0, not problems, problems)
 
 
 async def w1b_run(app: App, sender: int, group_id: int, users: list[int], a: argparse.Namespace) -> Run:
@@ -145,7 +145,7 @@ async def w1b_run(app: App, sender: int, group_id: int, users: list[int], a: arg
         async with gate:
             return await app.packets.open(pid, user)
 
-    batches0, jobs0, writer0 = app.store.batches, app.store.jobs_done, app.store.writer_cpu_s
+    batches0, jobs0, writer0 = app.store.batches, app.store.jobs_done, writer_cpu_s(app)
     cpu0, t0 = time.process_time(), time.perf_counter()
     replies = await asyncio.gather(*(one(pid, u) for pid, u in opens), return_exceptions=True)
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
@@ -168,7 +168,12 @@ async def w1b_run(app: App, sender: int, group_id: int, users: list[int], a: arg
     if errors:
         problems.append(f"errors {dict(errors)}")
     return Run("w1b", len(opens), shares * packets, wall, cpu, len(won), sum(a for _, _, a in won), dict(refusals),
-               dict(errors), batches, jobs, app.store.writer_cpu_s - writer0, not problems, problems)
+               dict(errors), batches, jobs, writer_cpu_s(app) - writer0, not problems, problems)
+
+
+def writer_cpu_s(app: App) -> float:
+    """The writer thread's CPU so far (0 on a store from before it was counted: a "before" tree)."""
+    return float(getattr(app.store, "writer_cpu_s", 0.0))
 
 
 def spread(values: list[float]) -> dict[str, float]:

@@ -16,12 +16,12 @@ and compare the same values).  SQL is written with `?` placeholders and turned i
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from hongbao.adapters.sql.aware import UtcDateTime
+from hongbao.adapters.sql.aware import UtcDateTime, utc
 
 _TS_BIND: dict[str, Callable[[Any], Any]] = {}
 
@@ -42,6 +42,14 @@ IN_LIST_MAX = 1_000  # values (or rows) in one IN list: SQLite caps the paramete
 def chunks(values: Sequence[Any], size: int = IN_LIST_MAX) -> Iterable[Sequence[Any]]:
     """`values` in slices short enough for one IN list."""
     return (values[i:i + size] for i in range(0, len(values), size))
+
+
+def stamp(value: Any) -> datetime:
+    """A timestamp column's value as read by driver SQL, aware UTC: SQLite hands back the text SQLAlchemy wrote
+    (UTC digits, `YYYY-MM-DD HH:MM:SS.ffffff`), PostgreSQL an aware datetime."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return utc(value)
 
 
 def marks(n: int) -> str:

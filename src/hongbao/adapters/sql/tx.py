@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -340,7 +340,8 @@ class SqlTx(LedgerTx, SettleTx, PeopleTx, SocialTx, OpenTx, RelayTx, CampaignTx,
         return accounts, transfers, packets, claims
 
 
-def _packet_row(r: Any) -> PacketRow:
+def _packet_row(r: Any, stamp: Callable[[Any], datetime] = utc) -> PacketRow:
+    """A packets row as the domain sees it; `stamp` reads a timestamp column (`hot.stamp` for driver SQL rows)."""
     view = PacketView(
         id=r.id,
         kind=PacketKind(r.kind),
@@ -350,7 +351,7 @@ def _packet_row(r: Any) -> PacketRow:
         split=Split(r.split),
         total_fen=int(r.total_fen),
         shares_count=r.shares_count,
-        expires_at=utc(r.expires_at),
+        expires_at=stamp(r.expires_at),
         status=PacketStatus(r.status),
         secret_hash=bytes(r.secret_hash) if r.secret_hash is not None else None,
         link_id=r.link_id,
@@ -363,7 +364,7 @@ def _packet_row(r: Any) -> PacketRow:
         claimed_fen=int(r.claimed_fen),
         refunded_fen=int(r.refunded_fen),
         escrow_account_id=int(r.escrow_account_id),
-        created_at=utc(r.created_at),
-        finished_at=utc(r.finished_at) if r.finished_at else None,
+        created_at=stamp(r.created_at),
+        finished_at=stamp(r.finished_at) if r.finished_at else None,
         draw=r.draw,
     )

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import ClaimRow, PacketRow
 
 _CLAIM_CODE = TransferCode.PACKET_CLAIM.value
+_PACKET_COLUMNS = ", ".join(c.name for c in s.packets.columns)  # every column, as `select(packets)` reads
 
 # Driver SQL (hot.py), run with a list of parameter rows (executemany).
 _ADVANCE = (
@@ -82,16 +83,13 @@ class SettleTx:
         Answers, per open, an `Opened` (the claim, and the packet row as it is right after that claim: what the
         opened hooks are given) or the `HongbaoError` refusing it.  `rng` draws the shares drawn at open
         (None: the OS's CSPRNG)."""
-        from hongbao.adapters.sql.tx import ClaimRow, _packet_row  # tx.py holds these rows and mixes this class in
+        from hongbao.adapters.sql.tx import ClaimRow  # tx.py holds these rows and mixes this class in
 
         out: list[Any] = [None] * len(wanted)
         if not wanted:
             return out
         ids = sorted({w.packet_id for w in wanted})
-        locked = select(s.packets).where(s.packets.c.id.in_(ids)).order_by(s.packets.c.id)
-        if not self.is_sqlite:  # SQLite's writer holds the whole database already
-            locked = locked.with_for_update()
-        rows = {r.id: _packet_row(r) for r in self.conn.execute(locked)}
+        rows = self._lock_packets(ids)
         pairs = list({(w.packet_id, w.user_id) for w in wanted if w.packet_id in rows})
         claimed = self._claimed(pairs)
         wallets = self._wallet_ids(sorted({w.user_id for w in wanted}))
@@ -160,6 +158,18 @@ class SettleTx:
         hot.many(self.conn, _CREDIT, [(amt, acct) for acct, amt in sorted(credits.items())])
         hot.many(self.conn, _INSERT_TRANSFERS, transfers)
         return out
+
+    def _lock_packets(self, ids: list[int]) -> dict[int, PacketRow]:
+        """The packets' rows, locked in id order (SQLite's writer holds the whole database already)."""
+        from hongbao.adapters.sql.tx import _packet_row
+
+        lock = "" if self.is_sqlite else " FOR UPDATE"
+        found: dict[int, PacketRow] = {}
+        for some in hot.chunks(ids):
+            for r in hot.rows(self.conn, f"SELECT {_PACKET_COLUMNS} FROM packets WHERE id IN ({hot.marks(len(some))}) "
+                              f"ORDER BY id{lock}", some):
+                found[int(r.id)] = _packet_row(r, hot.stamp)
+        return found
 
     def _claimed(self, pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:
         if not pairs:
