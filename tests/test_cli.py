@@ -216,3 +216,16 @@ def test_reconcile_on_postgres_gives_clean_then_exit_1_after_a_raw_update(pg_dat
     assert dirty.exit_code == 1, dirty.output
     assert "cached-balance" in dirty.output
     assert "stored 40001" in dirty.output
+
+
+def test_python_dash_m_hongbao_is_the_hongbao_command() -> None:
+    """`hongbao up` starts its processes with `python -m hongbao` where no `hongbao` script sits beside the
+    interpreter; `python -m hongbao.cli` failed there on a circular import."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "hongbao", "--help"], capture_output=True, text=True, timeout=60,
+                          check=False)
+
+    assert done.returncode == 0, done.stderr
+    assert "serve" in done.stdout and "reconcile" in done.stdout

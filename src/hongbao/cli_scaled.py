@@ -77,7 +77,7 @@ class Child:
 
 def _hongbao() -> list[str]:
     beside = Path(sys.executable).parent / "hongbao"
-    return [str(beside)] if beside.exists() else [sys.executable, "-m", "hongbao.cli"]
+    return [str(beside)] if beside.exists() else [sys.executable, "-m", "hongbao"]
 
 
 def register(app: typer.Typer) -> None:
