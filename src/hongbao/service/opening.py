@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hongbao.domain.errors import HongbaoError
 from hongbao.domain.packets import PacketKind, PacketView
@@ -37,6 +37,9 @@ from hongbao.service.audience import Audience, Claimant, DecidedTogether, GroupM
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, InFlight, first_reply, remember, stored_reply
 from hongbao.service.ports import Bulk, ShareWanted
+
+if TYPE_CHECKING:
+    from hongbao.service.ports import Tx
 
 # Refusals the store may give at open time, and what the gate should remember of them.
 _GATE_OUTCOME = {
@@ -129,7 +132,7 @@ class Opener:
         self.d.hooks.published("packet_opened", {"user_id": user_id, **reply})
         return _opened(reply)
 
-    def _settle_opens(self, tx: Any, batch: list[tuple[str, Opening]]) -> list[tuple[bool, Any]]:
+    def _settle_opens(self, tx: Tx, batch: list[tuple[str, Opening]]) -> list[tuple[bool, Any]]:
         """Inside the writer: every open of one write batch, across packets, settled together.
 
         Per open, in DESIGN.md §6's order: a keyed retry gets its stored reply; the audience is decided again
@@ -184,7 +187,7 @@ class Opener:
         key = None if together is None else together.together_key(o.view)
         return (None, None) if key is None else (together, key)
 
-    def _decide_together(self, tx: Any, openings: list[Opening]) -> dict[Hashable, set[int]]:
+    def _decide_together(self, tx: Tx, openings: list[Opening]) -> dict[Hashable, set[int]]:
         """For audiences decided together (groups, followers): which openers are in, one read per key (not per open)."""
         asked: dict[Hashable, tuple[DecidedTogether, PacketView, set[int]]] = {}
         for o in openings:

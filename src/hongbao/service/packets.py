@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hongbao.domain import errors
 from hongbao.domain.errors import NotFound, Rejected
@@ -21,6 +21,9 @@ from hongbao.service.idempotency import IdempotencyKey, once
 from hongbao.service.opening import Opener
 from hongbao.service.sweep import sweep
 from hongbao.service.worlds import check_reachable, reachable
+
+if TYPE_CHECKING:
+    from hongbao.service.ports import Tx
 
 EXPIRE_BATCH_MAX = 500
 log = logging.getLogger(__name__)
@@ -53,7 +56,7 @@ class Packets(Opener):
 
     def create(
         self,
-        tx: Any,
+        tx: Tx,
         *,
         kind: PacketKind,
         how: Split,
@@ -82,6 +85,7 @@ class Packets(Opener):
             expires_at=expires_at, secret_hash=secret_hash, link_id=link_id, extra=dict(extra or {}),
         )
         row = tx.packet(pid)
+        assert row is not None, "the packet this job just made"
         for hook in self.d.hooks.sent:
             hook(tx, row)
         return row
@@ -100,7 +104,7 @@ class Packets(Opener):
             raise Rejected("A personal packet goes to a friend, not to yourself.", code="not_friends")
         now = self.d.clock.now()
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: Tx) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 check_reachable(tx, sender_id, recipient_id)
                 if not tx.are_friends(sender_id, recipient_id):
@@ -134,7 +138,7 @@ class Packets(Opener):
         text = self.d.rules.clean_greeting(greeting)
         now = self.d.clock.now()
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: Tx) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 if tx.group(group_id) is None or not tx.is_member(group_id, sender_id):
                     raise NotFound("No such group.", code="group_not_found")
@@ -155,7 +159,7 @@ class Packets(Opener):
 
     # ------------------------------------------------------------------ read
 
-    def check_visible(self, tx: Any, view: PacketView, viewer_id: int) -> None:
+    def check_visible(self, tx: Tx, view: PacketView, viewer_id: int) -> None:
         """Who may see a packet: its sender, its claimers, and its audience.
 
         Another user's personal packet, and a code or phrase packet, do not exist for others (404), nor does any
@@ -175,7 +179,7 @@ class Packets(Opener):
     async def detail(self, packet_id: int, viewer_id: int) -> dict[str, Any]:
         """The packet with its claim list, for those allowed to see it."""
 
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: Tx) -> dict[str, Any]:
             row = tx.packet(packet_id)
             if row is None:
                 raise errors.packet_not_found()
@@ -189,7 +193,7 @@ class Packets(Opener):
     async def list_for_group(
         self, group_id: int, viewer_id: int, cursor: int | None, limit: int
     ) -> dict[str, Any]:
-        def job(tx: Any) -> dict[str, Any]:
+        def job(tx: Tx) -> dict[str, Any]:
             if tx.group(group_id) is None or not tx.is_member(group_id, viewer_id):
                 raise NotFound("No such group.", code="group_not_found")
             rows = tx.packets_where(group_id=group_id, before_id=cursor, limit=limit + 1)
@@ -219,11 +223,12 @@ class Packets(Opener):
                            lambda pid: self._expire_job(pid, at), batch_max=EXPIRE_BATCH_MAX, done=expired,
                            log=log, failed="expiring packet %s failed: %r")
 
-    def _expire_job(self, packet_id: int, at: datetime) -> Callable[[Any], int | None]:
-        def job(tx: Any) -> int | None:
+    def _expire_job(self, packet_id: int, at: datetime) -> Callable[[Tx], int | None]:
+        def job(tx: Tx) -> int | None:
             refund: int | None = tx.expire_packet(packet_id, at)
             if refund is not None and self.d.hooks.expired:
                 row = tx.packet(packet_id)
+                assert row is not None, "the packet this job just expired"
                 for hook in self.d.hooks.expired:
                     hook(tx, row, refund)
             return refund
@@ -231,7 +236,7 @@ class Packets(Opener):
         return job
 
 
-def sent_public(tx: Any, row: Any, viewer_id: int) -> dict[str, Any]:
+def sent_public(tx: Tx, row: Any, viewer_id: int) -> dict[str, Any]:
     """A packet just sent, as its sender's answer: named as GET names it (sender_name), with no claims yet."""
     return public(row, claims=[], users=tx.users_by_ids([row.view.sender_id]), viewer_id=viewer_id)
 
