@@ -8,8 +8,9 @@ on SQLite as on PostgreSQL, without a proxy:
 
     lose_request   the COMMIT never reaches the database: the transaction rolls back.
     lose_reply     the database commits, then the reply is lost: the writer sees an error.
-    unreachable    while it answers True, every new or pooled connection fails as a stopped server's
-                   would (a database restart, a network cut); the store must answer 503, not hang.
+    unreachable    while it answers True, every new or pooled connection, and every statement on one already
+                   open, fails as a stopped server's would (a database restart, a network cut); the store must
+                   answer 503, not hang.
 
 Each is a function called once per commit that answers whether this commit fails that way, so a
 seeded `random.Random` gives the same faults in the same order on every run.
@@ -59,6 +60,17 @@ def inject(engine: Engine, faults: CommitFaults) -> CommitFaults:
             raise dbapi.OperationalError("injected fault: the database committed and the reply was lost")
 
     dialect.do_commit = do_commit
+
+    def cut(real: Any) -> Any:
+        def execute(*args: Any, **kwargs: Any) -> Any:
+            if faults.unreachable():  # a connection already open fails too (the writer keeps one between batches)
+                raise dbapi.OperationalError("injected fault: the database is unreachable")
+            return real(*args, **kwargs)
+
+        return execute
+
+    for name in ("do_execute", "do_executemany", "do_execute_no_params"):
+        setattr(dialect, name, cut(getattr(dialect, name)))
 
     @event.listens_for(engine, "checkout")
     def _pooled(_dbapi_connection: Any, _record: Any, _proxy: Any) -> None:

@@ -57,10 +57,14 @@ def marks(n: int) -> str:
     return ", ".join("?" * n)
 
 
-def rows_marks(n: int, width: int) -> str:
-    """`VALUES (?, ?), (?, ?) …` for a row-value IN list of `n` rows (the form SQLite and PostgreSQL both take)."""
-    row = "(" + ", ".join("?" * width) + ")"
-    return "VALUES " + ", ".join([row] * n)
+PAIRS_MAX = 200  # (a = ? AND b = ?) terms in one OR: SQLite parses an OR chain as a tree no deeper than 1,000
+
+
+def pairs_match(first: str, second: str, n: int) -> str:
+    """`(first = ? AND second = ?) OR …` for `n` pairs: a lookup by a two-column key that both engines answer
+    with the key's index, term by term.  (`(first, second) IN (VALUES …)` made SQLite scan the whole index:
+    24.6 ms per batch at 300,000 claims, against 0.003 ms.)"""
+    return " OR ".join([f"({first} = ? AND {second} = ?)"] * n)
 
 
 def _driver(conn: Connection, sql: str) -> str:

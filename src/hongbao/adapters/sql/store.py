@@ -199,6 +199,7 @@ class SqlStore:
         self._last_prune = time.monotonic()
         self._db_now_ms = _db_now_ms(self.is_sqlite)
         self._marker_sql = f"INSERT INTO write_batches (id, created_at_ms) VALUES (?, {self._db_now_ms.name})"
+        self._writer_conn: Connection | None = None  # the writer thread's own, kept between batches
         self._writer = threading.Thread(target=self._write_loop, name="hongbao-writer", daemon=True)
         self._writer.start()
 
@@ -312,6 +313,7 @@ class SqlStore:
         while True:
             first = self._jobs.get()
             if first is _STOP:
+                self._let_go()
                 return
             batch: list[_Job] = []
             stop = False
@@ -343,7 +345,17 @@ class SqlStore:
                 self._deliver(batch)
                 self._prune_markers()
             if stop:
+                self._let_go()
                 return
+
+    def _let_go(self) -> None:
+        """The writer stops: its connection goes back."""
+        if self._writer_conn is not None:
+            try:
+                self._writer_conn.close()
+            except Exception:  # already broken
+                log.debug("closing the writer's connection failed", exc_info=True)
+            self._writer_conn = None
 
     def _run_batch(self, batch: list[_Job]) -> None:
         """Commit `batch` exactly once and answer every job, or answer store_unavailable."""
@@ -397,17 +409,19 @@ class SqlStore:
         conn: Connection | None = None
         committing = False
         try:
-            conn = self.engine.connect()
-            conn.execution_options(hongbao_writer=True)
+            conn = self._writer_conn
+            if conn is None:  # kept from batch to batch (no pool checkout, no PostgreSQL pre-ping round trip)
+                conn = self._writer_conn = self.engine.connect()
+                conn.execution_options(hongbao_writer=True)
             trans = conn.begin()
             hot.run(conn, self._marker_sql, (batch_id,))  # driver SQL: every batch pays it
             outcomes = _run_jobs(conn, SqlTx(conn, self.is_sqlite, batch_id), batch)
             committing = True
             trans.commit()
         except BaseException as exc:
-            if conn is not None:
+            if conn is not None:  # a broken connection, or one that failed mid-batch: the next batch connects anew
                 _discard(conn)
-                conn = None
+                self._writer_conn = None
             if committing:
                 raise _CommitUnknown(exc, outcomes) from exc
             if not isinstance(exc, Exception):
@@ -415,9 +429,6 @@ class SqlStore:
             # Nothing was committed: COMMIT was never sent.  (Any other exception here, such as SQLAlchemy's
             # PendingRollbackError on a connection that broke, means the same.)
             raise _RolledBack(exc, busy=isinstance(exc, OperationalError) and _is_retryable(exc)) from exc
-        finally:
-            if conn is not None:
-                conn.close()
         self.batches += 1
         self.jobs_done += len(batch)
         self.batch_sizes[bisect_left(BATCH_SIZE_BOUNDS, len(batch))] += 1  # /metrics: writes per group commit

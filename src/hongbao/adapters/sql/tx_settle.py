@@ -175,10 +175,10 @@ class SettleTx:
         if not pairs:
             return set()
         found: set[tuple[int, int]] = set()
-        for some in hot.chunks(pairs):
+        for some in hot.chunks(pairs, hot.PAIRS_MAX):
             found.update((int(pid), int(uid)) for pid, uid in hot.rows(
-                self.conn, f"SELECT packet_id, user_id FROM claims WHERE (packet_id, user_id) IN "
-                f"({hot.rows_marks(len(some), 2)})", [v for pair in some for v in pair]))
+                self.conn, "SELECT packet_id, user_id FROM claims WHERE "
+                f"{hot.pairs_match('packet_id', 'user_id', len(some))}", [v for pair in some for v in pair]))
         return found
 
     def _wallet_ids(self, user_ids: list[int]) -> dict[int, int]:

@@ -130,10 +130,10 @@ class SocialTx:
             groups.update((int(g), int(cid)) for g, cid in hot.rows(
                 self.conn, f"SELECT group_id, id FROM conversations WHERE group_id IN ({hot.marks(len(some))})", some))
         of_pair: dict[tuple[int, int], int] = {}
-        for some in hot.chunks(sorted(pairs)):
+        for some in hot.chunks(sorted(pairs), hot.PAIRS_MAX):
             of_pair.update(((int(low), int(high)), int(cid)) for low, high, cid in hot.rows(
-                self.conn, "SELECT user_low_id, user_high_id, id FROM conversations WHERE (user_low_id, user_high_id) "
-                f"IN ({hot.rows_marks(len(some), 2)})", [v for pair in some for v in pair]))
+                self.conn, "SELECT user_low_id, user_high_id, id FROM conversations WHERE "
+                f"{hot.pairs_match('user_low_id', 'user_high_id', len(some))}", [v for pair in some for v in pair]))
         return groups, of_pair
 
     def group_conversation_id(self, group_id: int) -> int | None:
