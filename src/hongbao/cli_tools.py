@@ -88,6 +88,9 @@ def simulate(
     shakes: Annotated[int, typer.Option(help="--gala: shakes in the night.")] = 400_000,
     users: Annotated[int, typer.Option(help="--gala: viewers shaking.")] = 5_000,
     plot: Annotated[Path, typer.Option(help="--gala: the chart's PNG.")] = Path("gala.png"),
+    jobs: Annotated[
+        int, typer.Option(min=1, help="Runs at once, one process each: seeds SEED, SEED+1, …, the ops shared (SQLite).")
+    ] = 1,
 ) -> None:
     """Seeded workload of packets, campaigns, shakes, retries, crashes and expiries under injected faults, audited
     as it goes; failures print the seed.  `--gala`: a seeded Gala night of shakes, with its report and chart."""
@@ -115,15 +118,18 @@ def simulate(
         TimeRemainingColumn(), console=console, disable=not console.is_terminal, transient=True,
     ) as bar:  # fmt: skip
         task = bar.add_task("ops", total=ops, rate="")
+        logged = [0]  # the last 10,000 a log line was printed for (runs in parallel report sums, not multiples)
 
         def progress(step: int) -> None:
             rate = f"{step / max(time.monotonic() - started, 1e-6):,.0f} ops/s"
             bar.update(task, completed=step, rate=rate)
-            if not console.is_terminal and step % 10_000 == 0:  # a log file of a long run shows how far it got
+            if not console.is_terminal and step // 10_000 > logged[0]:  # a log file of a long run shows how far
+                logged[0] = step // 10_000
                 console.print(f"{step:,} operations, {rate}, {time.monotonic() - started:,.0f} s", markup=False)
 
         result = run_simulation(
-            seed=seed, ops=ops, database_url=database_url, console=console, faults=faults, progress=progress
+            seed=seed, ops=ops, database_url=database_url, console=console, faults=faults, progress=progress,
+            jobs=jobs,
         )
     raise typer.Exit(0 if result.ok else 1)
 

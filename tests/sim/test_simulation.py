@@ -171,6 +171,13 @@ def test_the_simulate_command_reports_the_rate_and_the_faults() -> None:
     assert "kill -9 between COMMIT and reply" in result.output
 
 
+def test_the_simulate_command_runs_in_parallel_with_jobs() -> None:
+    result = CliRunner().invoke(cli, ["simulate", "--seed", "9", "--ops", "80", "--jobs", "2", "--no-faults"])
+
+    assert result.exit_code == 0, result.output
+    assert "every audit passed (seeds 9-10)" in result.output
+
+
 def test_the_step_audit_alone_catches_a_balance_moved_without_a_transfer(tmp_path: Path) -> None:
     # Given 300 steps run and audited step by step, the audit clean
     sim = Workload(5, sim_settings(f"sqlite:///{tmp_path / 'sim.db'}", tmp_path), None, faults=False)
