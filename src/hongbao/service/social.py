@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from hongbao.domain.errors import Conflict, Forbidden, NotFound, Rejected
 from hongbao.service.deps import Deps
-from hongbao.service.worlds import check_reachable
+from hongbao.service.worlds import check_reachable, reachable_among, user_not_found
 
 if TYPE_CHECKING:
     from hongbao.service.ports.people import SocialPort, UserRow
@@ -121,9 +121,15 @@ class Social:
 
         def job(tx: SocialPort) -> dict[str, Any]:
             gid = tx.create_group(name.strip(), owner_id, now)
+            # Every member checked with two reads and added with one statement (a 10,000-member group took
+            # 30,000 statements and, on PostgreSQL, longer than a write may take); refused as one by one would.
+            reached, friends = reachable_among(tx, owner_id, members), tx.friends_among(owner_id, members)
             for m in members:
-                self._check_can_add(tx, owner_id, m)
-                tx.add_member(gid, m, now)
+                if m not in reached:
+                    raise user_not_found()
+                if m not in friends:
+                    raise _not_friends()
+            tx.add_members(gid, members, now)
             return self._group_view(tx, gid)
 
         return await self.d.store.write(job)
@@ -188,7 +194,7 @@ class Social:
     def _check_can_add(tx: SocialPort, actor_id: int, user_id: int) -> None:
         check_reachable(tx, actor_id, user_id)
         if not tx.are_friends(actor_id, user_id):
-            raise Rejected("You can only add your friends to a group.", code="not_friends")
+            raise _not_friends()
 
     @staticmethod
     def _group_view(tx: SocialPort, group_id: int) -> dict[str, Any]:
@@ -197,6 +203,10 @@ class Social:
         ids = tx.member_ids(group_id)
         users = tx.users_by_ids(ids)
         return {"id": g.id, "name": g.name, "owner_id": g.owner_id, "members": [_user(users[i]) for i in ids]}
+
+
+def _not_friends() -> Rejected:
+    return Rejected("You can only add your friends to a group.", code="not_friends")
 
 
 def _user(u: UserRow) -> dict[str, Any]:

@@ -14,6 +14,7 @@ the answer may be cached for as long as the process lives.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from hongbao.domain.errors import NotFound
@@ -32,8 +33,14 @@ def user_not_found() -> NotFound:
 
 def reachable(tx: People, actor_id: int, other_id: int) -> bool:
     """Whether `other_id` is a user `actor_id` may name: one that exists, in the actor's world."""
-    worlds = tx.worlds_of([actor_id, other_id])
-    return other_id in worlds and worlds[other_id] == worlds.get(actor_id, OWN)
+    return other_id in reachable_among(tx, actor_id, [other_id])
+
+
+def reachable_among(tx: People, actor_id: int, others: Sequence[int]) -> set[int]:
+    """Those of `others` that `actor_id` may name, in one read (a new group's members)."""
+    worlds = tx.worlds_of([actor_id, *others])
+    mine = worlds.get(actor_id, OWN)
+    return {other for other in others if worlds.get(other) == mine}
 
 
 def check_reachable(tx: People, actor_id: int, other_id: int) -> None:
