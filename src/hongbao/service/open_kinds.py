@@ -51,7 +51,7 @@ from hongbao.service.install_key import InstallKey, parse_peppers
 from hongbao.service.open_audiences import FaceToFaceAudience, Followers, PasswordAudience
 from hongbao.service.packets import Packets, check_split, sent_public
 from hongbao.service.sharing import Sharing, link_path
-from hongbao.service.worlds import OWN, Worlds, reachable
+from hongbao.service.worlds import OWN, reachable
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import ClaimRow, PacketRow
@@ -77,7 +77,7 @@ class OpenKinds:
         campaign = {"packet_fen_max": max(settings.open_packet_fen_max, deps.rules.packet_fen_max)}
         self.password_rules = replace(deps.rules, shares_count_max=settings.password_shares_count_max, **campaign)
         self.celebrity_rules = replace(deps.rules, shares_count_max=settings.celebrity_shares_count_max, **campaign)
-        self.worlds = Worlds(deps.store)
+        self.worlds = packets.worlds  # one cache of users' worlds for the open path
         packets.register_audience(PacketKind.FACE_TO_FACE, FaceToFaceAudience(self.key, self.digits, self.worlds))
         packets.register_audience(PacketKind.PASSWORD, PasswordAudience(self.key, self.worlds))
         packets.register_audience(PacketKind.CELEBRITY, Followers(deps.store))

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from hongbao.domain import errors
 from hongbao.domain.errors import HongbaoError
 from hongbao.domain.packets import PacketKind, PacketView
 from hongbao.domain.split import Rng
@@ -37,6 +38,7 @@ from hongbao.service.audience import Audience, Claimant, DecidedTogether, GroupM
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, InFlight, first_reply, remember, stored_reply
 from hongbao.service.ports import Bulk, ShareWanted
+from hongbao.service.worlds import Worlds
 
 if TYPE_CHECKING:
     from hongbao.service.ports import Tx
@@ -57,6 +59,7 @@ class Opener:
         self.rng = rng  # None: secrets.SystemRandom; a seeded Random only in tests and simulation
         # An open retried while its first attempt runs here waits for it, then answers its reply.
         self._opening = InFlight()
+        self.worlds = Worlds(deps.store)  # users' worlds, cached: a refused opener of another world learns nothing
         members = GroupMembers(deps.gate)
         self._together_of: dict[PacketKind, DecidedTogether | None] = {}
         self.audiences: dict[PacketKind, Audience] = {
@@ -200,7 +203,11 @@ class Opener:
         audience_of = self.audience
 
         async def in_audience(view: PacketView) -> bool:
-            return await audience_of(view.kind).admits(view, who)
+            if await audience_of(view.kind).admits(view, who):
+                return True
+            if not await self.worlds.same(view.sender_id, who.user_id):
+                raise errors.packet_not_found()  # another world's packet: there, not even its id is known
+            return False
 
         return await self.d.gate.admit(
             packet_id,
