@@ -89,24 +89,29 @@ def _best_luck_due(view: PacketView) -> bool:
     return view.status is PacketStatus.FINISHED and view.split is not Split.EQUAL and view.shares_count > 1
 
 
-def _packet_conversation(tx: Tx, row: PacketRow, now: datetime) -> int | None:
-    """Where a packet's bubble goes: its group's conversation, or sender ↔ recipient; None for the others
-    (face-to-face, password, celebrity, enterprise packets live outside conversations)."""
-    view = row.view
+def _place(view: PacketView) -> tuple[int | None, tuple[int, int] | None]:
+    """Where a packet's bubble goes: (its group, None), or (None, the sender ↔ recipient pair in id order);
+    (None, None) for the others (face-to-face, password, celebrity, enterprise packets live outside conversations)."""
     if view.group_id is not None:
-        return conversation_for_group(tx, view.group_id, now=now)
+        return view.group_id, None
     if view.recipient_id is not None and view.recipient_id != view.sender_id:
-        return conversation_for_pair(tx, view.sender_id, view.recipient_id, now=now)
-    return None
+        return None, pair_key(view.sender_id, view.recipient_id)
+    return None, None
+
+
+def _packet_conversation(tx: Tx, row: PacketRow, now: datetime) -> int | None:
+    """The packet's conversation (`_place`), made if it does not exist yet."""
+    group, pair = _place(row.view)
+    if group is not None:
+        return conversation_for_group(tx, group, now=now)
+    return None if pair is None else conversation_for_pair(tx, *pair, now=now)
 
 
 def _existing_packet_conversation(tx: Tx, row: PacketRow) -> int | None:
-    view = row.view
-    if view.group_id is not None:
-        return tx.group_conversation_id(view.group_id)
-    if view.recipient_id is not None and view.recipient_id != view.sender_id:
-        return tx.pair_conversation_id(*pair_key(view.sender_id, view.recipient_id))
-    return None
+    group, pair = _place(row.view)
+    if group is not None:
+        return tx.group_conversation_id(group)
+    return None if pair is None else tx.pair_conversation_id(*pair)
 
 
 # ---------------------------------------------------------------------- use cases
@@ -142,20 +147,17 @@ class Conversations:
         concerned, one of the finished packets' claims, one of the names, one insert of all the notices."""
         if not opened:
             return
+        places = {row.view.id: _place(row.view) for row, _ in opened}
         groups, pairs = tx.conversation_ids(
-            {row.view.group_id for row, _ in opened if row.view.group_id is not None},
-            {pair_key(row.view.sender_id, row.view.recipient_id) for row, _ in opened
-             if row.view.group_id is None and row.view.recipient_id not in (None, row.view.sender_id)},
+            {group for group, _ in places.values() if group is not None},
+            {pair for _, pair in places.values() if pair is not None},
         )
 
-        def conversation(v: PacketView) -> int | None:
-            if v.group_id is not None:
-                return groups.get(v.group_id)
-            if v.recipient_id is not None and v.recipient_id != v.sender_id:
-                return pairs.get(pair_key(v.sender_id, v.recipient_id))
-            return None
+        def conversation(packet_id: int) -> int | None:
+            group, pair = places[packet_id]
+            return groups.get(group) if group is not None else None if pair is None else pairs.get(pair)
 
-        told = [(row, claim, cid) for row, claim in opened if (cid := conversation(row.view)) is not None]
+        told = [(row, claim, cid) for row, claim in opened if (cid := conversation(row.view.id)) is not None]
         if not told:
             return
         lucky = tx.amounts_claimed(sorted({row.view.id for row, _, _ in told if _best_luck_due(row.view)}))
