@@ -98,6 +98,19 @@ async def set_up(app: App, users: int, prefix: str) -> tuple[int, int, list[int]
     return sender, int(group["id"]), ids
 
 
+def tally(replies: list[Any]) -> tuple[Counter[str], Counter[str], list[str]]:
+    """Refusals by code, other errors, and the problems they already are (only packet_exhausted is expected)."""
+    refusals = Counter(r.code for r in replies if isinstance(r, HongbaoError))
+    errors = Counter(f"{type(r).__name__}: {r}" for r in replies
+                     if isinstance(r, BaseException) and not isinstance(r, HongbaoError))
+    problems = []
+    if set(refusals) - {"packet_exhausted"}:
+        problems.append(f"unexpected refusals {dict(refusals)}")
+    if errors:
+        problems.append(f"errors {dict(errors)}")
+    return refusals, errors, problems
+
+
 async def one_run(app: App, mix: str, sender: int, group_id: int, users: list[int], shares: int) -> Run:
     total = shares * FEN_PER_SHARE
     await app.wallet.top_up(sender, total)
@@ -109,10 +122,7 @@ async def one_run(app: App, mix: str, sender: int, group_id: int, users: list[in
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     batches, jobs = app.store.batches - batches0, app.store.jobs_done - jobs0
     won = [(u, r["amount_fen"]) for u, r in zip(users, replies, strict=True) if isinstance(r, dict)]
-    refusals = Counter(r.code for r in replies if isinstance(r, HongbaoError))
-    errors = Counter(f"{type(r).__name__}: {r}" for r in replies
-                     if isinstance(r, BaseException) and not isinstance(r, HongbaoError))
-    problems = []
+    refusals, errors, problems = tally(replies)
     if len(won) != shares:
         problems.append(f"{len(won)} winners for {shares} shares")
     if sum(a for _, a in won) != total:
@@ -120,10 +130,6 @@ async def one_run(app: App, mix: str, sender: int, group_id: int, users: list[in
     twice = [u for u, n in Counter(u for u, _ in won).items() if n > 1]
     if twice:
         problems.append(f"users winning twice: {twice[:10]}")
-    if set(refusals) - {"packet_exhausted"}:
-        problems.append(f"unexpected refusals {dict(refusals)}")
-    if errors:
-        problems.append(f"errors {dict(errors)}")
     return Run(mix, len(users), shares, wall, cpu, len(won), sum(a for _, a in won), dict(refusals),
                dict(errors), batches, jobs, writer_cpu_s(app) - writer0, not problems, problems)
 
@@ -151,10 +157,7 @@ async def w1b_run(app: App, sender: int, group_id: int, users: list[int], a: arg
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     batches, jobs = app.store.batches - batches0, app.store.jobs_done - jobs0
     won = [(pid, u, r["amount_fen"]) for (pid, u), r in zip(opens, replies, strict=True) if isinstance(r, dict)]
-    refusals = Counter(r.code for r in replies if isinstance(r, HongbaoError))
-    errors = Counter(f"{type(r).__name__}: {r}" for r in replies
-                     if isinstance(r, BaseException) and not isinstance(r, HongbaoError))
-    problems = []
+    refusals, errors, problems = tally(replies)
     per_packet = Counter(pid for pid, _, _ in won)
     if any(per_packet[pid] != shares for pid in ids):
         problems.append(f"{sum(per_packet[pid] != shares for pid in ids)} packets without exactly {shares} winners")
@@ -163,10 +166,6 @@ async def w1b_run(app: App, sender: int, group_id: int, users: list[int], a: arg
     twice = [k for k, n in Counter((pid, u) for pid, u, _ in won).items() if n > 1]
     if twice:
         problems.append(f"users winning a packet twice: {twice[:10]}")
-    if set(refusals) - {"packet_exhausted"}:
-        problems.append(f"unexpected refusals {dict(refusals)}")
-    if errors:
-        problems.append(f"errors {dict(errors)}")
     return Run("w1b", len(opens), shares * packets, wall, cpu, len(won), sum(a for _, _, a in won), dict(refusals),
                dict(errors), batches, jobs, writer_cpu_s(app) - writer0, not problems, problems)
 
