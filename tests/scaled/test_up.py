@@ -20,16 +20,24 @@ WAIT_S = 90.0  # bounds on waiting (a loaded machine starts processes slowly), n
 
 
 def children(pid: int) -> dict[str, int]:
-    """The processes `hongbao up` started: name (api1, worker1…) → pid, from their command lines."""
+    """The processes `hongbao up` started: name (api1, worker1…) → pid, from their command lines in /proc.
+
+    Not `ps -o args`: ps cuts its last column at $COLUMNS, and under CI the long checkout path pushed " serve" past
+    80 columns, so the processes ran while this saw none of them."""
     found: dict[str, int] = {}
-    listing = subprocess.run(
-        ["ps", "-o", "pid=,args=", "--ppid", str(pid)], capture_output=True, text=True, check=False
-    ).stdout
-    for line in listing.splitlines():
-        child, _, args = line.strip().partition(" ")
-        kind = "api" if " serve " in f" {args} " else "worker" if " worker" in args else None
+    for proc in sorted(Path("/proc").iterdir(), key=lambda p: int(p.name) if p.name.isdigit() else 0):
+        if not proc.name.isdigit():
+            continue
+        try:
+            ppid = int((proc / "stat").read_text().rpartition(")")[2].split()[1])
+            argv = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        if ppid != pid:
+            continue
+        kind = "api" if "serve" in argv else "worker" if "worker" in argv else None
         if kind is not None:
-            found[f"{kind}{sum(k.startswith(kind) for k in found) + 1}"] = int(child)
+            found[f"{kind}{sum(k.startswith(kind) for k in found) + 1}"] = int(proc.name)
     return found
 
 
