@@ -113,3 +113,13 @@ class EventBus:
             while not sub.queue.empty():
                 sub.queue.get_nowait()
             sub.queue.put_nowait(DROPPED)
+
+
+def direct_event(event: str, payload: dict[str, Any]) -> tuple[int, Event] | None:
+    """The live event a commit sends straight to one user, not through a stored message: a packet outside
+    conversations (password, face-to-face, celebrity…) tells its sender."""
+    if event == "packet_sent" and payload.get("group_id") is None and payload.get("recipient_id") is None:
+        sender = payload.get("sender_id")
+        if isinstance(sender, int):
+            return sender, Event("packet_sent", {"packet_id": payload.get("id"), **payload})
+    return None

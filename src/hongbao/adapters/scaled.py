@@ -14,11 +14,10 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from hongbao.adapters.events import Event
+from hongbao.adapters.events import Event, direct_event
 from hongbao.adapters.gate import LocalGate
 from hongbao.adapters.redis_shared import Fanout
 from hongbao.domain.packets import PacketView
-from hongbao.service.conversations import direct_event
 
 if TYPE_CHECKING:
     from hongbao.bootstrap import App

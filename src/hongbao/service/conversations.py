@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from hongbao.adapters.events import Event, EventBus, Subscription
+from hongbao.adapters.events import Event, EventBus, Subscription, direct_event
 from hongbao.domain.errors import NotFound, Rejected
 from hongbao.domain.money import format_fen
 from hongbao.domain.packets import PacketStatus, PacketView
@@ -539,16 +539,6 @@ class LiveFeed:
             if missing not in seen:
                 self._gaps.setdefault(missing, now)
         return top
-
-
-def direct_event(event: str, payload: dict[str, Any]) -> tuple[int, Event] | None:
-    """The live event a commit sends straight to one user, not through a stored message: a packet outside
-    conversations (password, face-to-face, celebrity…) tells its sender."""
-    if event == "packet_sent" and payload.get("group_id") is None and payload.get("recipient_id") is None:
-        sender = payload.get("sender_id")
-        if isinstance(sender, int):
-            return sender, Event("packet_sent", {"packet_id": payload.get("id"), **payload})
-    return None
 
 
 def _collect(
