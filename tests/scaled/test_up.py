@@ -41,6 +41,13 @@ def children(pid: int) -> dict[str, int]:
     return found
 
 
+def listing(pid: int) -> str:
+    """Every child of `pid` with its command line, as a failure shows it."""
+    lines = subprocess.run(["ps", "-ww", "-o", "pid=,stat=,args=", "--ppid", str(pid)], capture_output=True,
+                           text=True, check=False).stdout  # fmt: skip
+    return lines.strip() or "(none)"
+
+
 def wait_until(what: str, done: object, up: subprocess.Popen[bytes] | None = None, logs: Path | None = None) -> None:
     """Wait for `done()`; fail at once if `up` exited, and say what `hongbao up` and its processes logged."""
     deadline = time.monotonic() + WAIT_S
@@ -48,7 +55,8 @@ def wait_until(what: str, done: object, up: subprocess.Popen[bytes] | None = Non
         exited = up is not None and up.poll() is not None
         if exited or time.monotonic() >= deadline:
             why = f"hongbao up exited ({up.returncode})" if exited and up is not None else f"not within {WAIT_S} s"
-            pytest.fail(f"{what}: {why}{logged(logs)}")
+            seen = f"\nprocesses of hongbao up: {listing(up.pid)}" if up is not None else ""
+            pytest.fail(f"{what}: {why}{seen}{logged(logs)}")
         time.sleep(0.2)
 
 
