@@ -4,6 +4,9 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The suite runs in this many pytest-xdist processes; a file stays in one process (tests/conftest.py groups them).
+TEST_JOBS ?= 3
+XDIST := -n $(TEST_JOBS) --dist loadgroup
 
 .PHONY: serve test quick lint install clean e2e screenshots
 
@@ -19,10 +22,10 @@ serve: $(STAMP)
 	$(BIN)/hongbao serve
 
 test: $(STAMP)
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q $(XDIST) $(PYTEST_ARGS)
 
 quick: $(STAMP)
-	$(BIN)/pytest -q -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest -q $(XDIST) -m "not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests $(wildcard bench)
