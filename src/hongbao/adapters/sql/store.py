@@ -28,27 +28,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
-import os
 import queue
 import secrets
 import threading
 import time
 from bisect import bisect_left
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, delete, event, insert, literal_column, select, text
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.pool import NullPool
 
 from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
+from hongbao.adapters.sql.engine import db_now_ms, discard, first_line, is_retryable, make_engine, unreachable
+from hongbao.adapters.sql.jobs import Job, copy_outcomes, run_jobs
 from hongbao.adapters.sql.tx import SqlTx
 from hongbao.domain.errors import HongbaoError, store_unavailable
 from hongbao.service.ports import Bulk
@@ -60,51 +58,6 @@ _STOP = object()
 BATCH_MARKERS_KEEP_S = 3600  # a lost reply is settled within minutes; markers older than this are pruned
 PRUNE_EVERY_S = 600.0
 BATCH_SIZE_BOUNDS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)  # upper bounds of the batch-size histogram
-
-
-class _WriteIds:
-    """Write ids unique across processes without a syscall each: a random prefix per process, then a counter."""
-
-    def __init__(self) -> None:
-        self.renew()
-        os.register_at_fork(after_in_child=self.renew)  # a forked child must not reuse its parent's ids
-
-    def renew(self) -> None:
-        self.prefix = secrets.token_hex(8)
-        self.counter = itertools.count()
-
-    def __call__(self) -> str:
-        return f"{self.prefix}{next(self.counter):016x}"
-
-
-_next_write_id = _WriteIds()
-
-
-@dataclass
-class _Job:
-    """One `store.write` call: the function, the caller's future, and the write's id (the same on every attempt).
-
-    An async caller also waits on `aio`, a future of its event loop: the writer hands a whole batch's outcomes to
-    each loop in one call (`_deliver`), not one thread-safe wake-up per write."""
-
-    fn: Callable[[SqlTx], Any] | Bulk[Any]
-    fut: Future[Any]
-    write_id: str = field(default_factory=_next_write_id)
-    aio: asyncio.Future[Any] | None = None
-    loop: asyncio.AbstractEventLoop | None = None
-
-
-def _copy_outcomes(jobs: list[_Job]) -> None:
-    """On the caller's loop: each job's outcome, from the writer's future to the one its caller awaits."""
-    for job in jobs:
-        aio = job.aio
-        if aio is None or aio.done() or job.fut.cancelled():
-            continue
-        exc = job.fut.exception()
-        if exc is None:
-            aio.set_result(job.fut.result())
-        else:
-            aio.set_exception(exc)
 
 
 class _RolledBack(Exception):
@@ -122,47 +75,6 @@ class _CommitUnknown(Exception):
     def __init__(self, cause: BaseException, outcomes: list[tuple[bool, Any]]) -> None:
         super().__init__(str(cause))
         self.outcomes = outcomes
-
-
-def make_engine(url: str, *, pool_size: int = 4) -> Engine:
-    """An engine with the settings money needs: WAL and durable commits on SQLite, small pools on PostgreSQL."""
-    if url.startswith("sqlite"):
-        engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": 30},
-            poolclass=NullPool if ":memory:" in url else None,
-        )
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-            # Let SQLAlchemy, not pysqlite, decide where transactions begin (SAVEPOINTs need it).
-            dbapi_conn.isolation_level = None
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=FULL")  # a committed claim survives a power cut
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
-
-        @event.listens_for(engine, "begin")
-        def _begin(conn: Connection) -> None:
-            # The writer's IMMEDIATE takes the write lock up front (no deadlock between two would-be
-            # writers); readers take a deferred BEGIN: a consistent WAL snapshot that blocks nobody.
-            writer = conn.get_execution_options().get("hongbao_writer", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
-
-        return engine
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    # Bounded waits on a dead network: connecting gives up after 5 s; keepalives notice a peer that vanished
-    # while we wait for a reply (~11 s), and unacknowledged data fails the connection after 15 s.  A server-side
-    # transaction whose client vanished without a FIN ends after 60 s idle, so a lost batch is decided by then.
-    pg_args = {
-        "connect_timeout": 5, "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
-        "keepalives_count": 3, "tcp_user_timeout": 15_000,
-        "options": "-c idle_in_transaction_session_timeout=60000",
-    }
-    return create_engine(url, pool_size=pool_size, max_overflow=2, pool_pre_ping=True, connect_args=pg_args)
 
 
 class SqlStore:
@@ -197,7 +109,7 @@ class SqlStore:
         self.busy_since: float | None = None  # monotonic start of the batch now running, None when idle
         self.last_failure: float | None = None  # monotonic time the database last failed a batch
         self._last_prune = time.monotonic()
-        self._db_now_ms = _db_now_ms(self.is_sqlite)
+        self._db_now_ms = db_now_ms(self.is_sqlite)
         self._marker_sql = f"INSERT INTO write_batches (id, created_at_ms) VALUES (?, {self._db_now_ms.name})"
         self._writer_conn: Connection | None = None  # the writer thread's own, kept between batches
         self._writer = threading.Thread(target=self._write_loop, name="hongbao-writer", daemon=True)
@@ -220,7 +132,7 @@ class SqlStore:
     async def _submit(self, fn: Callable[[SqlTx], Any] | Bulk[Any]) -> Any:
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[Any] = loop.create_future()
-        item = _Job(fn, Future(), aio=answer, loop=loop)
+        item = Job(fn, Future(), aio=answer, loop=loop)
         timer = loop.call_later(self.write_timeout_s, self._time_out, item)
         self._jobs.put(item)
         try:
@@ -228,25 +140,25 @@ class SqlStore:
         finally:
             timer.cancel()
 
-    def _time_out(self, item: _Job) -> None:
+    def _time_out(self, item: Job) -> None:
         """On the caller's loop, `write_timeout_s` after the submit: answer now unless the answer is on its way."""
         assert item.aio is not None
         if item.aio.done():
             return
         if item.fut.done():  # answered, its delivery not yet run: deliver it now
-            _copy_outcomes([item])
+            copy_outcomes([item])
             return
         item.aio.set_exception(self._gave_up(item))
 
     def write_sync(self, job: Callable[[SqlTx], T]) -> T:
-        item = _Job(job, Future())
+        item = Job(job, Future())
         self._jobs.put(item)
         try:
             return item.fut.result(timeout=self.write_timeout_s)  # type: ignore[no-any-return]
         except TimeoutError:
             raise self._gave_up(item) from None
 
-    def _gave_up(self, item: _Job) -> HongbaoError:
+    def _gave_up(self, item: Job) -> HongbaoError:
         # cancel() succeeds only while the job waits in the queue: the writer then skips it, nothing changes.
         started = not item.fut.cancel()
         log.warning("a write waited %.0f s for the database (%s)", self.write_timeout_s,
@@ -269,9 +181,9 @@ class SqlStore:
                 conn.rollback()
                 return result
         except (OperationalError, InterfaceError, PoolTimeout) as exc:
-            if isinstance(exc, OperationalError) and not _unreachable(exc):
+            if isinstance(exc, OperationalError) and not unreachable(exc):
                 raise
-            log.warning("read failed, database unavailable: %s", _first_line(exc))
+            log.warning("read failed, database unavailable: %s", first_line(exc))
             raise store_unavailable() from exc
 
     def health(self, *, stuck_after_s: float = 30.0) -> dict[str, Any]:
@@ -315,7 +227,7 @@ class SqlStore:
             if first is _STOP:
                 self._let_go()
                 return
-            batch: list[_Job] = []
+            batch: list[Job] = []
             stop = False
             item: Any = first
             while True:
@@ -357,7 +269,7 @@ class SqlStore:
                 log.debug("closing the writer's connection failed", exc_info=True)
             self._writer_conn = None
 
-    def _run_batch(self, batch: list[_Job]) -> None:
+    def _run_batch(self, batch: list[Job]) -> None:
         """Commit `batch` exactly once and answer every job, or answer store_unavailable."""
         started = time.monotonic()
         delay_s = 0.05
@@ -403,7 +315,7 @@ class SqlStore:
             time.sleep(delay_s)
             delay_s = min(delay_s * 2, 0.5)
 
-    def _attempt(self, batch: list[_Job], batch_id: str) -> list[tuple[bool, Any]]:
+    def _attempt(self, batch: list[Job], batch_id: str) -> list[tuple[bool, Any]]:
         """One transaction for the whole batch; raises `_RolledBack` or `_CommitUnknown` when it fails."""
         outcomes: list[tuple[bool, Any]] = []
         conn: Connection | None = None
@@ -415,12 +327,12 @@ class SqlStore:
                 conn.execution_options(hongbao_writer=True)
             trans = conn.begin()
             hot.run(conn, self._marker_sql, (batch_id,))  # driver SQL: every batch pays it
-            outcomes = _run_jobs(conn, SqlTx(conn, self.is_sqlite, batch_id), batch)
+            outcomes = run_jobs(conn, SqlTx(conn, self.is_sqlite, batch_id), batch)
             committing = True
             trans.commit()
         except BaseException as exc:
             if conn is not None:  # a broken connection, or one that failed mid-batch: the next batch connects anew
-                _discard(conn)
+                discard(conn)
                 self._writer_conn = None
             if committing:
                 raise _CommitUnknown(exc, outcomes) from exc
@@ -428,7 +340,7 @@ class SqlStore:
                 raise  # KeyboardInterrupt, SystemExit: not the database's doing
             # Nothing was committed: COMMIT was never sent.  (Any other exception here, such as SQLAlchemy's
             # PendingRollbackError on a connection that broke, means the same.)
-            raise _RolledBack(exc, busy=isinstance(exc, OperationalError) and _is_retryable(exc)) from exc
+            raise _RolledBack(exc, busy=isinstance(exc, OperationalError) and is_retryable(exc)) from exc
         self.batches += 1
         self.jobs_done += len(batch)
         self.batch_sizes[bisect_left(BATCH_SIZE_BOUNDS, len(batch))] += 1  # /metrics: writes per group commit
@@ -464,7 +376,7 @@ class SqlStore:
                 if found is not None:
                     return not found
             except (DBAPIError, PoolTimeout) as exc:
-                log.warning("batch %s: cannot ask yet (%s)", batch_id, _first_line(exc))
+                log.warning("batch %s: cannot ask yet (%s)", batch_id, first_line(exc))
             if time.monotonic() + delay_s > deadline:
                 return None
             time.sleep(delay_s)
@@ -478,7 +390,7 @@ class SqlStore:
                     select(s.write_batches.c.tombstone).where(s.write_batches.c.id == batch_id)
                 ).scalar_one_or_none()
         except (DBAPIError, PoolTimeout) as exc:
-            log.warning("batch %s: cannot read its marker yet (%s)", batch_id, _first_line(exc))
+            log.warning("batch %s: cannot read its marker yet (%s)", batch_id, first_line(exc))
             return None
         return None if found is None else bool(found)
 
@@ -493,17 +405,17 @@ class SqlStore:
             log.warning("batch %s, answered 'outcome unknown' earlier, %s", batch_id,
                         "had committed" if committed else "had not committed (and now never will)")
 
-    def _deliver(self, batch: list[_Job]) -> None:
+    def _deliver(self, batch: list[Job]) -> None:
         """Hand the batch's outcomes to the async callers: one call per event loop, whatever the batch's size."""
-        by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
+        by_loop: dict[asyncio.AbstractEventLoop, list[Job]] = {}
         for job in batch:
             if job.loop is not None:
                 by_loop.setdefault(job.loop, []).append(job)
         for loop, jobs in by_loop.items():
             with contextlib.suppress(RuntimeError):  # a loop closed meanwhile: nobody waits there any more
-                loop.call_soon_threadsafe(_copy_outcomes, jobs)
+                loop.call_soon_threadsafe(copy_outcomes, jobs)
 
-    def _answer(self, batch: list[_Job], outcomes: list[tuple[bool, Any]]) -> None:
+    def _answer(self, batch: list[Job], outcomes: list[tuple[bool, Any]]) -> None:
         for job, (ok, value) in zip(batch, outcomes, strict=True):
             if job.fut.done():
                 continue
@@ -512,7 +424,7 @@ class SqlStore:
             else:
                 job.fut.set_exception(value)
 
-    def _answer_unavailable(self, batch: list[_Job], *, outcome_unknown: bool, cause: BaseException | None) -> None:
+    def _answer_unavailable(self, batch: list[Job], *, outcome_unknown: bool, cause: BaseException | None) -> None:
         self.last_failure = time.monotonic()
         for job in batch:
             if not job.fut.done():
@@ -537,104 +449,6 @@ class SqlStore:
                     w = s.write_batches
                     conn.execute(delete(w).where(w.c.created_at_ms < older, w.c.id.not_in(self.unresolved)))
         except Exception as exc:  # the writer outlives it; the next turn tries again
-            log.warning("pruning batch markers failed: %s", _first_line(exc))
+            log.warning("pruning batch markers failed: %s", first_line(exc))
 
 
-def _run_jobs(conn: Connection, tx: SqlTx, batch: list[_Job]) -> list[tuple[bool, Any]]:
-    """Every job of the batch in order, a `Bulk` key's jobs together where the first of them stands."""
-    by_key: dict[Hashable, list[int]] = {}
-    for i, job in enumerate(batch):
-        if isinstance(job.fn, Bulk):
-            by_key.setdefault(job.fn.key, []).append(i)
-    done: dict[int, tuple[bool, Any]] = {}
-    for i, job in enumerate(batch):
-        if i in done:
-            continue
-        if isinstance(job.fn, Bulk):
-            group = by_key[job.fn.key]
-            done.update(zip(group, _run_bulk(conn, tx, [batch[j] for j in group]), strict=True))
-        else:
-            tx.write_id = job.write_id
-            done[i] = _run_job(conn, tx, job)
-    return [done[i] for i in range(len(batch))]
-
-
-def _run_job(conn: Connection, tx: SqlTx, job: _Job) -> tuple[bool, Any]:
-    """Run one job in its own SAVEPOINT; a refusal or a bug fails the job alone, a database failure the batch."""
-    fn = job.fn
-    assert not isinstance(fn, Bulk)
-    savepoint = conn.begin_nested()
-    try:
-        value = fn(tx)
-    except Exception as exc:
-        return False, _failed(savepoint, exc)
-    savepoint.commit()
-    return True, value
-
-
-def _run_bulk(conn: Connection, tx: SqlTx, jobs: list[_Job]) -> list[tuple[bool, Any]]:
-    """One key's bulk jobs in one SAVEPOINT; if that fails as a whole, each alone (a failing item fails alone)."""
-    first = jobs[0].fn
-    assert isinstance(first, Bulk)
-    items = [(job.write_id, job.fn.item) for job in jobs if isinstance(job.fn, Bulk)]
-    savepoint = conn.begin_nested()
-    try:
-        results = first.settle(tx, items)
-        assert len(results) == len(items), "a bulk settle answers every item"
-    except Exception as exc:
-        failure = _failed(savepoint, exc)
-        if len(jobs) == 1:
-            return [(False, failure)]
-        return [result for job in jobs for result in _run_bulk(conn, tx, [job])]
-    savepoint.commit()
-    return results
-
-
-def _failed(savepoint: Any, exc: Exception) -> Exception:
-    """Roll a job's savepoint back and return its failure; re-raise what ends the whole attempt."""
-    if isinstance(exc, DBAPIError) and (
-        isinstance(exc, InterfaceError) or exc.connection_invalidated
-        or (isinstance(exc, OperationalError) and (_is_retryable(exc) or _unreachable(exc)))
-    ):
-        raise exc  # deadlock, serialization failure or lost connection: the whole attempt is over
-    savepoint.rollback()
-    if not isinstance(exc, HongbaoError):  # a bug in one job (or a constraint it did not turn into a refusal)
-        log.error("write job failed", exc_info=exc)
-    return exc
-
-
-def _discard(conn: Connection) -> None:
-    """Throw a connection away after a failure: it may be mid-protocol, or still hold the SQLite write lock."""
-    try:
-        conn.invalidate()
-    except Exception:  # already gone
-        log.debug("invalidate failed", exc_info=True)
-    try:
-        conn.close()
-    except Exception:
-        log.debug("close failed", exc_info=True)
-
-
-
-def _db_now_ms(is_sqlite: bool) -> Any:
-    """The database server's clock in ms, as SQL: markers are stamped and pruned by one clock for every process."""
-    if is_sqlite:
-        return literal_column("CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)")
-    return literal_column("CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)")
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0]
-
-
-def _unreachable(exc: OperationalError) -> bool:
-    """A failure to reach or keep the database (not a bad statement, such as SQLite's 'no such table')."""
-    if exc.connection_invalidated:
-        return True
-    message = str(exc.orig).lower()
-    return not any(word in message for word in ("no such", "syntax error", "has no column"))
-
-
-def _is_retryable(exc: OperationalError) -> bool:
-    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
-    return code in ("40001", "40P01") or "locked" in str(exc)
