@@ -47,7 +47,7 @@ class Job:
     """One `store.write` call: the function, the caller's future, and the write's id (the same on every attempt).
 
     An async caller also waits on `aio`, a future of its event loop: the writer hands a whole batch's outcomes to
-    each loop in one call (`_deliver`), not one thread-safe wake-up per write."""
+    each loop in one call (`SqlStore._deliver`), not one thread-safe wake-up per write."""
 
     fn: Callable[[SqlTx], Any] | Bulk[Any]
     fut: Future[Any]

@@ -1,4 +1,4 @@
-"""Engines for SQLite and PostgreSQL, and the one writer thread that group-commits every write, exactly once.
+"""The one writer thread that group-commits every write, exactly once (its engines: engine.py; its jobs: jobs.py).
 
 Every write is a job: a function of a `SqlTx`.  The writer thread takes all jobs waiting (up to
 `batch_max`), runs each inside its own SAVEPOINT of one transaction, commits once, then answers
