@@ -157,17 +157,30 @@ def build(
 def _wire_embed(app: App) -> None:
     """Host apps (API keys, their users by external id, daily volume) and the webhook outbox beside the money."""
     s = app.settings
+    hooks = app.deps.hooks
     app.hosts = Hosts(app.deps, app.key, HostDefaults(s.host_rate_per_min, s.host_daily_volume_fen_max))
+    hooks.sent.append(app.hosts.count_packet)  # a host's daily volume, counted in the transaction that moves it
+    hooks.money.append(app.hosts.count_transfer)
     app.webhooks = Webhooks(app.deps, app.key, DeliveryRules(
         backoff_s=s.webhook_backoff_s, backoff_max_s=s.webhook_backoff_max_s, attempts_max=s.webhook_attempts_max,
         timeout_s=s.webhook_timeout_s,
     ))
+    hooks.sent.append(app.webhooks.on_sent)  # the outbox row commits with the money it tells of
+    hooks.opened_many.append(app.webhooks.on_opened_many)
+    hooks.expired.append(app.webhooks.on_expired)
+    hooks.money.append(app.webhooks.on_money)
 
 
 def _wire_open(app: App) -> None:
     """Share links (they record attributed claims) and the open-audience kinds (audiences, secret release)."""
+    hooks = app.deps.hooks
     app.sharing = Sharing(app.deps)
+    hooks.opened_many.append(app.sharing.record_claims)  # a claim through a link is attributed to it
     app.open_kinds = OpenKinds(app.deps, app.packets, app.sharing, app.settings, app.key)
+    for kind, audience in app.open_kinds.audiences().items():
+        app.packets.register_audience(kind, audience)
+    hooks.opened.append(app.open_kinds.release_when_finished)  # a finished or expired packet frees its code
+    hooks.expired.append(app.open_kinds.release_when_expired)
 
 
 def _wire_social(app: App) -> None:
@@ -186,6 +199,8 @@ def _wire_campaigns(app: App) -> None:
     """Enterprise campaigns, coupons and nearby merchants, and shake events (pools are campaigns)."""
     app.campaigns = Campaigns(app.deps, app.key, app.settings.campaign_limits())
     app.shake = Shake(app.deps, app.campaigns, address_second_max=app.settings.shakes_per_address_second_max)
+    app.deps.hooks.after_commit.append(app.shake.on_published)
+    app.campaigns.on_budget_changed.append(lambda _campaign_id: app.shake.tickets.budget_changed())
     if app.settings.redis_url:  # scaled mode: win-ticket batches granted by Redis (adapters/redis_tickets.py)
         from hongbao.adapters.redis_tickets import RedisTickets
 
@@ -196,5 +211,8 @@ def _wire_relay(app: App) -> None:
     """Relay chains (they hook packet opens and expiries), asks and transfers."""
     limits = app.settings.relay_rules()
     app.relay = Relay(app.deps, app.packets, limits)
+    # Chain steps happen inside the transaction that moves the money: never lost, never doubled.
+    app.deps.hooks.opened.append(app.relay.on_opened)
+    app.deps.hooks.expired.append(app.relay.on_expired)
     app.asks = Asks(app.deps, app.packets, limits)
     app.transfers = Transfers(app.deps, limits)

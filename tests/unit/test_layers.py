@@ -33,3 +33,21 @@ def test_adapters_import_only_the_service_ports() -> None:
         and not (module == "hongbao.service.ports" or module.startswith("hongbao.service.ports."))
     ]
     assert wrong == []
+
+
+def test_hooks_and_audiences_are_wired_in_bootstrap_not_in_constructors() -> None:
+    """Who listens to which packet event is read in one place (bootstrap.py), not found by reading every
+    constructor: no use case appends itself to `deps.hooks` or registers an audience."""
+    service = ADAPTERS.parent / "service"
+    wiring = []
+    for path in sorted(service.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            target = ast.unparse(node.func)
+            hook = target.endswith(".append") and (".hooks." in target or "on_budget_changed" in target)
+            if hook or target.endswith(".register_audience"):
+                wiring.append(f"{path.name}:{node.lineno}: {target}")
+    assert wiring == []
+    bootstrap = (ADAPTERS.parent / "bootstrap.py").read_text(encoding="utf-8")
+    assert bootstrap.count("hooks.") >= 15 and "register_audience" in bootstrap

@@ -66,8 +66,6 @@ class Hosts:
         self._callers: Lru[str, tuple[HostCaller, float]] = Lru(10_000)
         self._users: Lru[tuple[int, str], int] = Lru(100_000)  # (host, external id) → user: never changes
         self._rates: dict[tuple[int, int], Limiter] = {}
-        deps.hooks.sent.append(self._count_packet)
-        deps.hooks.money.append(self._count_transfer)
 
     # ------------------------------------------------------------------ administration (CLI, admin API)
 
@@ -265,10 +263,10 @@ class Hosts:
                 code="host_volume_exceeded",
             )
 
-    def _count_packet(self, tx: HostVolume, row: PacketRow) -> None:
+    def count_packet(self, tx: HostVolume, row: PacketRow) -> None:
         self._count(tx, row.view.sender_id, row.view.total_fen)
 
-    def _count_transfer(self, tx: HostVolume, event: str, users: tuple[int, ...], data: dict[str, Any]) -> None:
+    def count_transfer(self, tx: HostVolume, event: str, users: tuple[int, ...], data: dict[str, Any]) -> None:
         if event == "transfer.created":
             self._count(tx, int(data["sender_id"]), int(data["amount_fen"]))
 

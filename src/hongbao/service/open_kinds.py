@@ -43,7 +43,7 @@ from hongbao.domain.open_kinds import (
 )
 from hongbao.domain.packets import PacketKind, PacketView
 from hongbao.domain.split import Split
-from hongbao.service.audience import Claimant
+from hongbao.service.audience import Audience, Claimant
 from hongbao.service.deps import Deps
 from hongbao.service.guesses import Guesses
 from hongbao.service.idempotency import IdempotencyKey, once, stored_reply
@@ -78,21 +78,24 @@ class OpenKinds:
         self.password_rules = replace(deps.rules, shares_count_max=settings.password_shares_count_max, **campaign)
         self.celebrity_rules = replace(deps.rules, shares_count_max=settings.celebrity_shares_count_max, **campaign)
         self.worlds = packets.worlds  # one cache of users' worlds for the open path
-        packets.register_audience(PacketKind.FACE_TO_FACE, FaceToFaceAudience(self.key, self.digits, self.worlds))
-        packets.register_audience(PacketKind.PASSWORD, PasswordAudience(self.key, self.worlds))
-        packets.register_audience(PacketKind.CELEBRITY, Followers(deps.store))
-        deps.hooks.opened.append(self._release_when_finished)
-        deps.hooks.expired.append(self._release_when_expired)
+
+    def audiences(self) -> dict[PacketKind, Audience]:
+        """Who may open each kind this area sends (bootstrap registers them with `Packets`)."""
+        return {
+            PacketKind.FACE_TO_FACE: FaceToFaceAudience(self.key, self.digits, self.worlds),
+            PacketKind.PASSWORD: PasswordAudience(self.key, self.worlds),
+            PacketKind.CELEBRITY: Followers(self.d.store),
+        }
 
     # ------------------------------------------------------------------ hooks: finished or expired frees the secret
 
     @staticmethod
-    def _release_when_finished(tx: Tx, row: PacketRow, claim: ClaimRow) -> None:
+    def release_when_finished(tx: Tx, row: PacketRow, claim: ClaimRow) -> None:
         if row.view.secret_hash is not None and row.finished_at is not None:
             tx.release_secret(row.view.id)
 
     @staticmethod
-    def _release_when_expired(tx: Tx, row: PacketRow, refund: int) -> None:
+    def release_when_expired(tx: Tx, row: PacketRow, refund: int) -> None:
         if row.view.secret_hash is not None:
             tx.release_secret(row.view.id)
 

@@ -69,7 +69,7 @@ class Opener:
         }
 
     def register_audience(self, kind: PacketKind, audience: Audience) -> None:
-        """Say who may open packets of `kind` (each kind's use-case module calls this once)."""
+        """Say who may open packets of `kind` (bootstrap registers each area's kinds once)."""
         self.audiences[kind] = audience
         self._together_of.pop(kind, None)
 

@@ -33,9 +33,6 @@ class Relay:
         self.d = deps
         self.packets = packets
         self.limits = limits
-        # Chain steps happen inside the transaction that moves the money: never lost, never doubled.
-        deps.hooks.opened.append(self._on_opened)
-        deps.hooks.expired.append(self._on_expired)
 
     # ------------------------------------------------------------------ start and next round
 
@@ -125,7 +122,7 @@ class Relay:
 
     # ------------------------------------------------------------------ hooks (inside the money's transaction)
 
-    def _on_opened(self, tx: Tx, row: PacketRow, claim: ClaimRow) -> None:
+    def on_opened(self, tx: Tx, row: PacketRow, claim: ClaimRow) -> None:
         view = row.view
         if view.kind is not PacketKind.RELAY or view.link_id is None or view.status is not PacketStatus.FINISHED:
             return
@@ -143,7 +140,7 @@ class Relay:
             self._notify(tx, chain.id, "owed", {"round": chain.rounds_count + 1, "user_id": owing,
                                                 "due_at": due_at.isoformat()})
 
-    def _on_expired(self, tx: Tx, row: PacketRow, refund: int) -> None:
+    def on_expired(self, tx: Tx, row: PacketRow, refund: int) -> None:
         view = row.view
         if view.kind is not PacketKind.RELAY or view.link_id is None:
             return

@@ -44,8 +44,6 @@ class Shake:
         self._capped: Lru[tuple[int, int], bool] = Lru(1_000_000)  # users the database found at K wins
         self.cap_hits = 0  # winning draws of users already at K (a figure for the Gala report)
         self.tickets = Tickets(deps, lambda: campaigns.rng)
-        deps.hooks.after_commit.append(self._on_published)
-        campaigns.on_budget_changed.append(lambda _campaign_id: self.tickets.budget_changed())
 
     @property
     def limits(self) -> CampaignLimits:
@@ -371,7 +369,7 @@ class Shake:
     def close(self) -> None:
         self.tickets.close()
 
-    def _on_published(self, event: str, payload: dict[str, Any]) -> None:
+    def on_published(self, event: str, payload: dict[str, Any]) -> None:
         if event == "campaign_closed":
             self.tickets.forget_campaign(int(payload["campaign_id"]))
 

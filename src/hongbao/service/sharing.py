@@ -39,7 +39,6 @@ class Sharing:
         self.d = deps
         # (packet id, user id) → (platform, channel) of an open on its way to the writer.
         self._pending: dict[tuple[int, int], tuple[str, str]] = {}
-        deps.hooks.opened_many.append(self._record_claims)
 
     # ------------------------------------------------------------------ links
 
@@ -117,7 +116,7 @@ class Sharing:
         finally:
             self._pending.pop((packet_id, user_id), None)
 
-    def _record_claims(self, tx: ShareLinks, opened: list[tuple[PacketRow, ClaimRow]]) -> None:
+    def record_claims(self, tx: ShareLinks, opened: list[tuple[PacketRow, ClaimRow]]) -> None:
         """A batch's claims of shareable packets, each with where it came from: one insert for the batch."""
         events = [
             (row.view.id, "claim", *self._pending.get((row.view.id, claim.user_id), ("direct", "app")),

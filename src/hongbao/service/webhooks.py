@@ -61,10 +61,6 @@ class Webhooks:
         self.key = key
         self.rules = rules or DeliveryRules()
         self._pruned_at: float | None = None
-        deps.hooks.sent.append(self._on_sent)
-        deps.hooks.opened_many.append(self._on_opened_many)
-        deps.hooks.expired.append(self._on_expired)
-        deps.hooks.money.append(self._on_money)
 
     # ------------------------------------------------------------------ configuration
 
@@ -98,13 +94,13 @@ class Webhooks:
             body = {"type": event, "timestamp": now.isoformat(), "data": shown}
             tx.add_outbox(host_id, msg_id, event, stream, orjson.dumps(body).decode(), now)
 
-    def _on_sent(self, tx: OutboxWrites, row: PacketRow) -> None:
+    def on_sent(self, tx: OutboxWrites, row: PacketRow) -> None:
         hosts = tx.host_users_among([row.view.sender_id], with_webhook=True)
         if hosts:
             self._record(tx, hosts, "packet.sent", f"packet:{row.view.id}", _packet(row),
                          {"sender": row.view.sender_id})
 
-    def _on_opened_many(self, tx: OutboxWrites, opened: list[tuple[PacketRow, ClaimRow]]) -> None:
+    def on_opened_many(self, tx: OutboxWrites, opened: list[tuple[PacketRow, ClaimRow]]) -> None:
         # One read for the whole batch of opens: the hot path pays one indexed statement, not one per winner.
         hosts = tx.host_users_among(
             [uid for row, claim in opened for uid in (row.view.sender_id, claim.user_id)], with_webhook=True
@@ -122,13 +118,13 @@ class Webhooks:
             if row.claimed_count == row.view.shares_count:  # the row as this claim left it: the last share
                 self._record(tx, concerned, "packet.finished", stream, _packet(row), {"sender": row.view.sender_id})
 
-    def _on_expired(self, tx: OutboxWrites, row: PacketRow, refund_fen: int) -> None:
+    def on_expired(self, tx: OutboxWrites, row: PacketRow, refund_fen: int) -> None:
         hosts = tx.host_users_among([row.view.sender_id], with_webhook=True)
         if hosts:
             self._record(tx, hosts, "packet.expired", f"packet:{row.view.id}",
                          {**_packet(row), "refunded_fen": refund_fen}, {"sender": row.view.sender_id})
 
-    def _on_money(self, tx: OutboxWrites, event: str, users: tuple[int, ...], data: dict[str, Any]) -> None:
+    def on_money(self, tx: OutboxWrites, event: str, users: tuple[int, ...], data: dict[str, Any]) -> None:
         hosts = tx.host_users_among(users, with_webhook=True)
         if not hosts:
             return
