@@ -4,9 +4,9 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# The suite runs in this many pytest-xdist processes; a file stays in one process (tests/conftest.py groups them).
+# The suite runs in this many pytest-xdist processes; a file's tests stay in one process, in order.
 TEST_JOBS ?= 3
-XDIST := -n $(TEST_JOBS) --dist loadgroup
+XDIST := -n $(TEST_JOBS) --dist loadfile
 
 .PHONY: serve test quick lint install clean e2e screenshots
 

@@ -77,8 +77,8 @@ def test_a_bad_amount_shows_an_error_inline_and_sends_nothing(phone: Any) -> Non
     # then the refusal is worded from its code and limit (in yuan), and no packet went out
     expect(error).to_contain_text("A red packet is at most ¥200.00")
     carol.click("#back")
-    carol.wait_for_selector("#messages")
-    assert carol.locator(".bubble").count() == bubbles_before
+    carol.wait_for_selector("#messages", state="attached")  # an empty chat's list has no height: not "visible"
+    expect(carol.locator(".bubble")).to_have_count(bubbles_before)
 
 
 def test_wallet_top_up_adds_to_the_balance_and_heads_the_statement(phone: Any) -> None:

@@ -4,9 +4,11 @@ under CI=true (or HONGBAO_REQUIRE_SERVICES=1), where they fail."""
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -52,6 +54,7 @@ def machine_redis() -> str:
     return REDIS_URL
 
 
+PORTS_LOCK = Path(tempfile.gettempdir()) / "hongbao-test-redis-cluster-ports.lock"
 CLUSTER_PORTS = range(7100, 7190, 10)  # blocks of three ports in this suite's range (issue 10's tests: 7100-7199)
 
 
@@ -69,6 +72,26 @@ class RedisCluster:
         return f"redis+cluster://127.0.0.1:{self.ports[0]}/0"
 
     def start(self) -> RedisCluster:
+        # The pytest-xdist processes of one run pick blocks one at a time: a block is taken once its servers listen.
+        with PORTS_LOCK.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                self._listen()
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+        created = subprocess.run(
+            ["redis-cli", "--cluster", "create", *(f"127.0.0.1:{p}" for p in self.ports), "--cluster-replicas", "0",
+             "--cluster-yes"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        if created.returncode != 0:
+            raise RuntimeError(f"redis-cli --cluster create failed: {created.stdout[-2000:]}{created.stderr[-2000:]}")
+        for port in self.ports:
+            _wait(lambda port=port: _cluster_ok(port), f"cluster state ok on {port}")
+        return self
+
+    def _listen(self) -> None:
+        """Start three masters on the first block of free ports, and wait until each answers."""
         base = next((p for p in CLUSTER_PORTS if all(_port_free(p + i) for i in range(3))), None)
         if base is None:
             raise RuntimeError("no three free ports for a Redis Cluster in 7100-7189")
@@ -84,16 +107,6 @@ class RedisCluster:
             ))  # fmt: skip
         for port in self.ports:
             _wait(lambda port=port: _ping(port), f"redis-server on {port}")
-        created = subprocess.run(
-            ["redis-cli", "--cluster", "create", *(f"127.0.0.1:{p}" for p in self.ports), "--cluster-replicas", "0",
-             "--cluster-yes"],
-            capture_output=True, text=True, timeout=60, check=False,
-        )  # fmt: skip
-        if created.returncode != 0:
-            raise RuntimeError(f"redis-cli --cluster create failed: {created.stdout[-2000:]}{created.stderr[-2000:]}")
-        for port in self.ports:
-            _wait(lambda port=port: _cluster_ok(port), f"cluster state ok on {port}")
-        return self
 
     def kill(self, index: int) -> None:
         """kill -9 one master (a drill)."""
