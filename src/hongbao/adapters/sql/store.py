@@ -6,7 +6,8 @@ each caller.  A job that raises a `HongbaoError` rolls back only its savepoint. 
 opens thus cost one durable commit (DESIGN.md §4: group commit), and SQLite sees one writer.
 
 Exactly once.  Each attempt at a batch first inserts a marker row (`write_batches`, a fresh random
-id) in its own transaction.  When an attempt fails, the writer knows one of three things:
+id) inside the batch's transaction, so it commits with the batch or not at all.  When an attempt
+fails, the writer knows one of three things:
 - the failure came before COMMIT was sent (a refused connection, a deadlock, a dropped connection
   mid-batch): nothing committed, and the batch may run again;
 - COMMIT was sent and no reply came (the connection died, the reply was lost): the outcome is
