@@ -201,10 +201,12 @@ def _wire_campaigns(app: App) -> None:
     app.shake = Shake(app.deps, app.campaigns, address_second_max=app.settings.shakes_per_address_second_max)
     app.deps.hooks.after_commit.append(app.shake.on_published)
     app.campaigns.on_budget_changed.append(lambda _campaign_id: app.shake.tickets.budget_changed())
-    if app.settings.redis_url:  # scaled mode: win-ticket batches granted by Redis (adapters/redis_tickets.py)
+    if app.settings.redis_url:  # scaled mode: win tickets granted by Redis, rate limits over every process
+        from hongbao.adapters.redis_shake_counts import SharedCounts
         from hongbao.adapters.redis_tickets import RedisTickets
 
         app.shake.tickets.redis = RedisTickets(app.settings.redis_url, app.settings.redis_prefix)
+        app.shake.rates.shared = SharedCounts(app.settings.redis_url, app.settings.redis_prefix)
 
 
 def _wire_relay(app: App) -> None:

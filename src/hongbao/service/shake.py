@@ -242,7 +242,7 @@ class Shake:
         try:
             reply = await self._draw(event, on.seq, user_id, idem, now)
         except BaseException:
-            counted[1] -= 1
+            self.rates.uncount(event_id, user_id, counted)
             raise
         if idem is not None and reply["result"] in ("nothing", "card"):
             # A keyed shake asks for its answer to outlive this process: a lost draw is stored too (a retry gets it).
@@ -368,6 +368,7 @@ class Shake:
 
     def close(self) -> None:
         self.tickets.close()
+        self.rates.close()
 
     def on_published(self, event: str, payload: dict[str, Any]) -> None:
         if event == "campaign_closed":
