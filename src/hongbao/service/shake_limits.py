@@ -47,7 +47,7 @@ class ShakeLimits:
             if seen is None or seen[0] != second:
                 seen = [second, 0]
                 self._addresses.put(address, seen)
-            counter = f"shake:a:{address}:{second}"
+            counter = f"shake:a:{address}:{second}" if shared is not None else ""  # none to format embedded
             if seen[1] >= self.address_second_max or (shared is not None and shared.full(counter)):
                 raise dc.too_many_shakes(f"At most {self.address_second_max} shakes per second from one address.")
             seen[1] += 1
@@ -60,7 +60,8 @@ class ShakeLimits:
         while window and (now - window[0]).total_seconds() >= 1.0:
             window.popleft()
         per_second = self.limits.shakes_per_second_max
-        counter = f"shake:u:{{{event_id}}}:{user_id}:{second}"  # across processes: clock seconds, not a sliding one
+        # Across processes: clock seconds, not a sliding second.
+        counter = f"shake:u:{{{event_id}}}:{user_id}:{second}" if shared is not None else ""
         if len(window) >= per_second or (shared is not None and shared.full(counter)):
             raise dc.too_many_shakes(f"At most {per_second} shakes per second.")
         window.append(now)
@@ -75,7 +76,7 @@ class ShakeLimits:
             done = [seq, 0]
             self._rounds.put((event_id, user_id), done)
         per_round, shared = self.limits.shakes_per_round_max, self.shared
-        counter = f"shake:r:{{{event_id}}}:{user_id}:{seq}"
+        counter = f"shake:r:{{{event_id}}}:{user_id}:{seq}" if shared is not None else ""
         if done[1] >= per_round or (shared is not None and shared.full(counter)):
             raise dc.too_many_shakes(f"At most {per_round} shakes per round.")
         done[1] += 1
