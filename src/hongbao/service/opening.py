@@ -42,6 +42,7 @@ from hongbao.service.worlds import Worlds
 
 if TYPE_CHECKING:
     from hongbao.service.ports import Tx
+    from hongbao.service.ports.people import AudienceReads
 
 # Refusals the store may give at open time, and what the gate should remember of them.
 _GATE_OUTCOME = {
@@ -190,7 +191,7 @@ class Opener:
         key = None if together is None else together.together_key(o.view)
         return (None, None) if key is None else (together, key)
 
-    def _decide_together(self, tx: Tx, openings: list[Opening]) -> dict[Hashable, set[int]]:
+    def _decide_together(self, tx: AudienceReads, openings: list[Opening]) -> dict[Hashable, set[int]]:
         """For audiences decided together (groups, followers): which openers are in, one read per key (not per open)."""
         asked: dict[Hashable, tuple[DecidedTogether, PacketView, set[int]]] = {}
         for o in openings:

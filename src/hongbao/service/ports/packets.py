@@ -10,8 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from hongbao.service.ports.people import AudienceReads, Groups, People
+
 if TYPE_CHECKING:
-    from hongbao.adapters.sql.tx import PacketRow
+    from hongbao.adapters.sql.tx import ClaimRow, PacketRow
 
 
 class PacketById(Protocol):
@@ -37,3 +39,20 @@ class ShareLinks(Protocol):
 
 class SharingPort(PacketById, ShareLinks, Protocol):
     """What a sharing job reads and writes."""
+
+
+class PacketVisibility(AudienceReads, People, Protocol):
+    """Who may see a packet: its sender, its claimers and its audience, in the viewer's world
+    (service/packets.py `check_visible`)."""
+
+    def claim_of(self, packet_id: int, user_id: int) -> ClaimRow | None: ...
+
+
+class PacketReads(PacketVisibility, PacketById, Groups, Protocol):
+    """A packet with its claims, and a group's packets page by page, for those allowed to see them."""
+
+    def claims_of(self, packet_id: int) -> list[ClaimRow]: ...
+
+    def packets_where(
+        self, *, sender_id: int | None = ..., group_id: int | None = ..., before_id: int | None = ..., limit: int = ...
+    ) -> list[PacketRow]: ...
