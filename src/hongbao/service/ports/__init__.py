@@ -1,9 +1,9 @@
 """Ports: what the use cases need from the outside world, as small Protocols.
 
 What a use case's job asks of the store is typed per area in this package's modules (people.py, replies.py,
-ledger.py, campaigns.py, shake.py), beside the rows the store answers; the SQL transaction implements them
-structurally, and mypy checks that whenever a job typed with one is handed to `Store.write` or `Store.read`.
-Jobs that tell the money hooks or post conversation notices still take the whole `Tx`.
+ledger.py, conversations.py, campaigns.py, shake.py), beside the rows the store answers; the SQL transaction
+implements them structurally, and mypy checks that whenever a job typed with one is handed to `Store.write` or
+`Store.read`.  Jobs that tell the money hooks or post conversation notices still take the whole `Tx`.
 """
 
 from __future__ import annotations
