@@ -8,12 +8,14 @@ money hooks), which take the whole `Tx`; the reads and checks around them take t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from hongbao.domain.relay import AskStatus, ChainStatus, TransferStatus
+from hongbao.service.ports.conversations import NamedNotices
 from hongbao.service.ports.packets import PacketById
-from hongbao.service.ports.people import Groups, People
+from hongbao.service.ports.people import Friends, Groups, People
+from hongbao.service.ports.replies import IdempotentReplies
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import ClaimRow
@@ -109,3 +111,17 @@ class AskReads(Groups, Protocol):
     def allows_asks(self, user_id: int) -> bool: ...
 
     def set_allows_asks(self, user_id: int, allow: bool) -> None: ...
+
+
+class AskWrites(AskReads, Friends, NamedNotices, IdempotentReplies, Protocol):
+    """What asking and answering write: the ask under the asker's daily cap, its answer (the ask row decides a race),
+    and each step's notice in the pair's or the group's conversation."""
+
+    def create_ask(
+        self, *, asker_id: int, to_user_id: int | None, group_id: int | None, amount_fen: int | None,
+        message: str, day: date, cap: int, now: datetime, expires_at: datetime,
+    ) -> int | None: ...  # fmt: skip
+
+    def answer_ask(
+        self, ask_id: int, status: AskStatus, by: int, now: datetime, *, packet_id: int | None = ...
+    ) -> bool: ...
