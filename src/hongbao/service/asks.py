@@ -21,9 +21,8 @@ from hongbao.service.worlds import check_reachable
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from hongbao.service.ports import Tx
     from hongbao.service.ports.conversations import NamedNotices
-    from hongbao.service.ports.relay import AskReads, AskRow, AskWrites
+    from hongbao.service.ports.relay import AskFulfilling, AskReads, AskRow, AskWrites
 
 ASKS_PAGE_MAX = 100
 
@@ -100,7 +99,7 @@ class Asks:
         text = self.d.rules.clean_greeting(greeting)
         now = self.d.clock.now()
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: AskFulfilling) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 ask = self._answerable(tx, ask_id, user_id, now)
                 total = amount if amount is not None else ask.amount_fen

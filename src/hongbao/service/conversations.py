@@ -16,7 +16,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -522,8 +522,10 @@ class LiveFeed:
                 gaps = frozenset(self._gaps)
                 after = min(gaps) - 1 if gaps else newest
                 listening = self.bus.user_ids()
-                rows, events = await self.store.read(
-                    partial(_collect, after_id=after, listening=listening, newest=newest, gaps=gaps))
+                # Typed so mypy checks the store's transaction is a MessageFeed (a bare partial is not checked).
+                collect: Callable[[MessageFeed], Collected] = partial(
+                    _collect, after_id=after, listening=listening, newest=newest, gaps=gaps)
+                rows, events = await self.store.read(collect)
                 for user_id, event in events:
                     sent += self.bus.publish(user_id, event)
                 with self._guard:
@@ -552,13 +554,16 @@ class LiveFeed:
         return top
 
 
+Collected = tuple[list["MessageRow"], list[tuple[int, Event]]]  # messages read, and the events they make
+
+
 def _collect(
     tx: MessageFeed,
     after_id: int,
     listening: frozenset[int],
     newest: int | None = None,
     gaps: frozenset[int] = frozenset(),
-) -> tuple[list[MessageRow], list[tuple[int, Event]]]:
+) -> Collected:
     """Messages after `after_id`, and their events for the users listening; below `newest`, only the `gaps`
     (the rest went out already)."""
     rows = tx.messages_after(after_id, PUMP_BATCH_MAX)

@@ -23,8 +23,8 @@ from hongbao.service.sweep import sweep
 from hongbao.service.worlds import check_reachable, reachable
 
 if TYPE_CHECKING:
-    from hongbao.service.ports import Tx
-    from hongbao.service.ports.packets import PacketReads, PacketVisibility
+    from hongbao.service.ports.packet_hooks import PacketExpiry
+    from hongbao.service.ports.packets import PacketReads, PacketSending, PacketVisibility, SendPort
     from hongbao.service.ports.people import People
 
 EXPIRE_BATCH_MAX = 500
@@ -58,7 +58,7 @@ class Packets(Opener):
 
     def create(
         self,
-        tx: Tx,
+        tx: PacketSending,
         *,
         kind: PacketKind,
         how: Split,
@@ -106,7 +106,7 @@ class Packets(Opener):
             raise Rejected("A personal packet goes to a friend, not to yourself.", code="not_friends")
         now = self.d.clock.now()
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: SendPort) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 check_reachable(tx, sender_id, recipient_id)
                 if not tx.are_friends(sender_id, recipient_id):
@@ -140,7 +140,7 @@ class Packets(Opener):
         text = self.d.rules.clean_greeting(greeting)
         now = self.d.clock.now()
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: SendPort) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 if tx.group(group_id) is None or not tx.is_member(group_id, sender_id):
                     raise NotFound("No such group.", code="group_not_found")
@@ -225,8 +225,8 @@ class Packets(Opener):
                            lambda pid: self._expire_job(pid, at), batch_max=EXPIRE_BATCH_MAX, done=expired,
                            log=log, failed="expiring packet %s failed: %r")
 
-    def _expire_job(self, packet_id: int, at: datetime) -> Callable[[Tx], int | None]:
-        def job(tx: Tx) -> int | None:
+    def _expire_job(self, packet_id: int, at: datetime) -> Callable[[PacketExpiry], int | None]:
+        def job(tx: PacketExpiry) -> int | None:
             refund: int | None = tx.expire_packet(packet_id, at)
             if refund is not None and self.d.hooks.expired:
                 row = tx.packet(packet_id)
