@@ -21,8 +21,8 @@ from hongbao.service.worlds import check_reachable
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from hongbao.service.ports import Tx
-    from hongbao.service.ports.relay import AskReads, AskRow
+    from hongbao.service.ports.conversations import NamedNotices
+    from hongbao.service.ports.relay import AskFulfilling, AskReads, AskRow, AskWrites
 
 ASKS_PAGE_MAX = 100
 
@@ -55,7 +55,7 @@ class Asks:
         now = self.d.clock.now()
         cap = self.limits.asks_per_day_max
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: AskWrites) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 if to_user_id is not None:
                     check_reachable(tx, asker_id, to_user_id)
@@ -99,7 +99,7 @@ class Asks:
         text = self.d.rules.clean_greeting(greeting)
         now = self.d.clock.now()
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: AskFulfilling) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 ask = self._answerable(tx, ask_id, user_id, now)
                 total = amount if amount is not None else ask.amount_fen
@@ -145,7 +145,7 @@ class Asks:
         """The asked friend says no; a group ask is left to its other members (decline is refused)."""
         now = self.d.clock.now()
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: AskWrites) -> dict[str, Any]:
             ask = self._answerable(tx, ask_id, user_id, now)
             if ask.group_id is not None:
                 raise Rejected("A group ask cannot be declined; ignore it.", code="group_ask_not_declinable")
@@ -236,7 +236,7 @@ def _view(ask: AskRow, viewer_id: int, now: datetime) -> dict[str, Any]:
     }
 
 
-def _notice(tx: Tx, ask: AskRow, step: str, by: int, now: datetime) -> None:
+def _notice(tx: NamedNotices, ask: AskRow, step: str, by: int, now: datetime) -> None:
     """Post the ask's step in the pair's (or the group's) conversation, in the same transaction."""
     users = tx.users_by_ids([by])
     name = users[by].display_name if by in users else "?"

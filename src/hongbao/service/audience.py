@@ -12,7 +12,7 @@ from hongbao.domain.packets import PacketView, not_eligible_for
 from hongbao.service.ports import Gate
 
 if TYPE_CHECKING:
-    from hongbao.service.ports import Tx
+    from hongbao.service.ports.people import AudienceReads
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Audience(Protocol):
         """Whether the code or phrase given opens this packet (True for kinds without one)."""
         ...
 
-    def confirm(self, tx: Tx, view: PacketView, who: Claimant) -> None:
+    def confirm(self, tx: AudienceReads, view: PacketView, who: Claimant) -> None:
         """Decide again inside the atomic step; raise the refusal if the user is not in the audience."""
         ...
 
@@ -52,7 +52,7 @@ class DecidedTogether(Protocol):
         """Openers of packets with the same key are decided by one read; None: decide this packet with `confirm`."""
         ...
 
-    def among(self, tx: Tx, view: PacketView, user_ids: list[int]) -> set[int]:
+    def among(self, tx: AudienceReads, view: PacketView, user_ids: list[int]) -> set[int]:
         """Which of `user_ids` are in the audience of `view` now."""
         ...
 
@@ -69,7 +69,7 @@ class Recipient:
     def secret_ok(self, view: PacketView, who: Claimant) -> bool:
         return True
 
-    def confirm(self, tx: Tx, view: PacketView, who: Claimant) -> None:
+    def confirm(self, tx: AudienceReads, view: PacketView, who: Claimant) -> None:
         if who.user_id != view.recipient_id:
             raise errors.not_eligible()
 
@@ -86,14 +86,14 @@ class GroupMembers:
     def secret_ok(self, view: PacketView, who: Claimant) -> bool:
         return True
 
-    def confirm(self, tx: Tx, view: PacketView, who: Claimant) -> None:
+    def confirm(self, tx: AudienceReads, view: PacketView, who: Claimant) -> None:
         if view.group_id is None or not tx.is_member(view.group_id, who.user_id):
             raise not_eligible_for(view.kind)
 
     def together_key(self, view: PacketView) -> Hashable | None:
         return None if view.group_id is None else ("group", view.group_id)
 
-    def among(self, tx: Tx, view: PacketView, user_ids: list[int]) -> set[int]:
+    def among(self, tx: AudienceReads, view: PacketView, user_ids: list[int]) -> set[int]:
         assert view.group_id is not None
         return tx.members_among(view.group_id, user_ids)
 
@@ -110,5 +110,5 @@ class Nobody:
     def secret_ok(self, view: PacketView, who: Claimant) -> bool:
         return False
 
-    def confirm(self, tx: Tx, view: PacketView, who: Claimant) -> None:
+    def confirm(self, tx: AudienceReads, view: PacketView, who: Claimant) -> None:
         raise errors.not_eligible()

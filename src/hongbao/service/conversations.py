@@ -16,7 +16,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -33,8 +33,19 @@ from hongbao.service.worlds import check_reachable
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import ClaimRow, PacketRow
-    from hongbao.adapters.sql.tx_social import ConversationRow, MessageRow
-    from hongbao.service.ports import Store, Tx
+    from hongbao.service.ports import Store
+    from hongbao.service.ports.conversations import (
+        ClaimNotices,
+        ConversationPlaces,
+        ConversationReads,
+        ConversationRow,
+        ConversationsPort,
+        MessageFeed,
+        MessageRow,
+        NamedNotices,
+        Notices,
+    )
+    from hongbao.service.ports.people import Groups, People
 
 log = logging.getLogger(__name__)
 PUMP_BATCH_MAX = 500
@@ -50,7 +61,7 @@ def conversation_not_found() -> NotFound:
 # ---------------------------------------------------------------------- for other areas, inside their jobs
 
 
-def conversation_for_pair(tx: Tx, a: int, b: int, *, now: datetime | None = None) -> int:
+def conversation_for_pair(tx: ConversationPlaces, a: int, b: int, *, now: datetime | None = None) -> int:
     """The id of the one-to-one conversation of users a and b, created on first use.
 
     The caller decides whether a and b may talk (they are friends, or one answers the other's ask).
@@ -62,7 +73,7 @@ def conversation_for_pair(tx: Tx, a: int, b: int, *, now: datetime | None = None
     return tx.create_conversation(ConversationKind.PAIR.value, now or datetime.now(UTC), low=low, high=high)
 
 
-def conversation_for_group(tx: Tx, group_id: int, *, now: datetime | None = None) -> int:
+def conversation_for_group(tx: ConversationPlaces, group_id: int, *, now: datetime | None = None) -> int:
     """The id of the group's conversation, created on first use."""
     found = tx.group_conversation_id(group_id)
     if found is not None:
@@ -71,7 +82,7 @@ def conversation_for_group(tx: Tx, group_id: int, *, now: datetime | None = None
 
 
 def post_system_notice(
-    tx: Tx, conversation_id: int, text: str, data: Mapping[str, Any] | None = None, *, now: datetime | None = None
+    tx: Notices, conversation_id: int, text: str, data: Mapping[str, Any] | None = None, *, now: datetime | None = None
 ) -> int:
     """Post a notice from hongbao itself (refund, relay owed, ask received…); return the message id.
 
@@ -99,7 +110,7 @@ def _place(view: PacketView) -> tuple[int | None, tuple[int, int] | None]:
     return None, None
 
 
-def _packet_conversation(tx: Tx, row: PacketRow, now: datetime) -> int | None:
+def _packet_conversation(tx: ConversationPlaces, row: PacketRow, now: datetime) -> int | None:
     """The packet's conversation (`_place`), made if it does not exist yet."""
     group, pair = _place(row.view)
     if group is not None:
@@ -107,7 +118,7 @@ def _packet_conversation(tx: Tx, row: PacketRow, now: datetime) -> int | None:
     return None if pair is None else conversation_for_pair(tx, *pair, now=now)
 
 
-def _existing_packet_conversation(tx: Tx, row: PacketRow) -> int | None:
+def _existing_packet_conversation(tx: ConversationPlaces, row: PacketRow) -> int | None:
     group, pair = _place(row.view)
     if group is not None:
         return tx.group_conversation_id(group)
@@ -124,7 +135,7 @@ class Conversations:
 
     # ------------------------------------------------------------------ packet hooks (inside the money's transaction)
 
-    def on_sent(self, tx: Tx, row: PacketRow) -> None:
+    def on_sent(self, tx: Notices, row: PacketRow) -> None:
         now = row.created_at
         cid = _packet_conversation(tx, row, now)
         if cid is None:
@@ -141,7 +152,7 @@ class Conversations:
         }
         tx.add_message(cid, v.sender_id, MessageType.PACKET.value, row.greeting, data, now)
 
-    def on_opened_many(self, tx: Tx, opened: list[tuple[PacketRow, ClaimRow]]) -> None:
+    def on_opened_many(self, tx: ClaimNotices, opened: list[tuple[PacketRow, ClaimRow]]) -> None:
         """"B opened A's packet" for each claim of a write batch (and best luck once a lucky packet finishes), with
         a fixed handful of statements whatever the batch: one read of the conversations of every group and pair
         concerned, one of the finished packets' claims, one of the names, one insert of all the notices."""
@@ -195,7 +206,7 @@ class Conversations:
                 ))
         tx.add_messages(notices)
 
-    def on_expired(self, tx: Tx, row: PacketRow, refund_fen: int) -> None:
+    def on_expired(self, tx: NamedNotices, row: PacketRow, refund_fen: int) -> None:
         v = row.view
         cid = _existing_packet_conversation(tx, row)
         if cid is None:
@@ -225,7 +236,7 @@ class Conversations:
             raise Rejected("A conversation is with a friend, not with yourself.", code="not_friends")
         now = self.d.clock.now()
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: ConversationsPort) -> dict[str, Any]:
             check_reachable(tx, user_id, friend_id)
             if not tx.are_friends(user_id, friend_id):
                 raise Rejected("You can only talk with your friends.", code="not_friends")
@@ -238,7 +249,7 @@ class Conversations:
         """The conversation of a group the user belongs to (created on first use)."""
         now = self.d.clock.now()
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: ConversationsPort) -> dict[str, Any]:
             if tx.group(group_id) is None or not tx.is_member(group_id, user_id):
                 raise NotFound("No such group.", code="group_not_found")
             cid = conversation_for_group(tx, group_id, now=now)
@@ -256,7 +267,7 @@ class Conversations:
         if not 1 <= limit <= CONVERSATIONS_PAGE_MAX:
             raise Rejected(f"limit: 1–{CONVERSATIONS_PAGE_MAX}.", code="invalid_limit")
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: ConversationReads) -> dict[str, Any]:
             rows = tx.conversations_page(user_id, cursor, limit + 1)
             page = rows[:limit]
             return {
@@ -279,7 +290,7 @@ class Conversations:
         if not 1 <= limit <= MESSAGES_PAGE_MAX:
             raise Rejected(f"limit: 1–{MESSAGES_PAGE_MAX}.", code="invalid_limit")
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: ConversationReads) -> dict[str, Any]:
             self._participant(tx, conversation_id, user_id)
             rows = tx.messages_page(conversation_id, cursor, limit + 1)
             page = rows[:limit]
@@ -298,7 +309,7 @@ class Conversations:
         body = clean_text(text)
         now = self.d.clock.now()
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: ConversationsPort) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 conv = self._participant(tx, conversation_id, user_id)
                 if conv.kind == ConversationKind.PAIR.value:
@@ -320,7 +331,7 @@ class Conversations:
     async def mark_read(self, user_id: int, conversation_id: int, message_id: int | None = None) -> dict[str, Any]:
         """Move the read marker to `message_id` (default: the newest message)."""
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: ConversationsPort) -> dict[str, Any]:
             self._participant(tx, conversation_id, user_id)
             newest = tx.messages_page(conversation_id, None, 1)
             upto = newest[0].id if newest else 0
@@ -335,7 +346,7 @@ class Conversations:
     # ------------------------------------------------------------------ helpers
 
     @staticmethod
-    def _participant(tx: Tx, conversation_id: int, user_id: int) -> ConversationRow:
+    def _participant(tx: ConversationReads, conversation_id: int, user_id: int) -> ConversationRow:
         """The conversation, if the user takes part in it now; 404 otherwise (others may not know it exists)."""
         conv = tx.conversation(conversation_id)
         if conv is None or not is_participant(tx, conv, user_id):
@@ -343,7 +354,7 @@ class Conversations:
         return conv
 
     @staticmethod
-    def _views(tx: Tx, user_id: int, convs: list[ConversationRow]) -> list[dict[str, Any]]:
+    def _views(tx: ConversationReads, user_id: int, convs: list[ConversationRow]) -> list[dict[str, Any]]:
         ids = [c.id for c in convs]
         last = tx.last_messages(ids)
         unread = tx.unread_counts(user_id, ids)
@@ -373,7 +384,7 @@ class Conversations:
         return out
 
 
-def is_participant(tx: Tx, conv: ConversationRow, user_id: int) -> bool:
+def is_participant(tx: Groups, conv: ConversationRow, user_id: int) -> bool:
     if conv.kind == ConversationKind.PAIR.value:
         return user_id in (conv.user_low_id, conv.user_high_id)
     return conv.group_id is not None and tx.is_member(conv.group_id, user_id)
@@ -385,7 +396,7 @@ def _peer(conv: ConversationRow, user_id: int) -> int:
     return other
 
 
-def _row(tx: Tx, conversation_id: int) -> ConversationRow:
+def _row(tx: ConversationReads, conversation_id: int) -> ConversationRow:
     conv = tx.conversation(conversation_id)
     assert conv is not None
     return conv
@@ -400,7 +411,7 @@ def shown_to(viewer_id: int, message: dict[str, Any]) -> bool:
     return viewer_id in (data.get("user_id"), data.get("sender_id"))
 
 
-def messages_public(tx: Tx, rows: list[MessageRow]) -> list[dict[str, Any]]:
+def messages_public(tx: People, rows: list[MessageRow]) -> list[dict[str, Any]]:
     names = tx.users_by_ids([r.sender_id for r in rows if r.sender_id is not None])
     return [message_public(r, names[r.sender_id].display_name if r.sender_id in names else None) for r in rows]
 
@@ -511,8 +522,10 @@ class LiveFeed:
                 gaps = frozenset(self._gaps)
                 after = min(gaps) - 1 if gaps else newest
                 listening = self.bus.user_ids()
-                rows, events = await self.store.read(
-                    partial(_collect, after_id=after, listening=listening, newest=newest, gaps=gaps))
+                # Typed so mypy checks the store's transaction is a MessageFeed (a bare partial is not checked).
+                collect: Callable[[MessageFeed], Collected] = partial(
+                    _collect, after_id=after, listening=listening, newest=newest, gaps=gaps)
+                rows, events = await self.store.read(collect)
                 for user_id, event in events:
                     sent += self.bus.publish(user_id, event)
                 with self._guard:
@@ -541,9 +554,16 @@ class LiveFeed:
         return top
 
 
+Collected = tuple[list["MessageRow"], list[tuple[int, Event]]]  # messages read, and the events they make
+
+
 def _collect(
-    tx: Tx, after_id: int, listening: frozenset[int], newest: int | None = None, gaps: frozenset[int] = frozenset()
-) -> tuple[list[MessageRow], list[tuple[int, Event]]]:
+    tx: MessageFeed,
+    after_id: int,
+    listening: frozenset[int],
+    newest: int | None = None,
+    gaps: frozenset[int] = frozenset(),
+) -> Collected:
     """Messages after `after_id`, and their events for the users listening; below `newest`, only the `gaps`
     (the rest went out already)."""
     rows = tx.messages_after(after_id, PUMP_BATCH_MAX)

@@ -10,16 +10,19 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import ClaimRow, PacketRow
-    from hongbao.service.ports import Tx
     from hongbao.service.ports.ledger import MoneyEvents
+    from hongbao.service.ports.packet_hooks import ExpiredEvents, OpenedEvents
+    from hongbao.service.ports.packets import SentEvents
 
 log = logging.getLogger(__name__)
 
-SentHook = Callable[["Tx", "PacketRow"], None]
-OpenedHook = Callable[["Tx", "PacketRow", "ClaimRow"], None]  # the row as it is after this claim
+# Each event's hooks get the store as its port says (ports/packets.py, ports/packet_hooks.py): a new listener that
+# needs more widens the port.
+SentHook = Callable[["SentEvents", "PacketRow"], None]
+OpenedHook = Callable[["OpenedEvents", "PacketRow", "ClaimRow"], None]  # the row as it is after this claim
 # The same for every claim of one write batch at once, in order (a hook that can save statements by it).
-OpenedManyHook = Callable[["Tx", "list[tuple[PacketRow, ClaimRow]]"], None]
-ExpiredHook = Callable[["Tx", "PacketRow", int], None]  # the row after expiry, and the refund in fen
+OpenedManyHook = Callable[["OpenedEvents", "list[tuple[PacketRow, ClaimRow]]"], None]
+ExpiredHook = Callable[["ExpiredEvents", "PacketRow", int], None]  # the row after expiry, and the refund in fen
 AfterCommit = Callable[[str, dict[str, Any]], None]  # (event name, payload), for live delivery
 # Money events beyond packets (transfer.created/accepted/returned/refunded, payment.settled), inside the transaction:
 # (tx, event type, the users it concerns, data).  Host volume caps and the webhook outbox listen.

@@ -26,7 +26,8 @@ from hongbao.service.install_key import InstallKey
 from hongbao.service.worlds import Worlds
 
 if TYPE_CHECKING:
-    from hongbao.service.ports import Store, Tx
+    from hongbao.service.ports import Store
+    from hongbao.service.ports.people import AudienceReads
 
 
 async def in_senders_world(worlds: Worlds, view: PacketView, who: Claimant) -> bool:
@@ -54,7 +55,7 @@ class FaceToFaceAudience:
         return digest_matches(self.key.all(), SecretKind.CODE, secret_in_world(code, world_of(view.extra)),
                               view.secret_hash)
 
-    def confirm(self, tx: Tx, view: PacketView, who: Claimant) -> None:
+    def confirm(self, tx: AudienceReads, view: PacketView, who: Claimant) -> None:
         check_distance(place_of(view.extra), who.location)
 
 
@@ -75,7 +76,7 @@ class PasswordAudience:
         return digest_matches(self.key.all(), SecretKind.PHRASE, secret_in_world(phrase, world_of(view.extra)),
                               view.secret_hash)
 
-    def confirm(self, tx: Tx, view: PacketView, who: Claimant) -> None:
+    def confirm(self, tx: AudienceReads, view: PacketView, who: Claimant) -> None:
         return None
 
 
@@ -137,14 +138,14 @@ class Followers:
     def secret_ok(self, view: PacketView, who: Claimant) -> bool:
         return True
 
-    def confirm(self, tx: Tx, view: PacketView, who: Claimant) -> None:
+    def confirm(self, tx: AudienceReads, view: PacketView, who: Claimant) -> None:
         if who.user_id not in self.among(tx, view, [who.user_id]):
             raise not_follower()
 
     def together_key(self, view: PacketView) -> Hashable | None:
         return ("followers", view.sender_id)
 
-    def among(self, tx: Tx, view: PacketView, user_ids: list[int]) -> set[int]:
+    def among(self, tx: AudienceReads, view: PacketView, user_ids: list[int]) -> set[int]:
         found = tx.followers_among(view.sender_id, user_ids)
         self._stale.update((u, view.sender_id) for u in user_ids if u not in found)
         return found

@@ -56,7 +56,7 @@ from hongbao.service.worlds import OWN, reachable
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import ClaimRow, PacketRow
     from hongbao.config import Settings
-    from hongbao.service.ports import Tx
+    from hongbao.service.ports.open_kinds import OpenKindSending, SecretLookup, SecretRelease
 
 CODE_TRIES_MAX = 20  # a free 6-digit code is found at once unless ~a million packets are live
 
@@ -90,12 +90,12 @@ class OpenKinds:
     # ------------------------------------------------------------------ hooks: finished or expired frees the secret
 
     @staticmethod
-    def release_when_finished(tx: Tx, row: PacketRow, claim: ClaimRow) -> None:
+    def release_when_finished(tx: SecretRelease, row: PacketRow, claim: ClaimRow) -> None:
         if row.view.secret_hash is not None and row.finished_at is not None:
             tx.release_secret(row.view.id)
 
     @staticmethod
-    def release_when_expired(tx: Tx, row: PacketRow, refund: int) -> None:
+    def release_when_expired(tx: SecretRelease, row: PacketRow, refund: int) -> None:
         if row.view.secret_hash is not None:
             tx.release_secret(row.view.id)
 
@@ -113,7 +113,7 @@ class OpenKinds:
         keys = await self.key.ensure_all()
         now = self.d.clock.now()
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: OpenKindSending) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 world = tx.worlds_of([sender_id]).get(sender_id, OWN)  # codes are unique within a world
                 for _ in range(CODE_TRIES_MAX):
@@ -146,7 +146,7 @@ class OpenKinds:
         keys = await self.key.ensure_all()
         now = self.d.clock.now()
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: OpenKindSending) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 world = tx.worlds_of([sender_id]).get(sender_id, OWN)  # a phrase is unique within a world
                 digests = [secret_digest(k, SecretKind.PHRASE, secret_in_world(normalized, world)) for k in keys]
@@ -167,7 +167,7 @@ class OpenKinds:
         text = self.d.rules.clean_greeting(greeting)
         now = self.d.clock.now()
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: OpenKindSending) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 if tx.verified_as(sender_id) != "celebrity":
                     raise not_verified()
@@ -180,8 +180,8 @@ class OpenKinds:
         self.d.hooks.published("packet_sent", reply)
         return reply
 
-    def _create(self, tx: Tx, kind: PacketKind, how: Split, sender_id: int, total: int, count: int, greeting: str,
-                now: datetime, digests: Sequence[bytes], extra: dict[str, object],
+    def _create(self, tx: OpenKindSending, kind: PacketKind, how: Split, sender_id: int, total: int, count: int,
+                greeting: str, now: datetime, digests: Sequence[bytes], extra: dict[str, object],
                 code_taken: Callable[[], HongbaoError]) -> dict[str, Any]:
         """`digests`: the secret's digest under the current key (stored and held), then under each older pepper's
         key (a live packet made before a rotation may hold the same secret under one of those)."""
@@ -307,7 +307,7 @@ class OpenKinds:
         keys = await self.key.ensure_all()
         now = self.d.clock.now()
 
-        def lookup(tx: Tx) -> tuple[int | None, int | None]:
+        def lookup(tx: SecretLookup) -> tuple[int | None, int | None]:
             # The digest in the opener's world (a secret of another world is not found), under every key: a
             # packet made before a pepper rotation holds the one under its old key.
             world = tx.worlds_of([user_id]).get(user_id, OWN)
@@ -318,7 +318,7 @@ class OpenKinds:
             finished = next((p for d in digests if (p := tx.finished_packet_by_secret(d, now)) is not None), None)
             return None, (finished if finished is not None and in_world(tx, finished) else None)
 
-        def in_world(tx: Tx, packet_id: int) -> bool:
+        def in_world(tx: SecretLookup, packet_id: int) -> bool:
             """A packet of another world's sender is answered as a wrong guess (service/worlds.py; a secret made
             before worlds scoped them could still be found from another world)."""
             row = tx.packet(packet_id)

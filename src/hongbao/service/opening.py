@@ -41,7 +41,8 @@ from hongbao.service.ports import Bulk, ShareWanted
 from hongbao.service.worlds import Worlds
 
 if TYPE_CHECKING:
-    from hongbao.service.ports import Tx
+    from hongbao.service.ports.packet_hooks import OpenSettling
+    from hongbao.service.ports.people import AudienceReads
 
 # Refusals the store may give at open time, and what the gate should remember of them.
 _GATE_OUTCOME = {
@@ -135,7 +136,7 @@ class Opener:
         self.d.hooks.published("packet_opened", {"user_id": user_id, **reply})
         return _opened(reply)
 
-    def _settle_opens(self, tx: Tx, batch: list[tuple[str, Opening]]) -> list[tuple[bool, Any]]:
+    def _settle_opens(self, tx: OpenSettling, batch: list[tuple[str, Opening]]) -> list[tuple[bool, Any]]:
         """Inside the writer: every open of one write batch, across packets, settled together.
 
         Per open, in DESIGN.md §6's order: a keyed retry gets its stored reply; the audience is decided again
@@ -190,7 +191,7 @@ class Opener:
         key = None if together is None else together.together_key(o.view)
         return (None, None) if key is None else (together, key)
 
-    def _decide_together(self, tx: Tx, openings: list[Opening]) -> dict[Hashable, set[int]]:
+    def _decide_together(self, tx: AudienceReads, openings: list[Opening]) -> dict[Hashable, set[int]]:
         """For audiences decided together (groups, followers): which openers are in, one read per key (not per open)."""
         asked: dict[Hashable, tuple[DecidedTogether, PacketView, set[int]]] = {}
         for o in openings:

@@ -23,7 +23,9 @@ from hongbao.service.sweep import sweep
 from hongbao.service.worlds import check_reachable, reachable
 
 if TYPE_CHECKING:
-    from hongbao.service.ports import Tx
+    from hongbao.service.ports.packet_hooks import PacketExpiry
+    from hongbao.service.ports.packets import PacketReads, PacketSending, PacketVisibility, SendPort
+    from hongbao.service.ports.people import People
 
 EXPIRE_BATCH_MAX = 500
 log = logging.getLogger(__name__)
@@ -56,7 +58,7 @@ class Packets(Opener):
 
     def create(
         self,
-        tx: Tx,
+        tx: PacketSending,
         *,
         kind: PacketKind,
         how: Split,
@@ -104,7 +106,7 @@ class Packets(Opener):
             raise Rejected("A personal packet goes to a friend, not to yourself.", code="not_friends")
         now = self.d.clock.now()
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: SendPort) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 check_reachable(tx, sender_id, recipient_id)
                 if not tx.are_friends(sender_id, recipient_id):
@@ -138,7 +140,7 @@ class Packets(Opener):
         text = self.d.rules.clean_greeting(greeting)
         now = self.d.clock.now()
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: SendPort) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 if tx.group(group_id) is None or not tx.is_member(group_id, sender_id):
                     raise NotFound("No such group.", code="group_not_found")
@@ -159,7 +161,7 @@ class Packets(Opener):
 
     # ------------------------------------------------------------------ read
 
-    def check_visible(self, tx: Tx, view: PacketView, viewer_id: int) -> None:
+    def check_visible(self, tx: PacketVisibility, view: PacketView, viewer_id: int) -> None:
         """Who may see a packet: its sender, its claimers, and its audience.
 
         Another user's personal packet, and a code or phrase packet, do not exist for others (404), nor does any
@@ -179,7 +181,7 @@ class Packets(Opener):
     async def detail(self, packet_id: int, viewer_id: int) -> dict[str, Any]:
         """The packet with its claim list, for those allowed to see it."""
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: PacketReads) -> dict[str, Any]:
             row = tx.packet(packet_id)
             if row is None:
                 raise errors.packet_not_found()
@@ -193,7 +195,7 @@ class Packets(Opener):
     async def list_for_group(
         self, group_id: int, viewer_id: int, cursor: int | None, limit: int
     ) -> dict[str, Any]:
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: PacketReads) -> dict[str, Any]:
             if tx.group(group_id) is None or not tx.is_member(group_id, viewer_id):
                 raise NotFound("No such group.", code="group_not_found")
             rows = tx.packets_where(group_id=group_id, before_id=cursor, limit=limit + 1)
@@ -223,8 +225,8 @@ class Packets(Opener):
                            lambda pid: self._expire_job(pid, at), batch_max=EXPIRE_BATCH_MAX, done=expired,
                            log=log, failed="expiring packet %s failed: %r")
 
-    def _expire_job(self, packet_id: int, at: datetime) -> Callable[[Tx], int | None]:
-        def job(tx: Tx) -> int | None:
+    def _expire_job(self, packet_id: int, at: datetime) -> Callable[[PacketExpiry], int | None]:
+        def job(tx: PacketExpiry) -> int | None:
             refund: int | None = tx.expire_packet(packet_id, at)
             if refund is not None and self.d.hooks.expired:
                 row = tx.packet(packet_id)
@@ -236,7 +238,7 @@ class Packets(Opener):
         return job
 
 
-def sent_public(tx: Tx, row: Any, viewer_id: int) -> dict[str, Any]:
+def sent_public(tx: People, row: Any, viewer_id: int) -> dict[str, Any]:
     """A packet just sent, as its sender's answer: named as GET names it (sender_name), with no claims yet."""
     return public(row, claims=[], users=tx.users_by_ids([row.view.sender_id]), viewer_id=viewer_id)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +21,7 @@ from hongbao.service.sweep import sweep
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import ClaimRow, PacketRow
-    from hongbao.service.ports import Tx
-    from hongbao.service.ports.relay import ChainReads, ChainRow
+    from hongbao.service.ports.relay import ChainReads, ChainRow, ChainSteps, RelayPort, RoundSending
 
 DUE_BATCH_MAX = 500
 CHAINS_PAGE_MAX = 100
@@ -55,7 +55,7 @@ class Relay:
         text = self.d.rules.clean_greeting(greeting)
         now = self.d.clock.now()
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: RelayPort) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 if tx.group(group_id) is None or not tx.is_member(group_id, starter_id):
                     raise NotFound("No such group.", code="group_not_found")
@@ -82,7 +82,7 @@ class Relay:
         text = self.d.rules.clean_greeting(greeting)
         now = self.d.clock.now()
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: RelayPort) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 chain = self._visible_chain(tx, chain_id, user_id)
                 if chain.status is ChainStatus.ENDED:
@@ -105,7 +105,7 @@ class Relay:
         return await self.d.store.write(job)
 
     def _send_round(
-        self, tx: Tx, chain_id: int, round_no: int, sender_id: int, group_id: int, total: int, count: int,
+        self, tx: RoundSending, chain_id: int, round_no: int, sender_id: int, group_id: int, total: int, count: int,
         greeting: str, now: datetime, *, owed_by: int | None,
     ) -> None:
         row = self.packets.create(
@@ -122,7 +122,7 @@ class Relay:
 
     # ------------------------------------------------------------------ hooks (inside the money's transaction)
 
-    def on_opened(self, tx: Tx, row: PacketRow, claim: ClaimRow) -> None:
+    def on_opened(self, tx: ChainSteps, row: PacketRow, claim: ClaimRow) -> None:
         view = row.view
         if view.kind is not PacketKind.RELAY or view.link_id is None or view.status is not PacketStatus.FINISHED:
             return
@@ -140,7 +140,7 @@ class Relay:
             self._notify(tx, chain.id, "owed", {"round": chain.rounds_count + 1, "user_id": owing,
                                                 "due_at": due_at.isoformat()})
 
-    def on_expired(self, tx: Tx, row: PacketRow, refund: int) -> None:
+    def on_expired(self, tx: ChainSteps, row: PacketRow, refund: int) -> None:
         view = row.view
         if view.kind is not PacketKind.RELAY or view.link_id is None:
             return
@@ -158,8 +158,8 @@ class Relay:
                            lambda cid: self._end_job(cid, at), batch_max=DUE_BATCH_MAX,
                            done=lambda _, ended: bool(ended), log=log, failed="ending relay chain %s failed: %r")
 
-    def _end_job(self, chain_id: int, at: datetime) -> Any:
-        def job(tx: Tx) -> bool:
+    def _end_job(self, chain_id: int, at: datetime) -> Callable[[ChainSteps], bool]:
+        def job(tx: ChainSteps) -> bool:
             chain = tx.relay_chain(chain_id)
             if chain is None or not tx.end_chain(chain_id, ChainEnd.DEADLINE_MISSED, at):
                 return False
@@ -258,7 +258,7 @@ class Relay:
 
     # ------------------------------------------------------------------ notices
 
-    def _notify(self, tx: Tx, chain_id: int, event: str, data: dict[str, Any]) -> None:
+    def _notify(self, tx: ChainSteps, chain_id: int, event: str, data: dict[str, Any]) -> None:
         """Tell the group, in its conversation and in the same transaction as the chain step."""
         chain = tx.relay_chain(chain_id)
         assert chain is not None

@@ -19,8 +19,8 @@ from hongbao.service.sweep import sweep
 from hongbao.service.worlds import check_reachable
 
 if TYPE_CHECKING:
-    from hongbao.service.ports import Tx
-    from hongbao.service.ports.ledger import TransferOrders
+    from hongbao.service.ports.conversations import Notices
+    from hongbao.service.ports.ledger import TransferOrders, TransferPort, TransferSteps
     from hongbao.service.ports.relay import TransferOrderRow
 
 DUE_BATCH_MAX = 500
@@ -49,7 +49,7 @@ class Transfers:
             raise Rejected("A transfer goes to a friend, not to yourself.", code="cannot_transfer_to_self")
         now = self.d.clock.now()
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: TransferPort) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 check_reachable(tx, sender_id, to_user_id)
                 if not tx.are_friends(sender_id, to_user_id):
@@ -78,7 +78,7 @@ class Transfers:
     ) -> dict[str, Any]:
         now = self.d.clock.now()
 
-        def job(tx: Tx) -> dict[str, Any]:
+        def job(tx: TransferPort) -> dict[str, Any]:
             def effect() -> dict[str, Any]:
                 order = _visible(tx, transfer_id, user_id)
                 if user_id != order.recipient_id:
@@ -104,8 +104,8 @@ class Transfers:
                            lambda tid: self._refund_job(tid, at), batch_max=DUE_BATCH_MAX,
                            done=lambda _, refunded: refunded, log=log, failed="refunding transfer %s failed: %r")
 
-    def _refund_job(self, transfer_id: int, at: datetime) -> Callable[[Tx], bool]:
-        def job(tx: Tx) -> bool:
+    def _refund_job(self, transfer_id: int, at: datetime) -> Callable[[TransferSteps], bool]:
+        def job(tx: TransferSteps) -> bool:
             if not tx.settle_transfer_order(transfer_id, TransferStatus.REFUNDED, at):
                 return False
             self._told(tx, _order(tx, transfer_id), at)
@@ -113,7 +113,7 @@ class Transfers:
 
         return job
 
-    def _told(self, tx: Tx, order: TransferOrderRow, now: datetime) -> None:
+    def _told(self, tx: TransferSteps, order: TransferOrderRow, now: datetime) -> None:
         """Tell the pair (a notice in their conversation) and the money hooks (host volume, webhooks) of a step."""
         _notice(tx, order, now)
         event = "transfer.created" if order.status is TransferStatus.PENDING else f"transfer.{order.status.value}"
@@ -177,7 +177,7 @@ def _view(order: TransferOrderRow, viewer_id: int, now: datetime) -> dict[str, A
     }
 
 
-def _notice(tx: Tx, order: TransferOrderRow, now: datetime) -> None:
+def _notice(tx: Notices, order: TransferOrderRow, now: datetime) -> None:
     """Post the transfer's step in the pair's conversation, in the same transaction as the money."""
     amount = format_fen(order.amount_fen)
     text = {

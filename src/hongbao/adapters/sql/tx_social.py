@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,30 +15,10 @@ from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql import schema_social as ss
 from hongbao.adapters.sql.aware import utc
+from hongbao.service.ports.conversations import ConversationRow, MessageRow
 from hongbao.service.ports.people import ProfileRow
 
 FOLLOWEES_MAX = 1_000
-
-
-@dataclass(frozen=True)
-class ConversationRow:
-    id: int
-    kind: str  # "pair" or "group"
-    user_low_id: int | None
-    user_high_id: int | None
-    group_id: int | None
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class MessageRow:
-    id: int
-    conversation_id: int
-    sender_id: int | None
-    type: str
-    body: str
-    data: dict[str, Any]
-    created_at: datetime
 
 
 def _conversation(r: Any) -> ConversationRow:

@@ -1,9 +1,11 @@
 """Ports: what the use cases need from the outside world, as small Protocols.
 
 What a use case's job asks of the store is typed per area in this package's modules (people.py, replies.py,
-ledger.py, campaigns.py, shake.py), beside the rows the store answers; the SQL transaction implements them
-structurally, and mypy checks that whenever a job typed with one is handed to `Store.write` or `Store.read`.
-Jobs that tell the money hooks or post conversation notices still take the whole `Tx`.
+ledger.py, conversations.py, packets.py, open_kinds.py, relay.py, campaigns.py, shake.py …), beside the rows the store
+answers; the SQL transaction implements them structurally, and mypy checks that whenever a job typed with one is
+handed to `Store.write`, `Store.read` or `Store.settle`.  What the packet and money hooks get is a port too
+(packets.py `SentEvents`, packet_hooks.py, ledger.py `MoneyEvents`): a job that runs them takes its area's port
+combined with the event's.  `Tx` remains the store's own type, in `Store` and `Bulk`, for the jobs handed to it.
 """
 
 from __future__ import annotations

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from hongbao.domain.ledger import PaymentStatus, TransferCode
 from hongbao.domain.relay import TransferStatus
+from hongbao.service.ports.conversations import Notices
 from hongbao.service.ports.hosts import HostVolume, OutboxWrites
-from hongbao.service.ports.people import Groups, People
+from hongbao.service.ports.people import Friends, Groups, People
 from hongbao.service.ports.replies import IdempotentReplies
 
 if TYPE_CHECKING:
@@ -99,6 +100,15 @@ class TransferOrders(Protocol):
     def transfer_order(self, transfer_id: int) -> TransferOrderRow | None: ...
 
     def settle_transfer_order(self, transfer_id: int, to: TransferStatus, now: datetime) -> bool: ...
+
+
+class TransferSteps(TransferOrders, MoneyEvents, Notices, Protocol):
+    """A transfer's step (sent, accepted, returned, refunded) with its notice in the pair's conversation and the money
+    hooks told, all in the money's transaction (service/transfers.py `_told`)."""
+
+
+class TransferPort(TransferSteps, People, Friends, IdempotentReplies, Protocol):
+    """What sending a transfer to a friend in one's world, and settling it, read and write (service/transfers.py)."""
 
 
 class StatementFacts(People, Groups, Protocol):

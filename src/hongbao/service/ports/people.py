@@ -94,6 +94,17 @@ class Groups(Protocol):
     def groups_of(self, user_id: int) -> list[GroupRow]: ...
 
 
+class AudienceReads(Protocol):
+    """Who is in a packet's audience, decided again inside the atomic step: a group's members, a star's followers;
+    `*_among` answer for a whole write batch's openers with one read (service/audience.py `DecidedTogether`)."""
+
+    def is_member(self, group_id: int, user_id: int) -> bool: ...
+
+    def members_among(self, group_id: int, user_ids: list[int]) -> set[int]: ...
+
+    def followers_among(self, followee_id: int, user_ids: list[int]) -> set[int]: ...
+
+
 class SocialPort(People, Friends, Groups, Protocol):
     """What the friends-and-groups use cases (service/social.py) read and write in one job."""
 
