@@ -28,7 +28,7 @@ from hongbao.adapters.sql.tx_open import OpenTx
 from hongbao.adapters.sql.tx_payments import PaymentTx
 from hongbao.adapters.sql.tx_people import PeopleTx
 from hongbao.adapters.sql.tx_relay import RelayTx
-from hongbao.adapters.sql.tx_settle import SettleTx
+from hongbao.adapters.sql.tx_settle import PACKET_COLUMNS, SettleTx
 from hongbao.adapters.sql.tx_shake import ShakeTx
 from hongbao.adapters.sql.tx_social import SocialTx
 from hongbao.domain.errors import Conflict, HongbaoError
@@ -43,6 +43,16 @@ from hongbao.domain.ledger import (
 from hongbao.domain.packets import PacketKind, PacketStatus, PacketView
 from hongbao.domain.split import Split
 from hongbao.service.ports import ShareWanted
+
+# Sending and reading one packet, on every send path: driver SQL (hot.py).
+_INSERT_PACKET = (
+    "INSERT INTO packets (kind, split, sender_id, group_id, recipient_id, total_fen, shares_count, draw, greeting, "
+    "status, created_at, expires_at, secret_hash, link_id, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "RETURNING id"
+)
+_INSERT_ESCROW = "INSERT INTO accounts (kind, owner_id, balance_fen) VALUES (?, ?, 0) RETURNING id"
+_SET_ESCROW = "UPDATE packets SET escrow_account_id = ? WHERE id = ?"
+_PACKET = f"SELECT {PACKET_COLUMNS} FROM packets WHERE id = ?"
 
 
 @dataclass(frozen=True)
@@ -125,37 +135,14 @@ class SqlTx(LedgerTx, SettleTx, PeopleTx, SocialTx, OpenTx, RelayTx, CampaignTx,
 
         `shares`: the amounts drawn at send (line cut), kept packed, SHARE_BLOCK to a row; None where each share
         is drawn when it is taken (equal, double mean: `open_shares`)."""
-        pid = int(
-            self.conn.execute(
-                insert(s.packets)
-                .values(
-                    kind=kind.value,
-                    split=how.value,
-                    sender_id=sender_id,
-                    group_id=group_id,
-                    recipient_id=recipient_id,
-                    total_fen=total_fen,
-                    shares_count=shares_count,
-                    draw="open" if shares is None else "packed",
-                    greeting=greeting,
-                    status=PacketStatus.ACTIVE.value,
-                    created_at=now,
-                    expires_at=expires_at,
-                    secret_hash=secret_hash,
-                    link_id=link_id,
-                    extra=json.dumps(extra or {}, ensure_ascii=False, separators=(",", ":")),
-                )
-                .returning(s.packets.c.id)
-            ).scalar_one()
-        )
-        escrow = int(
-            self.conn.execute(
-                insert(s.accounts)
-                .values(kind=AccountKind.ESCROW.value, owner_id=pid, balance_fen=0)
-                .returning(s.accounts.c.id)
-            ).scalar_one()
-        )
-        self.conn.execute(update(s.packets).where(s.packets.c.id == pid).values(escrow_account_id=escrow))
+        at = hot.ts(self.conn)
+        pid = int(hot.rows(self.conn, _INSERT_PACKET, (
+            kind.value, how.value, sender_id, group_id, recipient_id, total_fen, shares_count,
+            "open" if shares is None else "packed", greeting, PacketStatus.ACTIVE.value, at(now), at(expires_at),
+            secret_hash, link_id, json.dumps(extra or {}, ensure_ascii=False, separators=(",", ":")),
+        ))[0][0])
+        escrow = int(hot.rows(self.conn, _INSERT_ESCROW, (AccountKind.ESCROW.value, pid))[0][0])
+        hot.run(self.conn, _SET_ESCROW, (escrow, pid))
         if shares is not None:
             n = s.SHARE_BLOCK
             self.conn.execute(insert(s.packet_share_blocks), [
@@ -173,8 +160,8 @@ class SqlTx(LedgerTx, SettleTx, PeopleTx, SocialTx, OpenTx, RelayTx, CampaignTx,
         return pid
 
     def packet(self, packet_id: int) -> PacketRow | None:
-        row = self.conn.execute(select(s.packets).where(s.packets.c.id == packet_id)).first()
-        return None if row is None else _packet_row(row)
+        found = hot.rows(self.conn, _PACKET, (packet_id,))
+        return _packet_row(found[0], hot.stamp) if found else None
 
     def packets_where(
         self,

@@ -5,15 +5,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, insert, or_, select, update
+from sqlalchemy import case, insert, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.aware import utc
 from hongbao.domain import errors
 from hongbao.domain.errors import Conflict, NotFound
 from hongbao.domain.ledger import WORLD_ACCOUNT_ID, AccountKind, TransferCode
+
+# Every money path runs these (sends, opens alone, transfers, top-ups, refunds, prizes): driver SQL (hot.py), no
+# per-call compilation.  Measured with bench/send_rate.py, see BENCHMARKS.md.
+_WALLET = AccountKind.WALLET.value
+_WALLET_ID = "SELECT id FROM accounts WHERE kind = ? AND owner_id = ?"
+_DEBIT = "UPDATE accounts SET balance_fen = balance_fen - ? WHERE id = ? AND balance_fen >= ?"
+_DEBIT_WORLD = "UPDATE accounts SET balance_fen = balance_fen - ? WHERE id = ?"  # the world mints: it may go below 0
+_CREDIT = "UPDATE accounts SET balance_fen = balance_fen + ? WHERE id = ?"
+_CREDIT_WALLET = "UPDATE accounts SET balance_fen = balance_fen + ? WHERE kind = ? AND owner_id = ? RETURNING id"
+_BOOK = (
+    "INSERT INTO transfers (debit_account_id, credit_account_id, amount_fen, code, ref, created_at, write_id, "
+    "batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+)
 
 
 @dataclass(frozen=True)
@@ -40,14 +54,10 @@ class LedgerTx:
             )
 
     def wallet_account_id(self, user_id: int) -> int:
-        acc = self.conn.execute(
-            select(s.accounts.c.id).where(
-                s.accounts.c.kind == AccountKind.WALLET.value, s.accounts.c.owner_id == user_id
-            )
-        ).scalar_one_or_none()
-        if acc is None:
+        found = hot.rows(self.conn, _WALLET_ID, (_WALLET, user_id))
+        if not found:
             raise NotFound("No such wallet.", code="account_not_found")
-        return int(acc)
+        return int(found[0][0])
 
     def balance_fen(self, user_id: int) -> int:
         bal = self.conn.execute(
@@ -65,11 +75,7 @@ class LedgerTx:
         """Book one immutable transfer and move the cached balances; refuse if a wallet would go below 0."""
         assert amount_fen > 0, "transfers move a positive amount"
         self._debit(debit_id, amount_fen)
-        self.conn.execute(
-            update(s.accounts)
-            .where(s.accounts.c.id == credit_id)
-            .values(balance_fen=s.accounts.c.balance_fen + amount_fen)
-        )
+        hot.run(self.conn, _CREDIT, (amount_fen, credit_id))
         return self._book(debit_id, credit_id, amount_fen, code, ref, now)
 
     def pay_to_wallet(
@@ -79,52 +85,25 @@ class LedgerTx:
         of 拆: one statement fewer than looking the wallet up first)."""
         assert amount_fen > 0, "transfers move a positive amount"
         self._debit(debit_id, amount_fen)
-        a = s.accounts
-        credit_id = self.conn.execute(
-            update(a)
-            .where(a.c.kind == AccountKind.WALLET.value, a.c.owner_id == user_id)
-            .values(balance_fen=a.c.balance_fen + amount_fen)
-            .returning(a.c.id)
-        ).scalar_one_or_none()
-        if credit_id is None:
+        credited = hot.rows(self.conn, _CREDIT_WALLET, (amount_fen, _WALLET, user_id))
+        if not credited:
             raise NotFound("No such wallet.", code="account_not_found")
-        return self._book(debit_id, int(credit_id), amount_fen, code, ref, now)
+        return self._book(debit_id, int(credited[0][0]), amount_fen, code, ref, now)
 
     def _debit(self, debit_id: int, amount_fen: int) -> None:
         if debit_id != WORLD_ACCOUNT_ID:
-            taken = self.conn.execute(
-                update(s.accounts)
-                .where(s.accounts.c.id == debit_id, s.accounts.c.balance_fen >= amount_fen)
-                .values(balance_fen=s.accounts.c.balance_fen - amount_fen)
-            )
-            if taken.rowcount != 1:
+            if hot.run(self.conn, _DEBIT, (amount_fen, debit_id, amount_fen)) != 1:
                 raise errors.insufficient_funds()
         else:
-            self.conn.execute(
-                update(s.accounts)
-                .where(s.accounts.c.id == debit_id)
-                .values(balance_fen=s.accounts.c.balance_fen - amount_fen)
-            )
+            hot.run(self.conn, _DEBIT_WORLD, (amount_fen, debit_id))
 
     def _book(self, debit_id: int, credit_id: int, amount_fen: int, code: TransferCode, ref: str, now: datetime) -> int:
         try:
-            tid = self.conn.execute(
-                insert(s.transfers)
-                .values(
-                    debit_account_id=debit_id,
-                    credit_account_id=credit_id,
-                    amount_fen=amount_fen,
-                    code=code.value,
-                    ref=ref,
-                    created_at=now,
-                    write_id=self.write_id,
-                    batch_id=self.batch_id,
-                )
-                .returning(s.transfers.c.id)
-            ).scalar_one()
+            booked = hot.rows(self.conn, _BOOK, (debit_id, credit_id, amount_fen, code.value, ref,
+                                                 hot.ts(self.conn)(now), self.write_id, self.batch_id))
         except IntegrityError as exc:
             raise Conflict(f"{code.value} {ref} is already booked.", code="already_booked") from exc
-        return int(tid)
+        return int(booked[0][0])
 
     def statement(self, user_id: int, before_id: int | None, limit: int) -> list[StatementRow]:
         """Transfers touching the user's wallet, newest first, keyset-paginated by transfer id."""

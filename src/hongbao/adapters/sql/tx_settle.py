@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import ClaimRow, PacketRow
 
 _CLAIM_CODE = TransferCode.PACKET_CLAIM.value
-_PACKET_COLUMNS = ", ".join(c.name for c in s.packets.columns)  # every column, as `select(packets)` reads
+PACKET_COLUMNS = ", ".join(c.name for c in s.packets.columns)  # every column, as `select(packets)` reads
 
 # Driver SQL (hot.py), run with a list of parameter rows (executemany).
 _ADVANCE = (
@@ -166,7 +166,7 @@ class SettleTx:
         lock = "" if self.is_sqlite else " FOR UPDATE"
         found: dict[int, PacketRow] = {}
         for some in hot.chunks(ids):
-            for r in hot.rows(self.conn, f"SELECT {_PACKET_COLUMNS} FROM packets WHERE id IN ({hot.marks(len(some))}) "
+            for r in hot.rows(self.conn, f"SELECT {PACKET_COLUMNS} FROM packets WHERE id IN ({hot.marks(len(some))}) "
                               f"ORDER BY id{lock}", some):
                 found[int(r.id)] = _packet_row(r, hot.stamp)
         return found
