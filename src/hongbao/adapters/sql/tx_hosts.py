@@ -117,15 +117,11 @@ class HostTx:
         """The world of each existing user among `user_ids`: their host's id, 0 for hongbao's own (service/worlds.py);
         users that do not exist are left out.  One query per 1,000 users."""
         ids = sorted(set(user_ids))
-        hu = h.host_users
         found: dict[int, int] = {}
         for some in hot.chunks(ids):
-            query = (
-                select(s.users.c.id, hu.c.host_id)
-                .select_from(s.users.outerjoin(hu, hu.c.user_id == s.users.c.id))
-                .where(s.users.c.id.in_(some))
-            )
-            found.update((int(r.id), int(r.host_id or 0)) for r in self.conn.execute(query))
+            found.update((int(uid), int(host or 0)) for uid, host in hot.rows(
+                self.conn, "SELECT users.id, host_users.host_id FROM users LEFT JOIN host_users ON host_users.user_id "
+                f"= users.id WHERE users.id IN ({hot.marks(len(some))})", some))
         return found
 
     def add_host_volume(self, host_id: int, day: date, amount_fen: int, cap_fen: int) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text, tuple_, update
+from sqlalchemy import delete, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -57,8 +57,12 @@ class PeopleTx:
     def users_by_ids(self, ids: Sequence[int]) -> dict[int, UserRow]:
         if not ids:
             return {}
-        rows = self.conn.execute(select(s.users).where(s.users.c.id.in_(set(ids))))
-        return {r.id: UserRow(r.id, r.username, r.display_name, r.password_hash) for r in rows}
+        found: dict[int, UserRow] = {}
+        for some in hot.chunks(sorted(set(ids))):
+            found.update((int(uid), UserRow(int(uid), name, shown, hashed)) for uid, name, shown, hashed in hot.rows(
+                self.conn, "SELECT id, username, display_name, password_hash FROM users "
+                f"WHERE id IN ({hot.marks(len(some))})", some))
+        return found
 
     def user_exists(self, user_id: int) -> bool:
         return self.conn.execute(select(s.users.c.id).where(s.users.c.id == user_id)).first() is not None
@@ -123,16 +127,10 @@ class PeopleTx:
 
     def friendship(self, a: int, b: int) -> tuple[int, int, str] | None:
         """(requester, addressee, status) of the friendship between a and b, either direction."""
-        f = s.friendships
-        row = self.conn.execute(
-            select(f.c.requester_id, f.c.addressee_id, f.c.status).where(
-                or_(
-                    and_(f.c.requester_id == a, f.c.addressee_id == b),
-                    and_(f.c.requester_id == b, f.c.addressee_id == a),
-                )
-            )
-        ).first()
-        return None if row is None else (row.requester_id, row.addressee_id, row.status)
+        found = hot.rows(self.conn, "SELECT requester_id, addressee_id, status FROM friendships WHERE "
+                         "(requester_id = ? AND addressee_id = ?) OR (requester_id = ? AND addressee_id = ?)",
+                         (a, b, b, a))
+        return None if not found else (int(found[0][0]), int(found[0][1]), str(found[0][2]))
 
     def are_friends(self, a: int, b: int) -> bool:
         found = self.friendship(a, b)
@@ -253,8 +251,8 @@ class PeopleTx:
         return int(gid)
 
     def group(self, group_id: int) -> GroupRow | None:
-        row = self.conn.execute(select(s.groups).where(s.groups.c.id == group_id)).first()
-        return None if row is None else GroupRow(row.id, row.name, row.owner_id, utc(row.created_at))
+        found = hot.rows(self.conn, "SELECT id, name, owner_id, created_at FROM groups WHERE id = ?", (group_id,))
+        return None if not found else GroupRow(int(found[0][0]), found[0][1], int(found[0][2]), hot.stamp(found[0][3]))
 
     def lock_group(self, group_id: int) -> GroupRow | None:
         """The group, its row locked until commit on PostgreSQL (SQLite's writer lock already serialises writers).
@@ -289,13 +287,8 @@ class PeopleTx:
         )
 
     def is_member(self, group_id: int, user_id: int) -> bool:
-        gm = s.group_members
-        return (
-            self.conn.execute(
-                select(gm.c.user_id).where(gm.c.group_id == group_id, gm.c.user_id == user_id)
-            ).first()
-            is not None
-        )
+        return bool(hot.rows(self.conn, "SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?",
+                             (group_id, user_id)))
 
     def members_among(self, group_id: int, user_ids: list[int]) -> set[int]:
         """Which of `user_ids` are members of the group now (one read for a batch of opens)."""

@@ -94,11 +94,9 @@ class SocialTx:
         return None if r is None else _conversation(r)
 
     def pair_conversation_id(self, low: int, high: int) -> int | None:
-        c = ss.conversations
-        found = self.conn.execute(
-            select(c.c.id).where(c.c.user_low_id == low, c.c.user_high_id == high)
-        ).scalar_one_or_none()
-        return None if found is None else int(found)
+        found = hot.rows(self.conn, "SELECT id FROM conversations WHERE user_low_id = ? AND user_high_id = ?",
+                         (low, high))
+        return int(found[0][0]) if found else None
 
     def conversation_ids(
         self, group_ids: Collection[int], pairs: Collection[tuple[int, int]]
@@ -116,9 +114,8 @@ class SocialTx:
         return groups, of_pair
 
     def group_conversation_id(self, group_id: int) -> int | None:
-        c = ss.conversations
-        found = self.conn.execute(select(c.c.id).where(c.c.group_id == group_id)).scalar_one_or_none()
-        return None if found is None else int(found)
+        found = hot.rows(self.conn, "SELECT id FROM conversations WHERE group_id = ?", (group_id,))
+        return int(found[0][0]) if found else None
 
     def create_conversation(
         self, kind: str, now: datetime, *, low: int | None = None, high: int | None = None, group_id: int | None = None
@@ -178,15 +175,10 @@ class SocialTx:
         data: dict[str, Any],
         now: datetime,
     ) -> MessageRow:
-        m = ss.messages
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        mid = self.conn.execute(
-            insert(m)
-            .values(
-                conversation_id=conversation_id, sender_id=sender_id, type=type_, body=body, data=text, created_at=now
-            )
-            .returning(m.c.id)
-        ).scalar_one()
+        mid = hot.rows(self.conn, "INSERT INTO messages (conversation_id, sender_id, type, body, data, created_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                       (conversation_id, sender_id, type_, body, text, hot.ts(self.conn)(now)))[0][0]
         return MessageRow(int(mid), conversation_id, sender_id, type_, body, dict(data), now)
 
     def add_messages(self, messages: list[tuple[int, int | None, str, str, dict[str, Any], datetime]]) -> None:
