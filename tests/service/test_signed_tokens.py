@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -180,5 +181,22 @@ def test_postgresql_without_a_pepper_keeps_first_format_tokens(pg_database: str,
         token = login(app, "alice")
         assert not token.startswith("v2.")  # the install key is in the database: signing with it would be forgeable
         assert asyncio.run(app.users.authenticate(token)) == alice
+    finally:
+        app.close()
+
+
+def test_a_token_is_checked_by_the_app_clock_not_the_wall_clock(tmp_path: Path) -> None:
+    """The TTL cap ("no token lives longer than one made now") reads the App's clock, as the expiry does: a clock
+    a year ahead of the wall (the simulator's, after its jumps) must not refuse the tokens it just made."""
+    ahead = FrozenClock(datetime.now(UTC) + timedelta(days=365))
+    app = build(fast_settings(database_url=f"sqlite:///{tmp_path / 'h.db'}", data_dir=tmp_path), clock=ahead)
+    try:
+        register(app, "ahead")
+        token = login(app, "ahead")
+        assert asyncio.run(app.users.authenticate(token)) > 0
+        ahead.advance(days=6)  # still within the TTL
+        assert asyncio.run(app.users.authenticate(token)) > 0
+        ahead.advance(days=2)  # past it
+        assert refused(app, token) == "token_invalid"
     finally:
         app.close()

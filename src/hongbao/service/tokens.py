@@ -98,8 +98,10 @@ class TokenSigner:
         body = f"{PREFIX}.{user_id}.{token_id}.{int(expires_at.timestamp())}"
         return f"{body}.{_sign(self._keys()[0], body)}"
 
-    def read(self, token: str) -> Signed | None:
-        """The token's claims if its signature is one of ours, else None (forged, altered or not a v2 token)."""
+    def read(self, token: str, now: datetime) -> Signed | None:
+        """The token's claims if its signature is one of ours, else None (forged, altered or not a v2 token, or
+        one claiming a longer life than a token made `now` gets).  `now` is the caller's clock, as the expiry
+        check beside it uses: the wall clock here refused every token of a simulation run ahead of it."""
         m = TOKEN_RE.fullmatch(token)
         if m is None:
             return None
@@ -107,7 +109,7 @@ class TokenSigner:
         if not any(hmac.compare_digest(_sign(key, body), m.group(4)) for key in self._keys()):
             return None
         expires = int(m.group(3))
-        if expires > time.time() + self.ttl_s + 60:
+        if expires > now.timestamp() + self.ttl_s + 60:
             return None
         return Signed(int(m.group(1)), m.group(2), datetime.fromtimestamp(expires, UTC))
 

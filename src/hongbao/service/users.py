@@ -155,8 +155,9 @@ class Users:
     async def authenticate(self, token: str) -> int:
         """The user id a bearer token stands for; Unauthorized if it is unknown, wrong or expired."""
         if is_signed(token) and self.signer is not None and self.revocations is not None:
-            signed = (await self.signer.ready()).read(token)
-            if signed is None or signed.expires_at <= self.d.clock.now():
+            now = self.d.clock.now()
+            signed = (await self.signer.ready()).read(token, now)
+            if signed is None or signed.expires_at <= now:
                 raise Unauthorized("Invalid or expired token.", code="token_invalid")
             if await self.revocations.is_revoked(signed.token_id):
                 raise Unauthorized("This session was logged out.", code="token_invalid")
@@ -179,7 +180,7 @@ class Users:
 
     async def logout(self, token: str) -> None:
         if is_signed(token) and self.signer is not None and self.revocations is not None:
-            signed = (await self.signer.ready()).read(token)
+            signed = (await self.signer.ready()).read(token, self.d.clock.now())
             if signed is not None:
                 await self.d.store.write(lambda tx: tx.revoke_token(signed.token_id, signed.expires_at))
                 self.revocations.forget_here(signed.token_id)
