@@ -77,6 +77,9 @@ class SimBase:
         self.step_no = 0
         self.op = ""
         self.eventful = False  # the step met a fault, a crash or a kill: the runner audits it at once
+        # A killed process's shake tickets stay held (its lease) until the release sweep after the lease ran out:
+        # until then a sure win may hear nothing (service/tickets.py).  None: no ticket is stranded.
+        self.stranded_until: datetime | None = None
         self.kinds: Counter[str] = Counter()
         self.counts: Counter[str] = Counter()
         self.charged_fen = 0  # by the payment channel of the current App (it starts at 0 after a crash)

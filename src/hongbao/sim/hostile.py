@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -139,6 +139,8 @@ class HostileOps(SimBase):
         self.forget_process_memory()
         if killed:
             self.counts["kills"] += 1
+            lease_ends = self.clock.now() + timedelta(seconds=old.shake.tickets.lease_s)
+            self.stranded_until = max(self.stranded_until or lease_ends, lease_ends)
             await self.app.store.read(lambda tx: None)
             store: Any = old.store
             try:
