@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from rich.markup import escape
 from rich.table import Table
@@ -191,7 +190,7 @@ async def statements(story: Story) -> None:
         sums = {"top_up": 0, "sent": 0, "received": 0, "refunded": 0, "withdrawal": 0}
         cursor: int | None = None
         while True:
-            page: dict[str, Any] = await story.app.wallet.statement(uid, cursor, 100)
+            page = await story.app.wallet.statement(uid, cursor, 100)
             for entry in page["entries"]:
                 sums[entry["kind"]] += entry["amount_fen"]
             if page["next_cursor"] is None:

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from hongbao.bootstrap import App, build
 from hongbao.config import Settings
@@ -152,10 +152,11 @@ class SimBase:
             idem = IdempotencyKey.of(user, key, "open", params["packet_id"])
             return await a.packets.open(params["packet_id"], user, idem)
         idem = IdempotencyKey.of(user, key, what, params)
+        # The sim reads every reply as the JSON it is (the typed ones too: service/results/).
         if what == "top-up":
-            return await a.wallet.top_up(user, params["amount_fen"], idem)
+            return cast(dict[str, Any], await a.wallet.top_up(user, params["amount_fen"], idem))
         if what == "withdraw":
-            return await a.wallet.withdraw(user, params["amount_fen"], idem)
+            return cast(dict[str, Any], await a.wallet.withdraw(user, params["amount_fen"], idem))
         if params["kind"] == "personal":
             return await a.packets.send_personal(
                 user, params["recipient_id"], params["amount_fen"], params["greeting"], idem
