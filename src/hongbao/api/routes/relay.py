@@ -22,6 +22,7 @@ from hongbao.api.schemas_relay import (
 )
 from hongbao.api.types import Fen, Id, Int
 from hongbao.service.idempotency import IdempotencyKey
+from hongbao.service.results import transfers as transfer_results
 
 router = APIRouter(prefix="/v1", generate_unique_id_function=operation_id)
 
@@ -172,7 +173,7 @@ async def update_settings(body: SettingsUpdate, app: AppDep, user_id: CurrentUse
 @router.post("/transfers", status_code=status.HTTP_201_CREATED, tags=["transfers"], response_model=TransferPublic)
 async def send_transfer(
     body: TransferCreate, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> dict[str, Any]:
+) -> transfer_results.Transfer:
     """Pay a friend (转账): the money leaves your wallet at once and waits for them to accept it."""
     idem = IdempotencyKey.of(user_id, key, "transfer", body.model_dump())
     return await app.transfers.send(user_id, body.to_user_id, body.amount_fen, body.note, idem)
@@ -184,20 +185,20 @@ async def transfers(
     user_id: CurrentUser,
     cursor: Cursor = None,
     limit: PageLimit = 20,
-) -> dict[str, Any]:
+) -> transfer_results.TransferPage:
     """Transfers you sent and received, newest first; pass `next_cursor` for more."""
     return await app.transfers.mine(user_id, page_cursor(cursor), limit)
 
 
 @router.get("/transfers/{transfer_id}", tags=["transfers"], response_model=TransferPublic)
-async def transfer_detail(transfer_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def transfer_detail(transfer_id: PathId, app: AppDep, user_id: CurrentUser) -> transfer_results.Transfer:
     return await app.transfers.detail(transfer_id, user_id)
 
 
 @router.post("/transfers/{transfer_id}/accept", tags=["transfers"], response_model=TransferPublic)
 async def accept_transfer(
     transfer_id: PathId, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> dict[str, Any]:
+) -> transfer_results.Transfer:
     """The recipient takes the money; 422 transfer_expired after the deadline, 409 transfer_settled if done."""
     idem = IdempotencyKey.of(user_id, key, "transfer_accept", transfer_id)
     return await app.transfers.accept(transfer_id, user_id, idem)
@@ -206,7 +207,7 @@ async def accept_transfer(
 @router.post("/transfers/{transfer_id}/return", tags=["transfers"], response_model=TransferPublic)
 async def return_transfer(
     transfer_id: PathId, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> dict[str, Any]:
+) -> transfer_results.Transfer:
     """The recipient sends the money back to the sender."""
     idem = IdempotencyKey.of(user_id, key, "transfer_return", transfer_id)
     return await app.transfers.give_back(transfer_id, user_id, idem)
