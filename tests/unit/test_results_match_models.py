@@ -17,7 +17,7 @@ from pydantic import BaseModel
 import hongbao.api.routes
 import hongbao.service.results
 from hongbao.api import schemas
-from hongbao.service.results import wallet
+from hongbao.service.results import packets, wallet
 
 
 def _modules(package: ModuleType) -> list[ModuleType]:
@@ -27,9 +27,11 @@ def _modules(package: ModuleType) -> list[ModuleType]:
 RESULTS = _modules(hongbao.service.results)
 ROUTES = [route for m in _modules(hongbao.api.routes) for route in m.router.routes if isinstance(route, APIRoute)]
 
-# Replies found inside other replies (a list of entries in a page): no route answers them alone.
+# Replies found inside other replies (a list of entries in a page), which no route answers alone.
 NESTED: list[tuple[Any, type[BaseModel]]] = [
     (wallet.StatementEntry, schemas.StatementEntry),
+    (packets.PacketSummary, schemas.PacketSummary),
+    (packets.Claim, schemas.ClaimPublic),
 ]
 # Parts other replies are built from (TypedDict bases); their keys are checked through the replies.
 PARTS = {wallet.EntryParts}

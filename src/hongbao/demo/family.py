@@ -102,11 +102,11 @@ async def lucky_race(story: Story) -> None:
     table = Table("#", "who", "amount", "", title="拆红包 who got what")
     for seq, claim in enumerate(detail["claims"], start=1):
         luck = "[bold yellow]手气最佳 best luck[/]" if claim["best_luck"] else ""
-        table.add_row(str(seq), escape(claim["display_name"]), format_fen(claim["amount_fen"]), luck)
+        table.add_row(str(seq), escape(claim["display_name"] or ""), format_fen(claim["amount_fen"]), luck)
     story.console.print(table)
     best = next(c for c in detail["claims"] if c["best_luck"])
     story.say(
-        f"  手气最佳: [bold yellow]{escape(best['display_name'])}[/] with {format_fen(best['amount_fen'])}; "
+        f"  手气最佳: [bold yellow]{escape(best['display_name'] or '')}[/] with {format_fen(best['amount_fen'])}; "
         f"shares sum to {format_fen(detail['claimed_fen'])}."
     )
 

@@ -460,7 +460,7 @@ class LiveFeed:
             with self._guard:
                 self._last_id = None  # nobody listens: the next subscriber starts from "now"
 
-    def on_after_commit(self, event: str, payload: dict[str, Any]) -> None:
+    def on_after_commit(self, event: str, payload: Mapping[str, Any]) -> None:
         """`deps.hooks.after_commit` listener: a packet event may have posted messages; deliver them."""
         if not self.bus.has_subscribers():
             return

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from hongbao.domain import errors
 from hongbao.domain.errors import HongbaoError, Rejected
@@ -193,7 +193,7 @@ class OpenKinds:
         if digest is not None and not tx.hold_secret(digest, row.view.id, now):
             raise code_taken()
         token = self.sharing.link_for(tx, row.view.id, sender_id, now)
-        reply = sent_public(tx, row, sender_id)
+        reply = cast(dict[str, Any], sent_public(tx, row, sender_id))  # its keys and more: not typed yet
         reply["share_path"] = link_path(token)
         if "sealed" in extra:
             reply["sealed"] = extra["sealed"]  # unsealed for the sender after the commit; never stored in clear

@@ -6,7 +6,7 @@ window is the event's; the scheduler pass that closes campaigns returns a pool's
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -369,7 +369,7 @@ class Shake:
     def close(self) -> None:
         self.tickets.close()
 
-    def on_published(self, event: str, payload: dict[str, Any]) -> None:
+    def on_published(self, event: str, payload: Mapping[str, Any]) -> None:
         if event == "campaign_closed":
             self.tickets.forget_campaign(int(payload["campaign_id"]))
 

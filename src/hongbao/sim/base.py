@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
@@ -146,17 +146,20 @@ class SimBase:
         return f"sim-{self.rng.getrandbits(48):012x}" if self.rng.random() < 0.4 else None
 
     async def request(self, what: str, user: int, params: dict[str, Any], key: str | None) -> dict[str, Any]:
-        """One money request, shaped as the HTTP API shapes it (the same body gives the same fingerprint)."""
+        """One money request, shaped as the HTTP API shapes it (the same body gives the same fingerprint); its
+        reply read as the JSON it is (the use cases type it: service/results/)."""
+        return cast(dict[str, Any], await self._reply(what, user, params, key))
+
+    async def _reply(self, what: str, user: int, params: dict[str, Any], key: str | None) -> Mapping[str, Any]:
         a = self.app
         if what == "open":
             idem = IdempotencyKey.of(user, key, "open", params["packet_id"])
             return await a.packets.open(params["packet_id"], user, idem)
         idem = IdempotencyKey.of(user, key, what, params)
-        # The sim reads every reply as the JSON it is (the typed ones too: service/results/).
         if what == "top-up":
-            return cast(dict[str, Any], await a.wallet.top_up(user, params["amount_fen"], idem))
+            return await a.wallet.top_up(user, params["amount_fen"], idem)
         if what == "withdraw":
-            return cast(dict[str, Any], await a.wallet.withdraw(user, params["amount_fen"], idem))
+            return await a.wallet.withdraw(user, params["amount_fen"], idem)
         if params["kind"] == "personal":
             return await a.packets.send_personal(
                 user, params["recipient_id"], params["amount_fen"], params["greeting"], idem
