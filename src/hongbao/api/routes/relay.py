@@ -22,6 +22,7 @@ from hongbao.api.schemas_relay import (
 )
 from hongbao.api.types import Fen, Id, Int
 from hongbao.service.idempotency import IdempotencyKey
+from hongbao.service.results import asks as ask_results
 from hongbao.service.results import transfers as transfer_results
 
 router = APIRouter(prefix="/v1", generate_unique_id_function=operation_id)
@@ -113,7 +114,7 @@ async def next_round(
 
 
 @router.post("/asks", status_code=status.HTTP_201_CREATED, tags=["asks"], response_model=AskPublic)
-async def ask(body: AskCreate, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None) -> dict[str, Any]:
+async def ask(body: AskCreate, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None) -> ask_results.Ask:
     """Ask a friend or a group for a red packet (讨红包); 429 asked_too_often past the daily cap."""
     idem = IdempotencyKey.of(user_id, key, "ask", body.model_dump())
     return await app.asks.ask(
@@ -128,13 +129,13 @@ async def asks(
     user_id: CurrentUser,
     cursor: Cursor = None,
     limit: PageLimit = 20,
-) -> dict[str, Any]:
+) -> ask_results.AskPage:
     """Asks you sent and asks you received (to you or to your groups), newest first; pass `next_cursor` for more."""
     return await app.asks.mine(user_id, page_cursor(cursor), limit)
 
 
 @router.get("/asks/{ask_id}", tags=["asks"], response_model=AskPublic)
-async def ask_detail(ask_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def ask_detail(ask_id: PathId, app: AppDep, user_id: CurrentUser) -> ask_results.Ask:
     return await app.asks.detail(ask_id, user_id)
 
 
@@ -142,7 +143,7 @@ async def ask_detail(ask_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[
              response_model_exclude_unset=True)
 async def fulfil(
     ask_id: PathId, body: AskFulfil, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> dict[str, Any]:
+) -> ask_results.AskFulfilled:
     """Answer an ask with a packet in one step (personal to the asker, or lucky to the asking group)."""
     idem = IdempotencyKey.of(user_id, key, "fulfil", {"ask_id": ask_id, **body.model_dump()})
     return await app.asks.fulfil(
@@ -152,17 +153,17 @@ async def fulfil(
 
 
 @router.post("/asks/{ask_id}/decline", tags=["asks"], response_model=AskPublic)
-async def decline(ask_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def decline(ask_id: PathId, app: AppDep, user_id: CurrentUser) -> ask_results.Ask:
     return await app.asks.decline(ask_id, user_id)
 
 
 @router.get("/me/settings", tags=["asks"], response_model=AskSettings)
-async def my_settings(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def my_settings(app: AppDep, user_id: CurrentUser) -> ask_results.AskSettings:
     return await app.asks.settings(user_id)
 
 
 @router.put("/me/settings", tags=["asks"], response_model=AskSettings)
-async def update_settings(body: SettingsUpdate, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def update_settings(body: SettingsUpdate, app: AppDep, user_id: CurrentUser) -> ask_results.AskSettings:
     """`allow_asks: false` refuses friends' asks with 403 asks_disabled."""
     return await app.asks.update_settings(user_id, allow_asks=body.allow_asks)
 
