@@ -16,8 +16,8 @@ from pydantic import BaseModel
 
 import hongbao.api.routes
 import hongbao.service.results
-from hongbao.api import schemas
-from hongbao.service.results import packets, wallet
+from hongbao.api import schemas, schemas_relay
+from hongbao.service.results import packets, relay, wallet
 
 
 def _modules(package: ModuleType) -> list[ModuleType]:
@@ -32,6 +32,9 @@ NESTED: list[tuple[Any, type[BaseModel]]] = [
     (wallet.StatementEntry, schemas.StatementEntry),
     (packets.PacketSummary, schemas.PacketSummary),
     (packets.Claim, schemas.ClaimPublic),
+    (relay.Round, schemas_relay.RoundPublic),
+    (relay.ChainEvent, schemas_relay.RelayEventPublic),
+    (relay.ChainSummary, schemas_relay.RelaySummary),
 ]
 # Parts other replies are built from (TypedDict bases); their keys are checked through the replies.
 PARTS = {wallet.EntryParts}

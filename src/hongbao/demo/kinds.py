@@ -64,7 +64,9 @@ async def relay_chain(story: Story) -> None:
     )
     sender = "grandma"
     for round_no in (1, 2):
-        packet = chain["current_packet"]["id"]
+        current = chain["current_packet"]
+        assert current is not None, "an active chain has a round to open"
+        packet = current["id"]
         for role in family:
             if role != sender:
                 await app.packets.open(packet, story.ids[role])

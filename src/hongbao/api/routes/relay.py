@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, status
 from pydantic import Field, StrictBool, StrictStr
 
@@ -23,6 +21,7 @@ from hongbao.api.schemas_relay import (
 from hongbao.api.types import Fen, Id, Int
 from hongbao.service.idempotency import IdempotencyKey
 from hongbao.service.results import asks as ask_results
+from hongbao.service.results import relay as relay_results
 from hongbao.service.results import transfers as transfer_results
 
 router = APIRouter(prefix="/v1", generate_unique_id_function=operation_id)
@@ -77,7 +76,7 @@ class TransferCreate(Strict):
 @router.post("/relays", status_code=status.HTTP_201_CREATED, tags=["relay"], response_model=RelayPublic)
 async def start_relay(
     body: RelayCreate, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> dict[str, Any]:
+) -> relay_results.Chain:
     """Start a relay chain (接龙) in a group: round 1 is your lucky packet; its best-luck claimer owes round 2."""
     idem = IdempotencyKey.of(user_id, key, "relay", body.model_dump())
     return await app.relay.start(
@@ -87,13 +86,13 @@ async def start_relay(
 
 
 @router.get("/relays/{relay_id}", tags=["relay"], response_model=RelayPublic)
-async def relay_detail(relay_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def relay_detail(relay_id: PathId, app: AppDep, user_id: CurrentUser) -> relay_results.Chain:
     """The chain: rounds (sender, amount, best luck), who owes the next round and until when, events."""
     return await app.relay.detail(relay_id, user_id)
 
 
 @router.get("/groups/{group_id}/relays", tags=["relay"], response_model=RelayList)
-async def group_relays(group_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def group_relays(group_id: PathId, app: AppDep, user_id: CurrentUser) -> relay_results.ChainList:
     """The group's relay chains, newest first: which is running, who owes the next round."""
     return await app.relay.of_group(group_id, user_id)
 
@@ -101,7 +100,7 @@ async def group_relays(group_id: PathId, app: AppDep, user_id: CurrentUser) -> d
 @router.post("/relays/{relay_id}/next", status_code=status.HTTP_201_CREATED, tags=["relay"], response_model=RelayPublic)
 async def next_round(
     relay_id: PathId, body: RelayNext, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> dict[str, Any]:
+) -> relay_results.Chain:
     """The owing user sends the next round: 403 not_your_turn, 422 below_relay_minimum or relay_deadline_passed."""
     idem = IdempotencyKey.of(user_id, key, "relay_next", {"relay_id": relay_id, **body.model_dump()})
     return await app.relay.next_round(
