@@ -17,7 +17,7 @@ from pydantic import BaseModel
 import hongbao.api.routes
 import hongbao.service.results
 from hongbao.api import schemas, schemas_relay
-from hongbao.service.results import packets, relay, wallet
+from hongbao.service.results import opening, packets, relay, wallet
 
 
 def _modules(package: ModuleType) -> list[ModuleType]:
@@ -27,8 +27,10 @@ def _modules(package: ModuleType) -> list[ModuleType]:
 RESULTS = _modules(hongbao.service.results)
 ROUTES = [route for m in _modules(hongbao.api.routes) for route in m.router.routes if isinstance(route, APIRoute)]
 
-# Replies found inside other replies (a list of entries in a page), which no route answers alone.
+# Replies the routes' return types do not name: found inside other replies (a list of entries in a page), or
+# answered as raw JSON (拆's orjson Response) and checked by their response model only in the OpenAPI document.
 NESTED: list[tuple[Any, type[BaseModel]]] = [
+    (opening.Opened, schemas.OpenPublic),
     (wallet.StatementEntry, schemas.StatementEntry),
     (packets.PacketSummary, schemas.PacketSummary),
     (packets.Claim, schemas.ClaimPublic),
@@ -36,8 +38,9 @@ NESTED: list[tuple[Any, type[BaseModel]]] = [
     (relay.ChainEvent, schemas_relay.RelayEventPublic),
     (relay.ChainSummary, schemas_relay.RelaySummary),
 ]
-# Parts other replies are built from (TypedDict bases); their keys are checked through the replies.
-PARTS = {wallet.EntryParts}
+# Shapes no route answers as they are: a part other replies are built from (its keys are checked through them),
+# and what a keyed open stores for its retries (the answer and the share's seq, which is never sent).
+PARTS = {wallet.EntryParts, opening.StoredOpen}
 
 
 def _answered_by_routes() -> list[tuple[Any, type[BaseModel]]]:

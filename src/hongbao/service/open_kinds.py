@@ -50,6 +50,7 @@ from hongbao.service.idempotency import IdempotencyKey, once, stored_reply
 from hongbao.service.install_key import InstallKey, parse_peppers
 from hongbao.service.open_audiences import FaceToFaceAudience, Followers, PasswordAudience
 from hongbao.service.packets import Packets, check_split, sent_public
+from hongbao.service.results.opening import Opened, StoredOpen
 from hongbao.service.sharing import Sharing, link_path
 from hongbao.service.worlds import OWN, reachable
 
@@ -282,7 +283,7 @@ class OpenKinds:
     async def open_by_code(
         self, user_id: int, code: object, *, address: str, lat: object = None, lng: object = None,
         channel: str = "app", platform: str = "direct", idem: IdempotencyKey | None = None,
-    ) -> dict[str, Any]:
+    ) -> Opened:
         """面对面: open the live packet whose code this is."""
         text = clean_code(code, self.digits)
         return await self._open_by_secret(user_id, SecretKind.CODE, text, address, lat, lng, channel, platform, idem)
@@ -290,7 +291,7 @@ class OpenKinds:
     async def open_by_phrase(
         self, user_id: int, phrase: object, *, address: str, channel: str = "app", platform: str = "direct",
         idem: IdempotencyKey | None = None,
-    ) -> dict[str, Any]:
+    ) -> Opened:
         """口令: open the live packet whose phrase this is."""
         text = normalize_phrase(phrase)
         return await self._open_by_secret(user_id, SecretKind.PHRASE, text, address, None, None, channel, platform,
@@ -299,7 +300,7 @@ class OpenKinds:
     async def _open_by_secret(
         self, user_id: int, kind: SecretKind, text: str, address: str, lat: object, lng: object, channel: str,
         platform: str, idem: IdempotencyKey | None,
-    ) -> dict[str, Any]:
+    ) -> Opened:
         where = None if lat is None and lng is None else check_coordinates(lat, lng)
         first = await self._first_answer(idem)
         if first is not None:
@@ -341,7 +342,7 @@ class OpenKinds:
     async def open_by_link(
         self, token: str, user_id: int, *, secret: object = None, lat: object = None, lng: object = None,
         address: str, channel: str = "web", platform: object = None, idem: IdempotencyKey | None = None,
-    ) -> dict[str, Any]:
+    ) -> Opened:
         """Open the packet behind a share link: its secret is needed unless the sharer embedded it."""
         row, embedded = await self.sharing.resolve(token)
         where = None if lat is None and lng is None else check_coordinates(lat, lng)
@@ -373,15 +374,15 @@ class OpenKinds:
                     raise errors.wrong_code()
         return await self._open(view.id, user_id, text, where, channel, source, idem)
 
-    async def _first_answer(self, idem: IdempotencyKey | None) -> dict[str, Any] | None:
+    async def _first_answer(self, idem: IdempotencyKey | None) -> Opened | None:
         """A retried claim gets its first answer before any lookup (the code may have gone since)."""
-        first = await stored_reply(self.d.store, idem)
+        first = await stored_reply(self.d.store, idem, StoredOpen)
         if first is None:
             return None
         return {"packet_id": first["packet_id"], "amount_fen": first["amount_fen"]}
 
     async def _open(self, packet_id: int, user_id: int, secret: str | None, where: tuple[float, float] | None,
-                    channel: str, platform: str, idem: IdempotencyKey | None) -> dict[str, Any]:
+                    channel: str, platform: str, idem: IdempotencyKey | None) -> Opened:
         row: PacketRow | None = await self.d.store.read(lambda tx: tx.packet(packet_id))
         if row is not None and row.view.kind is PacketKind.FACE_TO_FACE:
             place: Place | None = place_of(row.view.extra)

@@ -5,6 +5,7 @@ The page a share link opens (/s/{token}) is in landing.py.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -97,7 +98,7 @@ def _base(request: Request, app: AppDep) -> str:
     return (app.settings.public_url or str(request.base_url)).rstrip("/")
 
 
-def _json(reply: dict[str, Any], code: int = 200) -> Response:
+def _json(reply: Mapping[str, Any], code: int = 200) -> Response:
     return Response(orjson.dumps(reply), status_code=code, media_type="application/json")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Body, status
@@ -20,6 +20,7 @@ from hongbao.api.schemas import (
     PersonalPacketCreate,
 )
 from hongbao.service.idempotency import IdempotencyKey
+from hongbao.service.results import opening as opening_results
 from hongbao.service.results import packets as packet_results
 
 router = APIRouter(prefix="/v1", tags=["packets"], generate_unique_id_function=operation_id)
@@ -57,7 +58,7 @@ async def detail(packet_id: PathId, app: AppDep, user_id: CurrentUser) -> packet
 
 
 @router.post("/packets/{packet_id}/grab", response_model=GrabPublic)
-async def grab(packet_id: PathId, app: AppDep, user_id: CurrentUser) -> Any:
+async def grab(packet_id: PathId, app: AppDep, user_id: CurrentUser) -> opening_results.Grab:
     """抢: may I open it? Checks in order: not found → expired → not eligible → already claimed → exhausted."""
     return await app.packets.grab(packet_id, user_id)
 
