@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from hongbao.domain.errors import Conflict, Rejected
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 KEY_CHARS_MAX = 128
 T = TypeVar("T")
-# A use case's reply: a TypedDict (service/results/) or, where not typed yet, a plain dict[str, Any].
+# A use case's reply: a TypedDict (service/results/) or, in the areas not typed yet, a plain dict.
 R = TypeVar("R", bound=Mapping[str, object])
 
 
@@ -79,7 +80,7 @@ def once(
     effect: Callable[[], R],
     now_status: int = 201,
     *,
-    now: Any,
+    now: datetime,
 ) -> R:
     """Run `effect` inside the caller's transaction unless this key already ran; return the (first) reply.
 
@@ -100,7 +101,7 @@ def first_reply(tx: IdempotentReplies, idem: IdempotencyKey | None) -> dict[str,
 
 
 def remember(
-    tx: IdempotentReplies, idem: IdempotencyKey | None, reply: Mapping[str, object], status: int, *, now: Any
+    tx: IdempotentReplies, idem: IdempotencyKey | None, reply: Mapping[str, object], status: int, *, now: datetime
 ) -> None:
     """Store `reply` for this key in the same transaction as its effect (`once`, for writes settled in bulk)."""
     if idem is not None:
