@@ -32,6 +32,7 @@ from hongbao.api.schemas_campaigns import (
 from hongbao.api.types import DIGITS, Fen, Id, Int, Number
 from hongbao.service.campaigns import FOLLOWING_DEFAULT, FOLLOWING_MAX
 from hongbao.service.idempotency import IdempotencyKey
+from hongbao.service.results import campaigns as campaign_results
 from hongbao.service.shake import EVENTS_LISTED_DEFAULT, EVENTS_LISTED_MAX
 
 router = APIRouter(prefix="/v1", generate_unique_id_function=operation_id)
@@ -163,7 +164,7 @@ async def claim(
     user_id: CurrentUser,
     body: Annotated[ClaimBody | None, Body()] = None,
     key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
+) -> campaign_results.Award:
     """Draw a prize: cash is credited to your wallet at once, a coupon goes to your coupon list.
 
     Refusals in order: campaign_not_found → campaign_not_started / campaign_ended → not_follower →
