@@ -16,8 +16,9 @@ from pydantic import BaseModel
 
 import hongbao.api.routes
 import hongbao.service.results
-from hongbao.api import schemas, schemas_open, schemas_relay
-from hongbao.service.results import open_kinds, opening, packets, relay, wallet
+from hongbao.api import schemas, schemas_campaigns, schemas_open, schemas_relay
+from hongbao.service.ports.campaigns import DayFigures, PrizeLine
+from hongbao.service.results import campaigns, open_kinds, opening, packets, relay, wallet
 
 
 def _modules(package: ModuleType) -> list[ModuleType]:
@@ -31,6 +32,10 @@ ROUTES = [route for m in _modules(hongbao.api.routes) for route in m.router.rout
 # answered as raw JSON (拆's orjson Response) and checked by their response model only in the OpenAPI document.
 NESTED: list[tuple[Any, type[BaseModel]]] = [
     (opening.Opened, schemas.OpenPublic),
+    (campaigns.Campaign, schemas_campaigns.CampaignPublic),
+    (campaigns.FollowedCampaign, schemas_campaigns.FollowedCampaign),
+    (PrizeLine, schemas_campaigns.PrizePublic),
+    (DayFigures, schemas_campaigns.DayFigures),
     (open_kinds.SharedPacket, schemas_open.OpenPacketCreated),
     (open_kinds.CodePacket, schemas_open.CodePacketCreated),
     (open_kinds.PhrasePacket, schemas_open.PasswordPacketCreated),
@@ -43,7 +48,7 @@ NESTED: list[tuple[Any, type[BaseModel]]] = [
 ]
 # Shapes no route answers as they are: a part other replies are built from (its keys are checked through them),
 # and what a keyed open stores for its retries (the answer and the share's seq, which is never sent).
-PARTS = {wallet.EntryParts, opening.StoredOpen, open_kinds.SealedPacket}
+PARTS = {wallet.EntryParts, opening.StoredOpen, open_kinds.SealedPacket, campaigns.StoredCampaign}
 # Keys a reply sends that its response model does not list, found when the replies were typed and left as they are
 # (no change to the answers or the OpenAPI document): the face-to-face, password and celebrity sends answer raw
 # JSON, so their models never checked that they name the sender.  Document them, then empty this.

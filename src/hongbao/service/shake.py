@@ -20,6 +20,7 @@ from hongbao.service.campaign_claims import campaign_row
 from hongbao.service.campaigns import Campaigns
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, first_reply, once, remember, stored_reply
+from hongbao.service.results.campaigns import OwnedCampaign
 from hongbao.service.shake_limits import ShakeLimits
 from hongbao.service.tickets import Tickets
 
@@ -100,15 +101,15 @@ class Shake:
         logo_url: object = None,
         cover_text: object = None,
         idem: IdempotencyKey | None = None,
-    ) -> dict[str, Any]:
+    ) -> OwnedCampaign:
         """A sponsor (an enterprise account) funds a prize pool of the event from its wallet."""
         branding = dc.check_branding(name, logo_url, cover_text)
         table = dc.check_prizes(prizes, cash_fen_max=self.limits.cash_prize_fen_max)
         budget = self.campaigns.check_budget(budget_fen, table)
         now = self.d.clock.now()
 
-        def job(tx: PoolPort) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
+        def job(tx: PoolPort) -> OwnedCampaign:
+            def effect() -> OwnedCampaign:
                 event = tx.event(event_id)
                 if event is None:
                     raise NotFound("No such shake event.", code="shake_event_not_found")

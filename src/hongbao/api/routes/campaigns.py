@@ -120,7 +120,7 @@ def _prizes(prizes: list[PrizeIn]) -> list[dict[str, Any]]:
              response_model_exclude_unset=True)
 async def create_campaign(
     body: CampaignCreate, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> dict[str, Any]:
+) -> campaign_results.OwnedCampaign:
     """企业红包: a verified enterprise funds a campaign budget from its wallet (a link campaign's token: once)."""
     idem = IdempotencyKey.of(user_id, key, "campaign", body.model_dump(mode="json"))
     return await app.campaigns.create(
@@ -131,7 +131,7 @@ async def create_campaign(
 
 
 @router.get("/campaigns", tags=["campaigns"], response_model=CampaignList, response_model_exclude_unset=True)
-async def my_campaigns(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def my_campaigns(app: AppDep, user_id: CurrentUser) -> campaign_results.CampaignList:
     """Your campaigns and shake pools, newest first, with budget, paid, returned and remaining."""
     return await app.campaigns.mine(user_id)
 
@@ -141,7 +141,7 @@ async def following_campaigns(
     app: AppDep,
     user_id: CurrentUser,
     limit: Annotated[int, Field(ge=1, le=FOLLOWING_MAX), DIGITS, Query()] = FOLLOWING_DEFAULT,
-) -> dict[str, Any]:
+) -> campaign_results.FollowedCampaignList:
     """Followers campaigns open now, with a prize left, of accounts you follow: branding and window, newest first."""
     return await app.campaigns.following(user_id, limit)
 
@@ -150,7 +150,7 @@ async def following_campaigns(
             response_model_exclude_unset=True)
 async def campaign(
     campaign_id: PathId, app: AppDep, user_id: CurrentUser, token: str | None = Query(None, max_length=128)
-) -> dict[str, Any]:
+) -> campaign_results.Campaign | campaign_results.OwnedCampaign:
     """Branding and window (the owner also sees budget and prizes); a link campaign needs its token."""
     return await app.campaigns.detail(campaign_id, user_id, token)
 
@@ -180,7 +180,7 @@ async def claim(
              response_model=CampaignOwned, response_model_exclude_unset=True)
 async def top_up(
     campaign_id: PathId, body: BudgetTopUp, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> dict[str, Any]:
+) -> campaign_results.OwnedCampaign:
     """Owner only: add money from your wallet to an active campaign's (or shake pool's) budget.
 
     Refusals in order: invalid_request (not a JSON integer) → invalid_amount (not positive) → campaign_not_found →
@@ -194,7 +194,7 @@ async def top_up(
              response_model_exclude_unset=True)
 async def cancel(
     campaign_id: PathId, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> dict[str, Any]:
+) -> campaign_results.OwnedCampaign:
     """Owner only: end the campaign (or shake pool) now; its unspent budget goes back to your wallet, once.
 
     Refusals in order: campaign_not_found → not_campaign_owner → campaign_ended (already closed).
@@ -204,7 +204,7 @@ async def cancel(
 
 
 @router.get("/campaigns/{campaign_id}/figures", tags=["campaigns"], response_model=CampaignFigures)
-async def figures(campaign_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def figures(campaign_id: PathId, app: AppDep, user_id: CurrentUser) -> campaign_results.CampaignFigures:
     """Owner only: issued, claimed, remaining budget, unique claimers, by day."""
     return await app.campaigns.figures(campaign_id, user_id)
 
@@ -308,7 +308,7 @@ async def event(event_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str
              response_model=CampaignOwned, response_model_exclude_unset=True)
 async def add_pool(
     event_id: PathId, body: PoolCreate, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> dict[str, Any]:
+) -> campaign_results.OwnedCampaign:
     """A sponsor (verified enterprise) funds a prize pool of the event from its wallet."""
     idem = IdempotencyKey.of(user_id, key, "shake-pool", [event_id, body.model_dump(mode="json")])
     return await app.shake.add_pool(
