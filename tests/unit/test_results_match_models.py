@@ -18,7 +18,7 @@ import hongbao.api.routes
 import hongbao.service.results
 from hongbao.api import schemas, schemas_campaigns, schemas_open, schemas_relay
 from hongbao.service.ports.campaigns import DayFigures, PrizeLine
-from hongbao.service.results import campaigns, open_kinds, opening, packets, relay, wallet
+from hongbao.service.results import campaigns, open_kinds, opening, packets, relay, shake, wallet
 
 
 def _modules(package: ModuleType) -> list[ModuleType]:
@@ -36,6 +36,13 @@ NESTED: list[tuple[Any, type[BaseModel]]] = [
     (campaigns.FollowedCampaign, schemas_campaigns.FollowedCampaign),
     (PrizeLine, schemas_campaigns.PrizePublic),
     (DayFigures, schemas_campaigns.DayFigures),
+    (shake.RoundWindow, schemas_campaigns.RoundWindow),
+    (shake.PoolListed, schemas_campaigns.PoolListed),
+    (shake.Pool, schemas_campaigns.PoolPublic),
+    (shake.ShakeEventListed, schemas_campaigns.ShakeEventListed),
+    (shake.ShakeNothing, schemas_campaigns.ShakeNothing),  # a shake answers one of three: the route says the union
+    (shake.ShakeCard, schemas_campaigns.ShakeCard),
+    (shake.ShakeWon, schemas_campaigns.ShakeWon),
     (open_kinds.SharedPacket, schemas_open.OpenPacketCreated),
     (open_kinds.CodePacket, schemas_open.CodePacketCreated),
     (open_kinds.PhrasePacket, schemas_open.PasswordPacketCreated),
@@ -47,8 +54,10 @@ NESTED: list[tuple[Any, type[BaseModel]]] = [
     (relay.ChainSummary, schemas_relay.RelaySummary),
 ]
 # Shapes no route answers as they are: a part other replies are built from (its keys are checked through them),
-# and what a keyed open stores for its retries (the answer and the share's seq, which is never sent).
-PARTS = {wallet.EntryParts, opening.StoredOpen, open_kinds.SealedPacket, campaigns.StoredCampaign}
+# what keyed requests store for their retries (an open's share seq; sealed secrets), and the shake socket's counters.
+PARTS = {
+    wallet.EntryParts, opening.StoredOpen, open_kinds.SealedPacket, campaigns.StoredCampaign, shake.Live,
+}
 # Keys a reply sends that its response model does not list, found when the replies were typed and left as they are
 # (no change to the answers or the OpenAPI document): the face-to-face, password and celebrity sends answer raw
 # JSON, so their models never checked that they name the sender.  Document them, then empty this.

@@ -33,6 +33,7 @@ from hongbao.api.types import DIGITS, Fen, Id, Int, Number
 from hongbao.service.campaigns import FOLLOWING_DEFAULT, FOLLOWING_MAX
 from hongbao.service.idempotency import IdempotencyKey
 from hongbao.service.results import campaigns as campaign_results
+from hongbao.service.results import shake as shake_results
 from hongbao.service.shake import EVENTS_LISTED_DEFAULT, EVENTS_LISTED_MAX
 
 router = APIRouter(prefix="/v1", generate_unique_id_function=operation_id)
@@ -280,7 +281,7 @@ async def nearby(
 
 
 @router.post("/shake/events", status_code=status.HTTP_201_CREATED, tags=["shake"], response_model=ShakeEventPublic)
-async def create_event(body: EventCreate, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def create_event(body: EventCreate, app: AppDep, user_id: CurrentUser) -> shake_results.ShakeEvent:
     """An admin or enterprise account schedules a shake event (the Gala) in rounds."""
     return await app.shake.create_event(
         user_id, name=body.name, rounds=[(r.starts_at, r.ends_at) for r in body.rounds],
@@ -293,14 +294,14 @@ async def events(
     app: AppDep,
     user_id: CurrentUser,
     limit: Annotated[int, Field(ge=1, le=EVENTS_LISTED_MAX), DIGITS, Query()] = EVENTS_LISTED_DEFAULT,
-) -> dict[str, Any]:
+) -> shake_results.ShakeEventList:
     """Events live now first, then upcoming by their next round's start, then those ended in the last 24 h;
     each with its rounds and its sponsors' branding."""
     return await app.shake.events(limit)
 
 
 @router.get("/shake/events/{event_id}", tags=["shake"], response_model=ShakeEventPublic)
-async def event(event_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def event(event_id: PathId, app: AppDep, user_id: CurrentUser) -> shake_results.ShakeEvent:
     return await app.shake.event(event_id)
 
 
@@ -321,7 +322,7 @@ async def add_pool(
              responses={200: {"model": ShakePublic, "description": "What this shake won"}})
 async def shake(
     event_id: PathId, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> dict[str, Any]:
+) -> shake_results.Shaken:
     """摇一摇: nothing, cash (credited at once), a coupon or a greeting card.
 
     Refusals: too_many_shakes (429, 5 a second, before any read) → shake_event_not_found → round_not_active →
