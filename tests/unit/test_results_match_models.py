@@ -17,8 +17,8 @@ from pydantic import BaseModel
 import hongbao.api.routes
 import hongbao.service.results
 from hongbao.api import schemas, schemas_campaigns, schemas_open, schemas_relay
-from hongbao.service.ports.campaigns import DayFigures, PrizeLine
-from hongbao.service.results import campaigns, open_kinds, opening, packets, relay, shake, wallet
+from hongbao.service.ports.campaigns import DayFigures, MerchantListed, MerchantOffer, PrizeLine
+from hongbao.service.results import campaigns, merchants, open_kinds, opening, packets, relay, shake, wallet
 
 
 def _modules(package: ModuleType) -> list[ModuleType]:
@@ -36,6 +36,10 @@ NESTED: list[tuple[Any, type[BaseModel]]] = [
     (campaigns.FollowedCampaign, schemas_campaigns.FollowedCampaign),
     (PrizeLine, schemas_campaigns.PrizePublic),
     (DayFigures, schemas_campaigns.DayFigures),
+    (MerchantListed, schemas_campaigns.MerchantPublic),
+    (MerchantOffer, schemas_campaigns.MerchantOffer),
+    (merchants.Coupon, schemas_campaigns.CouponPublic),
+    (merchants.NearbyOffer, schemas_campaigns.NearbyOffer),
     (shake.RoundWindow, schemas_campaigns.RoundWindow),
     (shake.PoolListed, schemas_campaigns.PoolListed),
     (shake.Pool, schemas_campaigns.PoolPublic),

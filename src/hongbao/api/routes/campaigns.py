@@ -33,6 +33,7 @@ from hongbao.api.types import DIGITS, Fen, Id, Int, Number
 from hongbao.service.campaigns import FOLLOWING_DEFAULT, FOLLOWING_MAX
 from hongbao.service.idempotency import IdempotencyKey
 from hongbao.service.results import campaigns as campaign_results
+from hongbao.service.results import merchants as merchant_results
 from hongbao.service.results import shake as shake_results
 from hongbao.service.shake import EVENTS_LISTED_DEFAULT, EVENTS_LISTED_MAX
 
@@ -214,13 +215,15 @@ async def figures(campaign_id: PathId, app: AppDep, user_id: CurrentUser) -> cam
 
 
 @router.get("/coupons", tags=["coupons"], response_model=CouponList)
-async def coupons(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def coupons(app: AppDep, user_id: CurrentUser) -> merchant_results.CouponList:
     """Your coupons, newest first, each with its `redeem_code`: show it at the till (only you see it)."""
     return await app.campaigns.coupons(user_id)
 
 
 @router.post("/coupons/{coupon_id}/redeem", tags=["coupons"], response_model=CouponRedeemed)
-async def redeem(coupon_id: PathId, body: RedeemBody, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def redeem(
+    coupon_id: PathId, body: RedeemBody, app: AppDep, user_id: CurrentUser
+) -> merchant_results.CouponRedeemed:
     """The merchant account that issued the coupon redeems it, once, with the redeem code the customer shows.
 
     Refusals in order: invalid_code (422, not 8 digits once spaces and dashes are dropped) → too_many_attempts
@@ -233,21 +236,23 @@ async def redeem(coupon_id: PathId, body: RedeemBody, app: AppDep, user_id: Curr
 @router.post("/merchants", status_code=status.HTTP_201_CREATED, tags=["merchants"], response_model=MerchantCreated)
 async def register_merchant(
     body: MerchantCreate, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> dict[str, Any]:
+) -> merchant_results.MerchantCreated:
     """Register a merchant at a location; your account is the merchant account (a keyed retry: the first reply)."""
     idem = IdempotencyKey.of(user_id, key, "merchant", body.model_dump(mode="json"))
     return await app.campaigns.register_merchant(user_id, body.name, body.lat, body.lng, idem)
 
 
 @router.get("/merchants", tags=["merchants"], response_model=MerchantList)
-async def my_merchants(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def my_merchants(app: AppDep, user_id: CurrentUser) -> merchant_results.MerchantList:
     """Your merchants, newest first, each with its offers: stock, coupons issued and redeemed."""
     return await app.campaigns.merchants(user_id)
 
 
 @router.post("/merchants/{merchant_id}/offers", status_code=status.HTTP_201_CREATED, tags=["merchants"],
              response_model=OfferCreated)
-async def add_offer(merchant_id: PathId, body: OfferCreate, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def add_offer(
+    merchant_id: PathId, body: OfferCreate, app: AppDep, user_id: CurrentUser
+) -> merchant_results.OfferCreated:
     """A coupon offer of your merchant: face value, stock, expiry."""
     return await app.campaigns.add_offer(
         merchant_id, user_id, title=body.title, face_value_fen=body.face_value_fen, stock=body.stock,
@@ -257,7 +262,7 @@ async def add_offer(merchant_id: PathId, body: OfferCreate, app: AppDep, user_id
 
 @router.post("/offers/{offer_id}/coupons", status_code=status.HTTP_201_CREATED, tags=["coupons"],
              response_model=CouponTaken)
-async def take_coupon(offer_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def take_coupon(offer_id: PathId, app: AppDep, user_id: CurrentUser) -> merchant_results.CouponTaken:
     """领券: one coupon of an offer (found nearby) for you, from its stock, once per person.
 
     Refusals in order: offer_not_found (404) → offer_exhausted (409: none left, or expired) → coupon_taken (409).
@@ -275,7 +280,7 @@ async def nearby(
     lat: float = Query(ge=-90, le=90),
     lng: float = Query(ge=-180, le=180),
     radius_m: float = Query(1000, ge=1, le=50_000),
-) -> dict[str, Any]:
+) -> merchant_results.NearbyList:
     """Offers of merchants within radius_m, nearest first."""
     return await app.campaigns.nearby(lat, lng, radius_m)
 

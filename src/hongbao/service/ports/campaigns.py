@@ -46,6 +46,43 @@ class ClaimFigures(TypedDict):
     by_day: list[DayFigures]
 
 
+class MerchantOffer(TypedDict):
+    """One offer of a merchant, as its owner sees it."""
+
+    id: int
+    title: str
+    face_value_fen: int
+    stock: int
+    issued: int
+    redeemed: int
+    expires_at: str
+
+
+class MerchantListed(TypedDict):
+    """A merchant of the owner's, with its newest offers."""
+
+    id: int
+    name: str
+    lat: float
+    lng: float
+    offers: list[MerchantOffer]
+
+
+class HeldCoupon(TypedDict):
+    """A coupon as its holder's list shows it (its redeem code is added by the use case, never stored)."""
+
+    id: int
+    offer_id: int
+    title: str
+    face_value_fen: int
+    merchant_id: int
+    merchant_name: str
+    status: str  # held or redeemed
+    issued_at: str
+    expires_at: str
+    redeemed_at: str | None
+
+
 @dataclass(frozen=True)
 class CampaignRow:
     id: int
