@@ -47,6 +47,7 @@ NESTED: list[tuple[Any, type[BaseModel]]] = [
     (shake.ShakeNothing, schemas_campaigns.ShakeNothing),  # a shake answers one of three: the route says the union
     (shake.ShakeCard, schemas_campaigns.ShakeCard),
     (shake.ShakeWon, schemas_campaigns.ShakeWon),
+    (open_kinds.Counts, schemas_open.Counts),
     (open_kinds.SharedPacket, schemas_open.OpenPacketCreated),
     (open_kinds.CodePacket, schemas_open.CodePacketCreated),
     (open_kinds.PhrasePacket, schemas_open.PasswordPacketCreated),

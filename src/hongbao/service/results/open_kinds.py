@@ -1,9 +1,10 @@
 """Replies of the packets opened by a code, a phrase or a link (面对面, 口令, 明星; service/open_kinds.py), as their
-sender's answer shows them.  Their claims answer `Opened` (results/opening.py)."""
+sender's answer shows them, and their share links and figures (service/sharing.py).  Their claims answer `Opened`
+(results/opening.py)."""
 
 from __future__ import annotations
 
-from typing import NotRequired
+from typing import NotRequired, TypedDict
 
 from hongbao.service.results.packets import Packet
 
@@ -27,3 +28,33 @@ class CodePacket(SharedPacket):
 
 class PhrasePacket(SharedPacket):
     phrase: str  # as the sender wrote it
+
+
+class ShareLink(TypedDict):
+    """A packet's share link, as its sender asked for it."""
+
+    packet_id: int
+    token: str
+    platform: str  # where it was shared, or "direct"
+    embed_secret: bool
+    path: str  # /s/{token}?platform=…
+    url: NotRequired[str]  # the route adds it: this server's address and path
+
+
+class Counts(TypedDict):
+    total: int
+    by_platform: dict[str, int]
+    by_channel: dict[str, int]  # app or web
+
+
+class ShareFigures(TypedDict):
+    """Shares, landing-page views and claims of one packet (its sender only)."""
+
+    packet_id: int
+    kind: str
+    shares_count: int
+    claimed_count: int
+    claimed_fen: int
+    shares: Counts
+    views: Counts
+    claims: Counts
