@@ -16,9 +16,10 @@ from pydantic import BaseModel
 
 import hongbao.api.routes
 import hongbao.service.results
-from hongbao.api import schemas, schemas_campaigns, schemas_open, schemas_relay
+from hongbao.api import schemas, schemas_campaigns, schemas_hosts, schemas_open, schemas_relay
 from hongbao.service.ports.campaigns import DayFigures, MerchantListed, MerchantOffer, PrizeLine
-from hongbao.service.results import campaigns, merchants, open_kinds, opening, packets, relay, shake, wallet
+from hongbao.service.ports.hosts import HostFigures
+from hongbao.service.results import campaigns, hosts, merchants, open_kinds, opening, packets, relay, shake, wallet
 
 
 def _modules(package: ModuleType) -> list[ModuleType]:
@@ -41,6 +42,8 @@ NESTED: list[tuple[Any, type[BaseModel]]] = [
     (merchants.Coupon, schemas_campaigns.CouponPublic),
     (merchants.NearbyOffer, schemas_campaigns.NearbyOffer),
     (shake.RoundWindow, schemas_campaigns.RoundWindow),
+    (hosts.Host, schemas_hosts.HostPublic),
+    (HostFigures, schemas_hosts.HostFigures),
     (shake.PoolListed, schemas_campaigns.PoolListed),
     (shake.Pool, schemas_campaigns.PoolPublic),
     (shake.ShakeEventListed, schemas_campaigns.ShakeEventListed),
