@@ -16,10 +16,21 @@ from pydantic import BaseModel
 
 import hongbao.api.routes
 import hongbao.service.results
-from hongbao.api import schemas, schemas_campaigns, schemas_hosts, schemas_open, schemas_relay
+from hongbao.api import schemas, schemas_campaigns, schemas_hosts, schemas_open, schemas_relay, schemas_social
 from hongbao.service.ports.campaigns import DayFigures, MerchantListed, MerchantOffer, PrizeLine
 from hongbao.service.ports.hosts import HostFigures
-from hongbao.service.results import campaigns, hosts, merchants, open_kinds, opening, packets, relay, shake, wallet
+from hongbao.service.results import (
+    campaigns,
+    hosts,
+    merchants,
+    open_kinds,
+    opening,
+    packets,
+    relay,
+    shake,
+    social,
+    wallet,
+)
 
 
 def _modules(package: ModuleType) -> list[ModuleType]:
@@ -43,6 +54,8 @@ NESTED: list[tuple[Any, type[BaseModel]]] = [
     (merchants.NearbyOffer, schemas_campaigns.NearbyOffer),
     (shake.RoundWindow, schemas_campaigns.RoundWindow),
     (hosts.Host, schemas_hosts.HostPublic),
+    (social.Person, schemas.UserPublic),
+    (social.GroupSummary, schemas_social.GroupSummary),  # the route answers a list of them
     (HostFigures, schemas_hosts.HostFigures),
     (shake.PoolListed, schemas_campaigns.PoolListed),
     (shake.Pool, schemas_campaigns.PoolPublic),
