@@ -75,9 +75,11 @@ NESTED: list[tuple[Any, type[BaseModel]]] = [
     (relay.ChainSummary, schemas_relay.RelaySummary),
 ]
 # Shapes no route answers as they are: a part other replies are built from (its keys are checked through them),
-# what keyed requests store for their retries (an open's share seq; sealed secrets), and the shake socket's counters.
+# what keyed requests store for their retries (an open's share seq; sealed secrets), the shake socket's counters,
+# and the CLI's own answers.
 PARTS = {
     wallet.EntryParts, opening.StoredOpen, open_kinds.SealedPacket, campaigns.StoredCampaign, shake.Live,
+    social.AdminGranted,  # the CLI's `hongbao admin grant` only
 }
 # Keys a reply sends that its response model does not list, found when the replies were typed and left as they are
 # (no change to the answers or the OpenAPI document): the face-to-face, password and celebrity sends answer raw
