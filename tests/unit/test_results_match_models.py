@@ -56,6 +56,7 @@ NESTED: list[tuple[Any, type[BaseModel]]] = [
     (hosts.Host, schemas_hosts.HostPublic),
     (social.Person, schemas.UserPublic),
     (social.GroupSummary, schemas_social.GroupSummary),  # the route answers a list of them
+    (social.Message, schemas_social.MessagePublic),
     (HostFigures, schemas_hosts.HostFigures),
     (shake.PoolListed, schemas_campaigns.PoolListed),
     (shake.Pool, schemas_campaigns.PoolPublic),
