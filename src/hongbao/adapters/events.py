@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,7 +116,7 @@ class EventBus:
             sub.queue.put_nowait(DROPPED)
 
 
-def direct_event(event: str, payload: dict[str, Any]) -> tuple[int, Event] | None:
+def direct_event(event: str, payload: Mapping[str, Any]) -> tuple[int, Event] | None:
     """The live event a commit sends straight to one user, not through a stored message: a packet outside
     conversations (password, face-to-face, celebrity…) tells its sender."""
     if event == "packet_sent" and payload.get("group_id") is None and payload.get("recipient_id") is None:

@@ -10,7 +10,7 @@ Called by bootstrap after the areas are wired.  It adds, on top of the embedded 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -94,7 +94,7 @@ def wire(app: App, url: str, prefix: str) -> Fanout:
     fanout = Fanout(url, prefix=prefix)
     live, bus = app.live, app.live.bus
 
-    def after_commit(event: str, payload: dict[str, Any]) -> None:
+    def after_commit(event: str, payload: Mapping[str, Any]) -> None:
         fanout.poke()
         direct = direct_event(event, payload)
         if direct is not None:

@@ -59,6 +59,7 @@ async def enterprise_campaign(story: Story) -> None:
         prize = format_fen(won["amount_fen"]) if won["kind"] == "cash" else "🦆 coupon"
         table.add_row(story.name(role), prize)
         if won["kind"] == "coupon":
+            assert won["coupon_id"] is not None, "a coupon prize names its coupon"
             story.packets["duck_coupon"] = won["coupon_id"]
             holder = role
     story.console.print(table)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from rich.markup import escape
 from rich.table import Table
@@ -103,11 +102,11 @@ async def lucky_race(story: Story) -> None:
     table = Table("#", "who", "amount", "", title="拆红包 who got what")
     for seq, claim in enumerate(detail["claims"], start=1):
         luck = "[bold yellow]手气最佳 best luck[/]" if claim["best_luck"] else ""
-        table.add_row(str(seq), escape(claim["display_name"]), format_fen(claim["amount_fen"]), luck)
+        table.add_row(str(seq), escape(claim["display_name"] or ""), format_fen(claim["amount_fen"]), luck)
     story.console.print(table)
     best = next(c for c in detail["claims"] if c["best_luck"])
     story.say(
-        f"  手气最佳: [bold yellow]{escape(best['display_name'])}[/] with {format_fen(best['amount_fen'])}; "
+        f"  手气最佳: [bold yellow]{escape(best['display_name'] or '')}[/] with {format_fen(best['amount_fen'])}; "
         f"shares sum to {format_fen(detail['claimed_fen'])}."
     )
 
@@ -191,7 +190,7 @@ async def statements(story: Story) -> None:
         sums = {"top_up": 0, "sent": 0, "received": 0, "refunded": 0, "withdrawal": 0}
         cursor: int | None = None
         while True:
-            page: dict[str, Any] = await story.app.wallet.statement(uid, cursor, 100)
+            page = await story.app.wallet.statement(uid, cursor, 100)
             for entry in page["entries"]:
                 sums[entry["kind"]] += entry["amount_fen"]
             if page["next_cursor"] is None:

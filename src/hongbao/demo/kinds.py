@@ -40,9 +40,11 @@ async def followers_and_conversations(story: Story) -> None:
         table.add_row(who, m["type"], text)
     story.console.print(table)
     family = await convs.of_group(story.ids["ming"], story.group_id)
+    newest = family["last_message"]
+    assert newest is not None, "the family's packets were posted in its chat"
     story.say(
         f"  The family group's chat holds every packet with its claim notices; the newest: "
-        f"“{escape(family['last_message']['text'])}” ({family['unread_count']} unread for Ming)."
+        f"“{escape(newest['text'])}” ({family['unread_count']} unread for Ming)."
     )
 
 
@@ -64,7 +66,9 @@ async def relay_chain(story: Story) -> None:
     )
     sender = "grandma"
     for round_no in (1, 2):
-        packet = chain["current_packet"]["id"]
+        current = chain["current_packet"]
+        assert current is not None, "an active chain has a round to open"
+        packet = current["id"]
         for role in family:
             if role != sender:
                 await app.packets.open(packet, story.ids[role])

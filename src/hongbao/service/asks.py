@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hongbao.domain import relay as rules
 from hongbao.domain.errors import NotFound, Rejected
@@ -16,6 +16,7 @@ from hongbao.service.conversations import conversation_for_group, conversation_f
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once
 from hongbao.service.packets import Packets, sent_public
+from hongbao.service.results.asks import Ask, AskFulfilled, AskPage, AskSettings
 from hongbao.service.worlds import check_reachable
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class Asks:
         amount_fen: object = None,
         message: object = None,
         idem: IdempotencyKey | None = None,
-    ) -> dict[str, Any]:
+    ) -> Ask:
         """Ask a friend (`to_user_id`) or the members of a group (`group_id`) for a packet."""
         if (to_user_id is None) == (group_id is None):
             raise Rejected("Ask either a friend (to_user_id) or a group (group_id).", code="invalid_ask_target")
@@ -55,8 +56,8 @@ class Asks:
         now = self.d.clock.now()
         cap = self.limits.asks_per_day_max
 
-        def job(tx: AskWrites) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
+        def job(tx: AskWrites) -> Ask:
+            def effect() -> Ask:
                 if to_user_id is not None:
                     check_reachable(tx, asker_id, to_user_id)
                     if not tx.are_friends(asker_id, to_user_id):
@@ -93,14 +94,14 @@ class Asks:
         greeting: object = None,
         shares_count: object = None,
         idem: IdempotencyKey | None = None,
-    ) -> dict[str, Any]:
+    ) -> AskFulfilled:
         """One step: send the linked packet (personal to the asker, or lucky to the asking group) and close the ask."""
         amount = None if amount_fen is None else self.d.rules.check_new(total_fen=amount_fen, shares_count=1)[0]
         text = self.d.rules.clean_greeting(greeting)
         now = self.d.clock.now()
 
-        def job(tx: AskFulfilling) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
+        def job(tx: AskFulfilling) -> AskFulfilled:
+            def effect() -> AskFulfilled:
                 ask = self._answerable(tx, ask_id, user_id, now)
                 total = amount if amount is not None else ask.amount_fen
                 if total is None:
@@ -141,11 +142,11 @@ class Asks:
         self.d.hooks.published("packet_sent", reply["packet"])
         return reply
 
-    async def decline(self, ask_id: int, user_id: int) -> dict[str, Any]:
+    async def decline(self, ask_id: int, user_id: int) -> Ask:
         """The asked friend says no; a group ask is left to its other members (decline is refused)."""
         now = self.d.clock.now()
 
-        def job(tx: AskWrites) -> dict[str, Any]:
+        def job(tx: AskWrites) -> Ask:
             ask = self._answerable(tx, ask_id, user_id, now)
             if ask.group_id is not None:
                 raise Rejected("A group ask cannot be declined; ignore it.", code="group_ask_not_declinable")
@@ -172,11 +173,11 @@ class Asks:
 
     # ------------------------------------------------------------------ read and settings
 
-    async def detail(self, ask_id: int, viewer_id: int) -> dict[str, Any]:
+    async def detail(self, ask_id: int, viewer_id: int) -> Ask:
         now = self.d.clock.now()
         return await self.d.store.read(lambda tx: _view(_visible(tx, ask_id, viewer_id), viewer_id, now))
 
-    async def mine(self, user_id: int, cursor: int | None = None, limit: int = ASKS_PAGE_MAX) -> dict[str, Any]:
+    async def mine(self, user_id: int, cursor: int | None = None, limit: int = ASKS_PAGE_MAX) -> AskPage:
         """A page of asks sent and received (to you, or to a group of yours), newest first, split by direction;
         `next_cursor` (the page's oldest ask id) fetches the older ones."""
         check_limit(limit, ASKS_PAGE_MAX)
@@ -190,15 +191,15 @@ class Asks:
             "next_cursor": str(page[-1].id) if len(rows) > limit else None,
         }
 
-    async def settings(self, user_id: int) -> dict[str, Any]:
+    async def settings(self, user_id: int) -> AskSettings:
         allow = await self.d.store.read(lambda tx: tx.allows_asks(user_id))
         return {"allow_asks": allow}
 
-    async def update_settings(self, user_id: int, *, allow_asks: object) -> dict[str, Any]:
+    async def update_settings(self, user_id: int, *, allow_asks: object) -> AskSettings:
         if not isinstance(allow_asks, bool):
             raise Rejected("allow_asks must be true or false.", code="invalid_setting")
 
-        def job(tx: AskReads) -> dict[str, Any]:
+        def job(tx: AskReads) -> AskSettings:
             tx.set_allows_asks(user_id, allow_asks)
             return {"allow_asks": tx.allows_asks(user_id)}
 
@@ -217,7 +218,7 @@ def _visible(tx: AskReads, ask_id: int, viewer_id: int) -> AskRow:
     raise rules.ask_not_found()
 
 
-def _view(ask: AskRow, viewer_id: int, now: datetime) -> dict[str, Any]:
+def _view(ask: AskRow, viewer_id: int, now: datetime) -> Ask:
     expired = ask.status is AskStatus.OPEN and now >= ask.expires_at
     return {
         "id": ask.id,

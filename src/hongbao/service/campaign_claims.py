@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hongbao.domain import campaigns as dc
 from hongbao.domain.campaigns import CampaignLimits, CampaignStatus, Channel, Rng
@@ -17,6 +17,7 @@ from hongbao.service.cache import Lru
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once, stored_reply
 from hongbao.service.ratelimit import Limiter
+from hongbao.service.results.campaigns import Award
 from hongbao.service.users import token_digest
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ class CampaignClaims:
         idem: IdempotencyKey | None = None,
         channel: str = "app",
         address: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Award:
         """Draw a prize: cash paid budget → wallet at once, or a coupon into the user's coupon list.
 
         Checks in order: campaign_not_found → campaign_not_started / campaign_ended → not_follower →
@@ -74,7 +75,7 @@ class CampaignClaims:
         """
         # A retry gets its first answer before the limiter: it is no new guess, and the user may be locked out by
         # wrong tokens since.  A key without a stored reply has not succeeded yet, so it meets the limiter as a guess.
-        first = await stored_reply(self.d.store, idem)
+        first = await stored_reply(self.d.store, idem, Award)
         if first is not None:
             return first
         limiter_key = f"campaign-link:{user_id}"
@@ -85,8 +86,8 @@ class CampaignClaims:
         day = self.day(now)
         gone: list[int] = []  # the budget of a campaign found with nothing left
 
-        def job(tx: ClaimRecords) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
+        def job(tx: ClaimRecords) -> Award:
+            def effect() -> Award:
                 row = self._admit(tx, campaign_id, user_id, token, day, now, count=True)
                 award = self.award(tx, row, user_id, day, channel, now)
                 if award is None:
@@ -149,7 +150,7 @@ class CampaignClaims:
 
     def award(
         self, tx: ClaimRecords, row: CampaignRow, user_id: int, day: str, channel: str, now: datetime
-    ) -> dict[str, Any] | None:
+    ) -> Award | None:
         """Inside a write job: draw among the prizes left and issue one; None when nothing is left."""
         lost: set[int] = set()
         for _ in range(AWARD_ATTEMPTS_MAX):

@@ -12,7 +12,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Literal, cast, overload
 
 from hongbao.domain import campaigns as dc
 from hongbao.domain.campaigns import CampaignLimits, CampaignStatus, Channel, PrizeKind, Rng
@@ -26,6 +26,14 @@ from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once, stored_reply
 from hongbao.service.install_key import InstallKey
 from hongbao.service.merchants import MerchantCoupons
+from hongbao.service.results.campaigns import (
+    Campaign,
+    CampaignFigures,
+    CampaignList,
+    FollowedCampaignList,
+    OwnedCampaign,
+    StoredCampaign,
+)
 from hongbao.service.sweep import sweep
 from hongbao.service.users import token_digest
 
@@ -97,11 +105,11 @@ class Campaigns(CampaignClaims, MerchantCoupons):
         per_user_max: object = None,
         per_day_max: object = None,
         idem: IdempotencyKey | None = None,
-    ) -> dict[str, Any]:
+    ) -> OwnedCampaign:
         """An enterprise account creates a campaign and funds its budget from its wallet at once."""
         # A retry gets the first answer before the checks: check_window reads the clock, and a retry that comes
         # after the window's end must not be told its window is invalid.
-        first = await stored_reply(self.d.store, idem)
+        first = await stored_reply(self.d.store, idem, StoredCampaign)
         if first is not None:
             return await self._with_link_token(first)
         if channel not in (Channel.LINK.value, Channel.FOLLOWERS.value):
@@ -116,8 +124,8 @@ class Campaigns(CampaignClaims, MerchantCoupons):
         token = secrets.token_urlsafe(16) if channel == Channel.LINK.value else None
         key = await self.key.ensure()
 
-        def job(tx: CampaignRecords) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
+        def job(tx: CampaignRecords) -> StoredCampaign:
+            def effect() -> StoredCampaign:
                 if tx.verified_as(owner_id) != "enterprise":
                     raise dc.not_verified()
                 self.check_offers(tx, owner_id, table)
@@ -127,7 +135,7 @@ class Campaigns(CampaignClaims, MerchantCoupons):
                     per_day_max=day_cap, link_token_hash=token_digest(token) if token else None,
                     prizes=table, now=now,
                 )  # fmt: skip
-                out = self.public(tx, campaign_row(tx, cid), owner_view=True)
+                out = cast(StoredCampaign, self.public(tx, campaign_row(tx, cid), owner_view=True))
                 if token is not None:
                     # Shown to the owner once; only its digest is stored, and the reply stored for a keyed retry
                     # holds it sealed (opened by `_with_link_token` after the commit).
@@ -138,12 +146,12 @@ class Campaigns(CampaignClaims, MerchantCoupons):
 
         return await self._with_link_token(await self.d.store.write(job))
 
-    async def _with_link_token(self, reply: dict[str, Any]) -> dict[str, Any]:
+    async def _with_link_token(self, reply: StoredCampaign) -> OwnedCampaign:
         """A creation's reply with its link token opened for the owner (a stored reply may predate a pepper
         rotation; one stored before tokens were sealed holds it in clear and is given as it is)."""
         if "sealed_link_token" not in reply:
             return reply
-        out = {k: v for k, v in reply.items() if k != "sealed_link_token"}
+        out = cast(OwnedCampaign, {k: v for k, v in reply.items() if k != "sealed_link_token"})
         token = unseal_with(await self.key.ensure_all(), str(reply["sealed_link_token"]))
         if token is None:
             raise secret_unreadable("link token")
@@ -152,7 +160,7 @@ class Campaigns(CampaignClaims, MerchantCoupons):
 
     async def top_up(
         self, campaign_id: int, owner_id: int, amount_fen: object, idem: IdempotencyKey | None = None
-    ) -> dict[str, Any]:
+    ) -> OwnedCampaign:
         """The owner moves more money from its wallet into an active campaign's (or pool's) budget.
 
         Checks in order: invalid_amount (not a positive whole number of fen, before any read) →
@@ -162,8 +170,8 @@ class Campaigns(CampaignClaims, MerchantCoupons):
         amount = check_amount_fen(amount_fen)
         now = self.d.clock.now()
 
-        def job(tx: CampaignRecords) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
+        def job(tx: CampaignRecords) -> OwnedCampaign:
+            def effect() -> OwnedCampaign:
                 row = self._owned(tx, campaign_id, owner_id, "Only the campaign's owner adds to its budget.")
                 if row.status != CampaignStatus.ACTIVE.value or now >= row.ends_at:
                     raise dc.campaign_ended("This campaign has ended: its budget can no longer grow.")
@@ -198,8 +206,17 @@ class Campaigns(CampaignClaims, MerchantCoupons):
 
     # ------------------------------------------------------------------ read
 
-    def public(self, tx: CampaignRecords, row: CampaignRow, *, owner_view: bool) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    @overload
+    def public(self, tx: CampaignRecords, row: CampaignRow, *, owner_view: Literal[True]) -> OwnedCampaign: ...
+
+    @overload
+    def public(self, tx: CampaignRecords, row: CampaignRow, *, owner_view: Literal[False]) -> Campaign: ...
+
+    @overload
+    def public(self, tx: CampaignRecords, row: CampaignRow, *, owner_view: bool) -> Campaign | OwnedCampaign: ...
+
+    def public(self, tx: CampaignRecords, row: CampaignRow, *, owner_view: bool) -> Campaign | OwnedCampaign:
+        out: Campaign = {
             "id": row.id,
             "owner_id": row.owner_id,
             "channel": row.channel,
@@ -214,15 +231,20 @@ class Campaigns(CampaignClaims, MerchantCoupons):
             "per_user_max": row.per_user_max,
             "per_day_max": row.per_day_max,
         }
-        if owner_view:
-            out.update(
-                budget_fen=row.budget_fen, paid_fen=row.paid_fen, returned_fen=row.returned_fen,
-                remaining_fen=row.left_fen, prizes=tx.prizes_of(row.id),
-            )  # fmt: skip
-        return out
+        if not owner_view:
+            return out
+        owned = cast(OwnedCampaign, out)  # the same dict, given the owner's keys here
+        owned["budget_fen"] = row.budget_fen
+        owned["paid_fen"] = row.paid_fen
+        owned["returned_fen"] = row.returned_fen
+        owned["remaining_fen"] = row.left_fen
+        owned["prizes"] = tx.prizes_of(row.id)
+        return owned
 
-    async def detail(self, campaign_id: int, viewer_id: int, token: str | None = None) -> dict[str, Any]:
-        def job(tx: CampaignRecords) -> dict[str, Any]:
+    async def detail(
+        self, campaign_id: int, viewer_id: int, token: str | None = None
+    ) -> Campaign | OwnedCampaign:
+        def job(tx: CampaignRecords) -> Campaign | OwnedCampaign:
             row = tx.campaign(campaign_id)
             if row is None or not self.visible(row, viewer_id, token):
                 raise dc.campaign_not_found()
@@ -230,16 +252,16 @@ class Campaigns(CampaignClaims, MerchantCoupons):
 
         return await self.d.store.read(job)
 
-    async def mine(self, owner_id: int, limit: int = 100) -> dict[str, Any]:
+    async def mine(self, owner_id: int, limit: int = 100) -> CampaignList:
         """The owner's campaigns and shake pools, newest first, with their budget figures."""
 
-        def job(tx: CampaignRecords) -> dict[str, Any]:
+        def job(tx: CampaignRecords) -> CampaignList:
             rows = tx.campaigns_of_owner(owner_id, limit)
             return {"campaigns": [self.public(tx, r, owner_view=True) for r in rows]}
 
         return await self.d.store.read(job)
 
-    async def following(self, viewer_id: int, limit: int = FOLLOWING_DEFAULT) -> dict[str, Any]:
+    async def following(self, viewer_id: int, limit: int = FOLLOWING_DEFAULT) -> FollowedCampaignList:
         """Followers campaigns open now with a prize left, of accounts the viewer follows, newest first.
 
         Branding and window only, as `detail` shows a non-owner; link campaigns never appear (they need a token).
@@ -247,18 +269,18 @@ class Campaigns(CampaignClaims, MerchantCoupons):
         check_limit(limit, FOLLOWING_MAX)
         now = self.d.clock.now()
 
-        def job(tx: CampaignRecords) -> dict[str, Any]:
+        def job(tx: CampaignRecords) -> FollowedCampaignList:
             rows = tx.followed_campaigns(viewer_id, now, limit)
             return {"campaigns": [{**self.public(tx, r, owner_view=False), "owner_name": name} for r, name in rows]}
 
         return await self.d.store.read(job)
 
-    async def figures(self, campaign_id: int, viewer_id: int) -> dict[str, Any]:
+    async def figures(self, campaign_id: int, viewer_id: int) -> CampaignFigures:
         """Owner only: issued, claimed, remaining budget, unique claimers, by day."""
 
-        def job(tx: CampaignRecords) -> dict[str, Any]:
+        def job(tx: CampaignRecords) -> CampaignFigures:
             row = self._owned(tx, campaign_id, viewer_id, "Only the campaign's owner sees its figures.")
-            figures: dict[str, Any] = tx.campaign_figures(campaign_id)
+            figures = tx.campaign_figures(campaign_id)
             return {
                 "campaign_id": campaign_id, "status": row.status, "budget_fen": row.budget_fen,
                 "paid_fen": row.paid_fen, "returned_fen": row.returned_fen, "remaining_fen": row.left_fen,
@@ -283,7 +305,7 @@ class Campaigns(CampaignClaims, MerchantCoupons):
                            lambda cid: self._close_job(cid, at), batch_max=CLOSE_BATCH_MAX, done=closed,
                            log=log, failed="closing campaign %s failed: %r")
 
-    async def cancel(self, campaign_id: int, owner_id: int, idem: IdempotencyKey | None = None) -> dict[str, Any]:
+    async def cancel(self, campaign_id: int, owner_id: int, idem: IdempotencyKey | None = None) -> OwnedCampaign:
         """The owner ends a campaign (or a shake pool) now: it closes and the unspent budget goes back to the
         owner's wallet by the scheduler's own close, exactly once.
 
@@ -294,10 +316,10 @@ class Campaigns(CampaignClaims, MerchantCoupons):
         now = self.d.clock.now()
         closed_now: list[bool] = []  # set by the attempt that closed it (a replay answers the stored reply)
 
-        def job(tx: CampaignRecords) -> dict[str, Any]:
+        def job(tx: CampaignRecords) -> OwnedCampaign:
             closed_now.clear()  # the store may run this job again after a rolled-back batch
 
-            def effect() -> dict[str, Any]:
+            def effect() -> OwnedCampaign:
                 row = self._owned(tx, campaign_id, owner_id, "Only the campaign's owner ends it.")
                 closed = "This campaign is already closed: its unspent budget went back to its owner."
                 if row.status != CampaignStatus.ACTIVE.value:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from hongbao.adapters.events import Event, EventBus, Subscription, direct_event
 from hongbao.domain.errors import NotFound, Rejected
@@ -29,6 +29,7 @@ from hongbao.domain.social import MESSAGES_PAGE_MAX, ConversationKind, MessageTy
 from hongbao.domain.split import Split, best_luck_index
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once
+from hongbao.service.results.social import Conversation, ConversationPage, Message, MessagePage, Person, Read
 from hongbao.service.worlds import check_reachable
 
 if TYPE_CHECKING:
@@ -230,13 +231,13 @@ class Conversations:
 
     # ------------------------------------------------------------------ opening a conversation
 
-    async def with_friend(self, user_id: int, friend_id: int) -> dict[str, Any]:
+    async def with_friend(self, user_id: int, friend_id: int) -> Conversation:
         """The one-to-one conversation with a friend (created on first use)."""
         if friend_id == user_id:
             raise Rejected("A conversation is with a friend, not with yourself.", code="not_friends")
         now = self.d.clock.now()
 
-        def job(tx: ConversationsPort) -> dict[str, Any]:
+        def job(tx: ConversationsPort) -> Conversation:
             check_reachable(tx, user_id, friend_id)
             if not tx.are_friends(user_id, friend_id):
                 raise Rejected("You can only talk with your friends.", code="not_friends")
@@ -245,11 +246,11 @@ class Conversations:
 
         return await self.d.store.write(job)
 
-    async def of_group(self, user_id: int, group_id: int) -> dict[str, Any]:
+    async def of_group(self, user_id: int, group_id: int) -> Conversation:
         """The conversation of a group the user belongs to (created on first use)."""
         now = self.d.clock.now()
 
-        def job(tx: ConversationsPort) -> dict[str, Any]:
+        def job(tx: ConversationsPort) -> Conversation:
             if tx.group(group_id) is None or not tx.is_member(group_id, user_id):
                 raise NotFound("No such group.", code="group_not_found")
             cid = conversation_for_group(tx, group_id, now=now)
@@ -261,13 +262,13 @@ class Conversations:
 
     async def of_user(
         self, user_id: int, cursor: tuple[int, int] | None = None, limit: int = CONVERSATIONS_PAGE_MAX
-    ) -> dict[str, Any]:
+    ) -> ConversationPage:
         """A page of the user's conversations, the most recently active first, with last message and unread
         count; `next_cursor` (activity.id of the page's last one) fetches the less active ones."""
         if not 1 <= limit <= CONVERSATIONS_PAGE_MAX:
             raise Rejected(f"limit: 1–{CONVERSATIONS_PAGE_MAX}.", code="invalid_limit")
 
-        def job(tx: ConversationReads) -> dict[str, Any]:
+        def job(tx: ConversationReads) -> ConversationPage:
             rows = tx.conversations_page(user_id, cursor, limit + 1)
             page = rows[:limit]
             return {
@@ -277,7 +278,7 @@ class Conversations:
 
         return await self.d.store.read(job)
 
-    async def one(self, user_id: int, conversation_id: int) -> dict[str, Any]:
+    async def one(self, user_id: int, conversation_id: int) -> Conversation:
         """One conversation of the user, as in the list (404 for those they do not take part in)."""
         return await self.d.store.read(
             lambda tx: self._views(tx, user_id, [self._participant(tx, conversation_id, user_id)])[0]
@@ -285,12 +286,12 @@ class Conversations:
 
     async def messages(
         self, user_id: int, conversation_id: int, cursor: int | None = None, limit: int = 50
-    ) -> dict[str, Any]:
+    ) -> MessagePage:
         """A page of messages, newest first; `next_cursor` fetches older ones."""
         if not 1 <= limit <= MESSAGES_PAGE_MAX:
             raise Rejected(f"limit: 1–{MESSAGES_PAGE_MAX}.", code="invalid_limit")
 
-        def job(tx: ConversationReads) -> dict[str, Any]:
+        def job(tx: ConversationReads) -> MessagePage:
             self._participant(tx, conversation_id, user_id)
             rows = tx.messages_page(conversation_id, cursor, limit + 1)
             page = rows[:limit]
@@ -305,12 +306,12 @@ class Conversations:
 
     async def post_text(
         self, user_id: int, conversation_id: int, text: object, idem: IdempotencyKey | None = None
-    ) -> dict[str, Any]:
+    ) -> Message:
         body = clean_text(text)
         now = self.d.clock.now()
 
-        def job(tx: ConversationsPort) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
+        def job(tx: ConversationsPort) -> Message:
+            def effect() -> Message:
                 conv = self._participant(tx, conversation_id, user_id)
                 if conv.kind == ConversationKind.PAIR.value:
                     other = conv.user_high_id if conv.user_low_id == user_id else conv.user_low_id
@@ -328,10 +329,10 @@ class Conversations:
             self.live.poke()
         return reply
 
-    async def mark_read(self, user_id: int, conversation_id: int, message_id: int | None = None) -> dict[str, Any]:
+    async def mark_read(self, user_id: int, conversation_id: int, message_id: int | None = None) -> Read:
         """Move the read marker to `message_id` (default: the newest message)."""
 
-        def job(tx: ConversationsPort) -> dict[str, Any]:
+        def job(tx: ConversationsPort) -> Read:
             self._participant(tx, conversation_id, user_id)
             newest = tx.messages_page(conversation_id, None, 1)
             upto = newest[0].id if newest else 0
@@ -354,32 +355,34 @@ class Conversations:
         return conv
 
     @staticmethod
-    def _views(tx: ConversationReads, user_id: int, convs: list[ConversationRow]) -> list[dict[str, Any]]:
+    def _views(tx: ConversationReads, user_id: int, convs: list[ConversationRow]) -> list[Conversation]:
         ids = [c.id for c in convs]
         last = tx.last_messages(ids)
         unread = tx.unread_counts(user_id, ids)
         peers = tx.users_by_ids([_peer(c, user_id) for c in convs if c.kind == ConversationKind.PAIR.value])
         groups: dict[int | None, Any] = {c.group_id: tx.group(c.group_id) for c in convs if c.group_id is not None}
         lasts = messages_public(tx, list(last.values()))
-        last_view: dict[int, dict[str, Any] | None] = {m["conversation_id"]: m for m in lasts}
+        last_view: dict[int, Message | None] = {m["conversation_id"]: m for m in lasts}
         active = {m["conversation_id"]: m["id"] for m in lasts}  # the order: activity, shown to the reader or not
         for cid, m in list(last_view.items()):
             if m is not None and not shown_to(user_id, m):  # another's claim notice: preview what this reader sees
                 recent = messages_public(tx, tx.messages_page(cid, None, PREVIEW_LOOKBACK))
                 last_view[cid] = next((x for x in recent if shown_to(user_id, x)), None)
-        out = []
+        out: list[Conversation] = []
         for c in convs:
-            view: dict[str, Any] = {"id": c.id, "kind": c.kind, "group_id": c.group_id, "peer": None}
+            # Keys in the order they always had: id, kind, group_id, peer, title, last_message, unread_count.
+            peer_view: Person | None = None
             if c.kind == ConversationKind.PAIR.value:
                 peer = peers[_peer(c, user_id)]
-                view["peer"] = {"id": peer.id, "username": peer.username, "display_name": peer.display_name}
-                view["title"] = peer.display_name
+                peer_view = {"id": peer.id, "username": peer.username, "display_name": peer.display_name}
+                title = peer.display_name
             else:
                 group = groups.get(c.group_id)
-                view["title"] = group.name if group is not None else ""
-            view["last_message"] = last_view.get(c.id)
-            view["unread_count"] = unread.get(c.id, 0)
-            out.append(view)
+                title = group.name if group is not None else ""
+            out.append({
+                "id": c.id, "kind": c.kind, "group_id": c.group_id, "peer": peer_view, "title": title,
+                "last_message": last_view.get(c.id), "unread_count": unread.get(c.id, 0),
+            })  # fmt: skip
         out.sort(key=lambda v: (active.get(v["id"], 0), v["id"]), reverse=True)
         return out
 
@@ -402,7 +405,7 @@ def _row(tx: ConversationReads, conversation_id: int) -> ConversationRow:
     return conv
 
 
-def shown_to(viewer_id: int, message: dict[str, Any]) -> bool:
+def shown_to(viewer_id: int, message: Message) -> bool:
     """A claim notice ("Carol opened Alice's red packet") is shown, as in WeChat, only to the two it involves:
     the claimer and the packet's sender. Every other message is shown to every participant."""
     if message["type"] != MessageType.CLAIM.value:
@@ -411,12 +414,12 @@ def shown_to(viewer_id: int, message: dict[str, Any]) -> bool:
     return viewer_id in (data.get("user_id"), data.get("sender_id"))
 
 
-def messages_public(tx: People, rows: list[MessageRow]) -> list[dict[str, Any]]:
+def messages_public(tx: People, rows: list[MessageRow]) -> list[Message]:
     names = tx.users_by_ids([r.sender_id for r in rows if r.sender_id is not None])
     return [message_public(r, names[r.sender_id].display_name if r.sender_id in names else None) for r in rows]
 
 
-def message_public(row: MessageRow, sender_name: str | None) -> dict[str, Any]:
+def message_public(row: MessageRow, sender_name: str | None) -> Message:
     return {
         "id": row.id,
         "conversation_id": row.conversation_id,
@@ -471,7 +474,7 @@ class LiveFeed:
             with self._guard:
                 self._last_id = None  # nobody listens: the next subscriber starts from "now"
 
-    def on_after_commit(self, event: str, payload: dict[str, Any]) -> None:
+    def on_after_commit(self, event: str, payload: Mapping[str, Any]) -> None:
         """`deps.hooks.after_commit` listener: a packet event may have posted messages; deliver them."""
         if not self.bus.has_subscribers():
             return
@@ -588,7 +591,7 @@ def _collect(
         extra = r.data.get("event")
         for user_id in audience[r.conversation_id]:
             if shown_to(user_id, view):
-                events.append((user_id, Event("message", view, r.id)))
+                events.append((user_id, Event("message", cast(dict[str, Any], view), r.id)))  # as its JSON
             if isinstance(extra, str):  # counts for whoever watches the packet (packet_opened), notice or not
                 events.append((user_id, Event(extra, {"conversation_id": r.conversation_id, **r.data})))
     return rows, events

@@ -4,7 +4,7 @@ inside the same transaction as the money, so a notice or a chain step is never l
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +23,7 @@ OpenedHook = Callable[["OpenedEvents", "PacketRow", "ClaimRow"], None]  # the ro
 # The same for every claim of one write batch at once, in order (a hook that can save statements by it).
 OpenedManyHook = Callable[["OpenedEvents", "list[tuple[PacketRow, ClaimRow]]"], None]
 ExpiredHook = Callable[["ExpiredEvents", "PacketRow", int], None]  # the row after expiry, and the refund in fen
-AfterCommit = Callable[[str, dict[str, Any]], None]  # (event name, payload), for live delivery
+AfterCommit = Callable[[str, Mapping[str, Any]], None]  # (event name, payload), for live delivery
 # Money events beyond packets (transfer.created/accepted/returned/refunded, payment.settled), inside the transaction:
 # (tx, event type, the users it concerns, data).  Host volume caps and the webhook outbox listen.
 MoneyHook = Callable[["MoneyEvents", str, "tuple[int, ...]", dict[str, Any]], None]
@@ -43,7 +43,7 @@ class PacketHooks:
         for hook in self.money:
             hook(tx, event, users, data)
 
-    def published(self, event: str, payload: dict[str, Any]) -> None:
+    def published(self, event: str, payload: Mapping[str, Any]) -> None:
         """Tell live listeners (SSE) after the commit; a listener's failure never touches money."""
         for listener in self.after_commit:
             try:

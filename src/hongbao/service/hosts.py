@@ -17,13 +17,14 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from hongbao.domain.errors import Conflict, Forbidden, NotFound, Rejected, TooManyRequests, Unauthorized
 from hongbao.service.cache import Lru
 from hongbao.service.deps import Deps
 from hongbao.service.install_key import InstallKey
 from hongbao.service.ratelimit import Limiter
+from hongbao.service.results.hosts import Host, HostCreated, HostDashboard, HostKey, NewHostKey
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import PacketRow
@@ -72,7 +73,7 @@ class Hosts:
     async def create(
         self, name: object, rate_per_min: int | None = None, daily_volume_fen_max: int | None = None,
         scopes: object = None, admin_id: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> HostCreated:
         """Register a host with its first API key (shown once in the reply); `admin_id`: an API caller, who must be an
         admin (the CLI's operator needs no account)."""
         clean = _clean_name(name)
@@ -92,16 +93,17 @@ class Hosts:
             return host_id
 
         host_id = await self.d.store.write(job)
-        return {**await self.describe(host_id), "key": _key_reply(key_id, secret, wanted)}
+        # cast: HostCreated's webhook_secret is the route's to add
+        return cast(HostCreated, {**await self.describe(host_id), "key": _key_reply(key_id, secret, wanted)})
 
-    async def describe(self, host_ref: int | str) -> dict[str, Any]:
-        def job(tx: HostRecords) -> dict[str, Any]:
+    async def describe(self, host_ref: int | str) -> Host:
+        def job(tx: HostRecords) -> Host:
             host = _host(tx, host_ref)
             return _public(host, tx.host_keys_of(host.id))
 
         return await self.d.store.read(job)
 
-    async def list(self) -> list[dict[str, Any]]:
+    async def list(self) -> list[Host]:
         return await self.d.store.read(lambda tx: [_public(h, tx.host_keys_of(h.id)) for h in tx.hosts_all()])
 
     async def set_limits(self, host_ref: int | str, rate_per_min: int | None, daily_volume_fen_max: int | None) -> None:
@@ -110,7 +112,7 @@ class Hosts:
         await self.d.store.write(lambda tx: tx.set_host_limits(_host(tx, host_ref).id, rate, volume))
         self._callers = Lru(10_000)  # this process sees the new rate at once
 
-    async def new_key(self, host_ref: int | str, scopes: object = None) -> dict[str, Any]:
+    async def new_key(self, host_ref: int | str, scopes: object = None) -> NewHostKey:
         """Another API key for the host (shown once)."""
         wanted = _clean_scopes(scopes)
         keys = await self.key.ensure_all()
@@ -121,7 +123,7 @@ class Hosts:
         )
         return _key_reply(key_id, secret, wanted)
 
-    async def revoke_key(self, key_id: str, host_id: int | None = None) -> dict[str, Any]:
+    async def revoke_key(self, key_id: str, host_id: int | None = None) -> HostKey:
         """Refuse this key from now on (in other processes within KEY_CACHE_S); `host_id`: only the host's own."""
         now = self.d.clock.now()
 
@@ -138,7 +140,7 @@ class Hosts:
         self._callers = Lru(10_000)
         return _key_public(row)
 
-    async def rotate_key(self, key_id: str, host_id: int | None = None) -> dict[str, Any]:
+    async def rotate_key(self, key_id: str, host_id: int | None = None) -> NewHostKey:
         """A new key with the same scopes, and the old one revoked, in one transaction (the new one shown once)."""
         keys = await self.key.ensure_all()
         new_id, secret = _new_key()
@@ -198,11 +200,11 @@ class Hosts:
         self._users.put((caller.host_id, ext), user_id)
         return user_id
 
-    async def dashboard_of(self, caller: HostCaller) -> dict[str, Any]:
+    async def dashboard_of(self, caller: HostCaller) -> HostDashboard:
         """The host's own figures (api/routes/hosts.py checks the key's `dashboard` scope)."""
         day = self.d.clock.now().date()
 
-        def job(tx: HostRecords) -> dict[str, Any]:
+        def job(tx: HostRecords) -> HostDashboard:
             host = _host(tx, caller.host_id)
             return {**_public(host, tx.host_keys_of(host.id)), "figures": tx.host_figures(host.id, day)}
 
@@ -279,16 +281,16 @@ def _digest(key: bytes, secret: str) -> bytes:
     return hmac.new(key, f"host_key:{secret}".encode(), hashlib.sha256).digest()
 
 
-def _key_reply(key_id: str, secret: str, scopes: tuple[str, ...]) -> dict[str, Any]:
+def _key_reply(key_id: str, secret: str, scopes: tuple[str, ...]) -> NewHostKey:
     return {"key_id": key_id, "key": f"{KEY_PREFIX}{key_id}_{secret}", "scopes": list(scopes)}
 
 
-def _key_public(row: HostKeyRow) -> dict[str, Any]:
+def _key_public(row: HostKeyRow) -> HostKey:
     return {"key_id": row.id, "scopes": list(row.scopes), "created_at": row.created_at.isoformat(),
             "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None}
 
 
-def _public(host: HostRow, keys: list[HostKeyRow]) -> dict[str, Any]:
+def _public(host: HostRow, keys: list[HostKeyRow]) -> Host:
     return {
         "id": host.id, "name": host.name, "created_at": host.created_at.isoformat(),
         "rate_per_min": host.rate_per_min, "daily_volume_fen_max": host.daily_volume_fen_max,

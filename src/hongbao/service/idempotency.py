@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from hongbao.domain.errors import Conflict, Rejected
 
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
 
 KEY_CHARS_MAX = 128
 T = TypeVar("T")
+# A use case's reply: a TypedDict (service/results/) or, in the areas not typed yet, a plain dict.
+R = TypeVar("R", bound=Mapping[str, object])
 
 
 @dataclass(frozen=True)
@@ -52,9 +55,20 @@ def _first_reply(tx: IdempotentReplies, idem: IdempotencyKey) -> dict[str, Any] 
     return reply
 
 
-async def stored_reply(store: Store, idem: IdempotencyKey | None) -> dict[str, Any] | None:
+@overload
+async def stored_reply(store: Store, idem: IdempotencyKey | None) -> dict[str, Any] | None: ...
+
+
+@overload
+async def stored_reply(store: Store, idem: IdempotencyKey | None, shape: type[R]) -> R | None: ...
+
+
+async def stored_reply(store: Store, idem: IdempotencyKey | None, shape: object = dict) -> object:
     """Before the cheap checks (gate, rate limits, channel charges) that a retry must not meet again:
-    the first answer of this key, or None when it has not run."""
+    the first answer of this key, or None when it has not run.
+
+    `shape` (the reply's TypedDict) only tells the type checker what comes back: a key's reply is only ever
+    read for the request that stored it (the request hash names the use case), so it has that use case's shape."""
     if idem is None:
         return None
     return await store.read(lambda tx: _first_reply(tx, idem))
@@ -63,18 +77,19 @@ async def stored_reply(store: Store, idem: IdempotencyKey | None) -> dict[str, A
 def once(
     tx: IdempotentReplies,
     idem: IdempotencyKey | None,
-    effect: Callable[[], dict[str, Any]],
+    effect: Callable[[], R],
     now_status: int = 201,
     *,
-    now: Any,
-) -> dict[str, Any]:
+    now: datetime,
+) -> R:
     """Run `effect` inside the caller's transaction unless this key already ran; return the (first) reply.
 
-    The key is stored in the same transaction as the effect, so a crash leaves neither or both.
+    The key is stored in the same transaction as the effect, so a crash leaves neither or both.  The first reply
+    has `effect`'s shape: the request hash of the key names this use case, so only it stored a reply here.
     """
     first = first_reply(tx, idem)
     if first is not None:
-        return first
+        return cast(R, first)
     reply = effect()
     remember(tx, idem, reply, now_status, now=now)
     return reply
@@ -86,7 +101,7 @@ def first_reply(tx: IdempotentReplies, idem: IdempotencyKey | None) -> dict[str,
 
 
 def remember(
-    tx: IdempotentReplies, idem: IdempotencyKey | None, reply: dict[str, Any], status: int, *, now: Any
+    tx: IdempotentReplies, idem: IdempotencyKey | None, reply: Mapping[str, object], status: int, *, now: datetime
 ) -> None:
     """Store `reply` for this key in the same transaction as its effect (`once`, for writes settled in bulk)."""
     if idem is not None:

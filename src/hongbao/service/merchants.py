@@ -7,7 +7,7 @@ redeemed once at the issuing merchant with a code derived from the install key (
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hongbao.domain import campaigns as dc
 from hongbao.domain.campaigns import CampaignLimits
@@ -18,6 +18,15 @@ from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once
 from hongbao.service.install_key import InstallKey
 from hongbao.service.ratelimit import Limiter
+from hongbao.service.results.merchants import (
+    CouponList,
+    CouponRedeemed,
+    CouponTaken,
+    MerchantCreated,
+    MerchantList,
+    NearbyList,
+    OfferCreated,
+)
 
 if TYPE_CHECKING:
     from hongbao.service.ports.campaigns import MerchantRecords
@@ -33,14 +42,14 @@ class MerchantCoupons:
 
     async def register_merchant(
         self, owner_id: int, name: object, lat: object, lng: object, idem: IdempotencyKey | None = None
-    ) -> dict[str, Any]:
+    ) -> MerchantCreated:
         """A merchant at a location; a retry with its Idempotency-Key gets the first reply (no second shop)."""
         clean = dc.clean_text(name, "name", 64)
         where = dc.check_location(lat, lng)
         now = self.d.clock.now()
 
-        def job(tx: MerchantRecords) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
+        def job(tx: MerchantRecords) -> MerchantCreated:
+            def effect() -> MerchantCreated:
                 mid = tx.create_merchant(owner_id, clean, where[0], where[1], now)
                 return {"id": mid, "owner_id": owner_id, "name": clean, "lat": where[0], "lng": where[1]}
 
@@ -48,14 +57,14 @@ class MerchantCoupons:
 
         return await self.d.store.write(job)
 
-    async def merchants(self, owner_id: int, limit: int = 100, offers_max: int = 200) -> dict[str, Any]:
+    async def merchants(self, owner_id: int, limit: int = 100, offers_max: int = 200) -> MerchantList:
         """The caller's merchants, newest first, each with its newest 200 offers: stock, issued and redeemed."""
         return {"merchants": await self.d.store.read(lambda tx: tx.merchants_of(owner_id, limit, offers_max))}
 
     async def add_offer(
         self, merchant_id: int, owner_id: int, *, title: object, face_value_fen: object, stock: object,
         expires_at: datetime,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> OfferCreated:  # fmt: skip
         clean = dc.clean_text(title, "title", 64)
         face = check_amount_fen(face_value_fen, field="face_value_fen")
         if isinstance(stock, bool) or not isinstance(stock, int) or not 1 <= stock <= self.limits.offer_stock_max:
@@ -64,7 +73,7 @@ class MerchantCoupons:
         if expires_at.tzinfo is None or expires_at <= now:
             raise Rejected("expires_at must be a future time with a timezone.", code="invalid_window")
 
-        def job(tx: MerchantRecords) -> dict[str, Any]:
+        def job(tx: MerchantRecords) -> OfferCreated:
             if tx.merchant_owner(merchant_id) != owner_id:
                 raise NotFound("No such merchant of yours.", code="merchant_not_found")
             oid = tx.create_offer(merchant_id, clean, face, stock, expires_at, now)
@@ -75,7 +84,7 @@ class MerchantCoupons:
 
         return await self.d.store.write(job)
 
-    async def take_coupon(self, offer_id: int, user_id: int) -> dict[str, Any]:
+    async def take_coupon(self, offer_id: int, user_id: int) -> CouponTaken:
         """领券: one coupon of a nearby offer for the caller, from its stock, once per person.
 
         Refusals in order: offer_not_found → offer_exhausted (409: none left, or expired) → coupon_taken (409:
@@ -85,7 +94,7 @@ class MerchantCoupons:
         """
         now = self.d.clock.now()
 
-        def job(tx: MerchantRecords) -> dict[str, Any]:
+        def job(tx: MerchantRecords) -> CouponTaken:
             offer = tx.offers([offer_id]).get(offer_id)
             if offer is None:
                 raise NotFound("No such offer.", code="offer_not_found")
@@ -100,7 +109,7 @@ class MerchantCoupons:
 
         return await self.d.store.write(job)
 
-    async def nearby(self, lat: object, lng: object, radius_m: object) -> dict[str, Any]:
+    async def nearby(self, lat: object, lng: object, radius_m: object) -> NearbyList:
         """Offers of merchants within `radius_m`, nearest first: a bounding box in SQL, then haversine."""
         here = dc.check_location(lat, lng)
         if isinstance(radius_m, bool) or not isinstance(radius_m, (int, float)) or not 1 <= radius_m <= dc.RADIUS_M_MAX:
@@ -124,13 +133,13 @@ class MerchantCoupons:
             ]
         }  # fmt: skip
 
-    async def coupons(self, user_id: int, limit: int = 100) -> dict[str, Any]:
+    async def coupons(self, user_id: int, limit: int = 100) -> CouponList:
         """The holder's own coupons, newest first, each with its redeem code (shown to nobody else)."""
         key = await self.key.ensure()
         held = await self.d.store.read(lambda tx: tx.coupons_of(user_id, limit))
         return {"coupons": [{**c, "redeem_code": dc.redeem_code(key, c["id"])} for c in held]}
 
-    async def redeem(self, coupon_id: int, merchant_owner_id: int, code: object) -> dict[str, Any]:
+    async def redeem(self, coupon_id: int, merchant_owner_id: int, code: object) -> CouponRedeemed:
         """The merchant account that issued the coupon marks it used, once, with the redeem code its holder shows.
 
         Checks in order: invalid_code (not 8 digits once spaces and dashes are dropped; before anything) →

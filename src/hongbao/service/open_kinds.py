@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from hongbao.domain import errors
 from hongbao.domain.errors import HongbaoError, Rejected
@@ -50,6 +50,8 @@ from hongbao.service.idempotency import IdempotencyKey, once, stored_reply
 from hongbao.service.install_key import InstallKey, parse_peppers
 from hongbao.service.open_audiences import FaceToFaceAudience, Followers, PasswordAudience
 from hongbao.service.packets import Packets, check_split, sent_public
+from hongbao.service.results.open_kinds import CodePacket, PhrasePacket, SealedPacket, SharedPacket
+from hongbao.service.results.opening import Opened, StoredOpen
 from hongbao.service.sharing import Sharing, link_path
 from hongbao.service.worlds import OWN, reachable
 
@@ -105,7 +107,7 @@ class OpenKinds:
         self, sender_id: int, *, how: object, shares_count: object, total_fen: object = None,
         amount_each_fen: object = None, greeting: object = None, lat: object = None, lng: object = None,
         radius_m: object = None, idem: IdempotencyKey | None = None,
-    ) -> dict[str, Any]:
+    ) -> CodePacket:
         """A packet anyone present may open with its code; the reply (to the sender only) holds the code."""
         split_how, total, count = check_split(self.d.rules, how, shares_count, total_fen, amount_each_fen)
         text = self.d.rules.clean_greeting(greeting)
@@ -113,8 +115,8 @@ class OpenKinds:
         keys = await self.key.ensure_all()
         now = self.d.clock.now()
 
-        def job(tx: OpenKindSending) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
+        def job(tx: OpenKindSending) -> SealedPacket:
+            def effect() -> SealedPacket:
                 world = tx.worlds_of([sender_id]).get(sender_id, OWN)  # codes are unique within a world
                 for _ in range(CODE_TRIES_MAX):
                     code = new_code(self.digits)
@@ -137,7 +139,7 @@ class OpenKinds:
     async def send_password(
         self, sender_id: int, *, phrase: object, how: object, shares_count: object, total_fen: object = None,
         amount_each_fen: object = None, greeting: object = None, idem: IdempotencyKey | None = None,
-    ) -> dict[str, Any]:
+    ) -> PhrasePacket:
         """A packet anyone who types the phrase may open; refused while another live packet has the phrase."""
         normalized = normalize_phrase(phrase)
         shown = " ".join(str(phrase).split())  # the sender's own spelling, for the card
@@ -146,8 +148,8 @@ class OpenKinds:
         keys = await self.key.ensure_all()
         now = self.d.clock.now()
 
-        def job(tx: OpenKindSending) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
+        def job(tx: OpenKindSending) -> SealedPacket:
+            def effect() -> SealedPacket:
                 world = tx.worlds_of([sender_id]).get(sender_id, OWN)  # a phrase is unique within a world
                 digests = [secret_digest(k, SecretKind.PHRASE, secret_in_world(normalized, world)) for k in keys]
                 extra: dict[str, object] = {"sealed": seal(keys[0], shown)} | ({"world": world} if world else {})
@@ -161,14 +163,14 @@ class OpenKinds:
     async def send_celebrity(
         self, sender_id: int, *, how: object, shares_count: object, total_fen: object = None,
         amount_each_fen: object = None, greeting: object = None, idem: IdempotencyKey | None = None,
-    ) -> dict[str, Any]:
+    ) -> SharedPacket:
         """A packet for the sender's followers, with very many shares; only verified celebrities may send."""
         split_how, total, count = check_split(self.celebrity_rules, how, shares_count, total_fen, amount_each_fen)
         text = self.d.rules.clean_greeting(greeting)
         now = self.d.clock.now()
 
-        def job(tx: OpenKindSending) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
+        def job(tx: OpenKindSending) -> SharedPacket:
+            def effect() -> SharedPacket:
                 if tx.verified_as(sender_id) != "celebrity":
                     raise not_verified()
                 return self._create(tx, PacketKind.CELEBRITY, split_how, sender_id, total, count, text, now,
@@ -182,7 +184,7 @@ class OpenKinds:
 
     def _create(self, tx: OpenKindSending, kind: PacketKind, how: Split, sender_id: int, total: int, count: int,
                 greeting: str, now: datetime, digests: Sequence[bytes], extra: dict[str, object],
-                code_taken: Callable[[], HongbaoError]) -> dict[str, Any]:
+                code_taken: Callable[[], HongbaoError]) -> SealedPacket:
         """`digests`: the secret's digest under the current key (stored and held), then under each older pepper's
         key (a live packet made before a rotation may hold the same secret under one of those)."""
         digest = digests[0] if digests else None
@@ -193,20 +195,29 @@ class OpenKinds:
         if digest is not None and not tx.hold_secret(digest, row.view.id, now):
             raise code_taken()
         token = self.sharing.link_for(tx, row.view.id, sender_id, now)
-        reply = sent_public(tx, row, sender_id)
+        reply = cast(SealedPacket, sent_public(tx, row, sender_id))  # given its share_path here, and sealed
         reply["share_path"] = link_path(token)
         if "sealed" in extra:
-            reply["sealed"] = extra["sealed"]  # unsealed for the sender after the commit; never stored in clear
+            # unsealed for the sender after the commit; never stored in clear
+            reply["sealed"] = cast(str, extra["sealed"])
         return reply
 
-    def _with_secret(self, reply: dict[str, Any], keys: Sequence[bytes], name: str) -> dict[str, Any]:
-        out = dict(reply)
+    @overload
+    def _with_secret(self, reply: SealedPacket, keys: Sequence[bytes], name: Literal["code"]) -> CodePacket: ...
+
+    @overload
+    def _with_secret(self, reply: SealedPacket, keys: Sequence[bytes], name: Literal["phrase"]) -> PhrasePacket: ...
+
+    def _with_secret(
+        self, reply: SealedPacket, keys: Sequence[bytes], name: Literal["code", "phrase"]
+    ) -> CodePacket | PhrasePacket:
+        out: dict[str, object] = dict(reply)
         secret = unseal_with(keys, str(out.pop("sealed")))  # a retry's stored reply may predate a rotation
         if secret is None:
             raise secret_unreadable(name)
         out[name] = secret
         self.d.hooks.published("packet_sent", reply | {"sealed": None})
-        return out
+        return cast(CodePacket | PhrasePacket, out)  # `name`'s key added: the overload's shape
 
     async def blind(self, kind: SecretKind, value: str | None) -> str | None:
         """A request's code or phrase as its digest, for Idempotency-Key fingerprints (never hash secrets bare:
@@ -282,7 +293,7 @@ class OpenKinds:
     async def open_by_code(
         self, user_id: int, code: object, *, address: str, lat: object = None, lng: object = None,
         channel: str = "app", platform: str = "direct", idem: IdempotencyKey | None = None,
-    ) -> dict[str, Any]:
+    ) -> Opened:
         """面对面: open the live packet whose code this is."""
         text = clean_code(code, self.digits)
         return await self._open_by_secret(user_id, SecretKind.CODE, text, address, lat, lng, channel, platform, idem)
@@ -290,7 +301,7 @@ class OpenKinds:
     async def open_by_phrase(
         self, user_id: int, phrase: object, *, address: str, channel: str = "app", platform: str = "direct",
         idem: IdempotencyKey | None = None,
-    ) -> dict[str, Any]:
+    ) -> Opened:
         """口令: open the live packet whose phrase this is."""
         text = normalize_phrase(phrase)
         return await self._open_by_secret(user_id, SecretKind.PHRASE, text, address, None, None, channel, platform,
@@ -299,7 +310,7 @@ class OpenKinds:
     async def _open_by_secret(
         self, user_id: int, kind: SecretKind, text: str, address: str, lat: object, lng: object, channel: str,
         platform: str, idem: IdempotencyKey | None,
-    ) -> dict[str, Any]:
+    ) -> Opened:
         where = None if lat is None and lng is None else check_coordinates(lat, lng)
         first = await self._first_answer(idem)
         if first is not None:
@@ -341,7 +352,7 @@ class OpenKinds:
     async def open_by_link(
         self, token: str, user_id: int, *, secret: object = None, lat: object = None, lng: object = None,
         address: str, channel: str = "web", platform: object = None, idem: IdempotencyKey | None = None,
-    ) -> dict[str, Any]:
+    ) -> Opened:
         """Open the packet behind a share link: its secret is needed unless the sharer embedded it."""
         row, embedded = await self.sharing.resolve(token)
         where = None if lat is None and lng is None else check_coordinates(lat, lng)
@@ -373,15 +384,15 @@ class OpenKinds:
                     raise errors.wrong_code()
         return await self._open(view.id, user_id, text, where, channel, source, idem)
 
-    async def _first_answer(self, idem: IdempotencyKey | None) -> dict[str, Any] | None:
+    async def _first_answer(self, idem: IdempotencyKey | None) -> Opened | None:
         """A retried claim gets its first answer before any lookup (the code may have gone since)."""
-        first = await stored_reply(self.d.store, idem)
+        first = await stored_reply(self.d.store, idem, StoredOpen)
         if first is None:
             return None
         return {"packet_id": first["packet_id"], "amount_fen": first["amount_fen"]}
 
     async def _open(self, packet_id: int, user_id: int, secret: str | None, where: tuple[float, float] | None,
-                    channel: str, platform: str, idem: IdempotencyKey | None) -> dict[str, Any]:
+                    channel: str, platform: str, idem: IdempotencyKey | None) -> Opened:
         row: PacketRow | None = await self.d.store.read(lambda tx: tx.packet(packet_id))
         if row is not None and row.view.kind is PacketKind.FACE_TO_FACE:
             place: Place | None = place_of(row.view.extra)

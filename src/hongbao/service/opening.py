@@ -38,6 +38,7 @@ from hongbao.service.audience import Audience, Claimant, DecidedTogether, GroupM
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, InFlight, first_reply, remember, stored_reply
 from hongbao.service.ports import Bulk, ShareWanted
+from hongbao.service.results.opening import Grab, Opened, StoredOpen
 from hongbao.service.worlds import Worlds
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class Opener:
         return self.audiences.get(kind) or Nobody()
 
     async def grab(self, packet_id: int, user_id: int, *, secret: str | None = None,
-                   location: tuple[float, float] | None = None) -> dict[str, Any]:
+                   location: tuple[float, float] | None = None) -> Grab:
         """抢: the cheap question — may this user open the packet now?  Moves no money."""
         view = await self._admit(packet_id, Claimant(user_id, secret, location), reserve=False)
         return {"packet_id": view.id, "can_open": True}
@@ -92,17 +93,17 @@ class Opener:
         secret: str | None = None,
         location: tuple[float, float] | None = None,
         channel: str = "app",
-    ) -> dict[str, Any]:
+    ) -> Opened:
         """拆: take a share and credit it to the user's wallet; return the amount."""
         who = Claimant(user_id, secret, location, channel)
         if idem is None:
             return await self._take(packet_id, who, None)
         return await self._opening.run(idem, lambda: self._replayable_open(packet_id, who, idem))
 
-    async def _replayable_open(self, packet_id: int, who: Claimant, idem: IdempotencyKey) -> dict[str, Any]:
+    async def _replayable_open(self, packet_id: int, who: Claimant, idem: IdempotencyKey) -> Opened:
         # A retry gets the first answer (or idempotency_key_reused) before the gate, which
         # would now refuse it as already claimed.
-        first = await stored_reply(self.d.store, idem)
+        first = await stored_reply(self.d.store, idem, StoredOpen)
         if first is not None:
             return _opened(first)
         try:
@@ -115,17 +116,17 @@ class Opener:
             # The attempt stored its reply in the transaction that made the claim, so once the claim
             # can be seen the reply can be read; a claim made without this key leaves none, and the
             # refusal stands.  Only refused keyed opens pay this one extra read.
-            first = await stored_reply(self.d.store, idem)
+            first = await stored_reply(self.d.store, idem, StoredOpen)
             if first is None:
                 raise
             return _opened(first)
 
-    async def _take(self, packet_id: int, who: Claimant, idem: IdempotencyKey | None) -> dict[str, Any]:
+    async def _take(self, packet_id: int, who: Claimant, idem: IdempotencyKey | None) -> Opened:
         user_id = who.user_id
         view = await self._admit(packet_id, who, reserve=True)
         opening = Opening(view, who, idem, self.d.clock.now())
         try:
-            reply = await self.d.store.settle(Bulk("open", opening, self._settle_opens))
+            reply: StoredOpen = await self.d.store.settle(Bulk("open", opening, self._settle_opens))
         except HongbaoError as exc:
             self.d.gate.settle(packet_id, user_id, _GATE_OUTCOME.get(exc.code, "failed"))
             raise
@@ -176,7 +177,7 @@ class Opener:
             tx.write_id = write_id
             for hook in self.d.hooks.opened:
                 hook(tx, got.row, got.claim)
-            reply = {"packet_id": o.view.id, "amount_fen": got.claim.amount_fen, "seq": got.claim.seq}
+            reply: StoredOpen = {"packet_id": o.view.id, "amount_fen": got.claim.amount_fen, "seq": got.claim.seq}
             remember(tx, o.idem, reply, 200, now=o.now)
             results[i] = (True, reply)
         return results
@@ -230,6 +231,6 @@ class Opening:
     now: datetime
 
 
-def _opened(reply: dict[str, Any]) -> dict[str, Any]:
+def _opened(reply: StoredOpen) -> Opened:
     """What 拆 answers, from the stored reply (which also keeps the share's seq)."""
     return {"packet_id": reply["packet_id"], "amount_fen": reply["amount_fen"]}

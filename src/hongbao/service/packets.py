@@ -8,9 +8,9 @@ own audience rule (`register_audience`) and react to events through `deps.hooks`
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hongbao.domain import errors
 from hongbao.domain.errors import NotFound, Rejected
@@ -19,13 +19,15 @@ from hongbao.domain.split import Split, best_luck_index, draw_at_open, split
 from hongbao.service.audience import Claimant
 from hongbao.service.idempotency import IdempotencyKey, once
 from hongbao.service.opening import Opener
+from hongbao.service.results.packets import Claim, Packet, PacketPage
 from hongbao.service.sweep import sweep
 from hongbao.service.worlds import check_reachable, reachable
 
 if TYPE_CHECKING:
+    from hongbao.adapters.sql.tx import ClaimRow, PacketRow
     from hongbao.service.ports.packet_hooks import PacketExpiry
     from hongbao.service.ports.packets import PacketReads, PacketSending, PacketVisibility, SendPort
-    from hongbao.service.ports.people import People
+    from hongbao.service.ports.people import People, UserRow
 
 EXPIRE_BATCH_MAX = 500
 log = logging.getLogger(__name__)
@@ -73,7 +75,7 @@ class Packets(Opener):
         link_id: int | None = None,
         extra: Mapping[str, object] | None = None,
         ttl_s: int | None = None,
-    ) -> Any:
+    ) -> PacketRow:
         """Inside a write job: fund the escrow (and draw the shares, where they are not drawn at open), run the
         `sent` hooks; return the row.
 
@@ -99,15 +101,15 @@ class Packets(Opener):
         amount_fen: object,
         greeting: object = None,
         idem: IdempotencyKey | None = None,
-    ) -> dict[str, Any]:
+    ) -> Packet:
         total, _ = self.d.rules.check_new(total_fen=amount_fen, shares_count=1)
         text = self.d.rules.clean_greeting(greeting)
         if recipient_id == sender_id:
             raise Rejected("A personal packet goes to a friend, not to yourself.", code="not_friends")
         now = self.d.clock.now()
 
-        def job(tx: SendPort) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
+        def job(tx: SendPort) -> Packet:
+            def effect() -> Packet:
                 check_reachable(tx, sender_id, recipient_id)
                 if not tx.are_friends(sender_id, recipient_id):
                     raise Rejected("You can only send a personal packet to a friend.", code="not_friends")
@@ -134,14 +136,14 @@ class Packets(Opener):
         idem: IdempotencyKey | None = None,
         kind: PacketKind = PacketKind.GROUP,
         link_id: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> Packet:
         """Equal: `amount_each_fen` × `shares_count`.  Lucky (double_mean or line_cut): `total_fen` at random."""
         split_how, total, count = check_split(self.d.rules, how, shares_count, total_fen, amount_each_fen)
         text = self.d.rules.clean_greeting(greeting)
         now = self.d.clock.now()
 
-        def job(tx: SendPort) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
+        def job(tx: SendPort) -> Packet:
+            def effect() -> Packet:
                 if tx.group(group_id) is None or not tx.is_member(group_id, sender_id):
                     raise NotFound("No such group.", code="group_not_found")
                 row = self.create(
@@ -155,7 +157,7 @@ class Packets(Opener):
         return await self._sent(await self.d.store.write(job))
 
 
-    async def _sent(self, reply: dict[str, Any]) -> dict[str, Any]:
+    async def _sent(self, reply: Packet) -> Packet:
         self.d.hooks.published("packet_sent", reply)
         return reply
 
@@ -178,10 +180,10 @@ class Packets(Opener):
             raise errors.packet_not_found()
         self.audience(view.kind).confirm(tx, view, Claimant(viewer_id))
 
-    async def detail(self, packet_id: int, viewer_id: int) -> dict[str, Any]:
+    async def detail(self, packet_id: int, viewer_id: int) -> Packet:
         """The packet with its claim list, for those allowed to see it."""
 
-        def job(tx: PacketReads) -> dict[str, Any]:
+        def job(tx: PacketReads) -> Packet:
             row = tx.packet(packet_id)
             if row is None:
                 raise errors.packet_not_found()
@@ -194,8 +196,8 @@ class Packets(Opener):
 
     async def list_for_group(
         self, group_id: int, viewer_id: int, cursor: int | None, limit: int
-    ) -> dict[str, Any]:
-        def job(tx: PacketReads) -> dict[str, Any]:
+    ) -> PacketPage:
+        def job(tx: PacketReads) -> PacketPage:
             if tx.group(group_id) is None or not tx.is_member(group_id, viewer_id):
                 raise NotFound("No such group.", code="group_not_found")
             rows = tx.packets_where(group_id=group_id, before_id=cursor, limit=limit + 1)
@@ -238,14 +240,18 @@ class Packets(Opener):
         return job
 
 
-def sent_public(tx: People, row: Any, viewer_id: int) -> dict[str, Any]:
+def sent_public(tx: People, row: PacketRow, viewer_id: int) -> Packet:
     """A packet just sent, as its sender's answer: named as GET names it (sender_name), with no claims yet."""
     return public(row, claims=[], users=tx.users_by_ids([row.view.sender_id]), viewer_id=viewer_id)
 
 
-def public(row: Any, *, claims: list[Any] | None, users: dict[int, Any], viewer_id: int) -> dict[str, Any]:
+def public(
+    row: PacketRow, *, claims: Sequence[ClaimRow] | None, users: Mapping[int, UserRow], viewer_id: int
+) -> Packet:
+    """The packet as `viewer_id` sees it: named when `users` holds its sender, with its claim list when `claims`
+    is given (a summary without)."""
     v: PacketView = row.view
-    out: dict[str, Any] = {
+    out: Packet = {
         "id": v.id,
         "kind": v.kind.value,
         "split": v.split.value,
@@ -271,7 +277,7 @@ def public(row: Any, *, claims: list[Any] | None, users: dict[int, Any], viewer_
             if finished and v.split is not Split.EQUAL
             else None
         )
-        out["claims"] = [
+        claim_list: list[Claim] = [
             {
                 "user_id": c.user_id,
                 "display_name": users[c.user_id].display_name if c.user_id in users else None,
@@ -281,6 +287,7 @@ def public(row: Any, *, claims: list[Any] | None, users: dict[int, Any], viewer_
             }
             for i, c in enumerate(claims)
         ]
+        out["claims"] = claim_list
         mine = next((c for c in claims if c.user_id == viewer_id), None)
         out["my_amount_fen"] = mine.amount_fen if mine else None
     return out

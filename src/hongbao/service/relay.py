@@ -17,6 +17,7 @@ from hongbao.service.conversations import conversation_for_group, post_system_no
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once
 from hongbao.service.packets import Packets, public
+from hongbao.service.results.relay import Chain, ChainList, Round
 from hongbao.service.sweep import sweep
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class Relay:
         min_fen: object = None,
         deadline_s: object = None,
         idem: IdempotencyKey | None = None,
-    ) -> dict[str, Any]:
+    ) -> Chain:
         """Start a chain in a group with round 1, a lucky packet from the starter."""
         floor, deadline = self.limits.check_chain(min_fen, deadline_s)
         total, count = self.d.rules.check_new(total_fen=total_fen, shares_count=shares_count)
@@ -55,8 +56,8 @@ class Relay:
         text = self.d.rules.clean_greeting(greeting)
         now = self.d.clock.now()
 
-        def job(tx: RelayPort) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
+        def job(tx: RelayPort) -> Chain:
+            def effect() -> Chain:
                 if tx.group(group_id) is None or not tx.is_member(group_id, starter_id):
                     raise NotFound("No such group.", code="group_not_found")
                 chain_id = tx.create_chain(group_id, starter_id, floor, deadline, now)
@@ -76,14 +77,14 @@ class Relay:
         shares_count: object,
         greeting: object = None,
         idem: IdempotencyKey | None = None,
-    ) -> dict[str, Any]:
+    ) -> Chain:
         """The owing user sends the next round, before the deadline and at least the chain's minimum."""
         total, count = self.d.rules.check_new(total_fen=total_fen, shares_count=shares_count)
         text = self.d.rules.clean_greeting(greeting)
         now = self.d.clock.now()
 
-        def job(tx: RelayPort) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
+        def job(tx: RelayPort) -> Chain:
+            def effect() -> Chain:
                 chain = self._visible_chain(tx, chain_id, user_id)
                 if chain.status is ChainStatus.ENDED:
                     if chain.ended_reason == ChainEnd.DEADLINE_MISSED.value and chain.owed_by == user_id:
@@ -171,19 +172,19 @@ class Relay:
 
     # ------------------------------------------------------------------ read
 
-    async def detail(self, chain_id: int, viewer_id: int) -> dict[str, Any]:
+    async def detail(self, chain_id: int, viewer_id: int) -> Chain:
         """The chain with its rounds (sender, amount, best luck) and events; members of its group only."""
 
-        def job(tx: ChainReads) -> dict[str, Any]:
+        def job(tx: ChainReads) -> Chain:
             self._visible_chain(tx, chain_id, viewer_id)
             return self._view(tx, chain_id, viewer_id)
 
         return await self.d.store.read(job)
 
-    async def of_group(self, group_id: int, viewer_id: int, limit: int = CHAINS_PAGE_MAX) -> dict[str, Any]:
+    async def of_group(self, group_id: int, viewer_id: int, limit: int = CHAINS_PAGE_MAX) -> ChainList:
         """The group's chains, newest first, without their history (members only)."""
 
-        def job(tx: ChainReads) -> dict[str, Any]:
+        def job(tx: ChainReads) -> ChainList:
             if tx.group(group_id) is None or not tx.is_member(group_id, viewer_id):
                 raise NotFound("No such group.", code="group_not_found")
             chains = tx.chains_of_group(group_id, min(limit, CHAINS_PAGE_MAX))
@@ -206,14 +207,14 @@ class Relay:
         return chain
 
     @staticmethod
-    def _view(tx: ChainReads, chain_id: int, viewer_id: int) -> dict[str, Any]:
+    def _view(tx: ChainReads, chain_id: int, viewer_id: int) -> Chain:
         chain = tx.relay_chain(chain_id)
         assert chain is not None
         rounds = tx.relay_rounds(chain_id)
         events = tx.relay_events(chain_id)
         users = tx.users_by_ids([r.sender_id for r in rounds] + [chain.starter_id]
                                 + ([chain.owed_by] if chain.owed_by else []))
-        out_rounds = []
+        out_rounds: list[Round] = []
         for r in rounds:
             packet = tx.packet(r.packet_id)
             assert packet is not None

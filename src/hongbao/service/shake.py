@@ -6,9 +6,9 @@ window is the event's; the scheduler pass that closes campaigns returns a pool's
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from hongbao.domain import campaigns as dc
 from hongbao.domain.campaigns import CampaignLimits, Candidate, Channel, PrizeKind
@@ -20,6 +20,15 @@ from hongbao.service.campaign_claims import campaign_row
 from hongbao.service.campaigns import Campaigns
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, first_reply, once, remember, stored_reply
+from hongbao.service.results.campaigns import OwnedCampaign
+from hongbao.service.results.shake import (
+    Live,
+    ShakeEvent,
+    ShakeEventList,
+    ShakeEventListed,
+    Shaken,
+    ShakeWon,
+)
 from hongbao.service.shake_limits import ShakeLimits
 from hongbao.service.tickets import Tickets
 
@@ -64,7 +73,7 @@ class Shake:
         win_permille: object = 500,
         wins_per_user_max: object = None,
         cards: object = None,
-    ) -> dict[str, Any]:
+    ) -> ShakeEvent:
         """An admin or an enterprise account schedules an event (the Gala) in rounds."""
         clean = dc.clean_text(name, "name", 64)
         now = self.d.clock.now()
@@ -79,7 +88,7 @@ class Shake:
             raise Rejected(f"cards is a list of at most {dc.CARDS_MAX} texts.", code="invalid_branding")
         clean_cards = [dc.clean_text(t, "card", 64) for t in texts]
 
-        def job(tx: ShakeEvents) -> dict[str, Any]:
+        def job(tx: ShakeEvents) -> ShakeEvent:
             if not tx.is_admin(owner_id) and tx.verified_as(owner_id) != "enterprise":
                 raise dc.not_verified()
             eid = tx.create_event(owner_id, clean, table, win_permille, k, clean_cards, now)
@@ -100,15 +109,15 @@ class Shake:
         logo_url: object = None,
         cover_text: object = None,
         idem: IdempotencyKey | None = None,
-    ) -> dict[str, Any]:
+    ) -> OwnedCampaign:
         """A sponsor (an enterprise account) funds a prize pool of the event from its wallet."""
         branding = dc.check_branding(name, logo_url, cover_text)
         table = dc.check_prizes(prizes, cash_fen_max=self.limits.cash_prize_fen_max)
         budget = self.campaigns.check_budget(budget_fen, table)
         now = self.d.clock.now()
 
-        def job(tx: PoolPort) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
+        def job(tx: PoolPort) -> OwnedCampaign:
+            def effect() -> OwnedCampaign:
                 event = tx.event(event_id)
                 if event is None:
                     raise NotFound("No such shake event.", code="shake_event_not_found")
@@ -130,10 +139,10 @@ class Shake:
         self.tickets.budget_changed()
         return reply
 
-    async def event(self, event_id: int) -> dict[str, Any]:
+    async def event(self, event_id: int) -> ShakeEvent:
         now = self.d.clock.now()
 
-        def job(tx: ShakeEvents) -> dict[str, Any]:
+        def job(tx: ShakeEvents) -> ShakeEvent:
             event = tx.event(event_id)
             if event is None:
                 raise NotFound("No such shake event.", code="shake_event_not_found")
@@ -141,13 +150,13 @@ class Shake:
 
         return await self.d.store.read(job)
 
-    async def events(self, limit: int = EVENTS_LISTED_DEFAULT) -> dict[str, Any]:
+    async def events(self, limit: int = EVENTS_LISTED_DEFAULT) -> ShakeEventList:
         """Events a person can join: live ones first, then by their next round's start, then the ones ended in
         the last 24 hours; each with its sponsors' branding (never their budgets)."""
         check_limit(limit, EVENTS_LISTED_MAX)
         now = self.d.clock.now()
 
-        def job(tx: ShakeEvents) -> dict[str, Any]:
+        def job(tx: ShakeEvents) -> ShakeEventList:
             events = tx.events_listed(now, now - RECENTLY_ENDED, limit)
             pools = tx.campaigns_of_events([e.id for e in events])
             return {"events": [self._listed(e, pools.get(e.id, []), now) for e in events]}
@@ -155,7 +164,7 @@ class Shake:
         return await self.d.store.read(job)
 
     @staticmethod
-    def _listed(event: EventRow, pools: list[CampaignRow], now: datetime) -> dict[str, Any]:
+    def _listed(event: EventRow, pools: list[CampaignRow], now: datetime) -> ShakeEventListed:
         on = dc.active_round(event.rounds, now)
         upcoming = next((r for r in event.rounds if r.starts_at > now), None)
         return {
@@ -180,7 +189,7 @@ class Shake:
             ],
         }  # fmt: skip
 
-    def _public(self, tx: ShakeEvents, event: EventRow, now: datetime) -> dict[str, Any]:
+    def _public(self, tx: ShakeEvents, event: EventRow, now: datetime) -> ShakeEvent:
         on = dc.active_round(event.rounds, now)
         return {
             "id": event.id,
@@ -216,7 +225,7 @@ class Shake:
 
     async def shake(
         self, event_id: int, user_id: int, idem: IdempotencyKey | None = None, *, address: str | None = None
-    ) -> dict[str, Any]:
+    ) -> Shaken:
         """One shake: nothing, a cash prize (credited at once), a coupon, or a greeting card.
 
         Checks in order: too_many_shakes (per address, then 5 a second per user, counted in this process before
@@ -231,7 +240,7 @@ class Shake:
             # A retry gets the first answer before the rate limit, which would count it as a new shake.
             first = await stored_reply(self.d.store, idem)
             if first is not None:
-                return first
+                return cast(Shaken, first)  # the stored answer of this shake (the request hash names it)
         self.rates.check_rate(event_id, user_id, address, now)
         event = await self._event_row(event_id)
         on = dc.active_round(event.rounds, now)
@@ -254,14 +263,14 @@ class Shake:
 
     async def _draw(
         self, event: EventRow, seq: int, user_id: int, idem: IdempotencyKey | None, now: datetime
-    ) -> dict[str, Any]:
+    ) -> Shaken:
         tickets, rng = self.tickets, self.campaigns.rng
         book = await tickets.book(event.id, seq)
         if not book.leases and book.empty_at is None:
             await tickets.refill(event.id, book, wait=True)  # the round's first batch
         if tickets.known_empty(book):
             raise dc.pool_empty()
-        out: dict[str, Any] = {"event_id": event.id, "round": seq}
+        out = {"event_id": event.id, "round": seq}
         drew = dc.wins(rng, event.win_permille)
         if drew and self._capped.get((event.id, user_id)) is not None:
             self.cap_hits += 1
@@ -292,11 +301,11 @@ class Shake:
                     continue
                 if tickets.low(book):
                     await tickets.refill(event.id, book, wait=False)
-                return {**out, **won}
+                return cast(ShakeWon, {**out, **won})  # won names the round again: as its ticket had it
         if event.cards and rng.random() < 0.5:
             card = event.cards[int(rng.random() * len(event.cards)) % len(event.cards)]
-            return {**out, "result": "card", "card": card}
-        return {**out, "result": "nothing"}
+            return {"event_id": event.id, "round": seq, "result": "card", "card": card}
+        return {"event_id": event.id, "round": seq, "result": "nothing"}
 
     def _win_job(
         self, event: EventRow, lease: Lease, user_id: int, idem: IdempotencyKey | None, now: datetime
@@ -321,8 +330,9 @@ class Shake:
                     if got is None:
                         raise _Dead
                     pool = campaign_row(tx, lease.campaign_id)
-                    reply = {
-                        "event_id": event.id, "round": round_seq, "result": got.kind, "campaign_id": pool.id,
+                    reply: ShakeWon = {
+                        "event_id": event.id, "round": round_seq, "result": cast(Literal["cash", "coupon"], got.kind),
+                        "campaign_id": pool.id,
                         "claim_id": got.claim_id, "kind": got.kind, "amount_fen": got.amount_fen,
                         "coupon_id": got.coupon_id, "name": pool.name, "cover_text": pool.cover_text,
                         "logo_url": pool.logo_url, "sponsor_id": pool.owner_id,
@@ -334,7 +344,7 @@ class Shake:
 
         return job
 
-    async def live(self, event_id: int) -> dict[str, Any]:
+    async def live(self, event_id: int) -> Live:
         """The live counters a shake page shows: prizes left (read at most once a second per process) and the
         shakes this process answered in the last whole second."""
         now = self.d.clock.now()
@@ -370,7 +380,7 @@ class Shake:
         self.tickets.close()
         self.rates.close()
 
-    def on_published(self, event: str, payload: dict[str, Any]) -> None:
+    def on_published(self, event: str, payload: Mapping[str, Any]) -> None:
         if event == "campaign_closed":
             self.tickets.forget_campaign(int(payload["campaign_id"]))
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from hongbao.domain import errors
 from hongbao.domain.errors import Rejected
 from hongbao.domain.open_kinds import Platform, parse_platform
 from hongbao.domain.packets import PacketKind
 from hongbao.service.deps import Deps
+from hongbao.service.results.open_kinds import Counts, ShareFigures, ShareLink
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import ClaimRow, PacketRow
@@ -53,21 +54,21 @@ class Sharing:
 
     async def share(
         self, packet_id: int, user_id: int, *, platform: object, channel: str, embed_secret: bool = False
-    ) -> dict[str, Any]:
+    ) -> ShareLink:
         """The sender shares a packet to a platform: the link, and one more share counted for that platform."""
         where = parse_platform(platform, required=True)
         return await self._link(packet_id, user_id, embed_secret, (where, channel))
 
-    async def own_link(self, packet_id: int, user_id: int, *, embed_secret: bool) -> dict[str, Any]:
+    async def own_link(self, packet_id: int, user_id: int, *, embed_secret: bool) -> ShareLink:
         """The sender's link to their own packet (for its QR image), without counting a share."""
         return await self._link(packet_id, user_id, embed_secret, None)
 
     async def _link(
         self, packet_id: int, user_id: int, embed_secret: bool, shared: tuple[str, str] | None
-    ) -> dict[str, Any]:
+    ) -> ShareLink:
         now = self.d.clock.now()
 
-        def job(tx: SharingPort) -> dict[str, Any]:
+        def job(tx: SharingPort) -> ShareLink:
             row = tx.packet(packet_id)
             if row is None or row.view.sender_id != user_id:
                 raise errors.packet_not_found()
@@ -129,31 +130,34 @@ class Sharing:
 
     # ------------------------------------------------------------------ figures
 
-    async def figures(self, packet_id: int, user_id: int) -> dict[str, Any]:
+    async def figures(self, packet_id: int, user_id: int) -> ShareFigures:
         """Shares, landing-page views and claims of one packet by platform and by channel (sender only)."""
 
-        def job(tx: SharingPort) -> dict[str, Any]:
+        def job(tx: SharingPort) -> tuple[PacketRow, list[tuple[str, str, str, int]]]:
             row = tx.packet(packet_id)
             if row is None or row.view.sender_id != user_id:
                 raise errors.packet_not_found()
-            return {"row": row, "counts": tx.share_figures(packet_id)}
+            return row, tx.share_figures(packet_id)
 
-        got = await self.d.store.read(job)
-        row: PacketRow = got["row"]
-        out: dict[str, Any] = {
+        row, counts = await self.d.store.read(job)
+        platforms = ["direct", *(p.value for p in Platform)]
+
+        def counted(event: str) -> Counts:
+            by_platform = dict.fromkeys(platforms, 0)
+            by_channel = {"app": 0, "web": 0}
+            for ev, platform, channel, n in counts:
+                if ev == event:
+                    by_platform[platform] = by_platform.get(platform, 0) + n
+                    by_channel[channel] = by_channel.get(channel, 0) + n
+            return {"total": sum(by_platform.values()), "by_platform": by_platform, "by_channel": by_channel}
+
+        return {
             "packet_id": packet_id,
             "kind": row.view.kind.value,
             "shares_count": row.view.shares_count,
             "claimed_count": row.claimed_count,
             "claimed_fen": row.claimed_fen,
+            "shares": counted("share"),
+            "views": counted("view"),
+            "claims": counted("claim"),
         }
-        platforms = ["direct", *(p.value for p in Platform)]
-        for event, plural in (("share", "shares"), ("view", "views"), ("claim", "claims")):
-            by_platform = dict.fromkeys(platforms, 0)
-            by_channel = {"app": 0, "web": 0}
-            for ev, platform, channel, n in got["counts"]:
-                if ev == event:
-                    by_platform[platform] = by_platform.get(platform, 0) + n
-                    by_channel[channel] = by_channel.get(channel, 0) + n
-            out[plural] = {"total": sum(by_platform.values()), "by_platform": by_platform, "by_channel": by_channel}
-        return out

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hongbao.domain.errors import Conflict, Forbidden, NotFound, Rejected
 from hongbao.service.deps import Deps
+from hongbao.service.results.social import Friends, Friendship, Group, GroupSummary, MemberRemoved, Person
 from hongbao.service.worlds import check_reachable, reachable_among, user_not_found
 
 if TYPE_CHECKING:
@@ -24,13 +25,13 @@ class Social:
 
     # ------------------------------------------------------------------ friends
 
-    async def request_friend(self, user_id: int, other_id: int) -> dict[str, Any]:
+    async def request_friend(self, user_id: int, other_id: int) -> Friendship:
         """Ask `other_id` to be friends; if they already asked us, this accepts their request."""
         if user_id == other_id:
             raise Rejected("You cannot befriend yourself.", code="cannot_befriend_self")
         now = self.d.clock.now()
 
-        def job(tx: SocialPort) -> dict[str, Any]:
+        def job(tx: SocialPort) -> Friendship:
             check_reachable(tx, user_id, other_id)
             found = tx.friendship(user_id, other_id)
             if found is None:
@@ -46,28 +47,28 @@ class Social:
 
         return await self.d.store.write(job)
 
-    async def accept_friend(self, user_id: int, requester_id: int) -> dict[str, Any]:
-        def job(tx: SocialPort) -> dict[str, Any]:
+    async def accept_friend(self, user_id: int, requester_id: int) -> Friendship:
+        def job(tx: SocialPort) -> Friendship:
             if not tx.accept_friend_request(requester_id, user_id):
                 raise NotFound("No pending friend request from this user.", code="friend_request_not_found")
             return {"user_id": requester_id, "status": "accepted"}
 
         return await self.d.store.write(job)
 
-    async def decline_friend(self, user_id: int, requester_id: int) -> dict[str, Any]:
+    async def decline_friend(self, user_id: int, requester_id: int) -> Friendship:
         """Say no to a pending request; the requester may ask again later."""
 
-        def job(tx: SocialPort) -> dict[str, Any]:
+        def job(tx: SocialPort) -> Friendship:
             if not tx.decline_friend_request(requester_id, user_id):
                 raise NotFound("No pending friend request from this user.", code="friend_request_not_found")
             return {"user_id": requester_id, "status": "declined"}
 
         return await self.d.store.write(job)
 
-    async def remove_friend(self, user_id: int, other_id: int) -> dict[str, Any]:
+    async def remove_friend(self, user_id: int, other_id: int) -> Friendship:
         """Unfriend someone, or withdraw the request you sent them.  Groups and past packets stay."""
 
-        def job(tx: SocialPort) -> dict[str, Any]:
+        def job(tx: SocialPort) -> Friendship:
             if tx.remove_friendship(user_id, other_id):
                 return {"user_id": other_id, "status": "removed"}
             if tx.decline_friend_request(user_id, other_id):
@@ -81,10 +82,10 @@ class Social:
 
         return await self.d.store.write(job)
 
-    async def friends(self, user_id: int) -> dict[str, Any]:
+    async def friends(self, user_id: int) -> Friends:
         """Friends, requests waiting for this user's answer, and the requests they sent (`sent`, withdrawable)."""
 
-        def job(tx: SocialPort) -> dict[str, Any]:
+        def job(tx: SocialPort) -> Friends:
             friend_ids = tx.friends_of(user_id)
             pending = tx.pending_requests_to(user_id)
             sent = tx.pending_requests_from(user_id)
@@ -101,7 +102,7 @@ class Social:
 
     async def create_group(
         self, owner_id: int, name: object, member_ids: list[int] | None = None
-    ) -> dict[str, Any]:
+    ) -> Group:
         if (
             not isinstance(name, str)
             or not 1 <= len(name.strip()) <= GROUP_NAME_CHARS_MAX
@@ -119,7 +120,7 @@ class Social:
             )
         now = self.d.clock.now()
 
-        def job(tx: SocialPort) -> dict[str, Any]:
+        def job(tx: SocialPort) -> Group:
             gid = tx.create_group(name.strip(), owner_id, now)
             # Every member checked with two reads and added with one statement (a 10,000-member group took
             # 30,000 statements and, on PostgreSQL, longer than a write may take); refused as one by one would.
@@ -134,11 +135,11 @@ class Social:
 
         return await self.d.store.write(job)
 
-    async def add_member(self, actor_id: int, group_id: int, user_id: int) -> dict[str, Any]:
+    async def add_member(self, actor_id: int, group_id: int, user_id: int) -> Group:
         """Any member may add one of their friends (as in WeChat groups)."""
         now = self.d.clock.now()
 
-        def job(tx: SocialPort) -> dict[str, Any]:
+        def job(tx: SocialPort) -> Group:
             # Locked first: two processes adding the last seat's member must not both count 499.
             if tx.lock_group(group_id) is None or not tx.is_member(group_id, actor_id):
                 raise _group_not_found()
@@ -156,10 +157,10 @@ class Social:
         finally:
             self.d.gate.forget_group(group_id)
 
-    async def remove_member(self, actor_id: int, group_id: int, user_id: int) -> dict[str, Any]:
+    async def remove_member(self, actor_id: int, group_id: int, user_id: int) -> MemberRemoved:
         """The owner removes a member; any member removes themselves (leave)."""
 
-        def job(tx: SocialPort) -> dict[str, Any]:
+        def job(tx: SocialPort) -> MemberRemoved:
             group = tx.group(group_id)
             if group is None or not tx.is_member(group_id, actor_id):
                 raise _group_not_found()
@@ -176,16 +177,16 @@ class Social:
         finally:
             self.d.gate.forget_group(group_id)
 
-    async def group(self, user_id: int, group_id: int) -> dict[str, Any]:
-        def job(tx: SocialPort) -> dict[str, Any]:
+    async def group(self, user_id: int, group_id: int) -> Group:
+        def job(tx: SocialPort) -> Group:
             if tx.group(group_id) is None or not tx.is_member(group_id, user_id):
                 raise _group_not_found()
             return self._group_view(tx, group_id)
 
         return await self.d.store.read(job)
 
-    async def groups(self, user_id: int) -> list[dict[str, Any]]:
-        def job(tx: SocialPort) -> list[dict[str, Any]]:
+    async def groups(self, user_id: int) -> list[GroupSummary]:
+        def job(tx: SocialPort) -> list[GroupSummary]:
             return [{"id": g.id, "name": g.name, "owner_id": g.owner_id} for g in tx.groups_of(user_id)]
 
         return await self.d.store.read(job)
@@ -197,7 +198,7 @@ class Social:
             raise _not_friends()
 
     @staticmethod
-    def _group_view(tx: SocialPort, group_id: int) -> dict[str, Any]:
+    def _group_view(tx: SocialPort, group_id: int) -> Group:
         g = tx.group(group_id)
         assert g is not None, "the job found or made the group first"
         ids = tx.member_ids(group_id)
@@ -209,5 +210,5 @@ def _not_friends() -> Rejected:
     return Rejected("You can only add your friends to a group.", code="not_friends")
 
 
-def _user(u: UserRow) -> dict[str, Any]:
+def _user(u: UserRow) -> Person:
     return {"id": u.id, "username": u.username, "display_name": u.display_name}

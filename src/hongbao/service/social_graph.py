@@ -6,11 +6,12 @@ Anyone may follow anyone (as on Weibo); following matters for celebrity packets,
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hongbao.domain.errors import Forbidden, NotFound, Rejected
 from hongbao.domain.social import parse_verification
 from hongbao.service.deps import Deps
+from hongbao.service.results.social import AdminGranted, Follow, Following, Person, Profile, ProfileSummary
 from hongbao.service.worlds import check_reachable
 
 if TYPE_CHECKING:
@@ -27,43 +28,43 @@ class SocialGraph:
 
     # ------------------------------------------------------------------ followers
 
-    async def follow(self, user_id: int, target_id: int) -> dict[str, Any]:
+    async def follow(self, user_id: int, target_id: int) -> Follow:
         """Follow an account; following it again changes nothing."""
         if user_id == target_id:
             raise Rejected("You cannot follow yourself.", code="cannot_follow_self")
         now = self.d.clock.now()
 
-        def job(tx: SocialGraphPort) -> dict[str, Any]:
+        def job(tx: SocialGraphPort) -> Follow:
             check_reachable(tx, user_id, target_id)
             tx.follow(user_id, target_id, now)
             return {"user_id": target_id, "following": True, "follower_count": tx.follower_count(target_id)}
 
         return await self.d.store.write(job)
 
-    async def unfollow(self, user_id: int, target_id: int) -> dict[str, Any]:
+    async def unfollow(self, user_id: int, target_id: int) -> Follow:
         """Stop following an account; unfollowing one you do not follow changes nothing."""
 
-        def job(tx: SocialGraphPort) -> dict[str, Any]:
+        def job(tx: SocialGraphPort) -> Follow:
             check_reachable(tx, user_id, target_id)
             tx.unfollow(user_id, target_id)
             return {"user_id": target_id, "following": False, "follower_count": tx.follower_count(target_id)}
 
         return await self.d.store.write(job)
 
-    async def following(self, user_id: int) -> dict[str, Any]:
+    async def following(self, user_id: int) -> Following:
         """The accounts the user follows, the most recently followed first."""
 
-        def job(tx: SocialGraphPort) -> dict[str, Any]:
+        def job(tx: SocialGraphPort) -> Following:
             ids = tx.followee_ids(user_id)
             profiles = [tx.profile(i) for i in ids]
             return {"following": [_public(p) for p in profiles if p is not None]}
 
         return await self.d.store.read(job)
 
-    async def profile(self, viewer_id: int, user_id: int) -> dict[str, Any]:
+    async def profile(self, viewer_id: int, user_id: int) -> Profile:
         """Display name, verification, follower count, and whether the viewer follows (or is a friend)."""
 
-        def job(tx: SocialGraphPort) -> dict[str, Any]:
+        def job(tx: SocialGraphPort) -> Profile:
             check_reachable(tx, viewer_id, user_id)
             found = tx.profile(user_id)
             if found is None:
@@ -78,10 +79,10 @@ class SocialGraph:
 
         return await self.d.store.read(job)
 
-    async def find(self, viewer_id: int, username: str) -> dict[str, Any]:
+    async def find(self, viewer_id: int, username: str) -> Person:
         """A user by username (to befriend them), within the viewer's world (service/worlds.py)."""
 
-        def job(tx: SocialGraphPort) -> dict[str, Any]:
+        def job(tx: SocialGraphPort) -> Person:
             found = tx.user_by_username(username.strip().lower())
             if found is None:
                 raise user_not_found()
@@ -92,11 +93,11 @@ class SocialGraph:
 
     # ------------------------------------------------------------------ administration
 
-    async def verify(self, admin_id: int, user_id: int, verified_as: object) -> dict[str, Any]:
+    async def verify(self, admin_id: int, user_id: int, verified_as: object) -> ProfileSummary:
         """An admin verifies an account as "celebrity" or "enterprise" (None removes the verification)."""
         label = parse_verification(verified_as)
 
-        def job(tx: SocialGraphPort) -> dict[str, Any]:
+        def job(tx: SocialGraphPort) -> ProfileSummary:
             if not tx.is_admin(admin_id):
                 raise Forbidden("Only an admin verifies accounts.", code="not_admin")
             if not tx.set_verified_as(user_id, None if label is None else label.value):
@@ -107,21 +108,21 @@ class SocialGraph:
 
         return await self.d.store.write(job)
 
-    async def verify_username(self, username: str, verified_as: object) -> dict[str, Any]:
+    async def verify_username(self, username: str, verified_as: object) -> ProfileSummary:
         """The operator's `hongbao admin verify`: no admin account needed, the shell is the authority."""
         label = parse_verification(verified_as)
 
-        def job(tx: SocialGraphPort) -> dict[str, Any]:
+        def job(tx: SocialGraphPort) -> ProfileSummary:
             found = _by_username(tx, username)
             tx.set_verified_as(found.id, None if label is None else label.value)
             return _public(_reloaded(tx, found.id))
 
         return await self.d.store.write(job)
 
-    async def grant_admin(self, username: str, is_admin: bool = True) -> dict[str, Any]:
+    async def grant_admin(self, username: str, is_admin: bool = True) -> AdminGranted:
         """The operator's `hongbao admin grant`: make (or unmake) an account an admin."""
 
-        def job(tx: SocialGraphPort) -> dict[str, Any]:
+        def job(tx: SocialGraphPort) -> AdminGranted:
             found = _by_username(tx, username)
             tx.set_admin(found.id, is_admin)
             return {**_public(_reloaded(tx, found.id)), "is_admin": is_admin}
@@ -143,5 +144,5 @@ def _reloaded(tx: SocialGraphPort, user_id: int) -> ProfileRow:
     return found
 
 
-def _public(p: ProfileRow) -> dict[str, Any]:
+def _public(p: ProfileRow) -> ProfileSummary:
     return {"id": p.id, "username": p.username, "display_name": p.display_name, "verified_as": p.verified_as}

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hongbao.domain.ledger import TransferCode
+from hongbao.service.results.wallet import EntryParts
 
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx_ledger import StatementRow
@@ -41,7 +42,7 @@ class Described:
     transfer_id: int | None = None
     campaign_id: int | None = None
 
-    def fields(self) -> dict[str, Any]:
+    def fields(self) -> EntryParts:
         return {"category": self.category, "party_id": self.party_id, "party_name": self.party_name,
                 "packet_id": self.packet_id, "transfer_id": self.transfer_id, "campaign_id": self.campaign_id}
 

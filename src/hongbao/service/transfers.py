@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hongbao.domain import relay as rules
 from hongbao.domain.errors import Rejected
@@ -15,6 +15,7 @@ from hongbao.domain.relay import RelayRules, TransferStatus
 from hongbao.service.conversations import conversation_for_pair, post_system_notice
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, once
+from hongbao.service.results.transfers import Transfer, TransferPage
 from hongbao.service.sweep import sweep
 from hongbao.service.worlds import check_reachable
 
@@ -41,7 +42,7 @@ class Transfers:
         amount_fen: object,
         note: object = None,
         idem: IdempotencyKey | None = None,
-    ) -> dict[str, Any]:
+    ) -> Transfer:
         """Move `amount_fen` from the sender's wallet into the transfer's escrow at once."""
         amount = self.limits.check_transfer(amount_fen)
         text = _clean_note(note)
@@ -49,8 +50,8 @@ class Transfers:
             raise Rejected("A transfer goes to a friend, not to yourself.", code="cannot_transfer_to_self")
         now = self.d.clock.now()
 
-        def job(tx: TransferPort) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
+        def job(tx: TransferPort) -> Transfer:
+            def effect() -> Transfer:
                 check_reachable(tx, sender_id, to_user_id)
                 if not tx.are_friends(sender_id, to_user_id):
                     raise Rejected("You can only transfer money to a friend.", code="not_friends")
@@ -65,21 +66,21 @@ class Transfers:
 
         return await self.d.store.write(job)
 
-    async def accept(self, transfer_id: int, user_id: int, idem: IdempotencyKey | None = None) -> dict[str, Any]:
+    async def accept(self, transfer_id: int, user_id: int, idem: IdempotencyKey | None = None) -> Transfer:
         """The recipient takes the money: escrow → their wallet."""
         return await self._settle(transfer_id, user_id, TransferStatus.ACCEPTED, idem)
 
-    async def give_back(self, transfer_id: int, user_id: int, idem: IdempotencyKey | None = None) -> dict[str, Any]:
+    async def give_back(self, transfer_id: int, user_id: int, idem: IdempotencyKey | None = None) -> Transfer:
         """The recipient returns the money: escrow → the sender's wallet."""
         return await self._settle(transfer_id, user_id, TransferStatus.RETURNED, idem)
 
     async def _settle(
         self, transfer_id: int, user_id: int, to: TransferStatus, idem: IdempotencyKey | None
-    ) -> dict[str, Any]:
+    ) -> Transfer:
         now = self.d.clock.now()
 
-        def job(tx: TransferPort) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
+        def job(tx: TransferPort) -> Transfer:
+            def effect() -> Transfer:
                 order = _visible(tx, transfer_id, user_id)
                 if user_id != order.recipient_id:
                     raise rules.not_transfer_recipient()
@@ -122,11 +123,11 @@ class Transfers:
             "amount_fen": order.amount_fen, "status": order.status.value,
         })
 
-    async def detail(self, transfer_id: int, user_id: int) -> dict[str, Any]:
+    async def detail(self, transfer_id: int, user_id: int) -> Transfer:
         now = self.d.clock.now()
         return await self.d.store.read(lambda tx: _view(_visible(tx, transfer_id, user_id), user_id, now))
 
-    async def mine(self, user_id: int, cursor: int | None = None, limit: int = TRANSFERS_PAGE_MAX) -> dict[str, Any]:
+    async def mine(self, user_id: int, cursor: int | None = None, limit: int = TRANSFERS_PAGE_MAX) -> TransferPage:
         """A page of transfers sent and received, newest first; `next_cursor` (the page's oldest id) fetches more."""
         check_limit(limit, TRANSFERS_PAGE_MAX)
         now = self.d.clock.now()
@@ -161,7 +162,7 @@ def _visible(tx: TransferOrders, transfer_id: int, user_id: int) -> TransferOrde
     return order
 
 
-def _view(order: TransferOrderRow, viewer_id: int, now: datetime) -> dict[str, Any]:
+def _view(order: TransferOrderRow, viewer_id: int, now: datetime) -> Transfer:
     return {
         "id": order.id,
         "sender_id": order.sender_id,

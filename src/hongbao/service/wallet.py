@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hongbao.domain.errors import HongbaoError, Rejected
 from hongbao.domain.ledger import WORLD_ACCOUNT_ID, PaymentStatus, TransferCode
@@ -12,6 +12,7 @@ from hongbao.domain.paging import check_limit
 from hongbao.service.deps import Deps
 from hongbao.service.idempotency import IdempotencyKey, InFlight, once, stored_reply
 from hongbao.service.payments import Payments, book_top_up, channel_reference
+from hongbao.service.results.wallet import Payment, Statement
 from hongbao.service.statement import Described, describe
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ class Wallet:
 
     async def top_up(
         self, user_id: int, amount_fen: object, idem: IdempotencyKey | None = None
-    ) -> dict[str, Any]:
+    ) -> Payment:
         amount = check_amount_fen(amount_fen)
         if amount > self.d.limits.topup_fen_max:
             raise Rejected(
@@ -39,8 +40,8 @@ class Wallet:
             )
         return await self._topups.run(idem, lambda: self._top_up(user_id, amount, idem))
 
-    async def _top_up(self, user_id: int, amount: int, idem: IdempotencyKey | None) -> dict[str, Any]:
-        first = await stored_reply(self.d.store, idem)
+    async def _top_up(self, user_id: int, amount: int, idem: IdempotencyKey | None) -> Payment:
+        first = await stored_reply(self.d.store, idem, Payment)
         if first is not None:  # a replay must not ask the channel again
             return first
         # Recorded before the channel is asked: if this process dies after the charge, the sweep finds the payment,
@@ -53,8 +54,8 @@ class Wallet:
             channel_ref = await self.payments.charge(payment)
         now = self.d.clock.now()
 
-        def job(tx: TopUpPort) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
+        def job(tx: TopUpPort) -> Payment:
+            def effect() -> Payment:
                 # False: the sweep or another process booked it first
                 book_top_up(tx, payment, channel_ref, now, self.d.hooks)
                 return self._reply(tx, user_id, payment.id, amount, PaymentStatus.BOOKED)
@@ -68,7 +69,7 @@ class Wallet:
 
     async def withdraw(
         self, user_id: int, amount_fen: object, idem: IdempotencyKey | None = None
-    ) -> dict[str, Any]:
+    ) -> Payment:
         """Debit the wallet and record the payout in one transaction, then send it; the answer says whether the
         channel has it ("sent") or the sweep will send it ("pending")."""
         amount = check_amount_fen(amount_fen)
@@ -77,8 +78,8 @@ class Wallet:
         # reference is unique) and the channel pays it out once.
         reference = channel_reference("out", user_id, idem)
 
-        def job(tx: WalletPort) -> dict[str, Any]:
-            def effect() -> dict[str, Any]:
+        def job(tx: WalletPort) -> Payment:
+            def effect() -> Payment:
                 pid = tx.add_payment(user_id, "out", amount, self.d.channel.name, reference, now)
                 tx.transfer(
                     tx.wallet_account_id(user_id),
@@ -98,7 +99,7 @@ class Wallet:
             reply = await self._answer_of_first(idem, refusal)
         return await self._send(reply)
 
-    async def _send(self, reply: dict[str, Any]) -> dict[str, Any]:
+    async def _send(self, reply: Payment) -> Payment:
         """Pay out the withdrawal `reply` answers, if the channel has not been told yet (this request, or a retry of
         one whose payout got no answer); the reply with where it stands."""
         pid = reply["payment_id"]
@@ -112,7 +113,7 @@ class Wallet:
         """The sweep: finish the top-ups and withdrawals whose requests died before the channel answered them."""
         return await self.payments.settle_due(now)
 
-    def _reply(self, tx: Ledger, user_id: int, payment_id: int, amount: int, status: PaymentStatus) -> dict[str, Any]:
+    def _reply(self, tx: Ledger, user_id: int, payment_id: int, amount: int, status: PaymentStatus) -> Payment:
         return {
             "payment_id": payment_id,
             "amount_fen": amount,
@@ -121,10 +122,10 @@ class Wallet:
             "status": status.value,
         }
 
-    async def _answer_of_first(self, idem: IdempotencyKey | None, refusal: HongbaoError) -> dict[str, Any]:
+    async def _answer_of_first(self, idem: IdempotencyKey | None, refusal: HongbaoError) -> Payment:
         """A keyed request refused because its first attempt, in another process, committed meanwhile (the same
         channel_ref or key was booked first) gets that attempt's reply; otherwise the refusal stands."""
-        first = await stored_reply(self.d.store, idem)
+        first = await stored_reply(self.d.store, idem, Payment)
         if first is None:
             raise refusal
         return first
@@ -132,7 +133,7 @@ class Wallet:
     async def balance(self, user_id: int) -> int:
         return await self.d.store.read(lambda tx: tx.balance_fen(user_id))
 
-    async def statement(self, user_id: int, cursor: int | None, limit: int) -> dict[str, Any]:
+    async def statement(self, user_id: int, cursor: int | None, limit: int) -> Statement:
         """Sent, received and refunded money, newest first; `next_cursor` fetches the older page."""
         check_limit(limit, STATEMENT_PAGE_MAX)
 

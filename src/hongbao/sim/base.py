@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from hongbao.bootstrap import App, build
 from hongbao.config import Settings
@@ -149,7 +149,11 @@ class SimBase:
         return f"sim-{self.rng.getrandbits(48):012x}" if self.rng.random() < 0.4 else None
 
     async def request(self, what: str, user: int, params: dict[str, Any], key: str | None) -> dict[str, Any]:
-        """One money request, shaped as the HTTP API shapes it (the same body gives the same fingerprint)."""
+        """One money request, shaped as the HTTP API shapes it (the same body gives the same fingerprint); its
+        reply read as the JSON it is (the use cases type it: service/results/)."""
+        return cast(dict[str, Any], await self._reply(what, user, params, key))
+
+    async def _reply(self, what: str, user: int, params: dict[str, Any], key: str | None) -> Mapping[str, Any]:
         a = self.app
         if what == "open":
             idem = IdempotencyKey.of(user, key, "open", params["packet_id"])

@@ -3,6 +3,7 @@ budgets, and the campaign and shake requests shaped as the HTTP API shapes them 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,7 @@ CAMPAIGN_WHATS = ("campaign", "campaign-claim", "campaign-top-up", "campaign-can
 class EnterpriseOps(HostileOps):
     # ------------------------------------------------------------------ requests
 
-    async def request(self, what: str, user: int, params: dict[str, Any], key: str | None) -> dict[str, Any]:
+    async def _reply(self, what: str, user: int, params: dict[str, Any], key: str | None) -> Mapping[str, Any]:
         a, p = self.app, params
         if what == "campaign":
             idem = IdempotencyKey.of(user, key, what, p)
@@ -47,7 +48,7 @@ class EnterpriseOps(HostileOps):
         if what == "shake":
             idem = IdempotencyKey.of(user, key, what, p["event_id"])
             return await a.shake.shake(p["event_id"], user, idem)
-        return await super().request(what, user, params, key)
+        return await super()._reply(what, user, params, key)
 
     def other_body(self, req: Request) -> dict[str, Any]:
         if req.what not in CAMPAIGN_WHATS:

@@ -23,7 +23,7 @@ from hongbao.adapters.sql.tx_campaign_claims import CampaignClaimTx
 from hongbao.domain import campaigns as dc
 from hongbao.domain.campaigns import CampaignStatus, Prize, PrizeKind
 from hongbao.domain.ledger import AccountKind, CampaignFacts, CapFacts, TransferCode
-from hongbao.service.ports.campaigns import CampaignRow
+from hongbao.service.ports.campaigns import CampaignRow, ClaimFigures, PrizeLine
 
 
 def _campaign_row(r: Any) -> CampaignRow:
@@ -155,7 +155,7 @@ class CampaignTx(CampaignClaimTx):
         )
         return [(_campaign_row(r), str(r.owner_name)) for r in self.conn.execute(q)]
 
-    def prizes_of(self, campaign_id: int) -> list[dict[str, Any]]:
+    def prizes_of(self, campaign_id: int) -> list[PrizeLine]:
         p = c.campaign_prizes
         rows = self.conn.execute(select(p).where(p.c.campaign_id == campaign_id).order_by(p.c.id))
         return [
@@ -164,7 +164,7 @@ class CampaignTx(CampaignClaimTx):
             for r in rows
         ]  # fmt: skip
 
-    def campaign_figures(self, campaign_id: int) -> dict[str, Any]:
+    def campaign_figures(self, campaign_id: int) -> ClaimFigures:
         cc, k = c.campaign_claims, c.coupons
         total = self.conn.execute(
             select(

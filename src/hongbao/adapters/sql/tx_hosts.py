@@ -17,7 +17,7 @@ from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql import schema_hosts as h
 from hongbao.adapters.sql.aware import utc, utc_or_none
 from hongbao.domain.errors import Conflict
-from hongbao.service.ports.hosts import HostKeyRow, HostRow, HostUserRow, OutboxRow
+from hongbao.service.ports.hosts import HostFigures, HostKeyRow, HostRow, HostUserRow, OutboxRow
 
 
 class HostTx:
@@ -135,7 +135,7 @@ class HostTx:
         )
         return bool(done.rowcount == 1)
 
-    def host_figures(self, host_id: int, day: date) -> dict[str, int]:
+    def host_figures(self, host_id: int, day: date) -> HostFigures:
         """The host's dashboard: its users, what they sent, received and got back, its day's volume, its webhooks."""
         hu, p, c, o = h.host_users, s.packets, s.claims, h.webhook_outbox
         mine = select(hu.c.user_id).where(hu.c.host_id == host_id).scalar_subquery()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.engine import Connection
@@ -16,7 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from hongbao.adapters.sql import schema_campaign as c
 from hongbao.adapters.sql.aware import utc
 from hongbao.domain import campaigns as dc
-from hongbao.service.ports.campaigns import OfferRow
+from hongbao.service.ports.campaigns import HeldCoupon, MerchantListed, MerchantOffer, OfferRow
 
 
 class MerchantTx:
@@ -43,7 +42,7 @@ class MerchantTx:
         m = c.merchants
         return self.conn.execute(select(m.c.id).where(m.c.owner_id == owner_id).limit(1)).first() is not None
 
-    def merchants_of(self, owner_id: int, limit: int, offers_max: int) -> list[dict[str, Any]]:
+    def merchants_of(self, owner_id: int, limit: int, offers_max: int) -> list[MerchantListed]:
         """The owner's merchants, newest first, each with its newest `offers_max` offers: stock, issued, redeemed."""
         m, o, k = c.merchants, c.coupon_offers, c.coupons
         shops = list(self.conn.execute(select(m).where(m.c.owner_id == owner_id).order_by(m.c.id.desc()).limit(limit)))
@@ -51,7 +50,7 @@ class MerchantTx:
             return []
         # Counted per offer through ix_coupons_offer: only these offers' coupons are read.
         redeemed = select(func.count()).where(k.c.offer_id == o.c.id, k.c.status == "redeemed").scalar_subquery()
-        offers: dict[int, list[dict[str, Any]]] = {}
+        offers: dict[int, list[MerchantOffer]] = {}
         # The cap is per merchant (a window rank), so one busy shop never crowds the others' offers out.
         rank = func.row_number().over(partition_by=o.c.merchant_id, order_by=o.c.id.desc()).label("rank")
         ranked = (
@@ -146,7 +145,7 @@ class MerchantTx:
         q = select(func.count()).select_from(k).where(k.c.offer_id == offer_id, k.c.holder_id == holder_id)
         return int(self.conn.execute(q).scalar_one())
 
-    def coupons_of(self, holder_id: int, limit: int) -> list[dict[str, Any]]:
+    def coupons_of(self, holder_id: int, limit: int) -> list[HeldCoupon]:
         k, o, m = c.coupons, c.coupon_offers, c.merchants
         rows = self.conn.execute(
             select(k, o.c.title, o.c.face_value_fen, o.c.expires_at, m.c.id.label("merchant_id"),

@@ -32,6 +32,9 @@ from hongbao.api.schemas_campaigns import (
 from hongbao.api.types import DIGITS, Fen, Id, Int, Number
 from hongbao.service.campaigns import FOLLOWING_DEFAULT, FOLLOWING_MAX
 from hongbao.service.idempotency import IdempotencyKey
+from hongbao.service.results import campaigns as campaign_results
+from hongbao.service.results import merchants as merchant_results
+from hongbao.service.results import shake as shake_results
 from hongbao.service.shake import EVENTS_LISTED_DEFAULT, EVENTS_LISTED_MAX
 
 router = APIRouter(prefix="/v1", generate_unique_id_function=operation_id)
@@ -119,7 +122,7 @@ def _prizes(prizes: list[PrizeIn]) -> list[dict[str, Any]]:
              response_model_exclude_unset=True)
 async def create_campaign(
     body: CampaignCreate, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> dict[str, Any]:
+) -> campaign_results.OwnedCampaign:
     """企业红包: a verified enterprise funds a campaign budget from its wallet (a link campaign's token: once)."""
     idem = IdempotencyKey.of(user_id, key, "campaign", body.model_dump(mode="json"))
     return await app.campaigns.create(
@@ -130,7 +133,7 @@ async def create_campaign(
 
 
 @router.get("/campaigns", tags=["campaigns"], response_model=CampaignList, response_model_exclude_unset=True)
-async def my_campaigns(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def my_campaigns(app: AppDep, user_id: CurrentUser) -> campaign_results.CampaignList:
     """Your campaigns and shake pools, newest first, with budget, paid, returned and remaining."""
     return await app.campaigns.mine(user_id)
 
@@ -140,7 +143,7 @@ async def following_campaigns(
     app: AppDep,
     user_id: CurrentUser,
     limit: Annotated[int, Field(ge=1, le=FOLLOWING_MAX), DIGITS, Query()] = FOLLOWING_DEFAULT,
-) -> dict[str, Any]:
+) -> campaign_results.FollowedCampaignList:
     """Followers campaigns open now, with a prize left, of accounts you follow: branding and window, newest first."""
     return await app.campaigns.following(user_id, limit)
 
@@ -149,7 +152,7 @@ async def following_campaigns(
             response_model_exclude_unset=True)
 async def campaign(
     campaign_id: PathId, app: AppDep, user_id: CurrentUser, token: str | None = Query(None, max_length=128)
-) -> dict[str, Any]:
+) -> campaign_results.Campaign | campaign_results.OwnedCampaign:
     """Branding and window (the owner also sees budget and prizes); a link campaign needs its token."""
     return await app.campaigns.detail(campaign_id, user_id, token)
 
@@ -163,7 +166,7 @@ async def claim(
     user_id: CurrentUser,
     body: Annotated[ClaimBody | None, Body()] = None,
     key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
+) -> campaign_results.Award:
     """Draw a prize: cash is credited to your wallet at once, a coupon goes to your coupon list.
 
     Refusals in order: campaign_not_found → campaign_not_started / campaign_ended → not_follower →
@@ -179,7 +182,7 @@ async def claim(
              response_model=CampaignOwned, response_model_exclude_unset=True)
 async def top_up(
     campaign_id: PathId, body: BudgetTopUp, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> dict[str, Any]:
+) -> campaign_results.OwnedCampaign:
     """Owner only: add money from your wallet to an active campaign's (or shake pool's) budget.
 
     Refusals in order: invalid_request (not a JSON integer) → invalid_amount (not positive) → campaign_not_found →
@@ -193,7 +196,7 @@ async def top_up(
              response_model_exclude_unset=True)
 async def cancel(
     campaign_id: PathId, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> dict[str, Any]:
+) -> campaign_results.OwnedCampaign:
     """Owner only: end the campaign (or shake pool) now; its unspent budget goes back to your wallet, once.
 
     Refusals in order: campaign_not_found → not_campaign_owner → campaign_ended (already closed).
@@ -203,7 +206,7 @@ async def cancel(
 
 
 @router.get("/campaigns/{campaign_id}/figures", tags=["campaigns"], response_model=CampaignFigures)
-async def figures(campaign_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def figures(campaign_id: PathId, app: AppDep, user_id: CurrentUser) -> campaign_results.CampaignFigures:
     """Owner only: issued, claimed, remaining budget, unique claimers, by day."""
     return await app.campaigns.figures(campaign_id, user_id)
 
@@ -212,13 +215,15 @@ async def figures(campaign_id: PathId, app: AppDep, user_id: CurrentUser) -> dic
 
 
 @router.get("/coupons", tags=["coupons"], response_model=CouponList)
-async def coupons(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def coupons(app: AppDep, user_id: CurrentUser) -> merchant_results.CouponList:
     """Your coupons, newest first, each with its `redeem_code`: show it at the till (only you see it)."""
     return await app.campaigns.coupons(user_id)
 
 
 @router.post("/coupons/{coupon_id}/redeem", tags=["coupons"], response_model=CouponRedeemed)
-async def redeem(coupon_id: PathId, body: RedeemBody, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def redeem(
+    coupon_id: PathId, body: RedeemBody, app: AppDep, user_id: CurrentUser
+) -> merchant_results.CouponRedeemed:
     """The merchant account that issued the coupon redeems it, once, with the redeem code the customer shows.
 
     Refusals in order: invalid_code (422, not 8 digits once spaces and dashes are dropped) → too_many_attempts
@@ -231,21 +236,23 @@ async def redeem(coupon_id: PathId, body: RedeemBody, app: AppDep, user_id: Curr
 @router.post("/merchants", status_code=status.HTTP_201_CREATED, tags=["merchants"], response_model=MerchantCreated)
 async def register_merchant(
     body: MerchantCreate, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> dict[str, Any]:
+) -> merchant_results.MerchantCreated:
     """Register a merchant at a location; your account is the merchant account (a keyed retry: the first reply)."""
     idem = IdempotencyKey.of(user_id, key, "merchant", body.model_dump(mode="json"))
     return await app.campaigns.register_merchant(user_id, body.name, body.lat, body.lng, idem)
 
 
 @router.get("/merchants", tags=["merchants"], response_model=MerchantList)
-async def my_merchants(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def my_merchants(app: AppDep, user_id: CurrentUser) -> merchant_results.MerchantList:
     """Your merchants, newest first, each with its offers: stock, coupons issued and redeemed."""
     return await app.campaigns.merchants(user_id)
 
 
 @router.post("/merchants/{merchant_id}/offers", status_code=status.HTTP_201_CREATED, tags=["merchants"],
              response_model=OfferCreated)
-async def add_offer(merchant_id: PathId, body: OfferCreate, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def add_offer(
+    merchant_id: PathId, body: OfferCreate, app: AppDep, user_id: CurrentUser
+) -> merchant_results.OfferCreated:
     """A coupon offer of your merchant: face value, stock, expiry."""
     return await app.campaigns.add_offer(
         merchant_id, user_id, title=body.title, face_value_fen=body.face_value_fen, stock=body.stock,
@@ -255,7 +262,7 @@ async def add_offer(merchant_id: PathId, body: OfferCreate, app: AppDep, user_id
 
 @router.post("/offers/{offer_id}/coupons", status_code=status.HTTP_201_CREATED, tags=["coupons"],
              response_model=CouponTaken)
-async def take_coupon(offer_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def take_coupon(offer_id: PathId, app: AppDep, user_id: CurrentUser) -> merchant_results.CouponTaken:
     """领券: one coupon of an offer (found nearby) for you, from its stock, once per person.
 
     Refusals in order: offer_not_found (404) → offer_exhausted (409: none left, or expired) → coupon_taken (409).
@@ -273,13 +280,13 @@ async def nearby(
     lat: float = Query(ge=-90, le=90),
     lng: float = Query(ge=-180, le=180),
     radius_m: float = Query(1000, ge=1, le=50_000),
-) -> dict[str, Any]:
+) -> merchant_results.NearbyList:
     """Offers of merchants within radius_m, nearest first."""
     return await app.campaigns.nearby(lat, lng, radius_m)
 
 
 @router.post("/shake/events", status_code=status.HTTP_201_CREATED, tags=["shake"], response_model=ShakeEventPublic)
-async def create_event(body: EventCreate, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def create_event(body: EventCreate, app: AppDep, user_id: CurrentUser) -> shake_results.ShakeEvent:
     """An admin or enterprise account schedules a shake event (the Gala) in rounds."""
     return await app.shake.create_event(
         user_id, name=body.name, rounds=[(r.starts_at, r.ends_at) for r in body.rounds],
@@ -292,14 +299,14 @@ async def events(
     app: AppDep,
     user_id: CurrentUser,
     limit: Annotated[int, Field(ge=1, le=EVENTS_LISTED_MAX), DIGITS, Query()] = EVENTS_LISTED_DEFAULT,
-) -> dict[str, Any]:
+) -> shake_results.ShakeEventList:
     """Events live now first, then upcoming by their next round's start, then those ended in the last 24 h;
     each with its rounds and its sponsors' branding."""
     return await app.shake.events(limit)
 
 
 @router.get("/shake/events/{event_id}", tags=["shake"], response_model=ShakeEventPublic)
-async def event(event_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def event(event_id: PathId, app: AppDep, user_id: CurrentUser) -> shake_results.ShakeEvent:
     return await app.shake.event(event_id)
 
 
@@ -307,7 +314,7 @@ async def event(event_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str
              response_model=CampaignOwned, response_model_exclude_unset=True)
 async def add_pool(
     event_id: PathId, body: PoolCreate, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> dict[str, Any]:
+) -> campaign_results.OwnedCampaign:
     """A sponsor (verified enterprise) funds a prize pool of the event from its wallet."""
     idem = IdempotencyKey.of(user_id, key, "shake-pool", [event_id, body.model_dump(mode="json")])
     return await app.shake.add_pool(
@@ -320,7 +327,7 @@ async def add_pool(
              responses={200: {"model": ShakePublic, "description": "What this shake won"}})
 async def shake(
     event_id: PathId, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> dict[str, Any]:
+) -> shake_results.Shaken:
     """摇一摇: nothing, cash (credited at once), a coupon or a greeting card.
 
     Refusals: too_many_shakes (429, 5 a second, before any read) → shake_event_not_found → round_not_active →

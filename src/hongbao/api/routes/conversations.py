@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
@@ -30,6 +29,7 @@ from hongbao.domain.errors import Rejected, Unauthorized
 from hongbao.domain.social import MESSAGE_CHARS_MAX
 from hongbao.service.hosts import is_host_key
 from hongbao.service.idempotency import IdempotencyKey
+from hongbao.service.results import social as social_results
 
 router = APIRouter(prefix="/v1", tags=["conversations"], generate_unique_id_function=operation_id)
 
@@ -59,20 +59,20 @@ async def conversations(
     user_id: CurrentUser,
     cursor: str | None = Query(None, max_length=40, json_schema_extra={"pattern": r"^[0-9]{1,18}\.[0-9]{1,18}$"}),
     limit: PageLimit = 20,
-) -> dict[str, Any]:
+) -> social_results.ConversationPage:
     """Your conversations, most recently active first, each with its last message and unread count; pass
     `next_cursor` for the less active ones (one that becomes active meanwhile moves to the top, not to a later page)."""
     return await app.conversations.of_user(user_id, activity_cursor(cursor), limit)
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationPublic)
-async def conversation(conversation_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def conversation(conversation_id: PathId, app: AppDep, user_id: CurrentUser) -> social_results.Conversation:
     """One of your conversations, as in the list (404 conversation_not_found for anyone else's)."""
     return await app.conversations.one(user_id, conversation_id)
 
 
 @router.post("/conversations", response_model=ConversationPublic)
-async def open_conversation(body: ConversationOpen, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def open_conversation(body: ConversationOpen, app: AppDep, user_id: CurrentUser) -> social_results.Conversation:
     """The conversation with a friend (`user_id`) or of a group (`group_id`), created on first use."""
     if (body.user_id is None) == (body.group_id is None):
         raise Rejected("Give either user_id (a friend) or group_id.", code="invalid_conversation")
@@ -89,7 +89,7 @@ async def messages(
     user_id: CurrentUser,
     cursor: Cursor = None,
     limit: PageLimit = 50,
-) -> dict[str, Any]:
+) -> social_results.MessagePage:
     """Messages newest first: text, packets (`data.packet_id`), claim notices, system notices."""
     return await app.conversations.messages(user_id, conversation_id, page_cursor(cursor), limit)
 
@@ -102,7 +102,7 @@ async def post_message(
     app: AppDep,
     user_id: CurrentUser,
     idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
+) -> social_results.Message:
     """Post a text message (participants only; a 1:1 conversation needs you to still be friends)."""
     idem = IdempotencyKey.of(user_id, idempotency_key, "post_message", [conversation_id, body.text])
     return await app.conversations.post_text(user_id, conversation_id, body.text, idem)
@@ -111,7 +111,7 @@ async def post_message(
 @router.post("/conversations/{conversation_id}/read", response_model=ReadPublic)
 async def mark_read(
     conversation_id: PathId, app: AppDep, user_id: CurrentUser, body: ReadMark | None = None
-) -> dict[str, Any]:
+) -> social_results.Read:
     """Mark the conversation read up to `message_id` (default: everything)."""
     return await app.conversations.mark_read(user_id, conversation_id, body.message_id if body else None)
 

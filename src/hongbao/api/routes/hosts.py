@@ -19,6 +19,7 @@ from hongbao.api.schemas_hosts import HostCreated, HostDashboard, HostKeyPublic,
 from hongbao.api.types import Int
 from hongbao.domain.errors import Forbidden, Unauthorized
 from hongbao.service.hosts import SCOPES, HostCaller, is_host_key
+from hongbao.service.results import hosts as host_results
 
 router = APIRouter(prefix="/v1", tags=["hosts"], generate_unique_id_function=operation_id)
 
@@ -61,7 +62,7 @@ HostDep = Annotated[HostCaller, Depends(HostKey())]
 
 
 @router.post("/admin/hosts", status_code=201, response_model=HostCreated, response_model_exclude_unset=True)
-async def create_host(body: HostCreate, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def create_host(body: HostCreate, app: AppDep, user_id: CurrentUser) -> host_results.HostCreated:
     """Admins only (403 not_admin): register a host app. The reply holds its first API key and, with a
     `webhook_url`, its webhook signing secret: both are shown this once."""
     host = await app.hosts.create(body.name, body.rate_per_min, body.daily_volume_fen_max, body.scopes, user_id)
@@ -72,7 +73,7 @@ async def create_host(body: HostCreate, app: AppDep, user_id: CurrentUser) -> di
 
 
 @router.get("/host", response_model=HostDashboard)
-async def host_dashboard(app: AppDep, caller: HostDep) -> dict[str, Any]:
+async def host_dashboard(app: AppDep, caller: HostDep) -> host_results.HostDashboard:
     """The host's own figures: its users, what they sent, claimed and got back, today's volume, its webhooks."""
     return await app.hosts.dashboard_of(caller)
 
@@ -85,12 +86,12 @@ async def set_webhook(body: WebhookSet, app: AppDep, caller: HostDep) -> dict[st
 
 
 @router.post("/host/keys/{key_id}/rotate", status_code=201, response_model=NewHostKey)
-async def rotate_key(key_id: str, app: AppDep, caller: HostDep) -> dict[str, Any]:
+async def rotate_key(key_id: str, app: AppDep, caller: HostDep) -> host_results.NewHostKey:
     """A new key with the same scopes (shown this once); the old one is revoked."""
     return await app.hosts.rotate_key(key_id, host_id=caller.host_id)
 
 
 @router.delete("/host/keys/{key_id}", response_model=HostKeyPublic)
-async def revoke_key(key_id: str, app: AppDep, caller: HostDep) -> dict[str, Any]:
+async def revoke_key(key_id: str, app: AppDep, caller: HostDep) -> host_results.HostKey:
     """Revoke one of the host's keys (refused everywhere within 5 s, at once in this process)."""
     return await app.hosts.revoke_key(key_id, host_id=caller.host_id)

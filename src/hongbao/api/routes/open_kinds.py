@@ -5,6 +5,7 @@ The page a share link opens (/s/{token}) is in landing.py.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -29,6 +30,7 @@ from hongbao.api.types import Fen, Int, Number
 from hongbao.domain.open_kinds import SecretKind, parse_channel, parse_platform
 from hongbao.domain.packets import PacketKind
 from hongbao.service.idempotency import IdempotencyKey
+from hongbao.service.results import open_kinds as open_results
 from hongbao.service.sharing import link_path
 
 router = APIRouter(tags=["open packets"], generate_unique_id_function=operation_id)
@@ -97,7 +99,7 @@ def _base(request: Request, app: AppDep) -> str:
     return (app.settings.public_url or str(request.base_url)).rstrip("/")
 
 
-def _json(reply: dict[str, Any], code: int = 200) -> Response:
+def _json(reply: Mapping[str, Any], code: int = 200) -> Response:
     return Response(orjson.dumps(reply), status_code=code, media_type="application/json")
 
 
@@ -234,7 +236,7 @@ async def card(packet_id: PathId, app: AppDep, user_id: CurrentUser) -> Response
 async def share(
     packet_id: PathId, body: ShareCreate, request: Request, app: AppDep, user_id: CurrentUser,
     channel_header: ChannelHeader = None, channel: str | None = Query(None, max_length=8),
-) -> dict[str, Any]:
+) -> open_results.ShareLink:
     """Share your packet to a platform: its link /s/{token}?platform=…; the share is counted in the figures."""
     reply = await app.sharing.share(
         packet_id, user_id, platform=body.platform, channel=client_channel(channel_header, channel),
@@ -245,7 +247,7 @@ async def share(
 
 
 @router.get("/v1/packets/{packet_id}/figures", response_model=ShareFigures)
-async def figures(packet_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def figures(packet_id: PathId, app: AppDep, user_id: CurrentUser) -> open_results.ShareFigures:
     """Shares, landing-page views and claims of your packet, by platform and by channel (app or web)."""
     return await app.sharing.figures(packet_id, user_id)
 

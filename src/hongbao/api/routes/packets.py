@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Body, status
@@ -20,6 +20,8 @@ from hongbao.api.schemas import (
     PersonalPacketCreate,
 )
 from hongbao.service.idempotency import IdempotencyKey
+from hongbao.service.results import opening as opening_results
+from hongbao.service.results import packets as packet_results
 
 router = APIRouter(prefix="/v1", tags=["packets"], generate_unique_id_function=operation_id)
 
@@ -30,7 +32,7 @@ async def send(
     app: AppDep,
     user_id: CurrentUser,
     key: IdempotencyKeyHeader = None,
-) -> Any:
+) -> packet_results.Packet:
     """Send a red packet: the money leaves your wallet into the packet's escrow at once."""
     idem = IdempotencyKey.of(user_id, key, "send", body.model_dump())
     if isinstance(body, PersonalPacketCreate):
@@ -50,13 +52,13 @@ async def send(
 
 
 @router.get("/packets/{packet_id}", response_model=PacketPublic)
-async def detail(packet_id: PathId, app: AppDep, user_id: CurrentUser) -> Any:
+async def detail(packet_id: PathId, app: AppDep, user_id: CurrentUser) -> packet_results.Packet:
     """The packet and its claim list (best luck marked once every share is taken)."""
     return await app.packets.detail(packet_id, user_id)
 
 
 @router.post("/packets/{packet_id}/grab", response_model=GrabPublic)
-async def grab(packet_id: PathId, app: AppDep, user_id: CurrentUser) -> Any:
+async def grab(packet_id: PathId, app: AppDep, user_id: CurrentUser) -> opening_results.Grab:
     """抢: may I open it? Checks in order: not found → expired → not eligible → already claimed → exhausted."""
     return await app.packets.grab(packet_id, user_id)
 
@@ -82,5 +84,5 @@ async def group_packets(
     user_id: CurrentUser,
     cursor: Cursor = None,
     limit: PageLimit = 20,
-) -> dict[str, Any]:
+) -> packet_results.PacketPage:
     return await app.packets.list_for_group(group_id, user_id, page_cursor(cursor), limit)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, status
 from pydantic import Field, StrictBool, StrictStr
 
@@ -22,6 +20,9 @@ from hongbao.api.schemas_relay import (
 )
 from hongbao.api.types import Fen, Id, Int
 from hongbao.service.idempotency import IdempotencyKey
+from hongbao.service.results import asks as ask_results
+from hongbao.service.results import relay as relay_results
+from hongbao.service.results import transfers as transfer_results
 
 router = APIRouter(prefix="/v1", generate_unique_id_function=operation_id)
 
@@ -75,7 +76,7 @@ class TransferCreate(Strict):
 @router.post("/relays", status_code=status.HTTP_201_CREATED, tags=["relay"], response_model=RelayPublic)
 async def start_relay(
     body: RelayCreate, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> dict[str, Any]:
+) -> relay_results.Chain:
     """Start a relay chain (接龙) in a group: round 1 is your lucky packet; its best-luck claimer owes round 2."""
     idem = IdempotencyKey.of(user_id, key, "relay", body.model_dump())
     return await app.relay.start(
@@ -85,13 +86,13 @@ async def start_relay(
 
 
 @router.get("/relays/{relay_id}", tags=["relay"], response_model=RelayPublic)
-async def relay_detail(relay_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def relay_detail(relay_id: PathId, app: AppDep, user_id: CurrentUser) -> relay_results.Chain:
     """The chain: rounds (sender, amount, best luck), who owes the next round and until when, events."""
     return await app.relay.detail(relay_id, user_id)
 
 
 @router.get("/groups/{group_id}/relays", tags=["relay"], response_model=RelayList)
-async def group_relays(group_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def group_relays(group_id: PathId, app: AppDep, user_id: CurrentUser) -> relay_results.ChainList:
     """The group's relay chains, newest first: which is running, who owes the next round."""
     return await app.relay.of_group(group_id, user_id)
 
@@ -99,7 +100,7 @@ async def group_relays(group_id: PathId, app: AppDep, user_id: CurrentUser) -> d
 @router.post("/relays/{relay_id}/next", status_code=status.HTTP_201_CREATED, tags=["relay"], response_model=RelayPublic)
 async def next_round(
     relay_id: PathId, body: RelayNext, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> dict[str, Any]:
+) -> relay_results.Chain:
     """The owing user sends the next round: 403 not_your_turn, 422 below_relay_minimum or relay_deadline_passed."""
     idem = IdempotencyKey.of(user_id, key, "relay_next", {"relay_id": relay_id, **body.model_dump()})
     return await app.relay.next_round(
@@ -112,7 +113,7 @@ async def next_round(
 
 
 @router.post("/asks", status_code=status.HTTP_201_CREATED, tags=["asks"], response_model=AskPublic)
-async def ask(body: AskCreate, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None) -> dict[str, Any]:
+async def ask(body: AskCreate, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None) -> ask_results.Ask:
     """Ask a friend or a group for a red packet (讨红包); 429 asked_too_often past the daily cap."""
     idem = IdempotencyKey.of(user_id, key, "ask", body.model_dump())
     return await app.asks.ask(
@@ -127,13 +128,13 @@ async def asks(
     user_id: CurrentUser,
     cursor: Cursor = None,
     limit: PageLimit = 20,
-) -> dict[str, Any]:
+) -> ask_results.AskPage:
     """Asks you sent and asks you received (to you or to your groups), newest first; pass `next_cursor` for more."""
     return await app.asks.mine(user_id, page_cursor(cursor), limit)
 
 
 @router.get("/asks/{ask_id}", tags=["asks"], response_model=AskPublic)
-async def ask_detail(ask_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def ask_detail(ask_id: PathId, app: AppDep, user_id: CurrentUser) -> ask_results.Ask:
     return await app.asks.detail(ask_id, user_id)
 
 
@@ -141,7 +142,7 @@ async def ask_detail(ask_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[
              response_model_exclude_unset=True)
 async def fulfil(
     ask_id: PathId, body: AskFulfil, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> dict[str, Any]:
+) -> ask_results.AskFulfilled:
     """Answer an ask with a packet in one step (personal to the asker, or lucky to the asking group)."""
     idem = IdempotencyKey.of(user_id, key, "fulfil", {"ask_id": ask_id, **body.model_dump()})
     return await app.asks.fulfil(
@@ -151,17 +152,17 @@ async def fulfil(
 
 
 @router.post("/asks/{ask_id}/decline", tags=["asks"], response_model=AskPublic)
-async def decline(ask_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def decline(ask_id: PathId, app: AppDep, user_id: CurrentUser) -> ask_results.Ask:
     return await app.asks.decline(ask_id, user_id)
 
 
 @router.get("/me/settings", tags=["asks"], response_model=AskSettings)
-async def my_settings(app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def my_settings(app: AppDep, user_id: CurrentUser) -> ask_results.AskSettings:
     return await app.asks.settings(user_id)
 
 
 @router.put("/me/settings", tags=["asks"], response_model=AskSettings)
-async def update_settings(body: SettingsUpdate, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def update_settings(body: SettingsUpdate, app: AppDep, user_id: CurrentUser) -> ask_results.AskSettings:
     """`allow_asks: false` refuses friends' asks with 403 asks_disabled."""
     return await app.asks.update_settings(user_id, allow_asks=body.allow_asks)
 
@@ -172,7 +173,7 @@ async def update_settings(body: SettingsUpdate, app: AppDep, user_id: CurrentUse
 @router.post("/transfers", status_code=status.HTTP_201_CREATED, tags=["transfers"], response_model=TransferPublic)
 async def send_transfer(
     body: TransferCreate, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> dict[str, Any]:
+) -> transfer_results.Transfer:
     """Pay a friend (转账): the money leaves your wallet at once and waits for them to accept it."""
     idem = IdempotencyKey.of(user_id, key, "transfer", body.model_dump())
     return await app.transfers.send(user_id, body.to_user_id, body.amount_fen, body.note, idem)
@@ -184,20 +185,20 @@ async def transfers(
     user_id: CurrentUser,
     cursor: Cursor = None,
     limit: PageLimit = 20,
-) -> dict[str, Any]:
+) -> transfer_results.TransferPage:
     """Transfers you sent and received, newest first; pass `next_cursor` for more."""
     return await app.transfers.mine(user_id, page_cursor(cursor), limit)
 
 
 @router.get("/transfers/{transfer_id}", tags=["transfers"], response_model=TransferPublic)
-async def transfer_detail(transfer_id: PathId, app: AppDep, user_id: CurrentUser) -> dict[str, Any]:
+async def transfer_detail(transfer_id: PathId, app: AppDep, user_id: CurrentUser) -> transfer_results.Transfer:
     return await app.transfers.detail(transfer_id, user_id)
 
 
 @router.post("/transfers/{transfer_id}/accept", tags=["transfers"], response_model=TransferPublic)
 async def accept_transfer(
     transfer_id: PathId, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> dict[str, Any]:
+) -> transfer_results.Transfer:
     """The recipient takes the money; 422 transfer_expired after the deadline, 409 transfer_settled if done."""
     idem = IdempotencyKey.of(user_id, key, "transfer_accept", transfer_id)
     return await app.transfers.accept(transfer_id, user_id, idem)
@@ -206,7 +207,7 @@ async def accept_transfer(
 @router.post("/transfers/{transfer_id}/return", tags=["transfers"], response_model=TransferPublic)
 async def return_transfer(
     transfer_id: PathId, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> dict[str, Any]:
+) -> transfer_results.Transfer:
     """The recipient sends the money back to the sender."""
     idem = IdempotencyKey.of(user_id, key, "transfer_return", transfer_id)
     return await app.transfers.give_back(transfer_id, user_id, idem)

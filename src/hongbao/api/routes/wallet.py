@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, status
 
 from hongbao.api.deps import AppDep, CurrentUser, Cursor, IdempotencyKeyHeader, PageLimit, PathId, page_cursor
@@ -11,6 +9,7 @@ from hongbao.api.openapi import operation_id
 from hongbao.api.schemas import AmountBody, BalancePublic, PaymentPublic, StatementPage
 from hongbao.domain.errors import NotFound
 from hongbao.service.idempotency import IdempotencyKey
+from hongbao.service.results.wallet import Payment, Statement
 
 router = APIRouter(prefix="/v1", tags=["wallet"], generate_unique_id_function=operation_id)
 
@@ -36,7 +35,7 @@ async def balance_of(owner_id: PathId, app: AppDep, user_id: CurrentUser) -> Bal
 @router.post("/wallet/top-ups", status_code=status.HTTP_201_CREATED, response_model=PaymentPublic)
 async def top_up(
     body: AmountBody, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> Any:
+) -> Payment:
     """Add money from the (sandbox) payment channel."""
     idem = IdempotencyKey.of(user_id, key, "top-up", body.model_dump())
     return await app.wallet.top_up(user_id, body.amount_fen, idem)
@@ -45,7 +44,7 @@ async def top_up(
 @router.post("/wallet/withdrawals", status_code=status.HTTP_201_CREATED, response_model=PaymentPublic)
 async def withdraw(
     body: AmountBody, app: AppDep, user_id: CurrentUser, key: IdempotencyKeyHeader = None
-) -> Any:
+) -> Payment:
     """Send money out through the (sandbox) payment channel."""
     idem = IdempotencyKey.of(user_id, key, "withdraw", body.model_dump())
     return await app.wallet.withdraw(user_id, body.amount_fen, idem)
@@ -57,7 +56,7 @@ async def statement(
     user_id: CurrentUser,
     cursor: Cursor = None,
     limit: PageLimit = 20,
-) -> dict[str, Any]:
+) -> Statement:
     """Sent, received, refunded, top-ups and withdrawals, newest first; pass `next_cursor` for more."""
     return await app.wallet.statement(user_id, page_cursor(cursor), limit)
 
@@ -69,7 +68,7 @@ async def statement_of(
     user_id: CurrentUser,
     cursor: Cursor = None,
     limit: PageLimit = 20,
-) -> dict[str, Any]:
+) -> Statement:
     """A statement by user id: only your own (others answer 404)."""
     _own(user_id, owner_id)
     return await app.wallet.statement(user_id, page_cursor(cursor), limit)

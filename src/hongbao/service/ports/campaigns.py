@@ -10,10 +10,77 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol, TypedDict
 
 from hongbao.domain.campaigns import Branding, Candidate, Prize
 from hongbao.service.ports.replies import IdempotentReplies
+
+
+class PrizeLine(TypedDict):
+    """One line of a campaign's prize table, as its owner sees it."""
+
+    kind: str  # cash or coupon
+    amount_fen: int | None  # cash prizes only
+    offer_id: int | None  # coupon prizes only
+    weight: int
+    count: int | None  # how many at most; None: no count
+    issued: int
+
+
+class DayFigures(TypedDict):
+    day: str
+    issued: int
+    unique_claimers: int
+    claimed_fen: int
+    coupons_issued: int
+
+
+class ClaimFigures(TypedDict):
+    """A campaign's claims counted: in all, and by day."""
+
+    issued: int
+    unique_claimers: int
+    claimed_fen: int
+    coupons_issued: int
+    coupons_redeemed: int
+    by_day: list[DayFigures]
+
+
+class MerchantOffer(TypedDict):
+    """One offer of a merchant, as its owner sees it."""
+
+    id: int
+    title: str
+    face_value_fen: int
+    stock: int
+    issued: int
+    redeemed: int
+    expires_at: str
+
+
+class MerchantListed(TypedDict):
+    """A merchant of the owner's, with its newest offers."""
+
+    id: int
+    name: str
+    lat: float
+    lng: float
+    offers: list[MerchantOffer]
+
+
+class HeldCoupon(TypedDict):
+    """A coupon as its holder's list shows it (its redeem code is added by the use case, never stored)."""
+
+    id: int
+    offer_id: int
+    title: str
+    face_value_fen: int
+    merchant_id: int
+    merchant_name: str
+    status: str  # held or redeemed
+    issued_at: str
+    expires_at: str
+    redeemed_at: str | None
 
 
 @dataclass(frozen=True)
@@ -102,9 +169,9 @@ class CampaignRecords(CampaignById, Offers, IdempotentReplies, Protocol):
 
     def followed_campaigns(self, follower_id: int, now: datetime, limit: int) -> list[tuple[CampaignRow, str]]: ...
 
-    def prizes_of(self, campaign_id: int) -> list[dict[str, Any]]: ...
+    def prizes_of(self, campaign_id: int) -> list[PrizeLine]: ...
 
-    def campaign_figures(self, campaign_id: int) -> dict[str, Any]: ...
+    def campaign_figures(self, campaign_id: int) -> ClaimFigures: ...
 
     def top_up_campaign(self, campaign_id: int, amount_fen: int, budget_fen_max: int, now: datetime) -> int | None: ...
 

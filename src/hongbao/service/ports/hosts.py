@@ -9,7 +9,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Protocol, TypedDict
+
+
+class HostFigures(TypedDict):
+    """A host's dashboard figures: its users, what they sent, claimed and got back, today's volume, its webhooks."""
+
+    users_count: int
+    packets_sent_count: int
+    packets_sent_fen: int
+    packets_refunded_fen: int
+    claims_count: int
+    claimed_fen: int
+    volume_today_fen: int
+    webhooks_delivered_count: int
+    webhooks_failed_count: int
+    webhooks_pending_count: int
 
 
 @dataclass(frozen=True)
@@ -74,7 +89,7 @@ class HostRecords(HostLookup, Protocol):
 
     def set_host_limits(self, host_id: int, rate_per_min: int | None, daily_volume_fen_max: int | None) -> None: ...
 
-    def host_figures(self, host_id: int, day: date) -> dict[str, int]: ...
+    def host_figures(self, host_id: int, day: date) -> HostFigures: ...
 
     def add_host_key(
         self, key_id: str, host_id: int, secret_hash: bytes, scopes: Iterable[str], now: datetime
