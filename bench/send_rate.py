@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from open_rate import set_up, spread, writer_cpu_s  # noqa: E402  (a sibling script, not a package)
+from open_rate import set_up, spread, writer_cpu_s  # a sibling script (bench/ is not a package)
 
-from hongbao.bootstrap import App, build  # noqa: E402
-from hongbao.config import Settings  # noqa: E402
-from hongbao.service.reconcile import reconcile  # noqa: E402
+from hongbao.bootstrap import App, build
+from hongbao.config import Settings
+from hongbao.service.reconcile import reconcile
 
 FEN_EACH = 1_000
 
