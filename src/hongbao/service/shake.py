@@ -291,7 +291,7 @@ class Shake:
                 except BaseException:
                     tickets.orphan(book, lease)  # used or not, the store knows: its lease goes back at the next batch
                     raise
-                if won is _CAPPED:
+                if isinstance(won, _Capped):
                     self.cap_hits += 1
                     tickets.put_back(book, lease)
                     self._capped.put((event.id, user_id), True)
@@ -309,14 +309,14 @@ class Shake:
 
     def _win_job(
         self, event: EventRow, lease: Lease, user_id: int, idem: IdempotencyKey | None, now: datetime
-    ) -> Callable[[WinPort], Any]:
+    ) -> Callable[[WinPort], ShakeWon | dict[str, Any] | _Capped | None]:
         """The winner's write: one win counted under K, one ticket used, its prize paid; all or nothing.
         Answers the prize, `_CAPPED` (the user has K wins: the ticket stays unused) or None (the ticket is dead)."""
         holder, day = self.tickets.holder, self.campaigns.day(now)
         prize = Candidate(lease.prize_id, PrizeKind(lease.kind), 1, lease.amount_fen, lease.offer_id)
         round_seq = lease.round_seq
 
-        def job(tx: WinPort) -> Any:
+        def job(tx: WinPort) -> ShakeWon | dict[str, Any] | _Capped | None:
             first = first_reply(tx, idem)
             if first is not None:
                 return first
@@ -389,4 +389,8 @@ class _Dead(Exception):
     """A ticket that can no longer pay (given back meanwhile, its pool closed, its coupon stock gone)."""
 
 
-_CAPPED = object()
+class _Capped:
+    """What the winner's write answers when the user already has K wins (its ticket stays unused)."""
+
+
+_CAPPED = _Capped()

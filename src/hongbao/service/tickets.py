@@ -19,7 +19,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hongbao.domain.campaigns import Rng
 from hongbao.domain.tickets import Lease, draw_tickets
@@ -279,7 +279,7 @@ class Tickets:
 
         self._renewing = asyncio.ensure_future(self._quietly(job))
 
-    async def _quietly(self, job: Any) -> None:
+    async def _quietly(self, job: Callable[[TicketLeases], int]) -> None:
         try:
             await self.d.store.write(job)
         except Exception:  # a lease not renewed expires: its tickets go back, nothing is paid twice
