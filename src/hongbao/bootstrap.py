@@ -17,10 +17,11 @@ from hongbao.config import Settings
 from hongbao.domain.split import Rng
 from hongbao.service.asks import Asks
 from hongbao.service.campaigns import Campaigns
-from hongbao.service.conversations import Conversations, LiveFeed
+from hongbao.service.conversations import Conversations
 from hongbao.service.deps import Deps, Limits
 from hongbao.service.hosts import HostDefaults, Hosts
 from hongbao.service.install_key import InstallKey, parse_peppers
+from hongbao.service.live_feed import LiveFeed
 from hongbao.service.open_kinds import OpenKinds
 from hongbao.service.packets import Packets
 from hongbao.service.ports import Clock, PaymentChannel, SystemClock

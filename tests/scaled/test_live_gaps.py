@@ -1,5 +1,5 @@
 """Live delivery with several writers (scaled mode): message ids can commit out of order across processes, so the
-feed must not skip a message whose id is below one it already delivered (service/conversations.py, LiveFeed)."""
+feed must not skip a message whose id is below one it already delivered (service/live_feed.py, LiveFeed)."""
 
 from __future__ import annotations
 
