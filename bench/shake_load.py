@@ -179,7 +179,11 @@ class _Socket(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self.buf += data
         while self.waiter is not None and not self.waiter.done():
-            got = self._frame()
+            try:
+                got = self._frame()
+            except ConnectionError as exc:
+                self.waiter.set_exception(exc)
+                return
             if got is None:
                 return
             self.waiter.set_result(got)
@@ -198,22 +202,30 @@ class _Socket(asyncio.Protocol):
             del buf[:end + 4]
             self.upgraded = True
             return head
-        if len(buf) < 2:
-            return None
-        n, start = buf[1] & 0x7F, 2
-        if n == 126:
-            if len(buf) < 4:
+        while True:
+            if len(buf) < 2:
                 return None
-            n, start = int.from_bytes(buf[2:4], "big"), 4
-        elif n == 127:
-            if len(buf) < 10:
+            opcode, n, start = buf[0] & 0x0F, buf[1] & 0x7F, 2
+            if n == 126:
+                if len(buf) < 4:
+                    return None
+                n, start = int.from_bytes(buf[2:4], "big"), 4
+            elif n == 127:
+                if len(buf) < 10:
+                    return None
+                n, start = int.from_bytes(buf[2:10], "big"), 10
+            if len(buf) < start + n:
                 return None
-            n, start = int.from_bytes(buf[2:10], "big"), 10
-        if len(buf) < start + n:
-            return None
-        body = bytes(buf[start:start + n])
-        del buf[:start + n]
-        return body
+            body = bytes(buf[start:start + n])
+            del buf[:start + n]
+            # Control frames are not answers.  The server pings every 20 s and closes a socket that never answers:
+            # a storm longer than that lost its sockets (and hung on their answers) before this was handled.
+            if opcode == 0x9 and self.transport is not None:  # ping: a masked pong with the same payload
+                self.transport.write(bytes([0x8A, 0x80 | len(body)]) + b"\0\0\0\0" + body)
+            elif opcode == 0x8:
+                raise ConnectionError(f"the server closed the socket ({body[:2].hex()})")
+            elif opcode != 0xA:
+                return body
 
     async def ask(self, data: bytes) -> bytes:
         assert self.transport is not None
@@ -285,7 +297,11 @@ async def socket_storm(a: argparse.Namespace, port: int, setup: dict[str, Any], 
 
 def summarize(result: Any, a: argparse.Namespace) -> dict[str, Any]:
     kinds: dict[str, int] = {}
+    failures: dict[str, int] = {}  # what the transport errors were, by their first 80 characters
     for s in result.samples:
+        if s.status < 0:
+            seen = bytes(s.body[:80]).decode(errors="replace")
+            failures[seen] = failures.get(seen, 0) + 1
         if s.status == 200:
             kind = json.loads(s.body)["result"]
         elif a.transport == "ws" and s.status > 0:
@@ -313,6 +329,7 @@ def summarize(result: Any, a: argparse.Namespace) -> dict[str, Any]:
         "loadgen_cpu_us_per_shake": round(result.cpu["loadgen"]["cpu_s"] / answered * 1e6, 1) if answered else None,
         "machine_busy_pct": result.cpu["machine"]["busy_pct"],
         "outcomes": dict(sorted(kinds.items())),
+        "transport_errors": dict(sorted(failures.items(), key=lambda kv: -kv[1])[:5]),
     }
 
 

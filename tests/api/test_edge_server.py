@@ -145,3 +145,27 @@ def test_a_prompt_client_is_served_as_usual(server: tuple[str, int]) -> None:
 
     assert answer.startswith(b"HTTP/1.1 200")
     assert b"x-content-type-options: nosniff" in answer.lower()
+
+
+def test_a_websocket_outlives_the_request_head_deadline(server: tuple[str, int]) -> None:
+    """The head deadline is the HTTP request's: once a connection is upgraded it is the WebSocket's.  (It used to
+    stay armed, so every shake socket was sent a 408 and closed `HEAD_TIMEOUT_S` after it opened.)"""
+    sock = connect(server)
+    try:
+        sock.sendall(b"GET /v1/shake/socket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(4096)
+            assert chunk, f"closed before the upgrade: {head!r}"
+            head += chunk
+        assert head.startswith(b"HTTP/1.1 101"), head[:100]
+        time.sleep(HEAD_TIMEOUT_S * 2.5)  # past the deadline the upgrade request's head had
+        ready, _, _ = select.select([sock], [], [], 0)
+        assert not ready, f"the server wrote or closed the socket by itself: {sock.recv(200)!r}"
+        token = b'{"token":"not-a-token"}'
+        sock.sendall(bytes([0x81, 0x80 | len(token)]) + b"\0\0\0\0" + token)  # a masked text frame, mask 0
+        answer = read_until_closed(sock)
+        assert answer[:1] == b"\x88" and int.from_bytes(answer[2:4], "big") == 4401, answer[:40]
+    finally:
+        sock.close()

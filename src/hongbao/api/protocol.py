@@ -5,7 +5,8 @@ timer, and a new connection has none: a client that sends its headers one byte e
 holds the connection, and a socket, for as long as it likes.  Here every connection has `header_read_timeout_s`
 to deliver each request head, counted from the connection's start or from the end of the previous response;
 bytes arriving do not reset it.  When it runs out the connection is answered 408 and closed.  Once a head is
-read the request is the app's: its body has a deadline of its own (api/middleware.py).
+read the request is the app's: its body has a deadline of its own (api/middleware.py).  A connection upgraded to a
+WebSocket is the WebSocket's: no deadline.
 
 `hongbao serve` runs uvicorn with `http=PROTOCOL`, an import string, so `--workers` processes load it too; the
 deadline is read from HONGBAO_HEADER_READ_TIMEOUT_S in each process.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from typing import Any
+from typing import Any, cast
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -66,7 +67,9 @@ class HeadDeadline:
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)  # type: ignore[misc]
-        if self._in_request():
+        # A head read (a request running), or an upgrade: uvicorn handed the transport to a WebSocket protocol,
+        # whose connection the deadline must not cut (it wrote a 408 into every socket and closed it).
+        if self._in_request() or self.transport.get_protocol() is not cast(object, self):
             self._disarm()
 
     def on_response_complete(self) -> None:
