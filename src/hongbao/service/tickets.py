@@ -171,6 +171,7 @@ class Tickets:
         """Lease the next batch (one at a time per book); `wait` for it, else let it run in the background."""
         if book.refilling is None or book.refilling.done():
             book.refilling = asyncio.ensure_future(self._lease(event_id, book))
+            book.refilling.add_done_callback(_seen)  # a background refill nobody awaits: _lease logged its failure
         if wait:
             await asyncio.shield(book.refilling)
 
@@ -310,3 +311,10 @@ class Tickets:
             self.d.store.write_sync(lambda tx: tx.release_leases(holder=holder))
         except Exception:  # the lease expires and the sweep gives them back
             log.exception("giving back shake tickets at stop failed; they return when their lease expires")
+
+
+def _seen(task: asyncio.Task[None]) -> None:
+    """Mark a refill's failure as retrieved (it was logged where it happened), so asyncio does not report it again
+    as "Task exception was never retrieved" when nobody waited for it (a refill in the background)."""
+    if not task.cancelled():
+        task.exception()
