@@ -9,6 +9,7 @@ from hongbao.api.schemas import ClaimPublic, PacketSummary, Reply
 
 
 class OpenPacketCreated(PacketSummary):
+    sender_name: str | None = None
     claims: list[ClaimPublic]
     my_amount_fen: int | None
     share_path: str = Field(description="/s/{token}: the packet's share link on this server")
