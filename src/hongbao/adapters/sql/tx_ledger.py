@@ -20,14 +20,16 @@ from hongbao.domain.ledger import WORLD_ACCOUNT_ID, AccountKind, TransferCode
 # per-call compilation.  Measured with bench/send_rate.py, see BENCHMARKS.md.
 _WALLET = AccountKind.WALLET.value
 _WALLET_ID = "SELECT id FROM accounts WHERE kind = ? AND owner_id = ?"
-_DEBIT = "UPDATE accounts SET balance_fen = balance_fen - ? WHERE id = ? AND balance_fen >= ?"
+# DEBIT, CREDIT and INSERT_TRANSFER are also the bulk settle's, run there as executemany (tx_settle.py).
+DEBIT = "UPDATE accounts SET balance_fen = balance_fen - ? WHERE id = ? AND balance_fen >= ?"
 _DEBIT_WORLD = "UPDATE accounts SET balance_fen = balance_fen - ? WHERE id = ?"  # the world mints: it may go below 0
-_CREDIT = "UPDATE accounts SET balance_fen = balance_fen + ? WHERE id = ?"
+CREDIT = "UPDATE accounts SET balance_fen = balance_fen + ? WHERE id = ?"
 _CREDIT_WALLET = "UPDATE accounts SET balance_fen = balance_fen + ? WHERE kind = ? AND owner_id = ? RETURNING id"
-_BOOK = (
+INSERT_TRANSFER = (
     "INSERT INTO transfers (debit_account_id, credit_account_id, amount_fen, code, ref, created_at, write_id, "
-    "batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+    "batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_BOOK = INSERT_TRANSFER + " RETURNING id"
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ class LedgerTx:
         """Book one immutable transfer and move the cached balances; refuse if a wallet would go below 0."""
         assert amount_fen > 0, "transfers move a positive amount"
         self._debit(debit_id, amount_fen)
-        hot.run(self.conn, _CREDIT, (amount_fen, credit_id))
+        hot.run(self.conn, CREDIT, (amount_fen, credit_id))
         return self._book(debit_id, credit_id, amount_fen, code, ref, now)
 
     def pay_to_wallet(
@@ -92,7 +94,7 @@ class LedgerTx:
 
     def _debit(self, debit_id: int, amount_fen: int) -> None:
         if debit_id != WORLD_ACCOUNT_ID:
-            if hot.run(self.conn, _DEBIT, (amount_fen, debit_id, amount_fen)) != 1:
+            if hot.run(self.conn, DEBIT, (amount_fen, debit_id, amount_fen)) != 1:
                 raise errors.insufficient_funds()
         else:
             hot.run(self.conn, _DEBIT_WORLD, (amount_fen, debit_id))

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.hot import ts
+from hongbao.adapters.sql.tx_ledger import CREDIT, DEBIT, INSERT_TRANSFER
 from hongbao.domain import errors
 from hongbao.domain.errors import InvariantViolation, NotFound
 from hongbao.domain.ledger import AccountKind, TransferCode
@@ -42,13 +43,7 @@ _ADVANCE = (
     "UPDATE packets SET claimed_count = ?, claimed_fen = claimed_fen + ?, status = ?, finished_at = ? "
     "WHERE id = ? AND claimed_count = ? AND status = ?"
 )
-_DEBIT_ESCROW = "UPDATE accounts SET balance_fen = balance_fen - ? WHERE id = ? AND balance_fen >= ?"
-_CREDIT = "UPDATE accounts SET balance_fen = balance_fen + ? WHERE id = ?"
 _INSERT_CLAIMS = "INSERT INTO claims (packet_id, seq, user_id, amount_fen, created_at) VALUES (?, ?, ?, ?, ?)"
-_INSERT_TRANSFERS = (
-    "INSERT INTO transfers (debit_account_id, credit_account_id, amount_fen, code, ref, created_at, write_id, "
-    "batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
 
 
 @dataclass(frozen=True)
@@ -153,10 +148,10 @@ class SettleTx:
         if hot.many(self.conn, _ADVANCE, advances) != len(advances):
             raise InvariantViolation("a packet's counter moved under its lock")
         hot.many(self.conn, _INSERT_CLAIMS, claims)  # the unique keys decide; a clash fails the whole settle
-        if hot.many(self.conn, _DEBIT_ESCROW, debits) != len(debits):
+        if hot.many(self.conn, DEBIT, debits) != len(debits):
             raise InvariantViolation("an escrow would go below zero")
-        hot.many(self.conn, _CREDIT, [(amt, acct) for acct, amt in sorted(credits.items())])
-        hot.many(self.conn, _INSERT_TRANSFERS, transfers)
+        hot.many(self.conn, CREDIT, [(amt, acct) for acct, amt in sorted(credits.items())])
+        hot.many(self.conn, INSERT_TRANSFER, transfers)
         return out
 
     def _lock_packets(self, ids: list[int]) -> dict[int, PacketRow]:
