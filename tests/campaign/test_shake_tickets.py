@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +18,7 @@ from sqlalchemy import select, update
 
 from hongbao.adapters.sql import schema_campaign as sc
 from hongbao.bootstrap import App, build
+from hongbao.domain.campaigns import active_round
 from hongbao.domain.errors import HongbaoError
 from hongbao.service.reconcile import reconcile
 from tests.campaign.conftest import make_enterprise, register_many
@@ -205,3 +207,41 @@ def test_reconcile_reports_held_fen_that_no_lease_holds(hb: App, clock: FrozenCl
     found = [str(v) for v in reconcile(hb.store).violations]
     assert any("tickets" in v and "leases" in v for v in found), found
     hb.store.write_sync(lambda tx: tx.conn.execute(update(k).values(held_fen=k.c.held_fen - 100)))
+
+
+def test_a_batch_asked_for_before_a_lease_was_orphaned_does_not_call_the_round_empty(
+    hb: App, clock: FrozenClock
+) -> None:
+    # given a pool of 4 prizes, all leased to this process by its first winner (3 left in its book)
+    event_id = gala(hb, clock, 400)
+    users = register_many(hb, "viewer", 4)
+    assert shake_all(hb, event_id, users[:1]) == ["cash"]
+    tickets = hb.shake.tickets
+    on = active_round(hb.store.read_sync(lambda tx: tx.event(event_id)).rounds, clock.now())
+    assert on is not None
+
+    async def go() -> list[object]:
+        book = await tickets.book(event_id, on.seq)
+        assert book.count() == 3
+        ticket = tickets.take(book)
+        assert ticket is not None
+        # when a batch is asked for while the writer is busy, and only then the winner holding that ticket loses
+        # its reply (its whole lease is orphaned: 3 tickets the store still holds for this process)
+        gate = threading.Event()
+        busy = asyncio.ensure_future(hb.store.write(lambda tx: gate.wait(10)))
+        await asyncio.sleep(0)
+        refill = asyncio.ensure_future(tickets.refill(event_id, book, wait=True))
+        for _ in range(3):
+            await asyncio.sleep(0)  # the batch's job is queued with the orphans known so far: none
+        tickets.orphan(book, ticket)
+        gate.set()
+        await busy
+        await refill
+        shakes = [hb.shake.shake(event_id, u) for u in users[1:]]
+        return [outcome(r) for r in await asyncio.gather(*shakes, return_exceptions=True)]
+
+    # then the round is not taken for empty: the orphaned lease goes back and the next three shakes win it
+    assert asyncio.run(go()) == ["cash"] * 3
+    assert pool_figures(hb, event_id) == (400, 400, 0)
+    assert sum(asyncio.run(hb.wallet.balance(u)) for u in users) == 400
+    assert reconcile(hb.store).violations == []

@@ -283,8 +283,9 @@ class Shake:
                     if lease is None:
                         if tickets.known_empty(book):
                             raise dc.pool_empty()
-                        if book.last_leased == 0:
+                        if book.last_leased == 0 and not tickets.orphans_waiting():
                             break  # other processes hold what is left: this shake wins nothing
+                        # else a lease orphaned here meanwhile goes back with the next batch: lease again
                         continue  # other shakes here took the batch first: lease again
                 try:
                     won = await self.d.store.write(self._win_job(event, lease, user_id, idem, now))

@@ -160,6 +160,10 @@ class Tickets:
         for book in self._books.values():
             book.empty_at = None
 
+    def orphans_waiting(self) -> bool:
+        """Whether leases orphaned here wait to be given back (with the next batch leased)."""
+        return bool(self._orphans)
+
     def known_empty(self, book: _Book) -> bool:
         if book.empty_at is None or book.stock:
             return False
@@ -209,7 +213,9 @@ class Tickets:
             log.exception("leasing shake tickets failed (event %s round %s)", event_id, seq)
             raise
         self._orphans.difference_update(orphans)
-        await self._keep(event_id, book, got, some, now)
+        # A lease orphaned here after this batch was asked for still holds its tickets in the store: the round is
+        # not empty, they come back with the next batch.
+        await self._keep(event_id, book, got, some or bool(self._orphans), now)
 
     async def _keep(self, event_id: int, book: _Book, got: list[Lease], some: bool, now: datetime) -> None:
         if self._books.get(event_id) is not book:  # the round ended meanwhile: these go back at once

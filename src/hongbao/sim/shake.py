@@ -4,12 +4,13 @@ rate limits and the K wins per user, and the clock jumping to the edges of round
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hongbao.sim.base import NO_SUCH_ID, Mismatch
 from hongbao.sim.campaigns import CampaignOps
-from hongbao.sim.model import Campaign, ShakeEvent
+from hongbao.sim.model import Campaign, Offer, PrizeLine, ShakeEvent
 
 CARDS = ["福", "禄", "寿"]
 
@@ -275,19 +276,9 @@ class ShakeOps(CampaignOps):
         self.counts["shake_bursts"] += 1
 
     def prizes_left(self, ev: ShakeEvent) -> int:
-        """At most how many more prizes the event's open pools can give now."""
-        now, n = self.clock.now(), 0
-        for c in self._open_pools(ev):
-            for p in self.m.candidates(c, now):
-                count = None if p.count_max is None else p.count_max - p.issued
-                if p.kind == "cash":
-                    fits = c.left_fen // p.amount_fen if p.amount_fen else c.left_fen
-                    n += fits if count is None else min(fits, count)
-                elif p.offer_id is not None:
-                    offer = self.m.offers[p.offer_id]
-                    stock = offer.stock - offer.issued
-                    n += stock if count is None else min(stock, count)
-        return n
+        """At least how many more prizes the event's open pools give before they are empty (`least_prizes`)."""
+        now = self.clock.now()
+        return least_prizes([(c, self.m.candidates(c, now)) for c in self._open_pools(ev)], self.m.offers)
 
     # ------------------------------------------------------------------ time
 
@@ -303,3 +294,28 @@ class ShakeOps(CampaignOps):
         seconds = max(0, int((at - now).total_seconds()))
         self.note("clock", f"+{seconds}s (to a round, window or day edge)")
         self.clock.advance(seconds)
+
+
+def least_prizes(pools: list[tuple[Campaign, list[PrizeLine]]], offers: Mapping[int, Offer]) -> int:
+    """At least how many more prizes these pools (each with the prizes it may still draw) give before they are
+    empty, however the draws fall.
+
+    Prizes of one pool share its budget, so a sum of what each could give alone overstates it (300 fen left and
+    prizes of 100 and 200 fen: three at most, and only two if the 200 comes first).  Draws stop when no prize
+    fits, so until then each took at most the dearest: a pool gives at least ⌊left / dearest⌋ cash prizes, or
+    every prize count left if that is fewer.  Coupons spend no budget: at least the offer's stock left or the
+    prizes' counts left, whichever is less, counted once per offer however many pools give it."""
+    n = 0
+    coupons: dict[int, float] = {}
+    for pool, lines in pools:
+        cash = [p for p in lines if p.kind == "cash" and p.amount_fen > 0]
+        if cash:
+            counts = [p.count_max - p.issued for p in cash if p.count_max is not None]
+            fits = pool.left_fen // max(p.amount_fen for p in cash)
+            n += fits if len(counts) < len(cash) else min(fits, sum(counts))
+        for p in lines:
+            if p.kind == "coupon" and p.offer_id is not None:
+                coupons[p.offer_id] = coupons.get(p.offer_id, 0) + (
+                    float("inf") if p.count_max is None else p.count_max - p.issued
+                )
+    return n + sum(int(min(offers[o].stock - offers[o].issued, count)) for o, count in coupons.items())
