@@ -241,13 +241,12 @@ class Shake:
     ) -> Shaken:
         """One shake: nothing, a cash prize (credited at once), a coupon, or a greeting card.
 
-        Checks in order: too_many_shakes (per address, then 5 a second per user, counted in this process before
-        any read, so a flood never reaches the database) → shake_event_not_found (none, or another world's) →
-        round_not_active →
-        too_many_shakes (100 a round) → pool_empty.  A retry with its key gets the first answer before all of
-        them.  A shake that loses the draw is answered from memory (stored only when it has a key); a winner takes
-        one of this process's win tickets (service/tickets.py) and is answered once its prize and its win (at most
-        K per user, counted by the database) are committed.
+        Checks in order: too_many_shakes (per address, then 5 a second per user, counted in this process before any
+        read, so a flood never reaches the database) → shake_event_not_found (none, or another world's) →
+        round_not_active → too_many_shakes (100 a round) → pool_empty.  A retry with its key gets the first answer
+        before all of them.  A shake that loses the draw is answered from memory (stored only when it has a key); a
+        winner takes one of this process's win tickets (service/tickets.py) and is answered once its prize and its
+        win (at most K per user, counted by the database) are committed.
         """
         now = self.d.clock.now()
         if idem is not None:
