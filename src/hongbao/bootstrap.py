@@ -142,6 +142,7 @@ def build(
     elif url.startswith("sqlite"):
         app.users.signer = TokenSigner.from_file(settings.data_dir / "session-token.key", ttl)
     app.users.revocations = Revocations(store, settings.token_revocation_poll_s)
+    app.users.worlds = app.packets.worlds  # a session's user is hongbao's own: the worlds cache learns it
     app.sweep_lease = SweepLease(store, ttl_s=settings.sweeper_lease_s)
     _wire_social(app)
     _wire_relay(app)
@@ -159,7 +160,8 @@ def _wire_embed(app: App) -> None:
     """Host apps (API keys, their users by external id, daily volume) and the webhook outbox beside the money."""
     s = app.settings
     hooks = app.deps.hooks
-    app.hosts = Hosts(app.deps, app.key, HostDefaults(s.host_rate_per_min, s.host_daily_volume_fen_max))
+    app.hosts = Hosts(app.deps, app.key, HostDefaults(s.host_rate_per_min, s.host_daily_volume_fen_max),
+                      worlds=app.packets.worlds)  # a host's key names its users' world: the cache learns it
     hooks.sent.append(app.hosts.count_packet)  # a host's daily volume, counted in the transaction that moves it
     hooks.money.append(app.hosts.count_transfer)
     app.webhooks = Webhooks(app.deps, app.key, DeliveryRules(
@@ -198,7 +200,8 @@ def _wire_social(app: App) -> None:
 
 def _wire_campaigns(app: App) -> None:
     """Enterprise campaigns, coupons and nearby merchants, and shake events (pools are campaigns)."""
-    app.campaigns = Campaigns(app.deps, app.key, app.settings.campaign_limits())
+    # One cache of users' worlds with the open path: a campaign, offer or shake event is its owner's world's only.
+    app.campaigns = Campaigns(app.deps, app.key, app.settings.campaign_limits(), worlds=app.packets.worlds)
     app.shake = Shake(app.deps, app.campaigns, address_second_max=app.settings.shakes_per_address_second_max)
     app.deps.hooks.after_commit.append(app.shake.on_published)
     app.campaigns.on_budget_changed.append(lambda _campaign_id: app.shake.tickets.budget_changed())

@@ -83,9 +83,9 @@ def test_demo_seed_gives_a_live_gala_a_campaign_for_followers_and_a_shop_nearby_
         bob = app.store.read_sync(lambda tx: tx.user_by_username("bob").id)  # type: ignore[attr-defined]
 
         async def look() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
-            events = await app.shake.events()
+            events = await app.shake.events(bob)
             following = await app.campaigns.following(bob)
-            nearby = await app.campaigns.nearby(39.9042, 116.4074, 1000)
+            nearby = await app.campaigns.nearby(bob, 39.9042, 116.4074, 1000)
             won = await app.campaigns.claim(following["campaigns"][0]["id"], bob, token=None, idem=None)
             return events, following, nearby, won
 

@@ -87,8 +87,9 @@ class ShakePath:
         `"id"`, echoed, and `"key"`, an Idempotency-Key) is one shake under the same rules and limits as the POST,
         answered in order by `{"id": …, "status": 200, …the shake's answer}` or `{"id": …, "status": 4xx,
         "problem": {…}}`; `{"live": <event id>}` answers the page's counters (prizes left, this server's shakes a
-        second).  The token comes in the upgrade's Authorization header or, from a browser (which cannot set
-        headers), as the first message `{"token": "…"}`; a bad one closes the socket with code 4401."""
+        second; 404 for an event of another world, as for none).  The token comes in the upgrade's Authorization
+        header or, from a browser (which cannot set headers), as the first message `{"token": "…"}`; a bad one
+        closes the socket with code 4401."""
         authorization, _, behalf = caller_headers(scope["headers"])  # a shake's key comes in its message
         address = client_address(scope)
         message = await receive()
@@ -125,9 +126,19 @@ class ShakePath:
                 continue
             if "live" in asked:  # the page's live counters: {"live": <event id>}
                 try:
-                    live = await self.hongbao.shake.live(int(asked["live"]))
-                except (HongbaoError, TypeError, ValueError):
+                    live_of = int(asked["live"])
+                except (TypeError, ValueError):
                     await _send_json(send, {"id": ref, "status": 422, "problem": _bad_message()})
+                    continue
+                try:  # the counters of an event of the caller's world only (service/worlds.py)
+                    viewer = await bearer_user(self.hongbao, authorization, behalf)
+                    live = await self.hongbao.shake.live(live_of, viewer)
+                except HongbaoError as exc:
+                    if exc.status == 401:
+                        await send({"type": "websocket.close", "code": 4401, "reason": "bad token"})
+                        return
+                    problem = orjson.loads(problem_body(exc.status, exc.code, exc.title, exc.detail))
+                    await _send_json(send, {"id": ref, "status": exc.status, "problem": problem})
                     continue
                 await _send_json(send, {"id": ref, "status": 200, "live": live})
                 continue

@@ -104,7 +104,7 @@ async def gala_shake(story: Story) -> None:
         store["id"], jd, title="奶茶买一送一", face_value_fen=1_500, stock=3, expires_at=now + timedelta(days=7)
     )
     await camp.register_merchant(tencent, "全聚德 和平门", 39.8990, 116.3800)
-    nearby = await camp.nearby(39.9087, 116.3975, 2_000)
+    nearby = await camp.nearby(jd, 39.9087, 116.3975, 2_000)
     table = Table("offer", "merchant", "distance", title="附近商家 Nearby offers (2 km of Tiananmen)")
     for o in nearby["offers"]:
         table.add_row(escape(o["title"]), escape(o["merchant_name"]), f"{o['distance_m']:.0f} m")

@@ -19,6 +19,7 @@ from hongbao.service.idempotency import IdempotencyKey, once, stored_reply
 from hongbao.service.ratelimit import Limiter
 from hongbao.service.results.campaigns import Award
 from hongbao.service.users import token_digest
+from hongbao.service.worlds import Worlds
 
 if TYPE_CHECKING:
     from hongbao.service.ports.campaigns import CampaignById, CampaignRow, ClaimRecords
@@ -42,13 +43,15 @@ class CampaignClaims:
     link_failures: Limiter
     link_failures_by_address: Limiter
     _exhausted: Lru[int, int]
+    worlds: Worlds
 
     def day(self, at: datetime) -> str:
         return dc.day_of(at, self.limits.day_utc_offset_h)
 
-    def visible(self, row: CampaignRow | None, viewer_id: int, token: str | None) -> bool:
-        """The owner sees every campaign; followers campaigns are public; a link campaign needs its token."""
-        if row is None:
+    def visible(self, row: CampaignRow | None, viewer_id: int, world: int, token: str | None) -> bool:
+        """The owner sees every campaign; followers campaigns are public; a link campaign needs its token; all
+        within the campaign's world (`world` is the viewer's: service/worlds.py), as if none existed elsewhere."""
+        if row is None or row.world != world:
             return False
         if row.owner_id == viewer_id or row.channel in (Channel.FOLLOWERS.value, Channel.SHAKE.value):
             return True
@@ -82,13 +85,14 @@ class CampaignClaims:
         self.link_failures.check(limiter_key)
         if address is not None:
             self.link_failures_by_address.check(address)
+        world = await self.worlds.of(user_id)
         now = self.d.clock.now()
         day = self.day(now)
         gone: list[int] = []  # the budget of a campaign found with nothing left
 
         def job(tx: ClaimRecords) -> Award:
             def effect() -> Award:
-                row = self._admit(tx, campaign_id, user_id, token, day, now, count=True)
+                row = self._admit(tx, campaign_id, user_id, world, token, day, now, count=True)
                 award = self.award(tx, row, user_id, day, channel, now)
                 if award is None:
                     after = campaign_row(tx, campaign_id)
@@ -108,7 +112,7 @@ class CampaignClaims:
                 # grows only by a top-up): answer from a read, in the same order, and keep the single writer for
                 # claims that can still win.
                 row = await self.d.store.read(
-                    lambda tx: self._admit(tx, campaign_id, user_id, token, day, now, count=False)
+                    lambda tx: self._admit(tx, campaign_id, user_id, world, token, day, now, count=False)
                 )
                 if row.budget_fen == spent_budget:
                     raise dc.campaign_exhausted()
@@ -126,13 +130,13 @@ class CampaignClaims:
         return reply
 
     def _admit(
-        self, tx: ClaimRecords, campaign_id: int, user_id: int, token: str | None, day: str, now: datetime, *,
-        count: bool,
+        self, tx: ClaimRecords, campaign_id: int, user_id: int, world: int, token: str | None, day: str,
+        now: datetime, *, count: bool,
     ) -> CampaignRow:
         """The claim checks in order; with `count` (inside the write job) the user's claim is counted against
         the caps by one conditional UPDATE, without it (a read) the caps are only compared."""
         row = tx.campaign(campaign_id)
-        if row is None or row.channel == Channel.SHAKE.value or not self.visible(row, user_id, token):
+        if row is None or row.channel == Channel.SHAKE.value or not self.visible(row, user_id, world, token):
             raise dc.campaign_not_found()
         if row.status != "active" or now >= row.ends_at:
             raise dc.campaign_ended()

@@ -36,6 +36,7 @@ from hongbao.service.results.campaigns import (
 )
 from hongbao.service.sweep import sweep
 from hongbao.service.users import token_digest
+from hongbao.service.worlds import Worlds
 
 if TYPE_CHECKING:
     from hongbao.service.ports.campaigns import CampaignRecords, CampaignRow, Offers
@@ -48,9 +49,12 @@ log = logging.getLogger(__name__)
 
 class Campaigns(CampaignClaims, MerchantCoupons):
     def __init__(
-        self, deps: Deps, key: InstallKey, limits: CampaignLimits | None = None, rng: Rng | None = None
+        self, deps: Deps, key: InstallKey, limits: CampaignLimits | None = None, rng: Rng | None = None,
+        worlds: Worlds | None = None,
     ) -> None:
         self.d = deps
+        # Users' worlds, cached (bootstrap shares the open path's): a campaign or offer is seen in its owner's only.
+        self.worlds = worlds or Worlds(deps.store)
         self.key = key  # seals a link campaign's token for a keyed retry; derives coupons' redeem codes
         self.limits = limits or CampaignLimits()
         self.rng: Rng = rng or secrets.SystemRandom()
@@ -168,11 +172,12 @@ class Campaigns(CampaignClaims, MerchantCoupons):
         → amount_too_large → insufficient_funds.
         """
         amount = check_amount_fen(amount_fen)
+        world = await self.worlds.of(owner_id)
         now = self.d.clock.now()
 
         def job(tx: CampaignRecords) -> OwnedCampaign:
             def effect() -> OwnedCampaign:
-                row = self._owned(tx, campaign_id, owner_id, "Only the campaign's owner adds to its budget.")
+                row = self._owned(tx, campaign_id, owner_id, world, "Only the campaign's owner adds to its budget.")
                 if row.status != CampaignStatus.ACTIVE.value or now >= row.ends_at:
                     raise dc.campaign_ended("This campaign has ended: its budget can no longer grow.")
                 if not any(p["kind"] == PrizeKind.CASH.value for p in tx.prizes_of(campaign_id)):
@@ -195,10 +200,11 @@ class Campaigns(CampaignClaims, MerchantCoupons):
             hook(campaign_id)
         return reply
 
-    def _owned(self, tx: CampaignRecords, campaign_id: int, user_id: int, refusal: str) -> CampaignRow:
-        """The campaign, if `user_id` owns it: 404 for a campaign the user may not know of, 403 for another's."""
+    def _owned(self, tx: CampaignRecords, campaign_id: int, user_id: int, world: int, refusal: str) -> CampaignRow:
+        """The campaign, if `user_id` (of `world`) owns it: 404 for a campaign the user may not know of (another
+        world's among them), 403 for another's."""
         row = tx.campaign(campaign_id)
-        if row is None or not self.visible(row, user_id, None):
+        if row is None or not self.visible(row, user_id, world, None):
             raise dc.campaign_not_found()
         if row.owner_id != user_id:
             raise dc.not_campaign_owner(refusal)
@@ -244,9 +250,11 @@ class Campaigns(CampaignClaims, MerchantCoupons):
     async def detail(
         self, campaign_id: int, viewer_id: int, token: str | None = None
     ) -> Campaign | OwnedCampaign:
+        world = await self.worlds.of(viewer_id)
+
         def job(tx: CampaignRecords) -> Campaign | OwnedCampaign:
             row = tx.campaign(campaign_id)
-            if row is None or not self.visible(row, viewer_id, token):
+            if row is None or not self.visible(row, viewer_id, world, token):
                 raise dc.campaign_not_found()
             return self.public(tx, row, owner_view=row.owner_id == viewer_id)
 
@@ -267,19 +275,21 @@ class Campaigns(CampaignClaims, MerchantCoupons):
         Branding and window only, as `detail` shows a non-owner; link campaigns never appear (they need a token).
         """
         check_limit(limit, FOLLOWING_MAX)
+        world = await self.worlds.of(viewer_id)
         now = self.d.clock.now()
 
         def job(tx: CampaignRecords) -> FollowedCampaignList:
-            rows = tx.followed_campaigns(viewer_id, now, limit)
+            rows = tx.followed_campaigns(viewer_id, world, now, limit)
             return {"campaigns": [{**self.public(tx, r, owner_view=False), "owner_name": name} for r, name in rows]}
 
         return await self.d.store.read(job)
 
     async def figures(self, campaign_id: int, viewer_id: int) -> CampaignFigures:
         """Owner only: issued, claimed, remaining budget, unique claimers, by day."""
+        world = await self.worlds.of(viewer_id)
 
         def job(tx: CampaignRecords) -> CampaignFigures:
-            row = self._owned(tx, campaign_id, viewer_id, "Only the campaign's owner sees its figures.")
+            row = self._owned(tx, campaign_id, viewer_id, world, "Only the campaign's owner sees its figures.")
             figures = tx.campaign_figures(campaign_id)
             return {
                 "campaign_id": campaign_id, "status": row.status, "budget_fen": row.budget_fen,
@@ -313,6 +323,7 @@ class Campaigns(CampaignClaims, MerchantCoupons):
         after it hears campaign_ended; the return is what was not paid. Checks in order: campaign_not_found →
         not_campaign_owner → campaign_ended (already closed: nothing is returned twice).
         """
+        world = await self.worlds.of(owner_id)
         now = self.d.clock.now()
         closed_now: list[bool] = []  # set by the attempt that closed it (a replay answers the stored reply)
 
@@ -320,7 +331,7 @@ class Campaigns(CampaignClaims, MerchantCoupons):
             closed_now.clear()  # the store may run this job again after a rolled-back batch
 
             def effect() -> OwnedCampaign:
-                row = self._owned(tx, campaign_id, owner_id, "Only the campaign's owner ends it.")
+                row = self._owned(tx, campaign_id, owner_id, world, "Only the campaign's owner ends it.")
                 closed = "This campaign is already closed: its unspent budget went back to its owner."
                 if row.status != CampaignStatus.ACTIVE.value:
                     raise dc.campaign_ended(closed)

@@ -29,6 +29,7 @@ from hongbao.service.results.hosts import Host, HostCreated, HostDashboard, Host
 if TYPE_CHECKING:
     from hongbao.adapters.sql.tx import PacketRow
     from hongbao.service.ports.hosts import HostKeyRow, HostLookup, HostRecords, HostRow, HostUsers, HostVolume
+    from hongbao.service.worlds import Worlds
 
 KEY_PREFIX = "hk_"
 SCOPES = ("read", "write", "dashboard")
@@ -60,8 +61,11 @@ def is_host_key(token: str) -> bool:
 
 
 class Hosts:
-    def __init__(self, deps: Deps, key: InstallKey, defaults: HostDefaults | None = None) -> None:
+    def __init__(
+        self, deps: Deps, key: InstallKey, defaults: HostDefaults | None = None, worlds: Worlds | None = None
+    ) -> None:
         self.d = deps
+        self.worlds = worlds  # told each acting user's world (its host's), so no world check reads it
         self.key = key
         self.defaults = defaults or HostDefaults()
         self._callers: Lru[str, tuple[HostCaller, float]] = Lru(10_000)
@@ -193,11 +197,12 @@ class Hosts:
             raise Unauthorized("A host key acts for one of the host's users: send 'X-On-Behalf-Of: <external id>'.",
                                code="on_behalf_of_missing")
         ext = _clean_external_id(external_id)
-        known = self._users.get((caller.host_id, ext))
-        if known is not None:
-            return known
-        user_id = await self._map_user(caller.host_id, ext)
-        self._users.put((caller.host_id, ext), user_id)
+        user_id = self._users.get((caller.host_id, ext))
+        if user_id is None:
+            user_id = await self._map_user(caller.host_id, ext)
+            self._users.put((caller.host_id, ext), user_id)
+        if self.worlds is not None:
+            self.worlds.learn(user_id, caller.host_id)  # a host's users live in its world (service/worlds.py)
         return user_id
 
     async def dashboard_of(self, caller: HostCaller) -> HostDashboard:

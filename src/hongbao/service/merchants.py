@@ -27,6 +27,7 @@ from hongbao.service.results.merchants import (
     NearbyList,
     OfferCreated,
 )
+from hongbao.service.worlds import Worlds
 
 if TYPE_CHECKING:
     from hongbao.service.ports.campaigns import MerchantRecords
@@ -39,6 +40,7 @@ class MerchantCoupons:
     key: InstallKey
     limits: CampaignLimits
     redeem_failures: Limiter
+    worlds: Worlds
 
     async def register_merchant(
         self, owner_id: int, name: object, lat: object, lng: object, idem: IdempotencyKey | None = None
@@ -90,13 +92,15 @@ class MerchantCoupons:
         Refusals in order: offer_not_found → offer_exhausted (409: none left, or expired) → coupon_taken (409:
         you hold one of this offer already). The stock's conditional UPDATE comes first and locks the offer's
         row, so two takes by one person (two processes on PostgreSQL) serialise there, and the second then
-        sees the first's coupon and rolls back: never check-then-act.
+        sees the first's coupon and rolls back: never check-then-act.  An offer of another world's merchant
+        (service/worlds.py) is not found, as one nobody made.
         """
+        world = await self.worlds.of(user_id)
         now = self.d.clock.now()
 
         def job(tx: MerchantRecords) -> CouponTaken:
             offer = tx.offers([offer_id]).get(offer_id)
-            if offer is None:
+            if offer is None or offer.world != world:
                 raise NotFound("No such offer.", code="offer_not_found")
             coupon_id = tx.issue_coupon(offer_id, user_id, now)
             if coupon_id is None:
@@ -109,15 +113,17 @@ class MerchantCoupons:
 
         return await self.d.store.write(job)
 
-    async def nearby(self, lat: object, lng: object, radius_m: object) -> NearbyList:
-        """Offers of merchants within `radius_m`, nearest first: a bounding box in SQL, then haversine."""
+    async def nearby(self, viewer_id: int, lat: object, lng: object, radius_m: object) -> NearbyList:
+        """Offers of merchants within `radius_m`, nearest first: a bounding box in SQL, then haversine.  Only the
+        viewer's world's merchants (service/worlds.py): another host's shops are not this host's users' to see."""
         here = dc.check_location(lat, lng)
         if isinstance(radius_m, bool) or not isinstance(radius_m, (int, float)) or not 1 <= radius_m <= dc.RADIUS_M_MAX:
             raise Rejected(f"radius_m is 1 to {dc.RADIUS_M_MAX}.", code="invalid_location")
         radius = float(radius_m)
         box = dc.bounding_box(here[0], here[1], radius)
+        world = await self.worlds.of(viewer_id)
         now = self.d.clock.now()
-        rows = await self.d.store.read(lambda tx: tx.nearby(box, now, 10 * self.limits.nearby_results_max))
+        rows = await self.d.store.read(lambda tx: tx.nearby(world, box, now, 10 * self.limits.nearby_results_max))
         found = []
         for mid, name, mlat, mlng, offer in rows:
             distance = haversine_m(here[0], here[1], mlat, mlng)

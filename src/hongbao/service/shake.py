@@ -1,7 +1,9 @@
 """Shake (摇一摇): Gala events in rounds, sponsor prize pools, and one shake's draw under every cap.
 
 A pool is a campaign of channel "shake" (its own budget account, prize table and figures) whose
-window is the event's; the scheduler pass that closes campaigns returns a pool's unspent money.
+window is the event's; the scheduler pass that closes campaigns returns a pool's unspent money.  An event is in its
+owner's world (service/worlds.py): users of another world neither see it, nor sponsor it, nor shake (it is not found
+for them, as an id nobody made); its world is cached with its row, so a losing shake still reads nothing.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ EVENTS_LISTED_DEFAULT = 20
 EVENTS_LISTED_MAX = 50
 WIN_ATTEMPTS_MAX = 64  # batches and dead tickets one winning shake goes through before it settles for nothing
 RECENTLY_ENDED = timedelta(hours=24)  # ended events stay listed this long, so latecomers see what they missed
+
+
+def event_not_found() -> NotFound:
+    return NotFound("No such shake event.", code="shake_event_not_found")
 
 
 class Shake:
@@ -116,11 +122,13 @@ class Shake:
         budget = self.campaigns.check_budget(budget_fen, table)
         now = self.d.clock.now()
 
+        world = await self.campaigns.worlds.of(sponsor_id)
+
         def job(tx: PoolPort) -> OwnedCampaign:
             def effect() -> OwnedCampaign:
                 event = tx.event(event_id)
-                if event is None:
-                    raise NotFound("No such shake event.", code="shake_event_not_found")
+                if event is None or event.world != world:
+                    raise event_not_found()
                 if tx.verified_as(sponsor_id) != "enterprise":
                     raise dc.not_verified()
                 if now >= event.ends_at:
@@ -139,25 +147,27 @@ class Shake:
         self.tickets.budget_changed()
         return reply
 
-    async def event(self, event_id: int) -> ShakeEvent:
+    async def event(self, event_id: int, viewer_id: int) -> ShakeEvent:
+        world = await self.campaigns.worlds.of(viewer_id)
         now = self.d.clock.now()
 
         def job(tx: ShakeEvents) -> ShakeEvent:
             event = tx.event(event_id)
-            if event is None:
-                raise NotFound("No such shake event.", code="shake_event_not_found")
+            if event is None or event.world != world:
+                raise event_not_found()
             return self._public(tx, event, now)
 
         return await self.d.store.read(job)
 
-    async def events(self, limit: int = EVENTS_LISTED_DEFAULT) -> ShakeEventList:
-        """Events a person can join: live ones first, then by their next round's start, then the ones ended in
-        the last 24 hours; each with its sponsors' branding (never their budgets)."""
+    async def events(self, viewer_id: int, limit: int = EVENTS_LISTED_DEFAULT) -> ShakeEventList:
+        """Events the viewer can join (those of their world): live ones first, then by their next round's start,
+        then the ones ended in the last 24 hours; each with its sponsors' branding (never their budgets)."""
         check_limit(limit, EVENTS_LISTED_MAX)
+        world = await self.campaigns.worlds.of(viewer_id)
         now = self.d.clock.now()
 
         def job(tx: ShakeEvents) -> ShakeEventList:
-            events = tx.events_listed(now, now - RECENTLY_ENDED, limit)
+            events = tx.events_listed(world, now, now - RECENTLY_ENDED, limit)
             pools = tx.campaigns_of_events([e.id for e in events])
             return {"events": [self._listed(e, pools.get(e.id, []), now) for e in events]}
 
@@ -213,14 +223,17 @@ class Shake:
 
     # ------------------------------------------------------------------ shake
 
-    async def _event_row(self, event_id: int) -> EventRow:
-        """The event, from memory after the first read (an event's rounds, chance and cap never change)."""
+    async def _event_row(self, event_id: int, user_id: int) -> EventRow:
+        """The event, from memory after the first read (an event's rounds, chance, cap and world never change);
+        not found for a user of another world (whose world is also known from memory after its first read)."""
         event = self._events.get(event_id)
         if event is None:
             event = await self.d.store.read(lambda tx: tx.event(event_id))
             if event is None:
-                raise NotFound("No such shake event.", code="shake_event_not_found")
+                raise event_not_found()
             self._events.put(event_id, event)
+        if event.world != await self.campaigns.worlds.of(user_id):
+            raise event_not_found()
         return event
 
     async def shake(
@@ -228,12 +241,12 @@ class Shake:
     ) -> Shaken:
         """One shake: nothing, a cash prize (credited at once), a coupon, or a greeting card.
 
-        Checks in order: too_many_shakes (per address, then 5 a second per user, counted in this process before
-        any read, so a flood never reaches the database) → shake_event_not_found → round_not_active →
-        too_many_shakes (100 a round) → pool_empty.  A retry with its key gets the first answer before all of
-        them.  A shake that loses the draw is answered from memory (stored only when it has a key); a winner takes
-        one of this process's win tickets (service/tickets.py) and is answered once its prize and its win (at most
-        K per user, counted by the database) are committed.
+        Checks in order: too_many_shakes (per address, then 5 a second per user, counted in this process before any
+        read, so a flood never reaches the database) → shake_event_not_found (none, or another world's) →
+        round_not_active → too_many_shakes (100 a round) → pool_empty.  A retry with its key gets the first answer
+        before all of them.  A shake that loses the draw is answered from memory (stored only when it has a key); a
+        winner takes one of this process's win tickets (service/tickets.py) and is answered once its prize and its
+        win (at most K per user, counted by the database) are committed.
         """
         now = self.d.clock.now()
         if idem is not None:
@@ -242,7 +255,7 @@ class Shake:
             if first is not None:
                 return cast(Shaken, first)  # the stored answer of this shake (the request hash names it)
         self.rates.check_rate(event_id, user_id, address, now)
-        event = await self._event_row(event_id)
+        event = await self._event_row(event_id, user_id)
         on = dc.active_round(event.rounds, now)
         if on is None:
             raise dc.round_not_active()
@@ -345,9 +358,10 @@ class Shake:
 
         return job
 
-    async def live(self, event_id: int) -> Live:
+    async def live(self, event_id: int, viewer_id: int) -> Live:
         """The live counters a shake page shows: prizes left (read at most once a second per process) and the
-        shakes this process answered in the last whole second."""
+        shakes this process answered in the last whole second.  Not found, as the event is, outside its world."""
+        await self._event_row(event_id, viewer_id)
         now = self.d.clock.now()
         second = int(now.timestamp())
         cached = self._live.get(event_id)

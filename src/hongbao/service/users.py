@@ -29,6 +29,7 @@ from hongbao.service.cache import Lru
 from hongbao.service.deps import Deps
 from hongbao.service.passwords import check_new_password
 from hongbao.service.tokens import Revocations, TokenSigner, is_signed
+from hongbao.service.worlds import OWN, Worlds
 
 USERNAME_RE = re.compile(r"^[a-z0-9_]{3,32}$")
 TOKEN_CACHE_S = 30.0  # a revoked token may be honoured this long by another process's cache
@@ -63,6 +64,7 @@ def token_digest(secret: str) -> bytes:
 class Users:
     def __init__(self, deps: Deps, throttle: LoginThrottle | None = None) -> None:
         self.d = deps
+        self.worlds: Worlds | None = None  # told each session's user is hongbao's own (bootstrap shares the cache)
         self.throttle = throttle = throttle or LoginThrottle()
         self._tokens: Lru[str, tuple[int, datetime, float]] = Lru(100_000)
         # Tokens missing from the cache are read in batches (see service/batch.py for why).
@@ -84,7 +86,10 @@ class Users:
         shown = name if display_name is None else _clean_display_name(display_name)
         pw_hash = await asyncio.to_thread(self.d.hasher.hash, pw)
         now = self.d.clock.now()
-        return await self.d.store.write(lambda tx: tx.create_user(name, shown, pw_hash, now))
+        user_id: int = await self.d.store.write(lambda tx: tx.create_user(name, shown, pw_hash, now))
+        if self.worlds is not None:
+            self.worlds.learn(user_id, OWN)  # who registers is one of hongbao's own (a host's users are mapped)
+        return user_id
 
     async def login(
         self, username: object, password: object, *, address: str | None = None, device: str | None = None
@@ -154,6 +159,14 @@ class Users:
 
     async def authenticate(self, token: str) -> int:
         """The user id a bearer token stands for; Unauthorized if it is unknown, wrong or expired."""
+        user_id = await self._token_user(token)
+        if self.worlds is not None:
+            # A session is had only by logging in with a password, and a host's users have none (hosts.NO_PASSWORD):
+            # its user is of hongbao's own world, which the world checks then know without a read (service/worlds.py).
+            self.worlds.learn(user_id, OWN)
+        return user_id
+
+    async def _token_user(self, token: str) -> int:
         if is_signed(token) and self.signer is not None and self.revocations is not None:
             now = self.d.clock.now()
             signed = (await self.signer.ready()).read(token, now)

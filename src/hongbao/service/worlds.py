@@ -6,10 +6,14 @@ invitation, a conversation, a personal packet, a transfer or an ask naming someo
 as for an id nobody has (404 user_not_found), so a host cannot even learn that a user id exists outside its world.
 Packets opened by whoever brings the code or phrase (面对面, 口令) open only within the sender's world: across, the
 code is as wrong as a made-up one.  Friendship being impossible across worlds, everything built on it (groups, group
-packets, relays, celebrity packets to followers) stays inside a world too.
+packets, relays, celebrity packets to followers) stays inside a world too.  So do campaigns, shake events (and
+their pools) and merchants' offers: each belongs to its owner's world, and another world's id answers as one nobody
+made (404 campaign_not_found, shake_event_not_found, offer_not_found); lists show the viewer's world only.
 
 A user's world is fixed when the user is made (a host's user is mapped on first use, hongbao's own registers), so
-the answer may be cached for as long as the process lives.
+the answer may be cached for as long as the process lives.  Registration and authentication tell the cache the
+caller's world (a host key names its host; a session is only ever hongbao's own user's), so the shake path's check
+reads nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ if TYPE_CHECKING:
     from hongbao.service.ports.people import People
 
 OWN = 0  # the world of hongbao's own users (host ids start at 1)
+NOWHERE = -1  # the world of a user id nobody has: nothing is in it
 
 
 def user_not_found() -> NotFound:
@@ -55,6 +60,21 @@ class Worlds:
     def __init__(self, store: Store, size_max: int = 200_000) -> None:
         self.store = store
         self._of: Lru[int, int] = Lru(size_max)  # touched on the event loop only
+
+    def learn(self, user_id: int, world: int) -> None:
+        """Remember a user's world found elsewhere (a host key names its host: service/hosts.py), saving a read."""
+        self._of.put(user_id, world)
+
+    async def of(self, user_id: int) -> int:
+        """The user's world (NOWHERE for an id nobody has), read once per process and user."""
+        world = self._of.get(user_id)
+        if world is None:
+            found = await self.store.read(lambda tx: tx.worlds_of([user_id]))
+            if user_id not in found:
+                return NOWHERE
+            world = found[user_id]
+            self._of.put(user_id, world)
+        return world
 
     async def same(self, a: int, b: int) -> bool:
         """Whether users `a` and `b` live in the same world (unknown users are of no world)."""

@@ -14,7 +14,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
+    select,
 )
+from sqlalchemy.sql.elements import ColumnElement
 
 from hongbao.adapters.sql.schema import TS, Id, metadata
 
@@ -54,6 +57,14 @@ host_users = Table(
     Column("created_at", TS, nullable=False),
     UniqueConstraint("host_id", "external_id", name="uq_host_users_external"),
 )
+
+
+def world_of(user_id: ColumnElement[int]) -> ColumnElement[int]:
+    """The world of the user in `user_id` (service/worlds.py), as SQL: its host's id, 0 for hongbao's own.  A
+    campaign, shake event or offer is in its owner's world, fixed as the owner's is."""
+    found = select(host_users.c.host_id).where(host_users.c.user_id == user_id).scalar_subquery()
+    return func.coalesce(found, 0)
+
 
 # Fen a host's users sent (packets and transfers) per UTC day, raised atomically under the cap.
 host_volume = Table(

@@ -15,10 +15,12 @@ from typing import Any
 
 from sqlalchemy import and_, distinct, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Select
 
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql import schema_campaign as c
 from hongbao.adapters.sql.aware import utc
+from hongbao.adapters.sql.schema_hosts import world_of
 from hongbao.adapters.sql.tx_campaign_claims import CampaignClaimTx
 from hongbao.domain import campaigns as dc
 from hongbao.domain.campaigns import CampaignStatus, Prize, PrizeKind
@@ -33,9 +35,14 @@ def _campaign_row(r: Any) -> CampaignRow:
         paid_fen=int(r.paid_fen), returned_fen=int(r.returned_fen), budget_account_id=int(r.budget_account_id),
         per_user_max=r.per_user_max, per_day_max=r.per_day_max,
         link_token_hash=bytes(r.link_token_hash) if r.link_token_hash is not None else None,
-        status=r.status, claims_count=r.claims_count, created_at=utc(r.created_at),
+        status=r.status, claims_count=r.claims_count, created_at=utc(r.created_at), world=int(r.world),
         closed_at=utc(r.closed_at) if r.closed_at is not None else None,
     )  # fmt: skip
+
+
+def _campaigns() -> Select[Any]:
+    """Campaign rows with their owner's world (service/worlds.py), as `_campaign_row` reads them."""
+    return select(c.campaigns, world_of(c.campaigns.c.owner_id).label("world"))
 
 
 class CampaignTx(CampaignClaimTx):
@@ -96,7 +103,7 @@ class CampaignTx(CampaignClaimTx):
         return cid
 
     def campaign(self, campaign_id: int) -> CampaignRow | None:
-        row = self.conn.execute(select(c.campaigns).where(c.campaigns.c.id == campaign_id)).first()
+        row = self.conn.execute(_campaigns().where(c.campaigns.c.id == campaign_id)).first()
         return None if row is None else _campaign_row(row)
 
     def campaigns_of_claims(self, claim_ids: Sequence[int]) -> dict[int, int]:
@@ -107,11 +114,11 @@ class CampaignTx(CampaignClaimTx):
 
     def campaigns_of_owner(self, owner_id: int, limit: int) -> list[CampaignRow]:
         k = c.campaigns
-        q = select(k).where(k.c.owner_id == owner_id).order_by(k.c.id.desc()).limit(limit)
+        q = _campaigns().where(k.c.owner_id == owner_id).order_by(k.c.id.desc()).limit(limit)
         return [_campaign_row(r) for r in self.conn.execute(q)]
 
     def campaigns_of_event(self, event_id: int) -> list[CampaignRow]:
-        q = select(c.campaigns).where(c.campaigns.c.event_id == event_id).order_by(c.campaigns.c.id)
+        q = _campaigns().where(c.campaigns.c.event_id == event_id).order_by(c.campaigns.c.id)
         return [_campaign_row(r) for r in self.conn.execute(q)]
 
     def campaigns_of_events(self, event_ids: Sequence[int]) -> dict[int, list[CampaignRow]]:
@@ -120,12 +127,16 @@ class CampaignTx(CampaignClaimTx):
         pools: dict[int, list[CampaignRow]] = {}
         if not event_ids:
             return pools
-        for r in self.conn.execute(select(k).where(k.c.event_id.in_(set(event_ids))).order_by(k.c.id)):
+        for r in self.conn.execute(_campaigns().where(k.c.event_id.in_(set(event_ids))).order_by(k.c.id)):
             pools.setdefault(int(r.event_id), []).append(_campaign_row(r))
         return pools
 
-    def followed_campaigns(self, follower_id: int, now: datetime, limit: int) -> list[tuple[CampaignRow, str]]:
-        """Followers campaigns open now, with a prize left, of accounts the follower follows: (row, owner's name).
+    def followed_campaigns(
+        self, follower_id: int, world: int, now: datetime, limit: int
+    ) -> list[tuple[CampaignRow, str]]:
+        """Followers campaigns open now, with a prize left, of accounts the follower follows, in the follower's
+        `world` (a follow across worlds cannot be made today; one made before worlds shows nothing): (row, owner's
+        name).
 
         Newest first. Link campaigns never appear here: they are seen with their token only.
         """
@@ -145,10 +156,12 @@ class CampaignTx(CampaignClaimTx):
             .exists()
         )  # fmt: skip
         q = (
-            select(k, u.c.display_name.label("owner_name"))
+            _campaigns()
+            .add_columns(u.c.display_name.label("owner_name"))
             .join(f, and_(f.c.followee_id == k.c.owner_id, f.c.follower_id == follower_id))
             .join(u, u.c.id == k.c.owner_id)
             .where(k.c.channel == dc.Channel.FOLLOWERS.value, k.c.status == CampaignStatus.ACTIVE.value)
+            .where(world_of(k.c.owner_id) == world)
             .where(k.c.starts_at <= now, k.c.ends_at > now, prize_left)
             .order_by(k.c.id.desc())
             .limit(limit)

@@ -14,6 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from hongbao.adapters.sql import schema_campaign as c
 from hongbao.adapters.sql.aware import utc
+from hongbao.adapters.sql.schema_hosts import world_of
 from hongbao.domain import campaigns as dc
 from hongbao.service.ports.campaigns import HeldCoupon, MerchantListed, MerchantOffer, OfferRow
 
@@ -83,20 +84,21 @@ class MerchantTx:
     def offers(self, offer_ids: Sequence[int]) -> dict[int, OfferRow]:
         o, m = c.coupon_offers, c.merchants
         rows = self.conn.execute(
-            select(o, m.c.owner_id, m.c.name.label("merchant_name"))
+            select(o, m.c.owner_id, m.c.name.label("merchant_name"), world_of(m.c.owner_id).label("world"))
             .join(m, m.c.id == o.c.merchant_id)
             .where(o.c.id.in_(set(offer_ids)))
         )
         return {
             r.id: OfferRow(r.id, r.merchant_id, r.owner_id, r.merchant_name, r.title, int(r.face_value_fen),
-                           r.stock, r.issued_count, utc(r.expires_at))
+                           r.stock, r.issued_count, utc(r.expires_at), int(r.world))
             for r in rows
         }  # fmt: skip
 
     def nearby(
-        self, box: tuple[float, float, float, float], now: datetime, limit: int
+        self, world: int, box: tuple[float, float, float, float], now: datetime, limit: int
     ) -> list[tuple[int, str, float, float, OfferRow]]:
-        """Offers with stock left, of merchants inside the bounding box: (merchant id, name, lat, lng, offer)."""
+        """Offers with stock left, of merchants of `world` (service/worlds.py) inside the bounding box: (merchant
+        id, name, lat, lng, offer)."""
         o, m = c.coupon_offers, c.merchants
         lat_min, lat_max, lng_min, lng_max = box
         lng_ok: ColumnElement[bool]
@@ -112,13 +114,13 @@ class MerchantTx:
             select(o, m.c.owner_id, m.c.name.label("merchant_name"), m.c.lat, m.c.lng)
             .join(m, m.c.id == o.c.merchant_id)
             .where(m.c.lat.between(lat_min, lat_max), lng_ok)
-            .where(o.c.expires_at > now, o.c.issued_count < o.c.stock)
+            .where(o.c.expires_at > now, o.c.issued_count < o.c.stock, world_of(m.c.owner_id) == world)
             .limit(limit)
         )
         return [
             (r.merchant_id, r.merchant_name, float(r.lat), float(r.lng),
              OfferRow(r.id, r.merchant_id, r.owner_id, r.merchant_name, r.title, int(r.face_value_fen), r.stock,
-                      r.issued_count, utc(r.expires_at)))
+                      r.issued_count, utc(r.expires_at), world))
             for r in self.conn.execute(q)
         ]  # fmt: skip
 

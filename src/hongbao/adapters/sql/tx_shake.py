@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hongbao.adapters.sql import schema_campaign as c
 from hongbao.adapters.sql.aware import utc
+from hongbao.adapters.sql.schema_hosts import world_of
 from hongbao.adapters.sql.tx_tickets import TicketTx
 from hongbao.domain.campaigns import Round
 from hongbao.service.ports.shake import EventRow
@@ -48,7 +49,7 @@ class ShakeTx(TicketTx):
 
     def event(self, event_id: int) -> EventRow | None:
         e, r = c.shake_events, c.shake_rounds
-        row = self.conn.execute(select(e).where(e.c.id == event_id)).first()
+        row = self.conn.execute(select(e, world_of(e.c.owner_id).label("world")).where(e.c.id == event_id)).first()
         if row is None:
             return None
         rounds = [
@@ -56,11 +57,11 @@ class ShakeTx(TicketTx):
             for x in self.conn.execute(select(r).where(r.c.event_id == event_id).order_by(r.c.seq))
         ]
         return EventRow(row.id, row.owner_id, row.name, utc(row.starts_at), utc(row.ends_at), row.win_permille,
-                        row.wins_per_user_max, list(json.loads(row.cards)), rounds)  # fmt: skip
+                        row.wins_per_user_max, list(json.loads(row.cards)), rounds, int(row.world))  # fmt: skip
 
-    def events_listed(self, now: datetime, ended_since: datetime, limit: int) -> list[EventRow]:
-        """Events not ended before `ended_since`: those with a round on now first, then by their next round's
-        start, then the ended ones, latest ended first."""
+    def events_listed(self, world: int, now: datetime, ended_since: datetime, limit: int) -> list[EventRow]:
+        """Events of `world` (service/worlds.py) not ended before `ended_since`: those with a round on now first,
+        then by their next round's start, then the ended ones, latest ended first."""
         e, r = c.shake_events, c.shake_rounds
         live = select(r.c.seq).where(r.c.event_id == e.c.id, r.c.starts_at <= now, r.c.ends_at > now).exists()
         next_start = (
@@ -70,7 +71,7 @@ class ShakeTx(TicketTx):
         # The second key is NULL for every live and every ended event: SQLite and PostgreSQL order NULLs differently.
         q = (
             select(e)
-            .where(e.c.ends_at > ended_since)
+            .where(e.c.ends_at > ended_since, world_of(e.c.owner_id) == world)
             .order_by(group, case((live, None), else_=next_start), e.c.ends_at.desc(), e.c.id)
             .limit(limit)
         )
@@ -84,7 +85,7 @@ class ShakeTx(TicketTx):
             rounds.setdefault(int(x.event_id), []).append(Round(x.seq, utc(x.starts_at), utc(x.ends_at)))
         return [
             EventRow(row.id, row.owner_id, row.name, utc(row.starts_at), utc(row.ends_at), row.win_permille,
-                     row.wins_per_user_max, list(json.loads(row.cards)), rounds.get(row.id, []))
+                     row.wins_per_user_max, list(json.loads(row.cards)), rounds.get(row.id, []), world)
             for row in rows
         ]  # fmt: skip
 

@@ -282,7 +282,7 @@ async def nearby(
     radius_m: float = Query(1000, ge=1, le=50_000),
 ) -> merchant_results.NearbyList:
     """Offers of merchants within radius_m, nearest first."""
-    return await app.campaigns.nearby(lat, lng, radius_m)
+    return await app.campaigns.nearby(user_id, lat, lng, radius_m)
 
 
 @router.post("/shake/events", status_code=status.HTTP_201_CREATED, tags=["shake"], response_model=ShakeEventPublic)
@@ -302,12 +302,12 @@ async def events(
 ) -> shake_results.ShakeEventList:
     """Events live now first, then upcoming by their next round's start, then those ended in the last 24 h;
     each with its rounds and its sponsors' branding."""
-    return await app.shake.events(limit)
+    return await app.shake.events(user_id, limit)
 
 
 @router.get("/shake/events/{event_id}", tags=["shake"], response_model=ShakeEventPublic)
 async def event(event_id: PathId, app: AppDep, user_id: CurrentUser) -> shake_results.ShakeEvent:
-    return await app.shake.event(event_id)
+    return await app.shake.event(event_id, user_id)
 
 
 @router.post("/shake/events/{event_id}/pools", status_code=status.HTTP_201_CREATED, tags=["shake"],

@@ -104,6 +104,7 @@ class CampaignRow:
     status: str
     claims_count: int
     created_at: datetime
+    world: int  # its owner's (service/worlds.py): only users of this world see or claim it
     closed_at: datetime | None = None
 
     @property
@@ -131,6 +132,7 @@ class OfferRow:
     stock: int
     issued_count: int
     expires_at: datetime
+    world: int  # its merchant's owner's (service/worlds.py): only users of this world see or take it
 
 
 class CampaignById(Protocol):
@@ -167,7 +169,9 @@ class CampaignRecords(CampaignById, Offers, IdempotentReplies, Protocol):
 
     def campaigns_of_owner(self, owner_id: int, limit: int) -> list[CampaignRow]: ...
 
-    def followed_campaigns(self, follower_id: int, now: datetime, limit: int) -> list[tuple[CampaignRow, str]]: ...
+    def followed_campaigns(
+        self, follower_id: int, world: int, now: datetime, limit: int
+    ) -> list[tuple[CampaignRow, str]]: ...
 
     def prizes_of(self, campaign_id: int) -> list[PrizeLine]: ...
 

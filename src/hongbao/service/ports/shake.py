@@ -28,6 +28,7 @@ class EventRow:
     wins_per_user_max: int
     cards: list[str]
     rounds: list[Round]
+    world: int  # its owner's (service/worlds.py): only users of this world see it or shake
 
 
 class ShakeEvents(Protocol):
@@ -44,7 +45,7 @@ class ShakeEvents(Protocol):
 
     def event(self, event_id: int) -> EventRow | None: ...
 
-    def events_listed(self, now: datetime, ended_since: datetime, limit: int) -> list[EventRow]: ...
+    def events_listed(self, world: int, now: datetime, ended_since: datetime, limit: int) -> list[EventRow]: ...
 
     def campaigns_of_event(self, event_id: int) -> list[CampaignRow]: ...
 
