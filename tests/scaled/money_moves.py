@@ -42,7 +42,7 @@ def open_wallets(store: SqlStore, users: int) -> list[int]:
     return store.write_sync(job)
 
 
-def _pay(tx: SqlTx, sender: int, recipient: int, amount_fen: int) -> None:
+def pay(tx: SqlTx, sender: int, recipient: int, amount_fen: int) -> None:
     """One transfer, sent and accepted at once: the sender's wallet debited, then the recipient's credited."""
     now = datetime.now(UTC)
     tid = tx.create_transfer_order(sender, recipient, amount_fen, "", now, now + timedelta(days=1))
@@ -51,11 +51,11 @@ def _pay(tx: SqlTx, sender: int, recipient: int, amount_fen: int) -> None:
 
 def round_of(wallet_order: list[int]) -> list[Write]:
     """One round's writes: a chain of transfers along `wallet_order`, and one write paying the rest from the first."""
-    chain: list[Write] = [lambda tx, a=a, b=b: _pay(tx, a, b, 1) for a, b in itertools.pairwise(wallet_order)]
+    chain: list[Write] = [lambda tx, a=a, b=b: pay(tx, a, b, 1) for a, b in itertools.pairwise(wallet_order)]
 
     def fan_out(tx: SqlTx) -> None:
         for payee in wallet_order[1:]:
-            _pay(tx, wallet_order[0], payee, 1)
+            pay(tx, wallet_order[0], payee, 1)
 
     return [*chain, fan_out]
 

@@ -4,9 +4,9 @@ Account row locks on PostgreSQL, where several processes' writers share the rows
 in the middle of its jobs, so two batches can never deadlock on accounts (A crediting wallets 5 then 9 while B
 credits 9 then 5).  Waiting happens in one place only, before the batch's first job: the writer locks the accounts
 its jobs are known to need, in id order (`lock_accounts_in_order`).  Any other account a job touches is locked with
-NOWAIT as it goes (`lock_accounts`): if another transaction holds it, the job is rolled back to its savepoint and
-raises `AccountsBusy` naming the accounts it needs, and the writer runs it again in its next batch, those accounts
-then locked up front (jobs.py).  SQLite has one writer: nothing to lock, nothing checked.
+NOWAIT as it goes, by the balance update itself (`_update`, `credit_all`): if another transaction holds it, the job
+is rolled back to its savepoint and raises `AccountsBusy`, and the writer runs it again in its next batch, every
+account it touched then locked up front (jobs.py).  SQLite has one writer: nothing to lock, nothing checked.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from hongbao.domain.ledger import WORLD_ACCOUNT_ID, AccountKind, TransferCode
 # per-call compilation.  Measured with bench/send_rate.py, see BENCHMARKS.md.
 _WALLET = AccountKind.WALLET.value
 _WALLET_ID = "SELECT id FROM accounts WHERE kind = ? AND owner_id = ?"
-# DEBIT, CREDIT and INSERT_TRANSFER are also the bulk settle's, run there as executemany (tx_settle.py).
+# DEBIT and INSERT_TRANSFER are also the bulk settle's, as executemany (tx_settle.py), and CREDIT (credit_all).
 DEBIT = "UPDATE accounts SET balance_fen = balance_fen - ? WHERE id = ? AND balance_fen >= ?"
 _DEBIT_WORLD = "UPDATE accounts SET balance_fen = balance_fen - ? WHERE id = ?"  # the world mints: it may go below 0
 CREDIT = "UPDATE accounts SET balance_fen = balance_fen + ? WHERE id = ?"
@@ -40,8 +40,12 @@ INSERT_TRANSFER = (
 _BOOK = INSERT_TRANSFER + " RETURNING id"
 # NO KEY UPDATE: the lock an UPDATE of the balance takes, which leaves the foreign-key checks of new transfers free.
 _LOCK = "SELECT id FROM accounts WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE"
-_LOCK_NOWAIT = _LOCK + " NOWAIT"
 _LOCK_NOT_AVAILABLE = "55P03"
+# The same updates for an account not held yet: locked without waiting by the statement itself (no round trip more).
+_NOWAIT_ID = "id = (SELECT id FROM accounts WHERE id = ? FOR NO KEY UPDATE NOWAIT)"
+_DEBIT_NOWAIT = DEBIT.replace("id = ?", _NOWAIT_ID)
+_DEBIT_WORLD_NOWAIT = _DEBIT_WORLD.replace("id = ?", _NOWAIT_ID)
+_CREDIT_NOWAIT = CREDIT.replace("id = ?", _NOWAIT_ID)
 
 
 class AccountsBusy(Exception):
@@ -91,24 +95,39 @@ class LedgerTx:
             self.held -= self.job_locked
             self.job_locked = set()
 
-    def lock_accounts(self, ids: set[int]) -> None:
-        """Lock the accounts among `ids` this transaction does not hold yet, without waiting: raises `AccountsBusy`
-        when another transaction holds one of them.  A no-op where nothing is checked."""
+    def credit_all(self, credits: list[tuple[int, int]]) -> None:
+        """Credit each (amount, account) in one executemany each for the accounts held and the others, those locked
+        without waiting (the bulk settle's wallets): raises `AccountsBusy` when another transaction holds one."""
         held = self.held
         if held is None:
+            hot.many(self.conn, CREDIT, credits)
             return
-        self.job_accounts.update(ids)
-        new = sorted(ids - held)
-        if not new:
-            return
+        self.job_accounts.update(acct for _, acct in credits)
+        hot.many(self.conn, CREDIT, [c for c in credits if c[1] in held])
+        new = [c for c in credits if c[1] not in held]
         try:
-            hot.rows(self.conn, _LOCK_NOWAIT.format(hot.marks(len(new))), new)
+            hot.many(self.conn, _CREDIT_NOWAIT, new)
         except OperationalError as exc:
             if getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
-                raise AccountsBusy(set(new)) from exc
+                raise AccountsBusy({acct for _, acct in new}) from exc
             raise
-        held.update(new)
-        self.job_locked.update(new)
+        held.update(acct for _, acct in new)
+        self.job_locked.update(acct for _, acct in new)
+
+    def _update(self, sql: str, nowait: str, params: tuple[int, ...], account: int) -> int:
+        """Run one balance update (`sql`), or its NOWAIT form where the account is not held yet; the rows changed."""
+        held = self.held
+        if held is None or account in held:
+            return hot.run(self.conn, sql, params)
+        try:
+            changed = hot.run(self.conn, nowait, params)
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+                raise AccountsBusy({account}) from exc
+            raise
+        held.add(account)
+        self.job_locked.add(account)
+        return changed
 
     # ------------------------------------------------------------------ accounts and transfers
 
@@ -140,17 +159,18 @@ class LedgerTx:
     ) -> int:
         """Book one immutable transfer and move the cached balances; refuse if a wallet would go below 0."""
         assert amount_fen > 0, "transfers move a positive amount"
-        self.lock_accounts({debit_id, credit_id})
+        if self.held is not None:
+            self.job_accounts.update((debit_id, credit_id))  # both, should either be busy
         self._debit(debit_id, amount_fen)
-        hot.run(self.conn, CREDIT, (amount_fen, credit_id))
+        self._update(CREDIT, _CREDIT_NOWAIT, (amount_fen, credit_id), credit_id)
         return self._book(debit_id, credit_id, amount_fen, code, ref, now)
 
     def _debit(self, debit_id: int, amount_fen: int) -> None:
         if debit_id != WORLD_ACCOUNT_ID:
-            if hot.run(self.conn, DEBIT, (amount_fen, debit_id, amount_fen)) != 1:
+            if self._update(DEBIT, _DEBIT_NOWAIT, (amount_fen, debit_id, amount_fen), debit_id) != 1:
                 raise errors.insufficient_funds()
         else:
-            hot.run(self.conn, _DEBIT_WORLD, (amount_fen, debit_id))
+            self._update(_DEBIT_WORLD, _DEBIT_WORLD_NOWAIT, (amount_fen, debit_id), debit_id)
 
     def _book(self, debit_id: int, credit_id: int, amount_fen: int, code: TransferCode, ref: str, now: datetime) -> int:
         try:
