@@ -145,6 +145,12 @@ class _AppCollector(Collector):
                                   value=store.unknown_commits)
         yield CounterMetricFamily("hongbao_write_unavailable", "Writes answered 503 store_unavailable.",
                                   value=store.unavailable_answers)
+        yield CounterMetricFamily("hongbao_write_busy_failures",
+                                  "Batch attempts refused as busy (deadlock, serialization), then retried.",
+                                  value=store.busy_failures)
+        yield CounterMetricFamily("hongbao_write_deferred",
+                                  "Writes sent on to the next batch: another writer held their accounts.",
+                                  value=store.deferred_jobs)
 
         runs = CounterMetricFamily("hongbao_sweeps", "Scheduler sweeps run in this process, by sweep and result.",
                                    labels=["sweep", "result"])

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from hongbao.adapters.sql.engine import is_retryable, unreachable
 from hongbao.adapters.sql.tx import SqlTx
+from hongbao.adapters.sql.tx_ledger import AccountsBusy
 from hongbao.domain.errors import HongbaoError
 from hongbao.service.ports import Bulk
 
@@ -54,6 +55,21 @@ class Job:
     write_id: str = field(default_factory=next_write_id)
     aio: asyncio.Future[Any] | None = None
     loop: asyncio.AbstractEventLoop | None = None
+    # Accounts an earlier run found held by another writer (tx_ledger.py): the next batch locks them before its jobs.
+    accounts: set[int] = field(default_factory=set)
+    deferrals: int = 0  # batches this job was sent on from
+
+
+class Deferred(Exception):
+    """The outcome of a job that met accounts held by another writer: rolled back, it runs again in the next batch."""
+
+
+DEFERRALS_MAX = 8  # then the job waits for its accounts mid-batch, as before (a deadlock then fails the batch)
+
+
+def accounts_wanted(batch: list[Job]) -> list[int]:
+    """The accounts the batch's jobs are known to need, for the writer to lock in id order before the first job."""
+    return sorted({acct for job in batch for acct in job.accounts})
 
 
 def copy_outcomes(jobs: list[Job]) -> None:
@@ -92,11 +108,21 @@ def run_job(conn: Connection, tx: SqlTx, job: Job) -> tuple[bool, Any]:
     """Run one job in its own SAVEPOINT; a refusal or a bug fails the job alone, a database failure the batch."""
     fn = job.fn
     assert not isinstance(fn, Bulk)
+    tx.start_job()
+    held = tx.held
+    if job.deferrals >= DEFERRALS_MAX:
+        tx.held = None  # this job alone waits for its locks: never deferred for ever
     savepoint = conn.begin_nested()
     try:
         value = fn(tx)
+    except AccountsBusy as busy:
+        return False, defer(savepoint, tx, [job], busy)
     except Exception as exc:
-        return False, failed(savepoint, exc)
+        failure = failed(savepoint, exc)
+        tx.job_rolled_back()
+        return False, failure
+    finally:
+        tx.held = held
     savepoint.commit()
     return True, value
 
@@ -106,17 +132,38 @@ def run_bulk(conn: Connection, tx: SqlTx, jobs: list[Job]) -> list[tuple[bool, A
     first = jobs[0].fn
     assert isinstance(first, Bulk)
     items = [(job.write_id, job.fn.item) for job in jobs if isinstance(job.fn, Bulk)]
+    tx.start_job()
+    held = tx.held
+    if max(job.deferrals for job in jobs) >= DEFERRALS_MAX:
+        tx.held = None
     savepoint = conn.begin_nested()
     try:
         results = first.settle(tx, items)
         assert len(results) == len(items), "a bulk settle answers every item"
+    except AccountsBusy as busy:  # the key's jobs together: alone, each would lock its packet out of id order
+        return [(False, defer(savepoint, tx, jobs, busy))] * len(jobs)
     except Exception as exc:
         failure = failed(savepoint, exc)
+        tx.job_rolled_back()
         if len(jobs) == 1:
             return [(False, failure)]
         return [result for job in jobs for result in run_bulk(conn, tx, [job])]
+    finally:
+        tx.held = held
     savepoint.commit()
     return results
+
+
+def defer(savepoint: Any, tx: SqlTx, jobs: list[Job], busy: AccountsBusy) -> Deferred:
+    """Roll back jobs that met accounts another writer holds; each remembers every account it needs, for its next
+    batch to lock up front."""
+    savepoint.rollback()
+    tx.job_rolled_back()
+    wanted = tx.job_accounts | busy.accounts
+    for job in jobs:
+        job.accounts |= wanted
+        job.deferrals += 1
+    return Deferred(str(busy))
 
 
 def failed(savepoint: Any, exc: Exception) -> Exception:

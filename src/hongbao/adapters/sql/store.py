@@ -47,7 +47,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.engine import db_now_ms, discard, first_line, is_retryable, make_engine, unreachable
-from hongbao.adapters.sql.jobs import Job, copy_outcomes, run_jobs
+from hongbao.adapters.sql.jobs import Deferred, Job, accounts_wanted, copy_outcomes, run_jobs
 from hongbao.adapters.sql.tx import SqlTx
 from hongbao.domain.errors import HongbaoError, store_unavailable
 from hongbao.service.ports import Bulk
@@ -106,6 +106,8 @@ class SqlStore:
         self.batch_sizes = [0] * (len(BATCH_SIZE_BOUNDS) + 1)  # committed batches by size (the last: larger)
         self.unknown_commits = 0  # COMMITs whose reply was lost (each then settled by asking)
         self.unavailable_answers = 0  # jobs answered store_unavailable
+        self.busy_failures = 0  # attempts the database refused as busy: deadlocks, serialization failures, lock waits
+        self.deferred_jobs = 0  # jobs sent on to the next batch: another writer held their accounts (tx_ledger.py)
         self.unresolved: list[str] = []  # batch ids whose outcome could not be asked yet (logged when settled)
         self.busy_since: float | None = None  # monotonic start of the batch now running, None when idle
         self.last_failure: float | None = None  # monotonic time the database last failed a batch
@@ -113,6 +115,7 @@ class SqlStore:
         self._db_now_ms = db_now_ms(self.is_sqlite)
         self._marker_sql = f"INSERT INTO write_batches (id, created_at_ms) VALUES (?, {self._db_now_ms.name})"
         self._writer_conn: Connection | None = None  # the writer thread's own, kept between batches
+        self._deferred: list[Job] = []  # jobs to run first in the next batch, their accounts locked up front
         self._writer = threading.Thread(target=self._write_loop, name="hongbao-writer", daemon=True)
         self._writer.start()
 
@@ -223,27 +226,30 @@ class SqlStore:
     # ------------------------------------------------------------------ the writer
 
     def _write_loop(self) -> None:
+        stop = False
         while True:
-            first = self._jobs.get()
-            if first is _STOP:
-                self._let_go()
-                return
-            batch: list[Job] = []
-            stop = False
-            item: Any = first
-            while True:
+            batch, self._deferred = self._deferred, []
+            if not batch:
+                if stop:
+                    self._let_go()
+                    return
+                first = self._jobs.get()
+                if first is _STOP:
+                    self._let_go()
+                    return
+                item: Any = first
+            else:
+                item = None if stop else self._next_job()
+            while item is not None:
+                if item is _STOP:
+                    stop = True
+                    break
                 # A job whose caller gave up before now never runs; the others can no longer be cancelled.
                 if item.fut.set_running_or_notify_cancel():
                     batch.append(item)
                 if len(batch) >= self.batch_max:
                     break
-                try:
-                    item = self._jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if item is _STOP:
-                    stop = True
-                    break
+                item = self._next_job()
             if batch:
                 self.busy_since = time.monotonic()
                 cpu0 = time.thread_time()
@@ -257,9 +263,13 @@ class SqlStore:
                     self.writer_cpu_s += time.thread_time() - cpu0
                 self._deliver(batch)
                 self._prune_markers()
-            if stop:
-                self._let_go()
-                return
+
+    def _next_job(self) -> Any:
+        """The next job waiting, `_STOP`, or None when none waits."""
+        try:
+            return self._jobs.get_nowait()
+        except queue.Empty:
+            return None
 
     def _let_go(self) -> None:
         """The writer stops: its connection goes back."""
@@ -297,6 +307,7 @@ class SqlStore:
                 self.last_failure = time.monotonic()
                 if failed.busy:
                     busy_failures += 1
+                    self.busy_failures += 1
                     if busy_failures >= 3 and len(batch) > 1:
                         for job in batch:  # isolate the job that keeps failing
                             self._run_batch([job])
@@ -328,7 +339,10 @@ class SqlStore:
                 conn.execution_options(hongbao_writer=True)
             trans = conn.begin()
             hot.run(conn, self._marker_sql, (batch_id,))  # driver SQL: every batch pays it
-            outcomes = run_jobs(conn, SqlTx(conn, self.is_sqlite, batch_id), batch)
+            tx = SqlTx(conn, self.is_sqlite, batch_id)
+            if not self.is_sqlite:  # other processes' writers share the rows: lock accounts in one order (tx_ledger.py)
+                tx.lock_accounts_in_order(accounts_wanted(batch))
+            outcomes = run_jobs(conn, tx, batch)
             committing = True
             trans.commit()
         except BaseException as exc:
@@ -343,7 +357,7 @@ class SqlStore:
             # PendingRollbackError on a connection that broke, means the same.)
             raise _RolledBack(exc, busy=isinstance(exc, OperationalError) and is_retryable(exc)) from exc
         self.batches += 1
-        self.jobs_done += len(batch)
+        self.jobs_done += sum(1 for _, value in outcomes if not isinstance(value, Deferred))
         self.batch_sizes[bisect_left(BATCH_SIZE_BOUNDS, len(batch))] += 1  # /metrics: writes per group commit
         return outcomes
 
@@ -410,17 +424,21 @@ class SqlStore:
         """Hand the batch's outcomes to the async callers: one call per event loop, whatever the batch's size."""
         by_loop: dict[asyncio.AbstractEventLoop, list[Job]] = {}
         for job in batch:
-            if job.loop is not None:
+            if job.loop is not None and job.fut.done():  # a deferred job is answered after its next batch
                 by_loop.setdefault(job.loop, []).append(job)
         for loop, jobs in by_loop.items():
             with contextlib.suppress(RuntimeError):  # a loop closed meanwhile: nobody waits there any more
                 loop.call_soon_threadsafe(copy_outcomes, jobs)
 
     def _answer(self, batch: list[Job], outcomes: list[tuple[bool, Any]]) -> None:
+        """Answer each job's caller; a deferred job instead goes first into the next batch."""
         for job, (ok, value) in zip(batch, outcomes, strict=True):
             if job.fut.done():
                 continue
-            if ok:
+            if isinstance(value, Deferred):
+                self.deferred_jobs += 1
+                self._deferred.append(job)
+            elif ok:
                 job.fut.set_result(value)
             else:
                 job.fut.set_exception(value)

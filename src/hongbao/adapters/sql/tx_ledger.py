@@ -1,4 +1,13 @@
-"""Repository methods of the ledger: accounts, the atomic transfer, the wallet statement (mixed into SqlTx)."""
+"""Repository methods of the ledger: accounts, the atomic transfer, the wallet statement (mixed into SqlTx).
+
+Account row locks on PostgreSQL, where several processes' writers share the rows: a batch never waits for an account
+in the middle of its jobs, so two batches can never deadlock on accounts (A crediting wallets 5 then 9 while B
+credits 9 then 5).  Waiting happens in one place only, before the batch's first job: the writer locks the accounts
+its jobs are known to need, in id order (`lock_accounts_in_order`).  Any other account a job touches is locked with
+NOWAIT as it goes, by the balance update itself (`_update`, `credit_all`): if another transaction holds it, the job
+is rolled back to its savepoint and raises `AccountsBusy`, and the writer runs it again in its next batch, every
+account it touched then locked up front (jobs.py).  SQLite has one writer: nothing to lock, nothing checked.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import case, insert, or_, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
@@ -20,16 +29,32 @@ from hongbao.domain.ledger import WORLD_ACCOUNT_ID, AccountKind, TransferCode
 # per-call compilation.  Measured with bench/send_rate.py, see BENCHMARKS.md.
 _WALLET = AccountKind.WALLET.value
 _WALLET_ID = "SELECT id FROM accounts WHERE kind = ? AND owner_id = ?"
-# DEBIT, CREDIT and INSERT_TRANSFER are also the bulk settle's, run there as executemany (tx_settle.py).
+# DEBIT and INSERT_TRANSFER are also the bulk settle's, as executemany (tx_settle.py), and CREDIT (credit_all).
 DEBIT = "UPDATE accounts SET balance_fen = balance_fen - ? WHERE id = ? AND balance_fen >= ?"
 _DEBIT_WORLD = "UPDATE accounts SET balance_fen = balance_fen - ? WHERE id = ?"  # the world mints: it may go below 0
 CREDIT = "UPDATE accounts SET balance_fen = balance_fen + ? WHERE id = ?"
-_CREDIT_WALLET = "UPDATE accounts SET balance_fen = balance_fen + ? WHERE kind = ? AND owner_id = ? RETURNING id"
 INSERT_TRANSFER = (
     "INSERT INTO transfers (debit_account_id, credit_account_id, amount_fen, code, ref, created_at, write_id, "
     "batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _BOOK = INSERT_TRANSFER + " RETURNING id"
+# NO KEY UPDATE: the lock an UPDATE of the balance takes, which leaves the foreign-key checks of new transfers free.
+_LOCK = "SELECT id FROM accounts WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE"
+_LOCK_NOT_AVAILABLE = "55P03"
+# The same updates for an account not held yet: locked without waiting by the statement itself (no round trip more).
+_NOWAIT_ID = "id = (SELECT id FROM accounts WHERE id = ? FOR NO KEY UPDATE NOWAIT)"
+_DEBIT_NOWAIT = DEBIT.replace("id = ?", _NOWAIT_ID)
+_DEBIT_WORLD_NOWAIT = _DEBIT_WORLD.replace("id = ?", _NOWAIT_ID)
+_CREDIT_NOWAIT = CREDIT.replace("id = ?", _NOWAIT_ID)
+
+
+class AccountsBusy(Exception):
+    """A job needs accounts another transaction holds locked: rather than wait for them mid-batch (a deadlock when
+    that transaction waits for ours), the job stops and runs again in a later batch, `accounts` locked up front."""
+
+    def __init__(self, accounts: set[int]) -> None:
+        super().__init__(f"accounts {sorted(accounts)} are held by another transaction")
+        self.accounts = accounts
 
 
 @dataclass(frozen=True)
@@ -45,6 +70,64 @@ class LedgerTx:
     conn: Connection
     write_id: str | None
     batch_id: str | None
+    # The accounts this transaction holds locked; None where nothing is checked (SQLite, read connections).
+    held: set[int] | None = None
+    job_locked: set[int]  # of those, the ones the running job locked (released if its savepoint rolls back)
+    job_accounts: set[int]  # every existing account the running job locked or found held
+
+    # ------------------------------------------------------------------ account locks (PostgreSQL's writer)
+
+    def lock_accounts_in_order(self, ids: list[int]) -> None:
+        """Before the batch's first job: lock `ids` in id order, waiting as long as it takes (two batches locking in
+        one order cannot deadlock).  Starts the checks of `lock_accounts`."""
+        self.held = set()
+        self.job_locked, self.job_accounts = set(), set()
+        for some in hot.chunks(sorted(ids)):
+            found = hot.rows(self.conn, _LOCK.format(hot.marks(len(some))), some)
+            self.held.update(int(row[0]) for row in found)
+
+    def start_job(self) -> None:
+        self.job_locked, self.job_accounts = set(), set()
+
+    def job_rolled_back(self) -> None:
+        """The running job's savepoint was rolled back, and with it the locks it took."""
+        if self.held is not None:
+            self.held -= self.job_locked
+            self.job_locked = set()
+
+    def credit_all(self, credits: list[tuple[int, int]]) -> None:
+        """Credit each (amount, account) in one executemany each for the accounts held and the others, those locked
+        without waiting (the bulk settle's wallets): raises `AccountsBusy` when another transaction holds one."""
+        held = self.held
+        if held is None:
+            hot.many(self.conn, CREDIT, credits)
+            return
+        self.job_accounts.update(acct for _, acct in credits)
+        hot.many(self.conn, CREDIT, [c for c in credits if c[1] in held])
+        new = [c for c in credits if c[1] not in held]
+        try:
+            hot.many(self.conn, _CREDIT_NOWAIT, new)
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+                raise AccountsBusy({acct for _, acct in new}) from exc
+            raise
+        held.update(acct for _, acct in new)
+        self.job_locked.update(acct for _, acct in new)
+
+    def _update(self, sql: str, nowait: str, params: tuple[int, ...], account: int) -> int:
+        """Run one balance update (`sql`), or its NOWAIT form where the account is not held yet; the rows changed."""
+        held = self.held
+        if held is None or account in held:
+            return hot.run(self.conn, sql, params)
+        try:
+            changed = hot.run(self.conn, nowait, params)
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+                raise AccountsBusy({account}) from exc
+            raise
+        held.add(account)
+        self.job_locked.add(account)
+        return changed
 
     # ------------------------------------------------------------------ accounts and transfers
 
@@ -76,28 +159,18 @@ class LedgerTx:
     ) -> int:
         """Book one immutable transfer and move the cached balances; refuse if a wallet would go below 0."""
         assert amount_fen > 0, "transfers move a positive amount"
+        if self.held is not None:
+            self.job_accounts.update((debit_id, credit_id))  # both, should either be busy
         self._debit(debit_id, amount_fen)
-        hot.run(self.conn, CREDIT, (amount_fen, credit_id))
+        self._update(CREDIT, _CREDIT_NOWAIT, (amount_fen, credit_id), credit_id)
         return self._book(debit_id, credit_id, amount_fen, code, ref, now)
-
-    def pay_to_wallet(
-        self, debit_id: int, user_id: int, amount_fen: int, code: TransferCode, ref: str, now: datetime
-    ) -> int:
-        """`transfer` into a user's wallet, found by its owner in the same statement that credits it (the hot path
-        of 拆: one statement fewer than looking the wallet up first)."""
-        assert amount_fen > 0, "transfers move a positive amount"
-        self._debit(debit_id, amount_fen)
-        credited = hot.rows(self.conn, _CREDIT_WALLET, (amount_fen, _WALLET, user_id))
-        if not credited:
-            raise NotFound("No such wallet.", code="account_not_found")
-        return self._book(debit_id, int(credited[0][0]), amount_fen, code, ref, now)
 
     def _debit(self, debit_id: int, amount_fen: int) -> None:
         if debit_id != WORLD_ACCOUNT_ID:
-            if hot.run(self.conn, DEBIT, (amount_fen, debit_id, amount_fen)) != 1:
+            if self._update(DEBIT, _DEBIT_NOWAIT, (amount_fen, debit_id, amount_fen), debit_id) != 1:
                 raise errors.insufficient_funds()
         else:
-            hot.run(self.conn, _DEBIT_WORLD, (amount_fen, debit_id))
+            self._update(_DEBIT_WORLD, _DEBIT_WORLD_NOWAIT, (amount_fen, debit_id), debit_id)
 
     def _book(self, debit_id: int, credit_id: int, amount_fen: int, code: TransferCode, ref: str, now: datetime) -> int:
         try:

@@ -3,7 +3,8 @@
 `open_shares` settles every open of one write batch, across any number of packets, with a fixed handful
 of statements: the packets locked in id order (two writers never deadlock on them), one read of the
 claims already made and one of the shares to hand out, then one executemany each for the packet
-counters, the claims, the escrow debits, the wallet credits (summed per wallet) and the transfers.
+counters, the claims, the escrow debits, the wallet credits (summed per wallet, locked without waiting:
+tx_ledger.py) and the transfers.
 The statements are driver SQL written once (hot.py): no per-call compilation, no per-row processing.
 
 What decides stays where it was: "one claim per user per packet" is the claims table's unique key (the
@@ -24,7 +25,7 @@ from sqlalchemy.engine import Connection
 from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.hot import ts
-from hongbao.adapters.sql.tx_ledger import CREDIT, DEBIT, INSERT_TRANSFER
+from hongbao.adapters.sql.tx_ledger import DEBIT, INSERT_TRANSFER
 from hongbao.domain import errors
 from hongbao.domain.errors import InvariantViolation, NotFound
 from hongbao.domain.ledger import AccountKind, TransferCode
@@ -71,6 +72,9 @@ class SettleTx:
     conn: Connection
     is_sqlite: bool
     batch_id: str | None
+
+    def credit_all(self, credits: list[tuple[int, int]]) -> None:  # LedgerTx's, which SqlTx mixes in first
+        raise NotImplementedError
 
     def open_shares(self, wanted: list[ShareWanted], rng: Rng | None = None) -> list[Any]:
         """Take one share for each open that may have one, record the claims and pay them, all in a few statements.
@@ -150,7 +154,9 @@ class SettleTx:
         hot.many(self.conn, _INSERT_CLAIMS, claims)  # the unique keys decide; a clash fails the whole settle
         if hot.many(self.conn, DEBIT, debits) != len(debits):
             raise InvariantViolation("an escrow would go below zero")
-        hot.many(self.conn, CREDIT, [(amt, acct) for acct, amt in sorted(credits.items())])
+        # Another writer holding a wallet sends these opens to the next batch, it is not waited for here (tx_ledger.py).
+        # An escrow moves only under its packet's lock, held here.
+        self.credit_all([(amt, acct) for acct, amt in sorted(credits.items())])
         hot.many(self.conn, INSERT_TRANSFER, transfers)
         return out
 
