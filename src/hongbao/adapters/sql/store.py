@@ -47,7 +47,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.engine import db_now_ms, discard, first_line, is_retryable, make_engine, unreachable
-from hongbao.adapters.sql.jobs import Deferred, Job, accounts_wanted, copy_outcomes, run_jobs
+from hongbao.adapters.sql.jobs import Deferred, Job, accounts_wanted, copy_outcomes, run_alone, run_jobs
 from hongbao.adapters.sql.tx import SqlTx
 from hongbao.domain.errors import HongbaoError, store_unavailable
 from hongbao.service.ports import Bulk
@@ -342,9 +342,15 @@ class SqlStore:
             tx = SqlTx(conn, self.is_sqlite, batch_id)
             if not self.is_sqlite:  # other processes' writers share the rows: lock accounts in one order (tx_ledger.py)
                 tx.lock_accounts_in_order(accounts_wanted(batch))
-            outcomes = run_jobs(conn, tx, batch)
-            committing = True
-            trans.commit()
+            if len(batch) == 1 and not isinstance(batch[0].fn, Bulk):
+                outcomes = [run_alone(tx, batch[0])]
+            else:
+                outcomes = run_jobs(conn, tx, batch)
+            if any(ok for ok, _ in outcomes):
+                committing = True
+                trans.commit()
+            else:  # every job failed or was deferred (a refusal, most often): nothing to keep, the marker neither
+                trans.rollback()
         except BaseException as exc:
             if conn is not None:  # a broken connection, or one that failed mid-batch: the next batch connects anew
                 discard(conn)
