@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -242,3 +242,19 @@ def test_a_write_is_committed_for_every_connection_once_it_returns(store: SqlSto
         other.close()
 
     assert accounts[alice].balance_fen == 9
+
+
+def test_a_timestamp_written_as_driver_sql_equals_the_same_instant_bound_by_core(store: SqlStore) -> None:
+    # given a transfer booked by the ledger's driver SQL (hot.py) at an instant given in another time zone
+    at = datetime(2026, 2, 18, 20, 0, 0, 5, tzinfo=timezone(timedelta(hours=8)))
+    a, b = wallets(store, "ts_a", "ts_b")
+    book(store, WORLD_ACCOUNT_ID, a, 100, "ts-topup")
+    store.write_sync(lambda tx: tx.transfer(a, b, 1, TransferCode.PACKET_FUND, "ts-move", at))
+    t = s.transfers.c
+    # then Core finds it by that instant (SQLite compares the stored text: both paths must write the same digits)
+    found = store.read_sync(lambda tx: tx.conn.execute(select(t.ref).where(t.created_at == at)).scalars().all())
+    assert found == ["ts-move"]
+    later = store.read_sync(
+        lambda tx: tx.conn.execute(select(t.ref).where(t.created_at > at, t.ref == "ts-move")).scalars().all()
+    )
+    assert later == []

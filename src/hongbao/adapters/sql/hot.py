@@ -31,7 +31,10 @@ def ts(conn: Connection) -> Callable[[datetime], Any]:
     name = conn.dialect.name
     found = _TS_BIND.get(name)
     if found is None:
-        processor = UtcDateTime().bind_processor(conn.dialect)
+        # The dialect's own implementation: on SQLite it writes SQLAlchemy's text (`2026-02-18 12:00:00.000000`),
+        # where the bare type's processor left an aware datetime that the driver wrote as `…12:00:00+00:00`, and
+        # text comparisons against Core's values went wrong at equal instants.
+        processor = UtcDateTime().dialect_impl(conn.dialect).bind_processor(conn.dialect)
         found = _TS_BIND[name] = processor if processor is not None else (lambda value: value)
     return found
 

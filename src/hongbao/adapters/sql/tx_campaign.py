@@ -17,9 +17,10 @@ from sqlalchemy import and_, distinct, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
+from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql import schema_campaign as c
-from hongbao.adapters.sql.aware import utc
+from hongbao.adapters.sql.hot import stamp
 from hongbao.adapters.sql.schema_hosts import world_of
 from hongbao.adapters.sql.tx_campaign_claims import CampaignClaimTx
 from hongbao.domain import campaigns as dc
@@ -29,15 +30,24 @@ from hongbao.service.ports.campaigns import CampaignRow, ClaimFigures, PrizeLine
 
 
 def _campaign_row(r: Any) -> CampaignRow:
+    """A campaign row read through Core or as driver SQL (`stamp` reads either's timestamps)."""
     return CampaignRow(
         id=r.id, owner_id=r.owner_id, channel=r.channel, event_id=r.event_id, name=r.name, logo_url=r.logo_url,
-        cover_text=r.cover_text, starts_at=utc(r.starts_at), ends_at=utc(r.ends_at), budget_fen=int(r.budget_fen),
-        paid_fen=int(r.paid_fen), returned_fen=int(r.returned_fen), budget_account_id=int(r.budget_account_id),
-        per_user_max=r.per_user_max, per_day_max=r.per_day_max,
+        cover_text=r.cover_text, starts_at=stamp(r.starts_at), ends_at=stamp(r.ends_at),
+        budget_fen=int(r.budget_fen), paid_fen=int(r.paid_fen), returned_fen=int(r.returned_fen),
+        budget_account_id=int(r.budget_account_id), per_user_max=r.per_user_max, per_day_max=r.per_day_max,
         link_token_hash=bytes(r.link_token_hash) if r.link_token_hash is not None else None,
-        status=r.status, claims_count=r.claims_count, created_at=utc(r.created_at), world=int(r.world),
-        closed_at=utc(r.closed_at) if r.closed_at is not None else None,
+        status=r.status, claims_count=r.claims_count, created_at=stamp(r.created_at), world=int(r.world),
+        closed_at=stamp(r.closed_at) if r.closed_at is not None else None,
     )  # fmt: skip
+
+
+# One campaign by id, as driver SQL (hot.py): every claim reads it twice (the checks, then the draw's budget).
+_CAMPAIGN = (
+    f"SELECT {', '.join('k.' + col.name for col in c.campaigns.columns)}, "
+    "COALESCE((SELECT hu.host_id FROM host_users hu WHERE hu.user_id = k.owner_id), 0) AS world "
+    "FROM campaigns k WHERE k.id = ?"
+)
 
 
 def _campaigns() -> Select[Any]:
@@ -103,8 +113,8 @@ class CampaignTx(CampaignClaimTx):
         return cid
 
     def campaign(self, campaign_id: int) -> CampaignRow | None:
-        row = self.conn.execute(_campaigns().where(c.campaigns.c.id == campaign_id)).first()
-        return None if row is None else _campaign_row(row)
+        found = hot.rows(self.conn, _CAMPAIGN, (campaign_id,))
+        return _campaign_row(found[0]) if found else None
 
     def campaigns_of_claims(self, claim_ids: Sequence[int]) -> dict[int, int]:
         """claim id → its campaign's id (a statement names the campaign a prize came from)."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, case, insert, literal, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
+from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema_campaign as c
+from hongbao.adapters.sql.hot import ts
 from hongbao.adapters.sql.tx_merchants import MerchantTx
 from hongbao.domain.campaigns import CampaignStatus, Candidate, PrizeKind
 from hongbao.domain.ledger import TransferCode
@@ -22,6 +23,35 @@ from hongbao.service.ports.campaigns import AwardRow, CampaignRow
 
 class _Lost(Exception):
     """Another writer took the last of a prize, a budget or a stock between the draw and the award."""
+
+
+# A claim's statements as driver SQL (hot.py), written once: a claim runs about ten of them.
+_CASH, _COUPON, _ACTIVE = PrizeKind.CASH.value, PrizeKind.COUPON.value, CampaignStatus.ACTIVE.value
+_CLAIMER = "INSERT INTO campaign_claimers (campaign_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
+_COUNT_CLAIM = (
+    "UPDATE campaign_claimers SET claims_count = claims_count + 1, "
+    "day_count = CASE WHEN day = ? THEN day_count + 1 ELSE 1 END, day = ? WHERE campaign_id = ? AND user_id = ?"
+)
+_CANDIDATES = (
+    "SELECT p.id, p.kind, p.weight, p.amount_fen, p.offer_id FROM campaign_prizes p "
+    "LEFT OUTER JOIN coupon_offers o ON o.id = p.offer_id "
+    "WHERE p.campaign_id = ? AND (p.count_max IS NULL OR p.issued_count < p.count_max) "
+    "AND ((p.kind = ? AND p.amount_fen <= ?) OR (p.kind = ? AND o.issued_count < o.stock AND o.expires_at > ?)) "
+    "ORDER BY p.id"
+)
+_TAKE_PRIZE = (
+    "UPDATE campaign_prizes SET issued_count = issued_count + 1 "
+    "WHERE id = ? AND (count_max IS NULL OR issued_count < count_max)"
+)
+_PAY_FROM_BUDGET = (
+    "UPDATE campaigns SET paid_fen = paid_fen + ?, claims_count = claims_count + 1 "
+    "WHERE id = ? AND status = ? AND starts_at <= ? AND ends_at > ? AND paid_fen + returned_fen + ? <= budget_fen "
+    "RETURNING budget_account_id"
+)
+_INSERT_CLAIM = (
+    "INSERT INTO campaign_claims (campaign_id, user_id, prize_id, kind, amount_fen, coupon_id, day, channel, "
+    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+)
 
 
 class CampaignClaimTx(MerchantTx):
@@ -36,48 +66,19 @@ class CampaignClaimTx(MerchantTx):
         def wallet_account_id(self, user_id: int) -> int: ...
     def prize_candidates(self, campaign: CampaignRow, now: datetime) -> list[Candidate]:
         """Prizes of the campaign still available: count left, cash within the budget left, coupon stock left."""
-        p, o = c.campaign_prizes, c.coupon_offers
-        q = (
-            select(p.c.id, p.c.kind, p.c.weight, p.c.amount_fen, p.c.offer_id)
-            .select_from(p.outerjoin(o, o.c.id == p.c.offer_id))
-            .where(p.c.campaign_id == campaign.id)
-            .where(or_(p.c.count_max.is_(None), p.c.issued_count < p.c.count_max))
-            .where(
-                or_(
-                    and_(p.c.kind == PrizeKind.CASH.value, p.c.amount_fen <= campaign.left_fen),
-                    and_(p.c.kind == PrizeKind.COUPON.value, o.c.issued_count < o.c.stock, o.c.expires_at > now),
-                )
-            )
-            .order_by(p.c.id)
-        )
-        return [
-            Candidate(r.id, PrizeKind(r.kind), r.weight, int(r.amount_fen), r.offer_id) for r in self.conn.execute(q)
-        ]
-
+        found = hot.rows(self.conn, _CANDIDATES, (campaign.id, _CASH, campaign.left_fen, _COUPON, ts(self.conn)(now)))
+        return [Candidate(int(r[0]), PrizeKind(r[1]), int(r[2]), int(r[3]), r[4]) for r in found]
     def count_claim(
         self, campaign_id: int, user_id: int, day: str, per_user_max: int | None, per_day_max: int | None
     ) -> bool:
         """Count one more claim of the user (total and on `day`) if both caps allow it; False when a cap is reached."""
-        cl = c.campaign_claimers
-        try:
-            with self.conn.begin_nested():
-                self.conn.execute(insert(cl).values(campaign_id=campaign_id, user_id=user_id))
-        except IntegrityError:
-            pass  # the user claimed before
-        same_day = cl.c.day == day
-        q = update(cl).where(cl.c.campaign_id == campaign_id, cl.c.user_id == user_id)
+        hot.run(self.conn, _CLAIMER, (campaign_id, user_id))  # the user's row, made on a first claim
+        sql, params = _COUNT_CLAIM, [day, day, campaign_id, user_id]
         if per_user_max is not None:
-            q = q.where(cl.c.claims_count < per_user_max)
+            sql, params = sql + " AND claims_count < ?", [*params, per_user_max]
         if per_day_max is not None:
-            q = q.where(or_(cl.c.day != day, cl.c.day_count < per_day_max))
-        done = self.conn.execute(
-            q.values(
-                claims_count=cl.c.claims_count + 1,
-                day_count=case((same_day, cl.c.day_count + 1), else_=literal(1)),
-                day=day,
-            )
-        )
-        return done.rowcount == 1
+            sql, params = sql + " AND (day <> ? OR day_count < ?)", [*params, day, per_day_max]
+        return hot.run(self.conn, sql, params) == 1
 
     def claim_allowed(
         self, campaign_id: int, user_id: int, day: str, per_user_max: int | None, per_day_max: int | None
@@ -108,29 +109,13 @@ class CampaignClaimTx(MerchantTx):
     def _award(
         self, campaign_id: int, prize: Candidate, user_id: int, day: str, channel: str, now: datetime
     ) -> AwardRow:
-        p, k = c.campaign_prizes, c.campaigns
-        taken = self.conn.execute(
-            update(p)
-            .where(p.c.id == prize.prize_id, or_(p.c.count_max.is_(None), p.c.issued_count < p.c.count_max))
-            .values(issued_count=p.c.issued_count + 1)
-        )
-        if taken.rowcount != 1:
+        if hot.run(self.conn, _TAKE_PRIZE, (prize.prize_id,)) != 1:
             raise _Lost
         cash = prize.amount_fen if prize.kind is PrizeKind.CASH else 0
         # The budget decides here: one statement, only while active, inside the window and within the budget.
-        row = self.conn.execute(
-            update(k)
-            .where(
-                k.c.id == campaign_id,
-                k.c.status == CampaignStatus.ACTIVE.value,
-                k.c.starts_at <= now,
-                k.c.ends_at > now,
-                k.c.paid_fen + k.c.returned_fen + cash <= k.c.budget_fen,
-            )
-            .values(paid_fen=k.c.paid_fen + cash, claims_count=k.c.claims_count + 1)
-            .returning(k.c.budget_account_id)
-        ).first()
-        if row is None:
+        stamp = ts(self.conn)(now)
+        found = hot.rows(self.conn, _PAY_FROM_BUDGET, (cash, campaign_id, _ACTIVE, stamp, stamp, cash))
+        if not found:
             raise _Lost
         coupon_id = None
         if prize.kind is PrizeKind.COUPON:
@@ -138,18 +123,11 @@ class CampaignClaimTx(MerchantTx):
             coupon_id = self.issue_coupon(prize.offer_id, user_id, now)
             if coupon_id is None:
                 raise _Lost
-        claim_id = int(
-            self.conn.execute(
-                insert(c.campaign_claims)
-                .values(campaign_id=campaign_id, user_id=user_id, prize_id=prize.prize_id, kind=prize.kind.value,
-                        amount_fen=cash, coupon_id=coupon_id, day=day, channel=channel, created_at=now)
-                .returning(c.campaign_claims.c.id)
-            ).scalar_one()
-        )  # fmt: skip
+        claim_id = int(hot.rows(self.conn, _INSERT_CLAIM, (campaign_id, user_id, prize.prize_id, prize.kind.value, cash,
+                                                           coupon_id, day, channel, stamp))[0][0])  # fmt: skip
         if cash:
             self.transfer(
-                int(row.budget_account_id), self.wallet_account_id(user_id), cash, TransferCode.CAMPAIGN_PAYOUT,
+                int(found[0][0]), self.wallet_account_id(user_id), cash, TransferCode.CAMPAIGN_PAYOUT,
                 f"campaign-claim:{claim_id}", now,
             )  # fmt: skip
         return AwardRow(claim_id, campaign_id, prize.kind.value, cash, coupon_id)
-
