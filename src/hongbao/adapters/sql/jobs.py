@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from hongbao.adapters.sql.engine import is_retryable, unreachable
 from hongbao.adapters.sql.tx import SqlTx
-from hongbao.adapters.sql.tx_ledger import AccountsBusy
+from hongbao.adapters.sql.tx_ledger import RowsBusy
 from hongbao.domain.errors import HongbaoError
 from hongbao.service.ports import Bulk
 
@@ -55,13 +55,15 @@ class Job:
     write_id: str = field(default_factory=next_write_id)
     aio: asyncio.Future[Any] | None = None
     loop: asyncio.AbstractEventLoop | None = None
-    # Accounts an earlier run found held by another writer (tx_ledger.py): the next batch locks them before its jobs.
+    # Accounts and packets an earlier run needed while another writer held one (tx_ledger.py): the next batch locks
+    # them before its jobs.
     accounts: set[int] = field(default_factory=set)
+    packets: set[int] = field(default_factory=set)
     deferrals: int = 0  # batches this job was sent on from
 
 
 class Deferred(Exception):
-    """The outcome of a job that met accounts held by another writer: rolled back, it runs again in the next batch."""
+    """The outcome of a job that met rows held by another writer: rolled back, it runs again in the next batch."""
 
 
 DEFERRALS_MAX = 8  # then the job waits for its accounts mid-batch, as before (a deadlock then fails the batch)
@@ -70,6 +72,11 @@ DEFERRALS_MAX = 8  # then the job waits for its accounts mid-batch, as before (a
 def accounts_wanted(batch: list[Job]) -> list[int]:
     """The accounts the batch's jobs are known to need, for the writer to lock in id order before the first job."""
     return sorted({acct for job in batch for acct in job.accounts})
+
+
+def packets_wanted(batch: list[Job]) -> list[int]:
+    """The packets the batch's jobs are known to need, locked the same way (before the accounts)."""
+    return sorted({pid for job in batch for pid in job.packets})
 
 
 def copy_outcomes(jobs: list[Job]) -> None:
@@ -115,7 +122,7 @@ def run_job(conn: Connection, tx: SqlTx, job: Job) -> tuple[bool, Any]:
     savepoint = conn.begin_nested()
     try:
         value = fn(tx)
-    except AccountsBusy as busy:
+    except RowsBusy as busy:
         return False, defer(savepoint, tx, [job], busy)
     except Exception as exc:
         failure = failed(savepoint, exc)
@@ -140,7 +147,7 @@ def run_bulk(conn: Connection, tx: SqlTx, jobs: list[Job]) -> list[tuple[bool, A
     try:
         results = first.settle(tx, items)
         assert len(results) == len(items), "a bulk settle answers every item"
-    except AccountsBusy as busy:  # the key's jobs together: alone, each would lock its packet out of id order
+    except RowsBusy as busy:  # the key's jobs together: alone, each would lock its packet out of id order
         return [(False, defer(savepoint, tx, jobs, busy))] * len(jobs)
     except Exception as exc:
         failure = failed(savepoint, exc)
@@ -167,7 +174,7 @@ def run_alone(tx: SqlTx, job: Job) -> tuple[bool, Any]:
         tx.held = None
     try:
         return True, fn(tx)
-    except AccountsBusy as busy:
+    except RowsBusy as busy:
         return False, defer(None, tx, [job], busy)
     except Exception as exc:
         failure = failed(None, exc)
@@ -177,15 +184,17 @@ def run_alone(tx: SqlTx, job: Job) -> tuple[bool, Any]:
         tx.held = held
 
 
-def defer(savepoint: Any, tx: SqlTx, jobs: list[Job], busy: AccountsBusy) -> Deferred:
-    """Roll back jobs that met accounts another writer holds; each remembers every account it needs, for its next
-    batch to lock up front."""
+def defer(savepoint: Any, tx: SqlTx, jobs: list[Job], busy: RowsBusy) -> Deferred:
+    """Roll back jobs that met rows another writer holds; each remembers every account and packet it needs, for its
+    next batch to lock up front."""
     if savepoint is not None:  # None: the caller rolls the transaction back (run_alone)
         savepoint.rollback()
     tx.job_rolled_back()
-    wanted = tx.job_accounts | busy.accounts
+    accounts = tx.job_accounts | (busy.ids if busy.table == "accounts" else set())
+    packets = tx.job_packets | (busy.ids if busy.table == "packets" else set())
     for job in jobs:
-        job.accounts |= wanted
+        job.accounts |= accounts
+        job.packets |= packets
         job.deferrals += 1
     return Deferred(str(busy))
 

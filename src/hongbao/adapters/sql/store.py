@@ -47,7 +47,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.engine import db_now_ms, discard, first_line, is_retryable, make_engine, unreachable
-from hongbao.adapters.sql.jobs import Deferred, Job, accounts_wanted, copy_outcomes, run_alone, run_jobs
+from hongbao.adapters.sql.jobs import Deferred, Job, accounts_wanted, copy_outcomes, packets_wanted, run_alone, run_jobs
 from hongbao.adapters.sql.tx import SqlTx
 from hongbao.domain.errors import HongbaoError, store_unavailable
 from hongbao.service.ports import Bulk
@@ -107,7 +107,7 @@ class SqlStore:
         self.unknown_commits = 0  # COMMITs whose reply was lost (each then settled by asking)
         self.unavailable_answers = 0  # jobs answered store_unavailable
         self.busy_failures = 0  # attempts the database refused as busy: deadlocks, serialization failures, lock waits
-        self.deferred_jobs = 0  # jobs sent on to the next batch: another writer held their accounts (tx_ledger.py)
+        self.deferred_jobs = 0  # jobs sent on to the next batch: another writer held their rows (tx_ledger.py)
         self.unresolved: list[str] = []  # batch ids whose outcome could not be asked yet (logged when settled)
         self.busy_since: float | None = None  # monotonic start of the batch now running, None when idle
         self.last_failure: float | None = None  # monotonic time the database last failed a batch
@@ -115,7 +115,7 @@ class SqlStore:
         self._db_now_ms = db_now_ms(self.is_sqlite)
         self._marker_sql = f"INSERT INTO write_batches (id, created_at_ms) VALUES (?, {self._db_now_ms.name})"
         self._writer_conn: Connection | None = None  # the writer thread's own, kept between batches
-        self._deferred: list[Job] = []  # jobs to run first in the next batch, their accounts locked up front
+        self._deferred: list[Job] = []  # jobs to run first in the next batch, their rows locked up front
         self._writer = threading.Thread(target=self._write_loop, name="hongbao-writer", daemon=True)
         self._writer.start()
 
@@ -340,8 +340,8 @@ class SqlStore:
             trans = conn.begin()
             hot.run(conn, self._marker_sql, (batch_id,))  # driver SQL: every batch pays it
             tx = SqlTx(conn, self.is_sqlite, batch_id)
-            if not self.is_sqlite:  # other processes' writers share the rows: lock accounts in one order (tx_ledger.py)
-                tx.lock_accounts_in_order(accounts_wanted(batch))
+            if not self.is_sqlite:  # other processes' writers share the rows: lock them in one order (tx_ledger.py)
+                tx.lock_in_order(packets_wanted(batch), accounts_wanted(batch))
             if len(batch) == 1 and not isinstance(batch[0].fn, Bulk):
                 outcomes = [run_alone(tx, batch[0])]
             else:

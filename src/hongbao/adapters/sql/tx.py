@@ -23,7 +23,7 @@ from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.aware import utc
 from hongbao.adapters.sql.tx_campaign import CampaignTx
 from hongbao.adapters.sql.tx_hosts import HostTx
-from hongbao.adapters.sql.tx_ledger import LedgerTx
+from hongbao.adapters.sql.tx_ledger import LedgerTx, packets_nowait
 from hongbao.adapters.sql.tx_open import OpenTx
 from hongbao.adapters.sql.tx_payments import PaymentTx
 from hongbao.adapters.sql.tx_people import PeopleTx
@@ -230,12 +230,18 @@ class SqlTx(LedgerTx, SettleTx, PeopleTx, SocialTx, OpenTx, RelayTx, CampaignTx,
     def expire_packet(self, packet_id: int, now: datetime) -> int | None:
         """Mark an active, due packet expired and refund its remainder once; None if it was not due or active."""
         p = s.packets
-        done = self.conn.execute(
-            update(p)
-            .where(p.c.id == packet_id, p.c.status == PacketStatus.ACTIVE.value, p.c.expires_at <= now)
-            .values(status=PacketStatus.EXPIRED.value, refunded_fen=p.c.total_fen - p.c.claimed_fen)
-            .returning(p.c.refunded_fen, p.c.escrow_account_id, p.c.sender_id)
-        ).first()
+        target: Any = packet_id
+        if self.held is not None:  # PostgreSQL's writer: not waited for mid-batch (tx_ledger.py)
+            self.job_packets.add(packet_id)
+            target = select(p.c.id).where(p.c.id == packet_id).with_for_update(nowait=True, key_share=True)
+            target = target.scalar_subquery()
+        with packets_nowait({packet_id}):
+            done = self.conn.execute(
+                update(p)
+                .where(p.c.id == target, p.c.status == PacketStatus.ACTIVE.value, p.c.expires_at <= now)
+                .values(status=PacketStatus.EXPIRED.value, refunded_fen=p.c.total_fen - p.c.claimed_fen)
+                .returning(p.c.refunded_fen, p.c.escrow_account_id, p.c.sender_id)
+            ).first()
         if done is None:
             return None
         refund = int(done.refunded_fen)

@@ -3,14 +3,22 @@
 Account row locks on PostgreSQL, where several processes' writers share the rows: a batch never waits for an account
 in the middle of its jobs, so two batches can never deadlock on accounts (A crediting wallets 5 then 9 while B
 credits 9 then 5).  Waiting happens in one place only, before the batch's first job: the writer locks the accounts
-its jobs are known to need, in id order (`lock_accounts_in_order`).  Any other account a job touches is locked with
+its jobs are known to need, in id order (`lock_in_order`).  Any other account a job touches is locked with
 NOWAIT as it goes, by the balance update itself (`_update`, `credit_all`): if another transaction holds it, the job
-is rolled back to its savepoint and raises `AccountsBusy`, and the writer runs it again in its next batch, every
+is rolled back to its savepoint and raises `RowsBusy`, and the writer runs it again in its next batch, every
 account it touched then locked up front (jobs.py).  SQLite has one writer: nothing to lock, nothing checked.
+
+Packets the same way: the batch locks its known packets in id order before its accounts (one global order: packets,
+then accounts), and a job locks any other packet with NOWAIT (the bulk settle's `SELECT … FOR NO KEY UPDATE NOWAIT`,
+the expiry's UPDATE), raising `RowsBusy("packets", …)` when another transaction holds one.  NOWAIT on a packet this
+transaction holds already does not fail, so packets need no `held` set.  Other rows (campaigns, groups, …) are
+still waited for mid-batch.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,6 +48,7 @@ INSERT_TRANSFER = (
 _BOOK = INSERT_TRANSFER + " RETURNING id"
 # NO KEY UPDATE: the lock an UPDATE of the balance takes, which leaves the foreign-key checks of new transfers free.
 _LOCK = "SELECT id FROM accounts WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE"
+_LOCK_PACKETS = "SELECT id FROM packets WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE"
 _LOCK_NOT_AVAILABLE = "55P03"
 # The same updates for an account not held yet: locked without waiting by the statement itself (no round trip more).
 _NOWAIT_ID = "id = (SELECT id FROM accounts WHERE id = ? FOR NO KEY UPDATE NOWAIT)"
@@ -48,13 +57,31 @@ _DEBIT_WORLD_NOWAIT = _DEBIT_WORLD.replace("id = ?", _NOWAIT_ID)
 _CREDIT_NOWAIT = CREDIT.replace("id = ?", _NOWAIT_ID)
 
 
-class AccountsBusy(Exception):
-    """A job needs accounts another transaction holds locked: rather than wait for them mid-batch (a deadlock when
-    that transaction waits for ours), the job stops and runs again in a later batch, `accounts` locked up front."""
+class RowsBusy(Exception):
+    """A job needs rows (of `table`: "accounts" or "packets") another transaction holds locked: rather than wait for
+    them mid-batch (a deadlock when that transaction waits for ours), the job stops and runs again in a later batch,
+    `ids` locked up front."""
 
-    def __init__(self, accounts: set[int]) -> None:
-        super().__init__(f"accounts {sorted(accounts)} are held by another transaction")
-        self.accounts = accounts
+    def __init__(self, table: str, ids: set[int]) -> None:
+        super().__init__(f"{table} {sorted(ids)} are held by another transaction")
+        self.table = table
+        self.ids = ids
+
+
+def lock_not_available(exc: OperationalError) -> bool:
+    """The database refused a NOWAIT lock: another transaction holds the row."""
+    return getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE
+
+
+@contextmanager
+def packets_nowait(ids: set[int]) -> Iterator[None]:
+    """Around a statement locking packets with NOWAIT: another transaction holding one raises `RowsBusy`."""
+    try:
+        yield
+    except OperationalError as exc:
+        if lock_not_available(exc):
+            raise RowsBusy("packets", ids) from exc
+        raise
 
 
 @dataclass(frozen=True)
@@ -74,20 +101,23 @@ class LedgerTx:
     held: set[int] | None = None
     job_locked: set[int]  # of those, the ones the running job locked (released if its savepoint rolls back)
     job_accounts: set[int]  # every existing account the running job locked or found held
+    job_packets: set[int]  # every packet the running job locked (or tried to)
 
     # ------------------------------------------------------------------ account locks (PostgreSQL's writer)
 
-    def lock_accounts_in_order(self, ids: list[int]) -> None:
-        """Before the batch's first job: lock `ids` in id order, waiting as long as it takes (two batches locking in
-        one order cannot deadlock).  Starts the checks of `lock_accounts`."""
+    def lock_in_order(self, packets: list[int], accounts: list[int]) -> None:
+        """Before the batch's first job: lock `packets`, then `accounts`, each in id order, waiting as long as it
+        takes (two batches locking in one order cannot deadlock).  Starts the NOWAIT checks of the jobs."""
         self.held = set()
-        self.job_locked, self.job_accounts = set(), set()
-        for some in hot.chunks(sorted(ids)):
+        self.start_job()
+        for some in hot.chunks(sorted(packets)):
+            hot.rows(self.conn, _LOCK_PACKETS.format(hot.marks(len(some))), some)
+        for some in hot.chunks(sorted(accounts)):
             found = hot.rows(self.conn, _LOCK.format(hot.marks(len(some))), some)
             self.held.update(int(row[0]) for row in found)
 
     def start_job(self) -> None:
-        self.job_locked, self.job_accounts = set(), set()
+        self.job_locked, self.job_accounts, self.job_packets = set(), set(), set()
 
     def job_rolled_back(self) -> None:
         """The running job's savepoint was rolled back, and with it the locks it took."""
@@ -97,7 +127,7 @@ class LedgerTx:
 
     def credit_all(self, credits: list[tuple[int, int]]) -> None:
         """Credit each (amount, account) in one executemany each for the accounts held and the others, those locked
-        without waiting (the bulk settle's wallets): raises `AccountsBusy` when another transaction holds one."""
+        without waiting (the bulk settle's wallets): raises `RowsBusy` when another transaction holds one."""
         held = self.held
         if held is None:
             hot.many(self.conn, CREDIT, credits)
@@ -108,8 +138,8 @@ class LedgerTx:
         try:
             hot.many(self.conn, _CREDIT_NOWAIT, new)
         except OperationalError as exc:
-            if getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
-                raise AccountsBusy({acct for _, acct in new}) from exc
+            if lock_not_available(exc):
+                raise RowsBusy("accounts", {acct for _, acct in new}) from exc
             raise
         held.update(acct for _, acct in new)
         self.job_locked.update(acct for _, acct in new)
@@ -122,8 +152,8 @@ class LedgerTx:
         try:
             changed = hot.run(self.conn, nowait, params)
         except OperationalError as exc:
-            if getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
-                raise AccountsBusy({account}) from exc
+            if lock_not_available(exc):
+                raise RowsBusy("accounts", {account}) from exc
             raise
         held.add(account)
         self.job_locked.add(account)

@@ -1,7 +1,7 @@
 """The atomic step of 拆 for a whole batch of opens at once: set-based statements, not a dozen per winner.
 
 `open_shares` settles every open of one write batch, across any number of packets, with a fixed handful
-of statements: the packets locked in id order (two writers never deadlock on them), one read of the
+of statements: the packets locked in id order (without waiting on PostgreSQL, tx_ledger.py), one read of the
 claims already made and one of the shares to hand out, then one executemany each for the packet
 counters, the claims, the escrow debits, the wallet credits (summed per wallet, locked without waiting:
 tx_ledger.py) and the transfers.
@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.hot import ts
-from hongbao.adapters.sql.tx_ledger import DEBIT, INSERT_TRANSFER
+from hongbao.adapters.sql.tx_ledger import DEBIT, INSERT_TRANSFER, packets_nowait
 from hongbao.domain import errors
 from hongbao.domain.errors import InvariantViolation, NotFound
 from hongbao.domain.ledger import AccountKind, TransferCode
@@ -72,6 +72,8 @@ class SettleTx:
     conn: Connection
     is_sqlite: bool
     batch_id: str | None
+    held: set[int] | None  # LedgerTx's: None where nothing is checked
+    job_packets: set[int]
 
     def credit_all(self, credits: list[tuple[int, int]]) -> None:  # LedgerTx's, which SqlTx mixes in first
         raise NotImplementedError
@@ -164,12 +166,17 @@ class SettleTx:
         """The packets' rows, locked in id order (SQLite's writer holds the whole database already)."""
         from hongbao.adapters.sql.tx import _packet_row
 
-        lock = "" if self.is_sqlite else " FOR UPDATE"
+        # NO KEY UPDATE: what the counter update takes (it leaves other rows' foreign keys to the packet free).
+        # PostgreSQL's writer waits for none mid-batch (tx_ledger.py): the batch locked its known ones up front.
+        lock = "" if self.is_sqlite else " FOR NO KEY UPDATE" if self.held is None else " FOR NO KEY UPDATE NOWAIT"
+        if self.held is not None:
+            self.job_packets.update(ids)
         found: dict[int, PacketRow] = {}
-        for some in hot.chunks(ids):
-            for r in hot.rows(self.conn, f"SELECT {PACKET_COLUMNS} FROM packets WHERE id IN ({hot.marks(len(some))}) "
-                              f"ORDER BY id{lock}", some):
-                found[int(r.id)] = _packet_row(r, hot.stamp)
+        with packets_nowait(set(ids)):
+            for some in hot.chunks(ids):
+                for r in hot.rows(self.conn, f"SELECT {PACKET_COLUMNS} FROM packets WHERE id IN "
+                                  f"({hot.marks(len(some))}) ORDER BY id{lock}", some):
+                    found[int(r.id)] = _packet_row(r, hot.stamp)
         return found
 
     def _claimed(self, pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:

@@ -1,0 +1,124 @@
+"""Two writers on one PostgreSQL never deadlock on packets (tx_ledger.py: packets locked in id order before a batch's
+jobs, never waited for mid-batch): both expire the same packets, one in id order, the other the other way round,
+round after round.  Every packet expires once, no batch is refused as busy, the ledger balances.  An expiry meeting
+a packet another transaction holds runs again in the next batch, once it is free."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from hongbao.adapters.sql import migrate
+from hongbao.adapters.sql.store import SqlStore
+from hongbao.adapters.sql.tx import SqlTx
+from hongbao.domain.packets import PacketKind
+from hongbao.domain.split import Split
+from hongbao.service.reconcile import reconcile
+from tests.scaled.money_moves import START_FEN, open_wallets
+from tests.scaled.test_opposite_orders import wait_for
+
+PACKETS = 8
+ROUNDS = 20
+TOTAL_FEN = 100
+
+
+@pytest.fixture
+def stores(pg_url: str) -> Iterator[tuple[SqlStore, SqlStore]]:
+    """Two stores on one database, each with its own writer thread and connection: what two processes have."""
+    first = SqlStore(pg_url)
+    migrate.upgrade(first.engine)
+    second = SqlStore(pg_url)
+    try:
+        yield first, second
+    finally:
+        first.close()
+        second.close()
+
+
+def send_due(store: SqlStore, senders: list[int], count: int) -> list[int]:
+    """`count` packets of TOTAL_FEN from `senders` in turn, unopened and already past their expiry."""
+
+    def job(tx: SqlTx) -> list[int]:
+        sent = datetime.now(UTC) - timedelta(hours=2)
+        return [
+            tx.create_packet(
+                kind=PacketKind.GROUP,
+                how=Split.EQUAL,
+                sender_id=senders[i % len(senders)],
+                group_id=None,
+                recipient_id=None,
+                total_fen=TOTAL_FEN,
+                shares_count=2,
+                greeting="",
+                now=sent,
+                expires_at=sent + timedelta(hours=1),
+            )
+            for i in range(count)
+        ]
+
+    return store.write_sync(job)
+
+
+def expire(packet_id: int) -> object:
+    return lambda tx: tx.expire_packet(packet_id, datetime.now(UTC))
+
+
+def test_an_expiry_meeting_a_packet_another_transaction_holds_runs_again_once_it_is_free(
+    stores: tuple[SqlStore, SqlStore],
+) -> None:
+    store = stores[0]
+    (sender,) = open_wallets(store, 1)
+    (packet,) = send_due(store, [sender], 1)
+    outside = store.engine.connect()  # another process's transaction, holding the packet (a settle's lock)
+    outside.begin()
+    outside.execute(text("SELECT id FROM packets WHERE id = :p FOR NO KEY UPDATE"), {"p": packet})
+    with ThreadPoolExecutor(1) as pool:
+        expiring = pool.submit(store.write_sync, expire(packet))
+        wait_for(lambda: store.deferred_jobs >= 1)  # not waited for inside the batch: sent on to the next one
+        assert not expiring.done()
+        outside.rollback()
+        outside.close()
+        assert expiring.result(timeout=30) == TOTAL_FEN
+
+    assert store.busy_failures == 0
+    assert store.read_sync(lambda tx: tx.balance_fen(sender)) == START_FEN
+    assert reconcile(store).violations == []
+
+
+async def drive(store: SqlStore, packets: list[int], out: list[int | None]) -> None:
+    out.extend(await asyncio.gather(*(store.write(expire(p)) for p in packets)))  # one batch, in this order
+
+
+def run(start: threading.Barrier, store: SqlStore, packets: list[int], out: list[int | None]) -> None:
+    start.wait()
+    asyncio.run(drive(store, packets, out))
+
+
+def test_two_writers_expiring_packets_in_opposite_orders_never_deadlock(stores: tuple[SqlStore, SqlStore]) -> None:
+    senders = open_wallets(stores[0], 2)
+    refunds: list[list[int | None]] = [[], []]
+
+    for _ in range(ROUNDS):
+        packets = send_due(stores[0], senders, PACKETS)
+        start = threading.Barrier(2)
+        threads = [
+            threading.Thread(target=run, args=(start, stores[0], packets, refunds[0])),
+            threading.Thread(target=run, args=(start, stores[1], packets[::-1], refunds[1])),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    expired = [r for side in refunds for r in side if r is not None]
+    assert expired == [TOTAL_FEN] * (ROUNDS * PACKETS)  # each packet refunded once, by one writer or the other
+    assert len(refunds[0]) + len(refunds[1]) == 2 * ROUNDS * PACKETS  # every write answered, none failed
+    assert [s.busy_failures for s in stores] == [0, 0]  # no deadlock, so no failed batch and no retry
+    assert stores[0].read_sync(lambda tx: [tx.balance_fen(u) for u in senders]) == [START_FEN] * 2
+    assert reconcile(stores[0]).violations == []
