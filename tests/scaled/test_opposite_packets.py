@@ -17,8 +17,11 @@ from sqlalchemy import text
 from hongbao.adapters.sql import migrate
 from hongbao.adapters.sql.store import SqlStore
 from hongbao.adapters.sql.tx import SqlTx
+from hongbao.adapters.sql.tx_settle import Opened
+from hongbao.domain.errors import HongbaoError
 from hongbao.domain.packets import PacketKind
 from hongbao.domain.split import Split
+from hongbao.service.ports import Bulk, ShareWanted
 from hongbao.service.reconcile import reconcile
 from tests.scaled.money_moves import START_FEN, open_wallets
 from tests.scaled.test_opposite_orders import wait_for
@@ -41,11 +44,11 @@ def stores(pg_url: str) -> Iterator[tuple[SqlStore, SqlStore]]:
         second.close()
 
 
-def send_due(store: SqlStore, senders: list[int], count: int) -> list[int]:
-    """`count` packets of TOTAL_FEN from `senders` in turn, unopened and already past their expiry."""
+def send_due(store: SqlStore, senders: list[int], count: int, *, live: bool = False) -> list[int]:
+    """`count` packets of TOTAL_FEN from `senders` in turn, unopened and already past their expiry (`live`: not)."""
 
     def job(tx: SqlTx) -> list[int]:
-        sent = datetime.now(UTC) - timedelta(hours=2)
+        sent = datetime.now(UTC) - timedelta(hours=2 if not live else 0)
         return [
             tx.create_packet(
                 kind=PacketKind.GROUP,
@@ -121,4 +124,54 @@ def test_two_writers_expiring_packets_in_opposite_orders_never_deadlock(stores: 
     assert len(refunds[0]) + len(refunds[1]) == 2 * ROUNDS * PACKETS  # every write answered, none failed
     assert [s.busy_failures for s in stores] == [0, 0]  # no deadlock, so no failed batch and no retry
     assert stores[0].read_sync(lambda tx: [tx.balance_fen(u) for u in senders]) == [START_FEN] * 2
+    assert reconcile(stores[0]).violations == []
+
+
+def settle_opens(tx: SqlTx, items: list[tuple[str, ShareWanted]]) -> list[tuple[bool, object]]:
+    opened = tx.open_shares([ShareWanted(w.packet_id, w.user_id, w.now, wid) for wid, w in items])
+    return [(isinstance(o, Opened), o) for o in opened]
+
+
+def open_bulk(packet_id: int, user_id: int) -> Bulk[ShareWanted]:
+    return Bulk("open", ShareWanted(packet_id, user_id, datetime.now(UTC), None), settle_opens)
+
+
+async def expire_then_open(store: SqlStore, due: list[int], live: list[int], user: int, out: list[object]) -> None:
+    """One batch: the expiries in the order given, then opens of every packet (the settle locks them in id order)."""
+    writes = [store.write(expire(p)) for p in due]
+    writes += [store.settle(open_bulk(p, user)) for p in sorted(due + live)]
+    out.extend(await asyncio.gather(*writes, return_exceptions=True))
+
+
+def test_a_batch_expiring_and_opening_packets_never_deadlocks_with_another(stores: tuple[SqlStore, SqlStore]) -> None:
+    """The settle locks packets in id order, but the expiries before it in the same batch did not: it met, mid-batch,
+    a packet the other writer's batch held while that one waited for a packet this one held."""
+    users = open_wallets(stores[0], 4)
+    senders, openers = users[:2], users[2:]
+    outcomes: list[list[object]] = [[], []]
+    for _ in range(ROUNDS):
+        due = send_due(stores[0], senders, PACKETS // 2)
+        live = send_due(stores[0], senders, PACKETS // 2, live=True)
+        start = threading.Barrier(2)
+
+        def run_mixed(i: int, order: list[int]) -> None:
+            start.wait()  # noqa: B023 - joined before the next round
+            asyncio.run(expire_then_open(stores[i], order, live, openers[i], outcomes[i]))  # noqa: B023
+
+        threads = [
+            threading.Thread(target=run_mixed, args=(0, due[::-1])),
+            threading.Thread(target=run_mixed, args=(1, due)),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    failures = [o for side in outcomes for o in side if isinstance(o, BaseException)]
+    assert all(isinstance(o, HongbaoError) and o.code == "packet_expired" for o in failures), failures[:3]
+    refunds = [o for side in outcomes for o in side if isinstance(o, int)]
+    assert refunds == [TOTAL_FEN] * (ROUNDS * PACKETS // 2)  # each due packet refunded once
+    won = [o for side in outcomes for o in side if not isinstance(o, (int, BaseException)) and o is not None]
+    assert len(won) == 2 * ROUNDS * PACKETS // 2  # both openers took a share of every live packet
+    assert [s.busy_failures for s in stores] == [0, 0]
     assert reconcile(stores[0]).violations == []
