@@ -1,0 +1,137 @@
+"""Two writers on one PostgreSQL expiring and opening the same packets in opposite orders: seconds and deadlocks.
+
+Two `SqlStore`s (each its own writer thread and connection, as two processes have) on a fresh database; each round
+(tests/scaled/test_opposite_packets.py) a setup write sends packets, then both writers at once submit, as one batch:
+`expire`, an expiry of each of 8 due packets, one writer in id order and the other the other way round; `mixed`,
+expiries of 4 due packets (in opposite orders) and then opens of those and of 4 live ones (the bulk settle, which
+locks them in id order); `hot`, 200 opens each of one packet of 400 shares (the cost of deferring, not waiting, on
+a packet the other writer holds).  Reports the seconds, the deadlocks PostgreSQL counted in the database
+(pg_stat_database), batches refused as busy and writes deferred; checks afterwards that reconcile is clean.
+
+    PYTHONPATH=src python bench/two_writers_packets.py --kinds expire,mixed,hot --rounds 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: tests/scaled/
+from tests.scaled.money_moves import open_wallets
+from tests.scaled.test_opposite_packets import PACKETS, expire_then_open, open_bulk, run, send_due
+
+from hongbao.adapters.sql import migrate
+from hongbao.adapters.sql.store import SqlStore
+from hongbao.adapters.sql.tx import SqlTx
+from hongbao.domain.packets import PacketKind
+from hongbao.domain.split import Split
+from hongbao.service.reconcile import reconcile
+
+ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+HOT_SHARES = 400
+
+
+def send_hot(store: SqlStore, sender: int) -> int:
+    def job(tx: SqlTx) -> int:
+        now = datetime.now(UTC)
+        return tx.create_packet(kind=PacketKind.GROUP, how=Split.DOUBLE_MEAN, sender_id=sender, group_id=None,
+                                recipient_id=None, total_fen=HOT_SHARES * 100, shares_count=HOT_SHARES, greeting="",
+                                now=now, expires_at=now + timedelta(hours=1))  # fmt: skip
+
+    return store.write_sync(job)
+
+
+def one_round(kind: str, stores: tuple[SqlStore, SqlStore], users: list[int], outs: list[list[object]]) -> None:
+    start = threading.Barrier(2)
+    senders, openers = users[:2], users[2:]
+    if kind == "expire":
+        due = send_due(stores[0], senders, PACKETS)
+        threads = [threading.Thread(target=run, args=(start, stores[0], due, outs[0])),
+                   threading.Thread(target=run, args=(start, stores[1], due[::-1], outs[1]))]  # fmt: skip
+    else:
+        if kind == "mixed":
+            due = send_due(stores[0], senders, PACKETS // 2)
+            live = send_due(stores[0], senders, PACKETS // 2, live=True)
+        else:
+            hot = send_hot(stores[0], senders[0])
+
+        def go(i: int) -> None:
+            start.wait()
+            if kind == "mixed":
+                order = due[::-1] if i == 0 else due
+                asyncio.run(expire_then_open(stores[i], order, live, openers[i], outs[i]))
+            else:
+                asyncio.run(open_all(stores[i], hot, openers[i::2], outs[i]))
+
+        threads = [threading.Thread(target=go, args=(i,)) for i in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+async def open_all(store: SqlStore, packet: int, openers: list[int], out: list[object]) -> None:
+    out.extend(await asyncio.gather(*(store.settle(open_bulk(packet, u)) for u in openers), return_exceptions=True))
+
+
+def one_run(kind: str, rounds: int) -> dict[str, float]:
+    name = f"hongbao_bench_two_writers_packets_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        first = SqlStore(url)
+        migrate.upgrade(first.engine)
+        second = SqlStore(url)
+        stores = (first, second)
+        try:
+            users = open_wallets(first, 4 + (HOT_SHARES if kind == "hot" else 0))
+            outs: list[list[object]] = [[], []]
+            started = time.perf_counter()
+            for _ in range(rounds):
+                one_round(kind, stores, users, outs)
+            took = time.perf_counter() - started
+            report = reconcile(first)
+            assert report.violations == [], report.violations
+            figures = {
+                "seconds": took,
+                "writes": sum(map(len, outs)),
+                "busy_failures": sum(s.busy_failures for s in stores),
+                "deferred": sum(s.deferred_jobs for s in stores),
+            }
+        finally:
+            first.close()
+            second.close()
+        with admin.connect() as conn:  # the closed backends have reported their statistics
+            figures["deadlocks"] = conn.execute(
+                text("SELECT deadlocks FROM pg_stat_database WHERE datname = :n"), {"n": name}
+            ).scalar_one()
+        return figures
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kinds", default="expire,mixed,hot")
+    parser.add_argument("--rounds", type=int, default=50)
+    args = parser.parse_args()
+    for kind in args.kinds.split(","):
+        figures = one_run(kind, args.rounds if kind != "hot" else max(1, args.rounds // 4))
+        print(kind, json.dumps({k: round(v, 1) for k, v in figures.items()}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
