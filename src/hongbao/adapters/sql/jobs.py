@@ -106,20 +106,24 @@ def run_jobs(conn: Connection, tx: SqlTx, batch: list[Job]) -> list[tuple[bool, 
             group = by_key[job.fn.key]
             done.update(zip(group, run_bulk(conn, tx, [batch[j] for j in group]), strict=True))
         else:
-            tx.write_id = job.write_id
             done[i] = run_job(conn, tx, job)
     return [done[i] for i in range(len(batch))]
 
 
-def run_job(conn: Connection, tx: SqlTx, job: Job) -> tuple[bool, Any]:
-    """Run one job in its own SAVEPOINT; a refusal or a bug fails the job alone, a database failure the batch."""
+def run_job(conn: Connection, tx: SqlTx, job: Job, *, alone: bool = False) -> tuple[bool, Any]:
+    """Run one job in its own SAVEPOINT; a refusal or a bug fails the job alone, a database failure the batch.
+
+    `alone`: the batch's only job, run without a SAVEPOINT; if it fails, the caller rolls the whole transaction back
+    (its marker too: nothing was committed, so there is nothing to ask about), which undoes what the savepoint would,
+    and a write that comes alone saves two statements (two round trips on PostgreSQL)."""
     fn = job.fn
     assert not isinstance(fn, Bulk)
+    tx.write_id = job.write_id
     tx.start_job()
     held = tx.held
     if job.deferrals >= DEFERRALS_MAX:
         tx.held = None  # this job alone waits for its locks: never deferred for ever
-    savepoint = conn.begin_nested()
+    savepoint = None if alone else conn.begin_nested()
     try:
         value = fn(tx)
     except RowsBusy as busy:
@@ -130,7 +134,8 @@ def run_job(conn: Connection, tx: SqlTx, job: Job) -> tuple[bool, Any]:
         return False, failure
     finally:
         tx.held = held
-    savepoint.commit()
+    if savepoint is not None:
+        savepoint.commit()
     return True, value
 
 
@@ -161,33 +166,10 @@ def run_bulk(conn: Connection, tx: SqlTx, jobs: list[Job]) -> list[tuple[bool, A
     return results
 
 
-def run_alone(tx: SqlTx, job: Job) -> tuple[bool, Any]:
-    """The one job of a batch, without a SAVEPOINT: if it fails, the caller rolls the whole transaction back (its
-    marker too: nothing was committed, so there is nothing to ask about), which undoes what the savepoint would, and
-    a write that comes alone saves two statements (two round trips on PostgreSQL)."""
-    fn = job.fn
-    assert not isinstance(fn, Bulk)
-    tx.write_id = job.write_id
-    tx.start_job()
-    held = tx.held
-    if job.deferrals >= DEFERRALS_MAX:
-        tx.held = None
-    try:
-        return True, fn(tx)
-    except RowsBusy as busy:
-        return False, defer(None, tx, [job], busy)
-    except Exception as exc:
-        failure = failed(None, exc)
-        tx.job_rolled_back()
-        return False, failure
-    finally:
-        tx.held = held
-
-
 def defer(savepoint: Any, tx: SqlTx, jobs: list[Job], busy: RowsBusy) -> Deferred:
     """Roll back jobs that met rows another writer holds; each remembers every account and packet it needs, for its
     next batch to lock up front."""
-    if savepoint is not None:  # None: the caller rolls the transaction back (run_alone)
+    if savepoint is not None:  # None: the caller rolls the transaction back (run_job alone)
         savepoint.rollback()
     tx.job_rolled_back()
     accounts = tx.job_accounts | (busy.ids if busy.table == "accounts" else set())
