@@ -181,7 +181,7 @@ for store in $STORES; do
       w1)  # a profiled run skips the audit: its untimed reads between storms would fill the profile
         audit=(--audit); [[ $PROFILE != 0 ]] && audit=()
         loadgen w1 --users "$USERS" --shares "$SHARES" --concurrency "$CONCURRENCY" --repeat "$REPEAT" "${audit[@]}" ;;
-      w1b) loadgen w1b --concurrency "$CONCURRENCY" --audit ;;
+      w1b) loadgen w1b --concurrency "$CONCURRENCY" --repeat "$REPEAT" --audit ;;
       w3) loadgen w3 ;;
       ceiling) loadgen ceiling ;;
       *) echo "unknown workload $workload (w1, w1b, w3, ceiling)" >&2; exit 2 ;;
