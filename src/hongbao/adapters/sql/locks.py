@@ -21,11 +21,14 @@ Locks are FOR NO KEY UPDATE, what an UPDATE of non-key columns takes: it leaves 
 inserted by others (KEY SHARE on the row they point at) free, so a batch inserting a claim of a campaign, a member
 of a group or a packet of a group never waits for another batch holding that campaign or group.
 
-Not covered: waits that stay possible mid-batch.  The first row of a (campaign, user) in campaign_claimers, of an
-(event, user) in shake_players and of a (host, day) in host_volume is inserted when absent, and the insert waits for
-another transaction inserting the same key (a deadlock needs two such keys inserted by two batches in opposite
-orders).  Rows updated by key outside `LOCK_ORDER` (asks, payments, friend requests, transfer orders, webhook
-messages) are still waited for: each is one user's or one message's, rarely written by two processes at once.
+Rows made on first use (a (campaign, user) in campaign_claimers, an (event, user) in shake_players, a (host, day) in
+host_volume: `ensure_row`) have no row to lock before they exist, and an insert waits for another transaction
+inserting the same key.  So their key is also taken as a transaction-level advisory lock, with "try" mid-batch (busy:
+`RowsBusy`, as for a row) and waited for up front, before the rows themselves.
+
+Not covered: rows updated by key outside `LOCK_ORDER` (asks, payments, friend requests, transfer orders, webhook
+messages, a password packet's live secret) are still waited for mid-batch: each is one user's, one message's or
+one digest's, rarely written by two processes at once.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ LOCK_ORDER: dict[str, tuple[str, ...]] = {
     "packets": ("id",),
     "accounts": ("id",),
 }
+_MADE_ON_FIRST_USE = {"campaign_claimers", "shake_players", "host_volume"}  # `ensure_row`'s, advisory-locked too
 _LOCK_NOT_AVAILABLE = "55P03"
 
 
@@ -102,6 +106,11 @@ def _lock_sql(table: str, n: int) -> str:
     return f"SELECT {cols[0]} FROM {table} WHERE {where} ORDER BY {', '.join(cols)} FOR NO KEY UPDATE"
 
 
+def _key_name(table: str, key: tuple[Any, Any]) -> str:
+    """The text whose hash is the advisory lock of a row made on first use (a collision only defers a job)."""
+    return f"{table}:{key[0]}:{key[1]}"
+
+
 class RowLocks:
     """The writer's lock bookkeeping, mixed into SqlTx (first, through LedgerTx)."""
 
@@ -121,6 +130,10 @@ class RowLocks:
         for table, cols in LOCK_ORDER.items():
             keys: Sequence[Key] = sorted(wanted.get(table, ()))
             step = hot.IN_LIST_MAX if len(cols) == 1 else hot.PAIRS_MAX
+            if table in _MADE_ON_FIRST_USE:  # the key's advisory lock first: the row may not exist yet
+                for key in keys:
+                    hot.rows(self.conn, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
+                             (_key_name(table, key),))
             for some in hot.chunks(keys, step):
                 params = list(some) if len(cols) == 1 else [v for key in some for v in key]
                 found = hot.rows(self.conn, _lock_sql(table, len(some)), params)
@@ -153,9 +166,9 @@ class RowLocks:
 
     def ensure_row(self, table: Table, key: tuple[Any, Any], zeros: tuple[str, ...] = ()) -> None:
         """Make the row of a two-column `key` where it is missing (a per-user or per-day cap's row; `zeros`: columns
-        without a default, set to 0), and on PostgreSQL's writer lock it without waiting if it exists (a plain
-        ON CONFLICT insert would wait for another transaction that updated it).  Waits still for another
-        transaction's insert of the same key (the module's note)."""
+        without a default, set to 0).  On PostgreSQL's writer, without waiting: the key's advisory lock is tried
+        first (another transaction inserting the key holds it), and the row, if it exists, is locked NOWAIT (a plain
+        ON CONFLICT insert would wait for either); `RowsBusy` if another transaction holds one."""
         name = table.name
         a, b = LOCK_ORDER[name]
         if not self.will_lock(name, key):
@@ -165,9 +178,16 @@ class RowLocks:
             return
         cols = ", ".join((a, b, *zeros))
         values = ", ".join(["?", "?", *["0"] * len(zeros)])
+        sql = (
+            "WITH lk AS (SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0)) AS ok), "
+            f"made AS (INSERT INTO {name} ({cols}) SELECT {values} FROM lk WHERE lk.ok AND NOT EXISTS "
+            f"(SELECT 1 FROM {name} WHERE {a} = ? AND {b} = ? FOR NO KEY UPDATE NOWAIT) ON CONFLICT DO NOTHING) "
+            "SELECT ok FROM lk"
+        )
         with rows_nowait(name, {key}):
-            hot.run(self.conn, f"INSERT INTO {name} ({cols}) SELECT {values} WHERE NOT EXISTS (SELECT 1 FROM {name} "
-                    f"WHERE {a} = ? AND {b} = ? FOR NO KEY UPDATE NOWAIT) ON CONFLICT DO NOTHING", (*key, *key))
+            got = hot.rows(self.conn, sql, (_key_name(name, key), *key, *key))
+        if not got[0][0]:
+            raise RowsBusy(name, {key})
 
     def will_lock(self, table: str, key: Key) -> bool:
         """Note that the running job locks this row (without waiting); False where nothing is checked."""
