@@ -217,9 +217,9 @@ KINDS: dict[str, Callable[[SqlStore], Crossing]] = {
 }
 
 
-@pytest.mark.parametrize("kind", list(KINDS))
-def test_two_writers_crossing_on_capped_rows_never_deadlock(stores: tuple[SqlStore, SqlStore], kind: str) -> None:
-    crossing = KINDS[kind](stores[0])
+def cross(stores: tuple[SqlStore, SqlStore], crossing: Crossing) -> list[Any]:
+    """Every round: both writers at once, each one batch of writes over the round's rows (writer 1 the other way
+    round); the outcomes of every write (bench/two_writers_rows.py runs this too)."""
     outcomes: list[Any] = []
     for n in range(ROUNDS):
         rows = crossing.rows(n)
@@ -229,7 +229,13 @@ def test_two_writers_crossing_on_capped_rows_never_deadlock(stores: tuple[SqlSto
             outcomes.extend(await one_batch(store, writes[i]))  # noqa: B023 - both_at_once returns first
 
         both_at_once(stores, drive)
+    return outcomes
 
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_two_writers_crossing_on_capped_rows_never_deadlock(stores: tuple[SqlStore, SqlStore], kind: str) -> None:
+    crossing = KINDS[kind](stores[0])
+    outcomes = cross(stores, crossing)
     busy, deferred = [st.busy_failures for st in stores], sum(st.deferred_jobs for st in stores)
     try:
         assert [o for o in outcomes if isinstance(o, BaseException)] == []  # every write answered, none 503
