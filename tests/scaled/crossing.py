@@ -55,7 +55,8 @@ def deadlocks(stores: Sequence[SqlStore], patience_s: float = 10.0) -> int:
     try:
         with engine.connect() as conn:
             while conn.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND backend_type = 'client backend'"
             )).scalar_one() and time.monotonic() < deadline:
                 time.sleep(0.05)
             conn.execute(text("SELECT pg_stat_clear_snapshot()"))
