@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import json
 import sys
-import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -26,8 +25,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: tests/scaled/
+from tests.scaled.crossing import both_at_once, one_batch
 from tests.scaled.money_moves import open_wallets
-from tests.scaled.test_opposite_packets import PACKETS, expire_then_open, open_bulk, run, send_due
+from tests.scaled.test_opposite_packets import PACKETS, expire, expire_then_open, open_bulk, send_due
 
 from hongbao.adapters.sql import migrate
 from hongbao.adapters.sql.store import SqlStore
@@ -51,32 +51,25 @@ def send_hot(store: SqlStore, sender: int) -> int:
 
 
 def one_round(kind: str, stores: tuple[SqlStore, SqlStore], users: list[int], outs: list[list[object]]) -> None:
-    start = threading.Barrier(2)
     senders, openers = users[:2], users[2:]
     if kind == "expire":
         due = send_due(stores[0], senders, PACKETS)
-        threads = [threading.Thread(target=run, args=(start, stores[0], due, outs[0])),
-                   threading.Thread(target=run, args=(start, stores[1], due[::-1], outs[1]))]  # fmt: skip
+
+        async def drive(i: int, store: SqlStore) -> None:
+            outs[i].extend(await one_batch(store, [expire(p) for p in (due if i == 0 else due[::-1])]))
+    elif kind == "mixed":
+        due = send_due(stores[0], senders, PACKETS // 2)
+        live = send_due(stores[0], senders, PACKETS // 2, live=True)
+
+        async def drive(i: int, store: SqlStore) -> None:
+            await expire_then_open(store, due[::-1] if i == 0 else due, live, openers[i], outs[i])
     else:
-        if kind == "mixed":
-            due = send_due(stores[0], senders, PACKETS // 2)
-            live = send_due(stores[0], senders, PACKETS // 2, live=True)
-        else:
-            hot = send_hot(stores[0], senders[0])
+        hot = send_hot(stores[0], senders[0])
 
-        def go(i: int) -> None:
-            start.wait()
-            if kind == "mixed":
-                order = due[::-1] if i == 0 else due
-                asyncio.run(expire_then_open(stores[i], order, live, openers[i], outs[i]))
-            else:
-                asyncio.run(open_all(stores[i], hot, openers[i::2], outs[i]))
+        async def drive(i: int, store: SqlStore) -> None:
+            await open_all(store, hot, openers[i::2], outs[i])
 
-        threads = [threading.Thread(target=go, args=(i,)) for i in (0, 1)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    both_at_once(stores, drive)
 
 
 async def open_all(store: SqlStore, packet: int, openers: list[int], out: list[object]) -> None:

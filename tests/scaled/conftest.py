@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import redis
 
+from hongbao.adapters.sql import migrate
+from hongbao.adapters.sql.store import SqlStore
 from tests.conftest import fresh_pg_database, service_missing
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -26,6 +28,20 @@ def pg_url() -> Iterator[str]:
     """An empty database of this test's own (the first `hongbao serve` migrates it), dropped afterwards."""
     with fresh_pg_database("hongbao_scaled") as url:
         yield url
+
+
+@pytest.fixture
+def stores(pg_url: str) -> Iterator[tuple[SqlStore, SqlStore]]:
+    """Two stores on one migrated database, each with its own writer thread and connection: what two processes
+    have (crossing.py)."""
+    first = SqlStore(pg_url)
+    migrate.upgrade(first.engine)
+    second = SqlStore(pg_url)
+    try:
+        yield first, second
+    finally:
+        first.close()
+        second.close()
 
 
 @pytest.fixture(params=["redis", pytest.param("cluster", marks=pytest.mark.redis)])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +18,7 @@ from hongbao.adapters.sql.tx import SqlTx
 from hongbao.domain.errors import HongbaoError
 from hongbao.domain.ledger import WORLD_ACCOUNT_ID, PaymentStatus, TransferCode
 from hongbao.domain.relay import TransferStatus
+from tests.scaled.crossing import both_at_once
 
 START_FEN = 1_000_000  # each wallet's top-up: far more than a run moves out of any wallet
 
@@ -78,22 +78,10 @@ def race(stores: tuple[SqlStore, SqlStore], users: list[int], rounds: int) -> tu
     """Both writers at once, the first along `users`, the second the other way round; the writes that succeeded and
     those answered an error."""
     orders = (users, users[::-1])
-    start = threading.Barrier(2)
     done: list[tuple[int, int]] = []
-    failures: list[BaseException] = []
 
-    def run(store: SqlStore, order: list[int]) -> None:
-        start.wait()
-        try:
-            done.append(asyncio.run(_drive(store, order, rounds)))
-        except BaseException as exc:
-            failures.append(exc)
+    async def drive(i: int, store: SqlStore) -> None:
+        done.append(await _drive(store, orders[i], rounds))
 
-    threads = [threading.Thread(target=run, args=pair) for pair in zip(stores, orders, strict=True)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise failures[0]
+    both_at_once(stores, drive)
     return sum(ok for ok, _ in done), sum(failed for _, failed in done)

@@ -5,33 +5,17 @@ transaction holds runs again in the next batch, once it is free."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from sqlalchemy import text
 
-from hongbao.adapters.sql import migrate
 from hongbao.adapters.sql.store import SqlStore
 from hongbao.service.reconcile import reconcile
+from tests.scaled.crossing import deadlocks, wait_for
 from tests.scaled.money_moves import START_FEN, open_wallets, pay, race
 
 USERS = 8
 ROUNDS = 40
-
-
-@pytest.fixture
-def stores(pg_url: str) -> Iterator[tuple[SqlStore, SqlStore]]:
-    """Two stores on one database, each with its own writer thread and connection: what two processes have."""
-    first = SqlStore(pg_url)
-    migrate.upgrade(first.engine)
-    second = SqlStore(pg_url)
-    try:
-        yield first, second
-    finally:
-        first.close()
-        second.close()
 
 
 def test_two_writers_moving_money_in_opposite_orders_never_deadlock(stores: tuple[SqlStore, SqlStore]) -> None:
@@ -49,6 +33,7 @@ def test_two_writers_moving_money_in_opposite_orders_never_deadlock(stores: tupl
     # a wallet inside the chain gets one fen more than it pays from each writer.
     ends, inside = START_FEN - ROUNDS * (USERS - 2), START_FEN + 2 * ROUNDS
     assert balances == [ends, *[inside] * (USERS - 2), ends]
+    assert deadlocks(stores) == 0  # PostgreSQL's own count
 
 
 def test_a_write_meeting_a_wallet_another_transaction_holds_runs_again_once_it_is_free(
@@ -72,10 +57,3 @@ def test_a_write_meeting_a_wallet_another_transaction_holds_runs_again_once_it_i
     assert store.busy_failures == 0
     assert store.read_sync(lambda tx: [tx.balance_fen(payer), tx.balance_fen(payee)]) == [START_FEN - 7, START_FEN + 7]
     assert reconcile(store).violations == []
-
-
-def wait_for(condition: Callable[[], bool], patience_s: float = 30.0) -> None:
-    deadline = time.monotonic() + patience_s
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never came true"
-        time.sleep(0.01)

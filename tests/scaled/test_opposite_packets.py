@@ -6,15 +6,11 @@ a packet another transaction holds runs again in the next batch, once it is free
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import text
 
-from hongbao.adapters.sql import migrate
 from hongbao.adapters.sql.store import SqlStore
 from hongbao.adapters.sql.tx import SqlTx
 from hongbao.adapters.sql.tx_settle import Opened
@@ -23,25 +19,12 @@ from hongbao.domain.packets import PacketKind
 from hongbao.domain.split import Split
 from hongbao.service.ports import Bulk, ShareWanted
 from hongbao.service.reconcile import reconcile
+from tests.scaled.crossing import both_at_once, deadlocks, one_batch, wait_for
 from tests.scaled.money_moves import START_FEN, open_wallets
-from tests.scaled.test_opposite_orders import wait_for
 
 PACKETS = 8
 ROUNDS = 20
 TOTAL_FEN = 100
-
-
-@pytest.fixture
-def stores(pg_url: str) -> Iterator[tuple[SqlStore, SqlStore]]:
-    """Two stores on one database, each with its own writer thread and connection: what two processes have."""
-    first = SqlStore(pg_url)
-    migrate.upgrade(first.engine)
-    second = SqlStore(pg_url)
-    try:
-        yield first, second
-    finally:
-        first.close()
-        second.close()
 
 
 def send_due(store: SqlStore, senders: list[int], count: int, *, live: bool = False) -> list[int]:
@@ -94,30 +77,18 @@ def test_an_expiry_meeting_a_packet_another_transaction_holds_runs_again_once_it
     assert reconcile(store).violations == []
 
 
-async def drive(store: SqlStore, packets: list[int], out: list[int | None]) -> None:
-    out.extend(await asyncio.gather(*(store.write(expire(p)) for p in packets)))  # one batch, in this order
-
-
-def run(start: threading.Barrier, store: SqlStore, packets: list[int], out: list[int | None]) -> None:
-    start.wait()
-    asyncio.run(drive(store, packets, out))
-
-
 def test_two_writers_expiring_packets_in_opposite_orders_never_deadlock(stores: tuple[SqlStore, SqlStore]) -> None:
     senders = open_wallets(stores[0], 2)
     refunds: list[list[int | None]] = [[], []]
 
     for _ in range(ROUNDS):
         packets = send_due(stores[0], senders, PACKETS)
-        start = threading.Barrier(2)
-        threads = [
-            threading.Thread(target=run, args=(start, stores[0], packets, refunds[0])),
-            threading.Thread(target=run, args=(start, stores[1], packets[::-1], refunds[1])),
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+
+        async def drive(i: int, store: SqlStore) -> None:
+            order = packets if i == 0 else packets[::-1]  # noqa: B023 - both_at_once returns before the next round
+            refunds[i].extend(await one_batch(store, [expire(p) for p in order]))
+
+        both_at_once(stores, drive)
 
     expired = [r for side in refunds for r in side if r is not None]
     assert expired == [TOTAL_FEN] * (ROUNDS * PACKETS)  # each packet refunded once, by one writer or the other
@@ -125,6 +96,7 @@ def test_two_writers_expiring_packets_in_opposite_orders_never_deadlock(stores: 
     assert [s.busy_failures for s in stores] == [0, 0]  # no deadlock, so no failed batch and no retry
     assert stores[0].read_sync(lambda tx: [tx.balance_fen(u) for u in senders]) == [START_FEN] * 2
     assert reconcile(stores[0]).violations == []
+    assert deadlocks(stores) == 0  # PostgreSQL's own count
 
 
 def settle_opens(tx: SqlTx, items: list[tuple[str, ShareWanted]]) -> list[tuple[bool, object]]:
@@ -152,20 +124,12 @@ def test_a_batch_expiring_and_opening_packets_never_deadlocks_with_another(store
     for _ in range(ROUNDS):
         due = send_due(stores[0], senders, PACKETS // 2)
         live = send_due(stores[0], senders, PACKETS // 2, live=True)
-        start = threading.Barrier(2)
 
-        def run_mixed(i: int, order: list[int]) -> None:
-            start.wait()  # noqa: B023 - joined before the next round
-            asyncio.run(expire_then_open(stores[i], order, live, openers[i], outcomes[i]))  # noqa: B023
+        async def drive(i: int, store: SqlStore) -> None:
+            order = due[::-1] if i == 0 else due  # noqa: B023 - both_at_once returns before the next round
+            await expire_then_open(store, order, live, openers[i], outcomes[i])  # noqa: B023
 
-        threads = [
-            threading.Thread(target=run_mixed, args=(0, due[::-1])),
-            threading.Thread(target=run_mixed, args=(1, due)),
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        both_at_once(stores, drive)
 
     failures = [o for side in outcomes for o in side if isinstance(o, BaseException)]
     assert all(isinstance(o, HongbaoError) and o.code == "packet_expired" for o in failures), failures[:3]
@@ -175,3 +139,4 @@ def test_a_batch_expiring_and_opening_packets_never_deadlocks_with_another(store
     assert len(won) == 2 * ROUNDS * PACKETS // 2  # both openers took a share of every live packet
     assert [s.busy_failures for s in stores] == [0, 0]
     assert reconcile(stores[0]).violations == []
+    assert deadlocks(stores) == 0

@@ -17,8 +17,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from hongbao.adapters.sql.engine import is_retryable, unreachable
+from hongbao.adapters.sql.locks import Key, RowsBusy
 from hongbao.adapters.sql.tx import SqlTx
-from hongbao.adapters.sql.tx_ledger import RowsBusy
 from hongbao.domain.errors import HongbaoError
 from hongbao.service.ports import Bulk
 
@@ -55,10 +55,9 @@ class Job:
     write_id: str = field(default_factory=next_write_id)
     aio: asyncio.Future[Any] | None = None
     loop: asyncio.AbstractEventLoop | None = None
-    # Accounts and packets an earlier run needed while another writer held one (tx_ledger.py): the next batch locks
-    # them before its jobs.
-    accounts: set[int] = field(default_factory=set)
-    packets: set[int] = field(default_factory=set)
+    # Rows (by table: accounts, packets, campaigns, …) an earlier run needed while another writer held one
+    # (locks.py): the next batch locks them before its jobs.
+    rows: dict[str, set[Key]] = field(default_factory=dict)
     deferrals: int = 0  # batches this job was sent on from
 
 
@@ -66,17 +65,16 @@ class Deferred(Exception):
     """The outcome of a job that met rows held by another writer: rolled back, it runs again in the next batch."""
 
 
-DEFERRALS_MAX = 8  # then the job waits for its accounts mid-batch, as before (a deadlock then fails the batch)
+DEFERRALS_MAX = 8  # then the job waits for its rows mid-batch, as before (a deadlock then fails the batch)
 
 
-def accounts_wanted(batch: list[Job]) -> list[int]:
-    """The accounts the batch's jobs are known to need, for the writer to lock in id order before the first job."""
-    return sorted({acct for job in batch for acct in job.accounts})
-
-
-def packets_wanted(batch: list[Job]) -> list[int]:
-    """The packets the batch's jobs are known to need, locked the same way (before the accounts)."""
-    return sorted({pid for job in batch for pid in job.packets})
+def rows_wanted(batch: list[Job]) -> dict[str, set[Key]]:
+    """The rows the batch's jobs are known to need, by table, for the writer to lock before the first job."""
+    wanted: dict[str, set[Key]] = {}
+    for job in batch:
+        for table, keys in job.rows.items():
+            wanted.setdefault(table, set()).update(keys)
+    return wanted
 
 
 def copy_outcomes(jobs: list[Job]) -> None:
@@ -167,16 +165,16 @@ def run_bulk(conn: Connection, tx: SqlTx, jobs: list[Job]) -> list[tuple[bool, A
 
 
 def defer(savepoint: Any, tx: SqlTx, jobs: list[Job], busy: RowsBusy) -> Deferred:
-    """Roll back jobs that met rows another writer holds; each remembers every account and packet it needs, for its
-    next batch to lock up front."""
+    """Roll back jobs that met rows another writer holds; each remembers every row it needs (those it locked or
+    tried to, and the busy ones), for its next batch to lock up front."""
     if savepoint is not None:  # None: the caller rolls the transaction back (run_job alone)
         savepoint.rollback()
     tx.job_rolled_back()
-    accounts = tx.job_accounts | (busy.ids if busy.table == "accounts" else set())
-    packets = tx.job_packets | (busy.ids if busy.table == "packets" else set())
+    needed = {table: set(keys) for table, keys in tx.job_rows.items() if keys}
+    needed.setdefault(busy.table, set()).update(busy.ids)
     for job in jobs:
-        job.accounts |= accounts
-        job.packets |= packets
+        for table, keys in needed.items():
+            job.rows.setdefault(table, set()).update(keys)
         job.deferrals += 1
     return Deferred(str(busy))
 

@@ -47,7 +47,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.engine import db_now_ms, discard, first_line, is_retryable, make_engine, unreachable
-from hongbao.adapters.sql.jobs import Deferred, Job, accounts_wanted, copy_outcomes, packets_wanted, run_job, run_jobs
+from hongbao.adapters.sql.jobs import Deferred, Job, copy_outcomes, rows_wanted, run_job, run_jobs
 from hongbao.adapters.sql.tx import SqlTx
 from hongbao.domain.errors import HongbaoError, store_unavailable
 from hongbao.service.ports import Bulk
@@ -340,8 +340,8 @@ class SqlStore:
             trans = conn.begin()
             hot.run(conn, self._marker_sql, (batch_id,))  # driver SQL: every batch pays it
             tx = SqlTx(conn, self.is_sqlite, batch_id)
-            if not self.is_sqlite:  # other processes' writers share the rows: lock them in one order (tx_ledger.py)
-                tx.lock_in_order(packets_wanted(batch), accounts_wanted(batch))
+            if not self.is_sqlite:  # other processes' writers share the rows: lock them in one order (locks.py)
+                tx.lock_in_order(rows_wanted(batch))
             if len(batch) == 1 and not isinstance(batch[0].fn, Bulk):
                 outcomes = [run_job(conn, tx, batch[0], alone=True)]
             else:

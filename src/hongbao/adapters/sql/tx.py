@@ -21,9 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.aware import utc
+from hongbao.adapters.sql.locks import packets_nowait
 from hongbao.adapters.sql.tx_campaign import CampaignTx
 from hongbao.adapters.sql.tx_hosts import HostTx
-from hongbao.adapters.sql.tx_ledger import LedgerTx, packets_nowait
+from hongbao.adapters.sql.tx_ledger import LedgerTx
 from hongbao.adapters.sql.tx_open import OpenTx
 from hongbao.adapters.sql.tx_payments import PaymentTx
 from hongbao.adapters.sql.tx_people import PeopleTx

@@ -21,6 +21,7 @@ from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql import schema_campaign as c
 from hongbao.adapters.sql.hot import stamp
+from hongbao.adapters.sql.locks import rows_nowait
 from hongbao.adapters.sql.schema_hosts import world_of
 from hongbao.adapters.sql.tx_campaign_claims import CampaignClaimTx
 from hongbao.domain import campaigns as dc
@@ -234,17 +235,18 @@ class CampaignTx(CampaignClaimTx):
         """Add `amount_fen` from the owner's wallet to an active campaign's budget; the new budget, or None when
         the campaign closed or ended, or the budget would pass its maximum (one conditional UPDATE decides)."""
         k, t = c.campaigns, s.transfers
-        done = self.conn.execute(
-            update(k)
-            .where(
-                k.c.id == campaign_id,
-                k.c.status == CampaignStatus.ACTIVE.value,
-                k.c.ends_at > now,
-                k.c.budget_fen + amount_fen <= budget_fen_max,
-            )
-            .values(budget_fen=k.c.budget_fen + amount_fen)
-            .returning(k.c.budget_fen, k.c.budget_account_id, k.c.owner_id)
-        ).first()
+        with rows_nowait("campaigns", {campaign_id}):  # never waited for mid-batch (locks.py)
+            done = self.conn.execute(
+                update(k)
+                .where(
+                    self.nowait_row(k, campaign_id),
+                    k.c.status == CampaignStatus.ACTIVE.value,
+                    k.c.ends_at > now,
+                    k.c.budget_fen + amount_fen <= budget_fen_max,
+                )
+                .values(budget_fen=k.c.budget_fen + amount_fen)
+                .returning(k.c.budget_fen, k.c.budget_account_id, k.c.owner_id)
+            ).first()
         if done is None:
             return None
         budget = int(done.budget_account_id)
@@ -263,12 +265,13 @@ class CampaignTx(CampaignClaimTx):
         budget to the owner, once; None if not due or already closed."""
         k = c.campaigns
         due = [] if early else [k.c.ends_at <= now]
-        done = self.conn.execute(
-            update(k)
-            .where(k.c.id == campaign_id, k.c.status == CampaignStatus.ACTIVE.value, *due)
-            .values(status=CampaignStatus.CLOSED.value, closed_at=now, returned_fen=k.c.budget_fen - k.c.paid_fen)
-            .returning(k.c.returned_fen, k.c.budget_account_id, k.c.owner_id)
-        ).first()
+        with rows_nowait("campaigns", {campaign_id}):
+            done = self.conn.execute(
+                update(k)
+                .where(self.nowait_row(k, campaign_id), k.c.status == CampaignStatus.ACTIVE.value, *due)
+                .values(status=CampaignStatus.CLOSED.value, closed_at=now, returned_fen=k.c.budget_fen - k.c.paid_fen)
+                .returning(k.c.returned_fen, k.c.budget_account_id, k.c.owner_id)
+            ).first()
         if done is None:
             return None
         back = int(done.returned_fen)

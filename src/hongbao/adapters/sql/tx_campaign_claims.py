@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema_campaign as c
 from hongbao.adapters.sql.hot import ts
+from hongbao.adapters.sql.locks import rows_nowait
 from hongbao.adapters.sql.tx_merchants import MerchantTx
 from hongbao.domain.campaigns import CampaignStatus, Candidate, PrizeKind
 from hongbao.domain.ledger import TransferCode
@@ -27,7 +28,6 @@ class _Lost(Exception):
 
 # A claim's statements as driver SQL (hot.py), written once: a claim runs about ten of them.
 _CASH, _COUPON, _ACTIVE = PrizeKind.CASH.value, PrizeKind.COUPON.value, CampaignStatus.ACTIVE.value
-_CLAIMER = "INSERT INTO campaign_claimers (campaign_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
 _COUNT_CLAIM = (
     "UPDATE campaign_claimers SET claims_count = claims_count + 1, "
     "day_count = CASE WHEN day = ? THEN day_count + 1 ELSE 1 END, day = ? WHERE campaign_id = ? AND user_id = ?"
@@ -48,6 +48,14 @@ _PAY_FROM_BUDGET = (
     "WHERE id = ? AND status = ? AND starts_at <= ? AND ends_at > ? AND paid_fen + returned_fen + ? <= budget_fen "
     "RETURNING budget_account_id"
 )
+# The same on PostgreSQL's writer, the row locked without waiting by the statement itself (locks.py).
+_COUNT_CLAIM_NOWAIT = _COUNT_CLAIM.replace(
+    "user_id = ?", "user_id = (SELECT user_id FROM campaign_claimers WHERE campaign_id = ? AND user_id = ? "
+    "FOR NO KEY UPDATE NOWAIT)")
+_TAKE_PRIZE_NOWAIT = _TAKE_PRIZE.replace(
+    "WHERE id = ?", "WHERE id = (SELECT id FROM campaign_prizes WHERE id = ? FOR NO KEY UPDATE NOWAIT)")
+_PAY_FROM_BUDGET_NOWAIT = _PAY_FROM_BUDGET.replace(
+    "WHERE id = ?", "WHERE id = (SELECT id FROM campaigns WHERE id = ? FOR NO KEY UPDATE NOWAIT)")
 _INSERT_CLAIM = (
     "INSERT INTO campaign_claims (campaign_id, user_id, prize_id, kind, amount_fen, coupon_id, day, channel, "
     "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
@@ -72,13 +80,18 @@ class CampaignClaimTx(MerchantTx):
         self, campaign_id: int, user_id: int, day: str, per_user_max: int | None, per_day_max: int | None
     ) -> bool:
         """Count one more claim of the user (total and on `day`) if both caps allow it; False when a cap is reached."""
-        hot.run(self.conn, _CLAIMER, (campaign_id, user_id))  # the user's row, made on a first claim
-        sql, params = _COUNT_CLAIM, [day, day, campaign_id, user_id]
+        key = (campaign_id, user_id)
+        self.ensure_row(c.campaign_claimers, key)  # the user's row, made on a first claim
+        if self.will_lock("campaign_claimers", key):
+            sql, params = _COUNT_CLAIM_NOWAIT, [day, day, campaign_id, campaign_id, user_id]
+        else:
+            sql, params = _COUNT_CLAIM, [day, day, campaign_id, user_id]
         if per_user_max is not None:
             sql, params = sql + " AND claims_count < ?", [*params, per_user_max]
         if per_day_max is not None:
             sql, params = sql + " AND (day <> ? OR day_count < ?)", [*params, day, per_day_max]
-        return hot.run(self.conn, sql, params) == 1
+        with rows_nowait("campaign_claimers", {key}):
+            return hot.run(self.conn, sql, params) == 1
 
     def claim_allowed(
         self, campaign_id: int, user_id: int, day: str, per_user_max: int | None, per_day_max: int | None
@@ -109,12 +122,17 @@ class CampaignClaimTx(MerchantTx):
     def _award(
         self, campaign_id: int, prize: Candidate, user_id: int, day: str, channel: str, now: datetime
     ) -> AwardRow:
-        if hot.run(self.conn, _TAKE_PRIZE, (prize.prize_id,)) != 1:
-            raise _Lost
+        # Prize, then campaign: each locked without waiting on PostgreSQL's writer (locks.py).
+        take = _TAKE_PRIZE_NOWAIT if self.will_lock("campaign_prizes", prize.prize_id) else _TAKE_PRIZE
+        with rows_nowait("campaign_prizes", {prize.prize_id}):
+            if hot.run(self.conn, take, (prize.prize_id,)) != 1:
+                raise _Lost
         cash = prize.amount_fen if prize.kind is PrizeKind.CASH else 0
         # The budget decides here: one statement, only while active, inside the window and within the budget.
         stamp = ts(self.conn)(now)
-        found = hot.rows(self.conn, _PAY_FROM_BUDGET, (cash, campaign_id, _ACTIVE, stamp, stamp, cash))
+        pay = _PAY_FROM_BUDGET_NOWAIT if self.will_lock("campaigns", campaign_id) else _PAY_FROM_BUDGET
+        with rows_nowait("campaigns", {campaign_id}):
+            found = hot.rows(self.conn, pay, (cash, campaign_id, _ACTIVE, stamp, stamp, cash))
         if not found:
             raise _Lost
         coupon_id = None

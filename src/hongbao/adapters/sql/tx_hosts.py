@@ -7,8 +7,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -16,11 +14,12 @@ from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql import schema_hosts as h
 from hongbao.adapters.sql.aware import utc, utc_or_none
+from hongbao.adapters.sql.locks import RowLocks, rows_nowait
 from hongbao.domain.errors import Conflict
 from hongbao.service.ports.hosts import HostFigures, HostKeyRow, HostRow, HostUserRow, OutboxRow
 
 
-class HostTx:
+class HostTx(RowLocks):
     conn: Connection
     is_sqlite: bool
 
@@ -127,12 +126,12 @@ class HostTx:
     def add_host_volume(self, host_id: int, day: date, amount_fen: int, cap_fen: int) -> bool:
         """Count `amount_fen` in the host's day if it stays within `cap_fen` (one conditional UPDATE); False if not."""
         hv = h.host_volume
-        maker = sqlite_insert if self.is_sqlite else pg_insert
-        self.conn.execute(maker(hv).values(host_id=host_id, day=day, sent_fen=0).on_conflict_do_nothing())
-        done = self.conn.execute(
-            update(hv).where(hv.c.host_id == host_id, hv.c.day == day, hv.c.sent_fen + amount_fen <= cap_fen)
-            .values(sent_fen=hv.c.sent_fen + amount_fen)
-        )
+        self.ensure_row(hv, (host_id, day), zeros=("sent_fen",))
+        with rows_nowait("host_volume", {(host_id, day)}):  # never waited for mid-batch (locks.py)
+            done = self.conn.execute(
+                update(hv).where(self.nowait_row(hv, host_id, day), hv.c.sent_fen + amount_fen <= cap_fen)
+                .values(sent_fen=hv.c.sent_fen + amount_fen)
+            )
         return bool(done.rowcount == 1)
 
     def host_figures(self, host_id: int, day: date) -> HostFigures:

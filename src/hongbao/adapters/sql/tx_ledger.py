@@ -11,14 +11,12 @@ account it touched then locked up front (jobs.py).  SQLite has one writer: nothi
 Packets the same way: the batch locks its known packets in id order before its accounts (one global order: packets,
 then accounts), and a job locks any other packet with NOWAIT (the bulk settle's `SELECT … FOR NO KEY UPDATE NOWAIT`,
 the expiry's UPDATE), raising `RowsBusy("packets", …)` when another transaction holds one.  NOWAIT on a packet this
-transaction holds already does not fail, so packets need no `held` set.  Other rows (campaigns, groups, …) are
-still waited for mid-batch.
+transaction holds already does not fail, so packets need no `held` set.  Campaigns, prizes, coupon stock, groups,
+relay chains and the per-user cap rows the same way (locks.py, which holds the scheme's pieces for every table).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,6 +27,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.aware import utc
+from hongbao.adapters.sql.locks import RowLocks, RowsBusy, lock_not_available
 from hongbao.domain import errors
 from hongbao.domain.errors import Conflict, NotFound
 from hongbao.domain.ledger import WORLD_ACCOUNT_ID, AccountKind, TransferCode
@@ -46,42 +45,11 @@ INSERT_TRANSFER = (
     "batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _BOOK = INSERT_TRANSFER + " RETURNING id"
-# NO KEY UPDATE: the lock an UPDATE of the balance takes, which leaves the foreign-key checks of new transfers free.
-_LOCK = "SELECT id FROM accounts WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE"
-_LOCK_PACKETS = "SELECT id FROM packets WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE"
-_LOCK_NOT_AVAILABLE = "55P03"
 # The same updates for an account not held yet: locked without waiting by the statement itself (no round trip more).
 _NOWAIT_ID = "id = (SELECT id FROM accounts WHERE id = ? FOR NO KEY UPDATE NOWAIT)"
 _DEBIT_NOWAIT = DEBIT.replace("id = ?", _NOWAIT_ID)
 _DEBIT_WORLD_NOWAIT = _DEBIT_WORLD.replace("id = ?", _NOWAIT_ID)
 _CREDIT_NOWAIT = CREDIT.replace("id = ?", _NOWAIT_ID)
-
-
-class RowsBusy(Exception):
-    """A job needs rows (of `table`: "accounts" or "packets") another transaction holds locked: rather than wait for
-    them mid-batch (a deadlock when that transaction waits for ours), the job stops and runs again in a later batch,
-    `ids` locked up front."""
-
-    def __init__(self, table: str, ids: set[int]) -> None:
-        super().__init__(f"{table} {sorted(ids)} are held by another transaction")
-        self.table = table
-        self.ids = ids
-
-
-def lock_not_available(exc: OperationalError) -> bool:
-    """The database refused a NOWAIT lock: another transaction holds the row."""
-    return getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE
-
-
-@contextmanager
-def packets_nowait(ids: set[int]) -> Iterator[None]:
-    """Around a statement locking packets with NOWAIT: another transaction holding one raises `RowsBusy`."""
-    try:
-        yield
-    except OperationalError as exc:
-        if lock_not_available(exc):
-            raise RowsBusy("packets", ids) from exc
-        raise
 
 
 @dataclass(frozen=True)
@@ -93,37 +61,12 @@ class StatementRow:
     created_at: datetime
 
 
-class LedgerTx:
+class LedgerTx(RowLocks):
     conn: Connection
     write_id: str | None
     batch_id: str | None
-    # The accounts this transaction holds locked; None where nothing is checked (SQLite, read connections).
-    held: set[int] | None = None
-    job_locked: set[int]  # of those, the ones the running job locked (released if its savepoint rolls back)
-    job_accounts: set[int]  # every existing account the running job locked or found held
-    job_packets: set[int]  # every packet the running job locked (or tried to)
 
     # ------------------------------------------------------------------ account locks (PostgreSQL's writer)
-
-    def lock_in_order(self, packets: list[int], accounts: list[int]) -> None:
-        """Before the batch's first job: lock `packets`, then `accounts`, each in id order, waiting as long as it
-        takes (two batches locking in one order cannot deadlock).  Starts the NOWAIT checks of the jobs."""
-        self.held = set()
-        self.start_job()
-        for some in hot.chunks(sorted(packets)):
-            hot.rows(self.conn, _LOCK_PACKETS.format(hot.marks(len(some))), some)
-        for some in hot.chunks(sorted(accounts)):
-            found = hot.rows(self.conn, _LOCK.format(hot.marks(len(some))), some)
-            self.held.update(int(row[0]) for row in found)
-
-    def start_job(self) -> None:
-        self.job_locked, self.job_accounts, self.job_packets = set(), set(), set()
-
-    def job_rolled_back(self) -> None:
-        """The running job's savepoint was rolled back, and with it the locks it took."""
-        if self.held is not None:
-            self.held -= self.job_locked
-            self.job_locked = set()
 
     def credit_all(self, credits: list[tuple[int, int]]) -> None:
         """Credit each (amount, account) in one executemany each for the accounts held and the others, those locked

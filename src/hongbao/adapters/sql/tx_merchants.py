@@ -14,12 +14,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from hongbao.adapters.sql import schema_campaign as c
 from hongbao.adapters.sql.aware import utc
+from hongbao.adapters.sql.locks import RowLocks, rows_nowait
 from hongbao.adapters.sql.schema_hosts import world_of
 from hongbao.domain import campaigns as dc
 from hongbao.service.ports.campaigns import HeldCoupon, MerchantListed, MerchantOffer, OfferRow
 
 
-class MerchantTx:
+class MerchantTx(RowLocks):
     conn: Connection
 
     # ------------------------------------------------------------------ merchants and coupons
@@ -127,11 +128,12 @@ class MerchantTx:
     def issue_coupon(self, offer_id: int, holder_id: int, now: datetime) -> int | None:
         """Take one from the offer's stock and hand the coupon to the holder; None when none is left."""
         o = c.coupon_offers
-        taken = self.conn.execute(
-            update(o)
-            .where(o.c.id == offer_id, o.c.issued_count < o.c.stock, o.c.expires_at > now)
-            .values(issued_count=o.c.issued_count + 1)
-        )
+        with rows_nowait("coupon_offers", {offer_id}):  # never waited for mid-batch (locks.py)
+            taken = self.conn.execute(
+                update(o)
+                .where(self.nowait_row(o, offer_id), o.c.issued_count < o.c.stock, o.c.expires_at > now)
+                .values(issued_count=o.c.issued_count + 1)
+            )
         if taken.rowcount != 1:
             return None
         cid = self.conn.execute(

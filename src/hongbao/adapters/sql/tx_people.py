@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.aware import utc
+from hongbao.adapters.sql.locks import RowLocks, rows_nowait
 from hongbao.domain.errors import Conflict
 from hongbao.domain.ledger import AccountKind
 from hongbao.service.ports.people import GroupRow, UserRow
@@ -20,7 +21,7 @@ PRUNE_BATCH_MAX = 5_000  # rows one pruning statement deletes: the writer's tran
 REVOCATIONS_LOCK = 0x68626F6E67000001  # pg_advisory_xact_lock key: revocations commit in id order
 
 
-class PeopleTx:
+class PeopleTx(RowLocks):
     conn: Connection
     is_sqlite: bool
 
@@ -257,9 +258,16 @@ class PeopleTx:
     def lock_group(self, group_id: int) -> GroupRow | None:
         """The group, its row locked until commit on PostgreSQL (SQLite's writer lock already serialises writers).
 
-        Adding a member counts then inserts; the lock makes that one step across API processes.
+        Adding a member counts then inserts; the lock makes that one step across API processes.  FOR NO KEY UPDATE,
+        not FOR UPDATE: the lock leaves new rows pointing at the group (members, packets, relay chains) free, and
+        PostgreSQL's writer takes it without waiting mid-batch (locks.py).
         """
-        row = self.conn.execute(select(s.groups).where(s.groups.c.id == group_id).with_for_update()).first()
+        g = s.groups
+        nowait = self.will_lock("groups", group_id)
+        with rows_nowait("groups", {group_id}):
+            row = self.conn.execute(
+                select(g).where(g.c.id == group_id).with_for_update(nowait=nowait, key_share=True)
+            ).first()
         return None if row is None else GroupRow(row.id, row.name, row.owner_id, utc(row.created_at))
 
     def add_member(self, group_id: int, user_id: int, now: datetime) -> None:

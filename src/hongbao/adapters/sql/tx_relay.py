@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hongbao.adapters.sql import schema_relay as r
 from hongbao.adapters.sql.aware import utc, utc_or_none
+from hongbao.adapters.sql.locks import RowLocks, rows_nowait
 from hongbao.adapters.sql.tx_asks import AskTx
 from hongbao.adapters.sql.tx_transfers import TransferOrderTx
 from hongbao.domain.errors import Conflict
@@ -32,7 +33,7 @@ def _chain(row: Any) -> ChainRow:
     )
 
 
-class RelayTx(AskTx, TransferOrderTx):
+class RelayTx(AskTx, TransferOrderTx, RowLocks):
     conn: Connection
 
     def create_chain(self, group_id: int, starter_id: int, min_fen: int, deadline_s: int, now: datetime) -> int:
@@ -60,14 +61,16 @@ class RelayTx(AskTx, TransferOrderTx):
         From round 2 on, only while `owed_by` still owes the round and its deadline has not passed.
         """
         c = r.relay_chains
-        conditions = [c.c.id == chain_id, c.c.status == ChainStatus.ACTIVE.value, c.c.rounds_count == round_no - 1]
+        conditions = [self.nowait_row(c, chain_id), c.c.status == ChainStatus.ACTIVE.value,
+                      c.c.rounds_count == round_no - 1]
         if owed_by is not None:
             conditions += [c.c.owed_by == owed_by, c.c.due_at > now]
-        done = self.conn.execute(
-            update(c).where(*conditions).values(
-                rounds_count=round_no, current_packet_id=packet_id, owed_by=None, due_at=None
+        with rows_nowait("relay_chains", {chain_id}):  # never waited for mid-batch (locks.py)
+            done = self.conn.execute(
+                update(c).where(*conditions).values(
+                    rounds_count=round_no, current_packet_id=packet_id, owed_by=None, due_at=None
+                )
             )
-        )
         if done.rowcount != 1:
             return False
         try:
@@ -84,27 +87,30 @@ class RelayTx(AskTx, TransferOrderTx):
     def set_owed(self, chain_id: int, packet_id: int, user_id: int, due_at: datetime) -> bool:
         """The current round finished: `user_id` owes the next one until `due_at`."""
         c = r.relay_chains
-        done = self.conn.execute(
-            update(c)
-            .where(
-                c.c.id == chain_id, c.c.status == ChainStatus.ACTIVE.value,
-                c.c.current_packet_id == packet_id, c.c.owed_by.is_(None),
+        with rows_nowait("relay_chains", {chain_id}):
+            done = self.conn.execute(
+                update(c)
+                .where(
+                    self.nowait_row(c, chain_id), c.c.status == ChainStatus.ACTIVE.value,
+                    c.c.current_packet_id == packet_id, c.c.owed_by.is_(None),
+                )
+                .values(owed_by=user_id, due_at=due_at)
             )
-            .values(owed_by=user_id, due_at=due_at)
-        )
         return done.rowcount == 1
 
     def end_chain(self, chain_id: int, reason: ChainEnd, now: datetime, *, packet_id: int | None = None) -> bool:
         """End an active chain once: its deadline passed (owed and due), or round `packet_id` expired."""
         c = r.relay_chains
-        conditions = [c.c.id == chain_id, c.c.status == ChainStatus.ACTIVE.value]
+        conditions = [self.nowait_row(c, chain_id), c.c.status == ChainStatus.ACTIVE.value]
         if reason is ChainEnd.DEADLINE_MISSED:
             conditions += [c.c.owed_by.is_not(None), c.c.due_at <= now]
         else:
             conditions += [c.c.current_packet_id == packet_id, c.c.owed_by.is_(None)]
-        done = self.conn.execute(
-            update(c).where(*conditions).values(status=ChainStatus.ENDED.value, ended_reason=reason.value, ended_at=now)
-        )
+        with rows_nowait("relay_chains", {chain_id}):
+            done = self.conn.execute(
+                update(c).where(*conditions)
+                .values(status=ChainStatus.ENDED.value, ended_reason=reason.value, ended_at=now)
+            )
         return done.rowcount == 1
 
     def due_chain_ids(self, now: datetime, limit: int) -> list[int]:

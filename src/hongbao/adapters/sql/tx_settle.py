@@ -25,7 +25,8 @@ from sqlalchemy.engine import Connection
 from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.hot import ts
-from hongbao.adapters.sql.tx_ledger import DEBIT, INSERT_TRANSFER, packets_nowait
+from hongbao.adapters.sql.locks import packets_nowait
+from hongbao.adapters.sql.tx_ledger import DEBIT, INSERT_TRANSFER
 from hongbao.domain import errors
 from hongbao.domain.errors import InvariantViolation, NotFound
 from hongbao.domain.ledger import AccountKind, TransferCode

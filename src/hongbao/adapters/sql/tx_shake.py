@@ -11,10 +11,10 @@ from datetime import datetime
 
 from sqlalchemy import case, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from hongbao.adapters.sql import schema_campaign as c
 from hongbao.adapters.sql.aware import utc
+from hongbao.adapters.sql.locks import rows_nowait
 from hongbao.adapters.sql.schema_hosts import world_of
 from hongbao.adapters.sql.tx_tickets import TicketTx
 from hongbao.domain.campaigns import Round
@@ -92,39 +92,36 @@ class ShakeTx(TicketTx):
     def count_shake(self, event_id: int, user_id: int, round_seq: int, round_shakes_max: int) -> bool:
         """Count one shake of the user in this round; False when the round's allowance is used up."""
         sp = c.shake_players
-        try:
-            with self.conn.begin_nested():
-                self.conn.execute(insert(sp).values(event_id=event_id, user_id=user_id))
-        except IntegrityError:
-            pass
+        key = (event_id, user_id)
+        self.ensure_row(sp, key)  # the user's row, made on a first shake
         same = sp.c.round_seq == round_seq
-        done = self.conn.execute(
-            update(sp)
-            .where(sp.c.event_id == event_id, sp.c.user_id == user_id)
-            .where(or_(sp.c.round_seq != round_seq, sp.c.round_shakes < round_shakes_max))
-            .values(
-                round_shakes=case((same, sp.c.round_shakes + 1), else_=literal(1)),
-                round_seq=round_seq,
-                shakes=sp.c.shakes + 1,
+        with rows_nowait("shake_players", {key}):  # never waited for mid-batch (locks.py)
+            done = self.conn.execute(
+                update(sp)
+                .where(self.nowait_row(sp, *key))
+                .where(or_(sp.c.round_seq != round_seq, sp.c.round_shakes < round_shakes_max))
+                .values(
+                    round_shakes=case((same, sp.c.round_shakes + 1), else_=literal(1)),
+                    round_seq=round_seq,
+                    shakes=sp.c.shakes + 1,
+                )
             )
-        )
         return done.rowcount == 1
 
     def take_win(self, event_id: int, user_id: int, wins_max: int) -> bool:
         """Count a win of the user if fewer than `wins_max` so far (the row exists: count_shake made it)."""
         sp = c.shake_players
-        done = self.conn.execute(
-            update(sp)
-            .where(sp.c.event_id == event_id, sp.c.user_id == user_id, sp.c.wins < wins_max)
-            .values(wins=sp.c.wins + 1)
-        )
+        with rows_nowait("shake_players", {(event_id, user_id)}):
+            done = self.conn.execute(
+                update(sp).where(self.nowait_row(sp, event_id, user_id), sp.c.wins < wins_max)
+                .values(wins=sp.c.wins + 1)
+            )
         return done.rowcount == 1
 
     def give_back_win(self, event_id: int, user_id: int) -> None:
         sp = c.shake_players
-        self.conn.execute(
-            update(sp).where(sp.c.event_id == event_id, sp.c.user_id == user_id).values(wins=sp.c.wins - 1)
-        )
+        with rows_nowait("shake_players", {(event_id, user_id)}):
+            self.conn.execute(update(sp).where(self.nowait_row(sp, event_id, user_id)).values(wins=sp.c.wins - 1))
 
     def shake_player(self, event_id: int, user_id: int) -> tuple[int, int]:
         """(wins, shakes) of the user in the event."""

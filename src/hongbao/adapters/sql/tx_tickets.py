@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from hongbao.adapters.sql import schema_campaign as c
+from hongbao.adapters.sql.locks import RowLocks, rows_nowait
 from hongbao.domain.campaigns import CampaignStatus, PrizeKind, Rng
 from hongbao.domain.tickets import Lease, Option, TicketFacts, draw_tickets
 
@@ -26,7 +24,7 @@ class _Taken(Exception):
     """Another process leased the last of a prize or a budget between the read and the update."""
 
 
-class TicketTx:
+class TicketTx(RowLocks):
     conn: Connection
     is_sqlite: bool
 
@@ -81,22 +79,24 @@ class TicketTx:
         k, p, sl = c.campaigns, c.campaign_prizes, c.shake_leases
         cid = drawn[0][0].campaign_id
         fen = sum(o.amount_fen * n for o, n in drawn)
-        held = self.conn.execute(
-            update(k)
-            .where(k.c.id == cid, k.c.status == CampaignStatus.ACTIVE.value, k.c.ends_at > now,
-                   k.c.paid_fen + k.c.returned_fen + k.c.held_fen + fen <= k.c.budget_fen)
-            .values(held_fen=k.c.held_fen + fen)
-        )  # fmt: skip
+        with rows_nowait("campaigns", {cid}):  # pools and prizes never waited for mid-batch (locks.py)
+            held = self.conn.execute(
+                update(k)
+                .where(self.nowait_row(k, cid), k.c.status == CampaignStatus.ACTIVE.value, k.c.ends_at > now,
+                       k.c.paid_fen + k.c.returned_fen + k.c.held_fen + fen <= k.c.budget_fen)
+                .values(held_fen=k.c.held_fen + fen)
+            )  # fmt: skip
         if held.rowcount != 1:
             raise _Taken
         out = []
         for o, n in drawn:
-            taken = self.conn.execute(
-                update(p)
-                .where(p.c.id == o.prize_id,
-                       or_(p.c.count_max.is_(None), p.c.issued_count + p.c.held_count + n <= p.c.count_max))
-                .values(held_count=p.c.held_count + n)
-            )  # fmt: skip
+            with rows_nowait("campaign_prizes", {o.prize_id}):
+                taken = self.conn.execute(
+                    update(p)
+                    .where(self.nowait_row(p, o.prize_id),
+                           or_(p.c.count_max.is_(None), p.c.issued_count + p.c.held_count + n <= p.c.count_max))
+                    .values(held_count=p.c.held_count + n)
+                )  # fmt: skip
             if taken.rowcount != 1:
                 raise _Taken
             lease_id = int(
@@ -133,18 +133,28 @@ class TicketTx:
     def use_ticket(self, lease_id: int, holder: str) -> bool:
         """Take one ticket of the holder's lease off the held counts (the caller then pays the prize in the same
         transaction); False when the lease was given back meanwhile (expired, round over) or is used up."""
-        k, p, sl = c.campaigns, c.campaign_prizes, c.shake_leases
-        row = self.conn.execute(
-            update(sl)
-            .where(sl.c.id == lease_id, sl.c.holder == holder, sl.c.tickets > 0)
-            .values(tickets=sl.c.tickets - 1)
-            .returning(sl.c.campaign_id, sl.c.prize_id, sl.c.amount_fen)
-        ).first()
+        sl = c.shake_leases
+        with rows_nowait("shake_leases", {lease_id}):  # lease, pool, prize: none waited for mid-batch (locks.py)
+            row = self.conn.execute(
+                update(sl)
+                .where(self.nowait_row(sl, lease_id), sl.c.holder == holder, sl.c.tickets > 0)
+                .values(tickets=sl.c.tickets - 1)
+                .returning(sl.c.campaign_id, sl.c.prize_id, sl.c.amount_fen)
+            ).first()
         if row is None:
             return False
-        self.conn.execute(update(k).where(k.c.id == row.campaign_id).values(held_fen=k.c.held_fen - row.amount_fen))
-        self.conn.execute(update(p).where(p.c.id == row.prize_id).values(held_count=p.c.held_count - 1))
+        self._give_back(int(row.campaign_id), int(row.prize_id), int(row.amount_fen), 1)
         return True
+
+    def _give_back(self, campaign_id: int, prize_id: int, amount_fen: int, n: int) -> None:
+        """`n` tickets of `amount_fen` off the held figures of their pool and prize (used or given back)."""
+        k, p = c.campaigns, c.campaign_prizes
+        with rows_nowait("campaigns", {campaign_id}):
+            self.conn.execute(
+                update(k).where(self.nowait_row(k, campaign_id)).values(held_fen=k.c.held_fen - n * amount_fen)
+            )
+        with rows_nowait("campaign_prizes", {prize_id}):
+            self.conn.execute(update(p).where(self.nowait_row(p, prize_id)).values(held_count=p.c.held_count - n))
 
     def release_leases(
         self, *, holder: str | None = None, lease_ids: Sequence[int] | None = None, due_at: datetime | None = None
@@ -152,7 +162,7 @@ class TicketTx:
         """Give the tickets of these leases back to their pools, each lease once; the number of tickets returned.
 
         `due_at`: every lease expired by then, of a round ended by then, or of a pool no longer active."""
-        sl, r, k, p = c.shake_leases, c.shake_rounds, c.campaigns, c.campaign_prizes
+        sl, r, k = c.shake_leases, c.shake_rounds, c.campaigns
         q = select(sl.c.id)
         if holder is not None:
             q = q.where(sl.c.holder == holder)
@@ -167,17 +177,15 @@ class TicketTx:
             q = q.where(or_(sl.c.expires_at <= due_at, ended, closed))
         returned = 0
         for lid in [int(x.id) for x in self.conn.execute(q.order_by(sl.c.campaign_id, sl.c.id))]:
-            gone = self.conn.execute(
-                sl.delete().where(sl.c.id == lid).returning(sl.c.campaign_id, sl.c.prize_id, sl.c.amount_fen,
-                                                            sl.c.tickets)
-            ).first()  # fmt: skip
+            with rows_nowait("shake_leases", {lid}):
+                gone = self.conn.execute(
+                    sl.delete().where(self.nowait_row(sl, lid))
+                    .returning(sl.c.campaign_id, sl.c.prize_id, sl.c.amount_fen, sl.c.tickets)
+                ).first()  # fmt: skip
             if gone is None or gone.tickets == 0:
                 continue
             n = int(gone.tickets)
-            self.conn.execute(
-                update(k).where(k.c.id == gone.campaign_id).values(held_fen=k.c.held_fen - n * int(gone.amount_fen))
-            )
-            self.conn.execute(update(p).where(p.c.id == gone.prize_id).values(held_count=p.c.held_count - n))
+            self._give_back(int(gone.campaign_id), int(gone.prize_id), int(gone.amount_fen), n)
             returned += n
         return returned
 
@@ -201,13 +209,12 @@ class TicketTx:
         """Count one more win of the user in the event if fewer than `wins_max` so far (one conditional UPDATE,
         after the user's row is made if missing): exact however many processes the user's shakes reach."""
         sp = c.shake_players
-        ins: Any = sqlite_insert(sp) if self.is_sqlite else pg_insert(sp)
-        self.conn.execute(ins.values(event_id=event_id, user_id=user_id).on_conflict_do_nothing())
-        done = self.conn.execute(
-            update(sp)
-            .where(sp.c.event_id == event_id, sp.c.user_id == user_id, sp.c.wins < wins_max)
-            .values(wins=sp.c.wins + 1)
-        )
+        self.ensure_row(sp, (event_id, user_id))
+        with rows_nowait("shake_players", {(event_id, user_id)}):  # never waited for mid-batch (locks.py)
+            done = self.conn.execute(
+                update(sp).where(self.nowait_row(sp, event_id, user_id), sp.c.wins < wins_max)
+                .values(wins=sp.c.wins + 1)
+            )
         return done.rowcount == 1
 
     def ticket_facts(self) -> TicketFacts:

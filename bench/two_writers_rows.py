@@ -1,0 +1,84 @@
+"""Two writers on one PostgreSQL crossing on the rows caps live in: seconds and deadlocks, per kind of row.
+
+Two `SqlStore`s (each its own writer thread and connection, as two processes have) on a fresh database per run;
+each of 12 rounds (tests/scaled/test_opposite_rows.py) both writers at once submit one batch of writes over the
+same 4 rows, one writer in its order and the other the other way round: `claims` (a user's claims on 4 campaigns:
+claimer count, prize, campaign budget, wallets), `coupons` (4 offers' stock), `groups` (members added to 4 groups
+under the group's lock), `shakes` (K-wins counts of 4 players), `relay` (4 relay chains ended), `volumes` (4 hosts'
+daily volume).  Reports the seconds, the writes answered an error, the deadlocks PostgreSQL counted in the database
+(pg_stat_database), batches refused as busy and writes deferred; checks every cap and reconcile afterwards.
+
+    PYTHONPATH=src python bench/two_writers_rows.py --kinds claims,coupons --runs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: tests/scaled/
+from tests.scaled.crossing import deadlocks
+from tests.scaled.test_opposite_rows import KINDS, cross
+
+from hongbao.adapters.sql import migrate
+from hongbao.adapters.sql.store import SqlStore
+from hongbao.service.reconcile import reconcile
+
+ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def one_run(kind: str) -> dict[str, float]:
+    name = f"hongbao_bench_two_writers_rows_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    figures: dict[str, float] = {}
+    try:
+        first = SqlStore(url)
+        migrate.upgrade(first.engine)
+        stores = (first, SqlStore(url))
+        try:
+            crossing = KINDS[kind](first)
+            started = time.perf_counter()
+            outcomes = cross(stores, crossing)
+            took = time.perf_counter() - started
+            figures.update({
+                "seconds": took,
+                "writes": len(outcomes),
+                "errors": sum(isinstance(o, BaseException) for o in outcomes),
+                "busy_failures": sum(s.busy_failures for s in stores),
+                "deferred": sum(s.deferred_jobs for s in stores),
+            })
+            if not figures["errors"]:
+                crossing.check(first, outcomes)
+            report = reconcile(first)
+            assert report.violations == [], report.violations
+        finally:
+            figures["deadlocks"] = deadlocks(stores)  # closes both stores
+        return figures
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kinds", default=",".join(KINDS))
+    parser.add_argument("--runs", type=int, default=1)
+    args = parser.parse_args()
+    for kind in args.kinds.split(","):
+        for _ in range(args.runs):
+            figures = one_run(kind)
+            print(kind, json.dumps({k: round(v, 2) for k, v in figures.items()}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
