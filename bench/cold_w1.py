@@ -38,7 +38,6 @@ import platform
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -53,6 +52,8 @@ from served import (
     CpuMeter,
     RawEngine,
     Request,
+    classify,
+    code_version,
     free_port,
     fresh_database,
     pct,
@@ -147,19 +148,6 @@ async def cold_storm(a: argparse.Namespace, port: int, pids: dict[str, int], pac
     result = await storm(http, prepared, a.connections, CpuMeter(pids), a.max_seconds)
     await http.close()
     return result
-
-
-def classify(status: int, body: bytes) -> tuple[str, int]:
-    try:
-        reply = json.loads(body) if body else {}
-    except ValueError:
-        reply = {}
-    if not isinstance(reply, dict):
-        reply = {}
-    if status == 200 and isinstance(reply.get("amount_fen"), int):
-        return "won", int(reply["amount_fen"])
-    code = reply.get("code") or bytes(body[:60]).decode(errors="replace")
-    return f"{status}:{code}", 0
 
 
 def store_facts(a: argparse.Namespace, packet_id: int) -> dict[str, Any]:
@@ -298,7 +286,7 @@ def main() -> int:
             print(f"all ok={ok}")
             params = {k: v for k, v in vars(a).items() if k not in ("json", "database_url", "data_dir")}
             facts = {"store": store, "nproc": os.cpu_count(), "python": platform.python_version(),
-                     "loadavg": os.getloadavg(), "code": _code_version()}  # fmt: skip
+                     "loadavg": os.getloadavg(), "code": code_version()}  # fmt: skip
             out = {"params": params | {"database_server": server_url}, "machine": facts, "runs": runs,
                    "median": med, "reconcile": {"clean": clean, "output": said}, "ok": ok,
                    "command": " ".join(sys.argv)}  # fmt: skip
@@ -311,21 +299,6 @@ def main() -> int:
                 print(f"data folder kept: {a.data_dir}")
             else:
                 shutil.rmtree(a.data_dir, ignore_errors=True)
-
-
-def _code_version() -> str:
-    """The served checkout's commit (hongbao as imported, so PYTHONPATH=<checkout>/src names that checkout)."""
-    import hongbao
-
-    where = Path(hongbao.__file__).resolve().parent
-    try:
-        done = subprocess.run(["git", "-C", str(where), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, timeout=10, check=False)  # fmt: skip
-    except OSError:
-        return "unknown"
-    changed = subprocess.run(["git", "-C", str(where), "status", "--porcelain", "--", "."], capture_output=True,
-                             text=True, timeout=10, check=False).stdout.count("\n")  # fmt: skip
-    return (done.stdout.strip() or "unknown") + (f" (+{changed} files changed under src/hongbao)" if changed else "")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -28,7 +29,8 @@ sys.path.insert(0, os.environ.get("LOADGEN_DIR", str(ROOT.parent / "shared" / "b
 from loadgen import CpuMeter, RawEngine, Request, Sample, Storm, pct, storm  # noqa: E402
 
 __all__ = [
-    "BENCH_ENV", "ROOT", "CpuMeter", "RawEngine", "Request", "Sample", "Storm", "children", "free_port",
+    "BENCH_ENV", "ROOT", "CpuMeter", "RawEngine", "Request", "Sample", "Storm", "children", "classify", "code_version",
+    "free_port",
     "fresh_database", "pct", "raise_open_files", "reconcile_cli", "run_async", "server_cpu_s", "server_pids",
     "settings_for", "start_server", "stop_server", "storm",
 ]  # fmt: skip
@@ -165,3 +167,32 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
     except ImportError:
         return asyncio.run(coro)
     return uvloop.run(coro)
+
+
+def classify(status: int, body: bytes) -> tuple[str, int]:
+    """An open's answer: ("won", amount), or ("STATUS:code", 0)."""
+    try:
+        reply = json.loads(body) if body else {}
+    except ValueError:
+        reply = {}
+    if not isinstance(reply, dict):
+        reply = {}
+    if status == 200 and isinstance(reply.get("amount_fen"), int):
+        return "won", int(reply["amount_fen"])
+    code = reply.get("code") or bytes(body[:60]).decode(errors="replace")
+    return f"{status}:{code}", 0
+
+
+def code_version() -> str:
+    """The served checkout's commit (hongbao as imported, so PYTHONPATH=<checkout>/src names that checkout)."""
+    import hongbao
+
+    where = Path(hongbao.__file__).resolve().parent
+    try:
+        done = subprocess.run(["git", "-C", str(where), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=10, check=False)  # fmt: skip
+    except OSError:
+        return "unknown"
+    changed = subprocess.run(["git", "-C", str(where), "status", "--porcelain", "--", "."], capture_output=True,
+                             text=True, timeout=10, check=False).stdout.count("\n")  # fmt: skip
+    return (done.stdout.strip() or "unknown") + (f" (+{changed} files changed under src/hongbao)" if changed else "")
