@@ -137,6 +137,8 @@ def fresh_database(server_url: str, prefix: str) -> Iterator[str]:
 
     url = make_url(server_url)
     admin_url = url if url.database else url.set(database="postgres")
+    if admin_url.drivername == "postgresql":  # hongbao's driver (it rewrites such URLs too, adapters/sql/engine.py)
+        admin_url = admin_url.set(drivername="postgresql+psycopg")
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
