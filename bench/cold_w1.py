@@ -278,7 +278,7 @@ def main() -> int:
                 if not r["checks"]["ok"]:
                     print("  checks:", json.dumps(r["checks"]), flush=True)
             clean, said = reconcile_cli(a.data_dir, a.database_url)
-            med = {k: statistics.median(r[k] for r in runs)
+            med = {k: round(statistics.median(r[k] for r in runs), 2)
                    for k in ("req_per_s", "p50_ms", "p99_ms", "server_cpu_us_per_req", "loadgen_cpu_us_per_req")}
             ok = clean and all(r["checks"]["ok"] for r in runs)
             print("median:", json.dumps(med))

@@ -86,7 +86,9 @@ def raise_open_files() -> None:
 
 def start_server(data_dir: str, database_url: str | None, workers: int, port: int, env: Mapping[str, str]
                  ) -> subprocess.Popen[bytes]:  # fmt: skip
-    """`hongbao serve` on the store, up when its port answers; its output appended to `data_dir`/server.log."""
+    """`hongbao serve` on the store, its output appended to `data_dir`/server.log; returned once GET /health answers
+    200 and, with several workers, every worker has logged its start (uvicorn binds the port before it spawns them,
+    and on a busy machine they may take seconds to come up: a storm or a CPU count begun earlier misses them)."""
     cmd = [sys.executable, "-c", "from hongbao.cli import app; app()", "serve", "--no-demo", "--host", "127.0.0.1",
            "--port", str(port), "--data-dir", data_dir, "--workers", str(workers)]  # fmt: skip
     if database_url:
@@ -95,18 +97,38 @@ def start_server(data_dir: str, database_url: str | None, workers: int, port: in
     full_env = {**os.environ, **env, "HONGBAO_DATA_DIR": data_dir}
     log_path = Path(data_dir) / "server.log"
     log = open(log_path, "ab")  # noqa: SIM115 - kept open for the server's life
+    offset = log.tell()
     proc = subprocess.Popen(cmd, env=full_env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if proc.poll() is not None:
-                raise SystemExit(log_path.read_text()[-3000:]) from None
-            time.sleep(0.3)
-    time.sleep(1.5 if workers > 1 else 0.5)
+    deadline = time.monotonic() + 120
+    while not _healthy(port) or (workers > 1 and _started(log_path, offset) < workers):
+        if proc.poll() is not None:
+            raise SystemExit(log_path.read_text()[-3000:])
+        if time.monotonic() > deadline:
+            stop_server(proc)
+            raise SystemExit(f"the server was not up after 120 s:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.3)
+    time.sleep(0.3)
     return proc
+
+
+def _healthy(port: int) -> bool:
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        conn.request("GET", "/health")
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
+def _started(log_path: Path, offset: int) -> int:
+    """Workers that logged their start since `offset` (uvicorn's line, one per worker process)."""
+    with open(log_path, "rb") as f:
+        f.seek(offset)
+        return f.read().count(b"Application startup complete")
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
