@@ -21,43 +21,41 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, os.environ.get("LOADGEN_DIR", str(ROOT.parent / "shared" / "bench")))
-
-from loadgen import CpuMeter, RawEngine, Request, pct, storm  # noqa: E402
+from served import (
+    BENCH_ENV,
+    CpuMeter,
+    RawEngine,
+    Request,
+    free_port,
+    pct,
+    raise_open_files,
+    server_cpu_s,
+    server_pids,
+    start_server,
+    stop_server,
+    storm,
+)
 
 PRIZE_FEN = 100
 SERVER_ENV = {
-    "HONGBAO_ARGON2_TIME_COST": "1",
-    "HONGBAO_ARGON2_MEMORY_KIB": "8",
+    **BENCH_ENV,
     "HONGBAO_SHAKES_PER_ROUND_MAX": "1000000",
     "HONGBAO_SHAKES_PER_ADDRESS_SECOND_MAX": "0",  # every user of the bench comes from 127.0.0.1
-    "HONGBAO_ACCESS_LOG": "0",
-    "HONGBAO_SCHEDULER": "0",  # the sweeps (webhooks, expiry) are not what is measured
 }
 
 
 def settings_for(a: argparse.Namespace) -> Any:
-    from hongbao.config import Settings
+    from served import settings_for as shared
 
-    os.environ.update(SERVER_ENV)
-    extra: dict[str, Any] = {"data_dir": Path(a.data_dir), "scheduler": False, "demo": False}
-    if a.database_url:
-        extra["database_url"] = a.database_url
-    return Settings().model_copy(update=extra)
+    return shared(a.data_dir, a.database_url, SERVER_ENV)
 
 
 async def _set_up(app: Any, a: argparse.Namespace) -> dict[str, Any]:
@@ -89,63 +87,6 @@ def set_up(a: argparse.Namespace) -> dict[str, Any]:
         return asyncio.run(_set_up(app, a))
     finally:
         app.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def children(pid: int) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        out.append(int(entry))
-            except OSError:
-                continue
-    return out
-
-
-def raise_open_files() -> None:
-    import resource
-
-    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-def start_server(a: argparse.Namespace, port: int) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-c", "from hongbao.cli import app; app()", "serve", "--no-demo", "--host", "127.0.0.1",
-           "--port", str(port), "--data-dir", a.data_dir, "--workers", str(a.workers)]  # fmt: skip
-    if a.database_url:
-        cmd += ["--database-url", a.database_url]
-    # Workers of older checkouts do not get the data folder (their token key) from `serve`: hand it over here.
-    env = {**os.environ, **SERVER_ENV, "HONGBAO_DATA_DIR": a.data_dir}
-    log = open(Path(a.data_dir) / "server.log", "wb")  # noqa: SIM115 - kept open for the server's life
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if proc.poll() is not None:
-                raise SystemExit((Path(a.data_dir) / "server.log").read_text()[-3000:]) from None
-            time.sleep(0.3)
-    time.sleep(1.5 if a.workers > 1 else 0.5)
-    return proc
-
-
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 async def one_storm(a: argparse.Namespace, port: int, setup: dict[str, Any], pids: dict[str, int], run: int
@@ -316,7 +257,7 @@ def summarize(result: Any, a: argparse.Namespace) -> dict[str, Any]:
         kinds[kind] = kinds.get(kind, 0) + 1
     lat = sorted((s.end - s.start) * 1000 for s in result.samples)
     answered = len(result.samples)
-    server_cpu = sum(v["cpu_s"] for k, v in result.cpu.items() if k not in ("loadgen", "machine"))
+    server_cpu = server_cpu_s(result.cpu)
     return {
         "answered": answered,
         "unfinished": result.unfinished,
@@ -404,8 +345,8 @@ def main() -> int:
         print(f"set-up: {a.users} users, event {setup['event_id']}, pool {setup['pool_id']} "
               f"({time.monotonic() - t0:.0f} s)", flush=True)  # fmt: skip
         port = free_port()
-        proc = start_server(a, port)
-        pids = {"server": proc.pid} | {f"worker{i}": c for i, c in enumerate(children(proc.pid), 1)}
+        proc = start_server(a.data_dir, a.database_url, a.workers, port, SERVER_ENV)
+        pids = server_pids(proc)
         runs = []
         try:
             for run in range(a.repeat):
