@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 OPEN_PATH = re.compile(r"^/v1/packets/([1-9][0-9]{0,18})/open$")
 WALLET_OF_PATH = re.compile(r"^/v1/users/([1-9][0-9]{0,18})/wallet$")
 WALLET_OF_ROUTE = "/v1/users/{owner_id}/wallet"
+_JSON = [(b"content-type", b"application/json")]
+_PROBLEM = [(b"content-type", b"application/problem+json")]
 
 
 async def _wallet(app: App, user_id: int, _: int) -> bytes:
@@ -69,8 +71,6 @@ def hot_route(method: str, path: str) -> str | None:
     if path in _GETS:
         return path
     return WALLET_OF_ROUTE if WALLET_OF_PATH.match(path) else None
-_JSON = [(b"content-type", b"application/json")]
-_PROBLEM = [(b"content-type", b"application/problem+json")]
 
 
 class HotPath:

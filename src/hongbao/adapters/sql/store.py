@@ -105,7 +105,8 @@ class SqlStore:
         self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="hongbao-read")
         # Lookups on SQLite run on the caller's thread, each thread on a connection of its own (lookup.py); not on
         # an in-memory database, where every connection is another database.
-        self._look_here = self.is_sqlite and "memory" not in url
+        database = self.engine.url.database
+        self._look_here = self.is_sqlite and bool(database) and database != ":memory:" and "memory" not in url
         self._lookers = threading.local()
         self._looker_conns: list[Any] = []  # every thread's lookup connection, closed with the store
         self._looker_lock = threading.Lock()
