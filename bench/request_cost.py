@@ -108,7 +108,8 @@ async def time_calls(call: Call, n: int) -> tuple[float, float]:
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="hongbao-reqcost-"))
-    settings = Settings(data_dir=folder, database_url=f"sqlite:///{folder / 'bench.db'}", argon2_time_cost=1,
+    database_url = args.database_url or f"sqlite:///{folder / 'bench.db'}"
+    settings = Settings(data_dir=folder, database_url=database_url, argon2_time_cost=1,
                         argon2_memory_kib=8, scheduler=False, demo=False)
     hongbao = build(settings)
     api = create_app(hongbao, scheduler=False)
@@ -168,6 +169,8 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", default=None,
                         help="profile one request: health, wallet, me, wallet_of, open_exhausted, fastapi_hello")
+    parser.add_argument("--database-url", default=None,
+                        help="an empty database to run on (default: a new SQLite file); e.g. a new PostgreSQL database")
     parser.add_argument("--sort", default="cumulative", help="the profile's order: cumulative or tottime")
     result = asyncio.run(main(parser.parse_args()))
     if result:
