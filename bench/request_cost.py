@@ -2,8 +2,10 @@
 
 Calls the ASGI app directly (the same app `hongbao serve` runs, middleware and all) N times for a few
 requests, and FastAPI's own validated hello for scale, in one process, then prints the median µs per request
-of --runs runs.  The HTTP server (uvicorn with httptools) adds its own parsing and writing on top of this; the
-issue's figures over HTTP are in BENCHMARKS.md.  With --profile NAME it writes a cProfile of that request.
+of --runs runs: of wall time (`us_median`), and of the whole process's CPU time, its reader and writer threads
+included (`cpu_us_median`), which a busy machine disturbs less; each also as a multiple of the hello's.  The
+HTTP server (uvicorn with httptools) adds its own parsing and writing on top of this; the issue's figures over
+HTTP are in BENCHMARKS.md.  With --profile NAME it writes a cProfile of that request.
 
     python bench/request_cost.py --requests 5000 --runs 5
     python bench/request_cost.py --profile wallet
@@ -95,17 +97,19 @@ async def lifespan_start(app: Any) -> None:
     await started.wait()
 
 
-async def time_calls(call: Call, n: int) -> float:
-    """µs of wall time per call, calls one after another (the loop has nothing else to do)."""
-    start = time.perf_counter()
+async def time_calls(call: Call, n: int) -> tuple[float, float]:
+    """µs of wall time and of CPU time (the whole process's: its reader and writer threads too) per call, calls one
+    after another (the loop has nothing else to do).  CPU time is what a busy machine disturbs least."""
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(n):
         await call()
-    return (time.perf_counter() - start) / n * 1e6
+    return (time.perf_counter() - start) / n * 1e6, (time.process_time() - cpu) / n * 1e6
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="hongbao-reqcost-"))
-    settings = Settings(data_dir=folder, database_url=f"sqlite:///{folder / 'bench.db'}", argon2_time_cost=1,
+    database_url = args.database_url or f"sqlite:///{folder / 'bench.db'}"
+    settings = Settings(data_dir=folder, database_url=database_url, argon2_time_cost=1,
                         argon2_memory_kib=8, scheduler=False, demo=False)
     hongbao = build(settings)
     api = create_app(hongbao, scheduler=False)
@@ -127,6 +131,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "health": asgi_caller(api, "GET", "/health", []),
         "wallet": asgi_caller(api, "GET", "/v1/wallet", auth),
         "me": asgi_caller(api, "GET", "/v1/me", auth),
+        "wallet_of": asgi_caller(api, "GET", f"/v1/users/{user}/wallet", auth),
         "open_exhausted": asgi_caller(api, "POST", f"/v1/packets/{packet}/open", auth),
     }
     expected = {"open_exhausted": 409}
@@ -141,13 +146,18 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         profiler.disable()
         pstats.Stats(profiler, stream=sys.stdout).sort_stats(args.sort).print_stats(35)
         return {}
-    runs: dict[str, list[float]] = {name: [] for name in calls}
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in calls}
     for _ in range(args.runs):  # interleaved, so a noisy moment hits every request alike
         for name, call in calls.items():
             runs[name].append(await time_calls(call, args.requests))
-    hello = statistics.median(runs["fastapi_hello"])
-    out = {name: {"us_median": round(statistics.median(v), 1), "x_hello": round(statistics.median(v) / hello, 2),
-                  "runs_us": [round(x, 1) for x in v]} for name, v in runs.items()}
+    hello = statistics.median(wall for wall, _ in runs["fastapi_hello"])
+    hello_cpu = statistics.median(cpu for _, cpu in runs["fastapi_hello"])
+    out: dict[str, Any] = {}
+    for name, v in runs.items():
+        wall, cpu = statistics.median(w for w, _ in v), statistics.median(c for _, c in v)
+        out[name] = {"us_median": round(wall, 1), "x_hello": round(wall / hello, 2),
+                     "cpu_us_median": round(cpu, 1), "cpu_x_hello": round(cpu / hello_cpu, 2),
+                     "runs_us": [round(w, 1) for w, _ in v]}
     out["user_id"] = user
     hongbao.close()
     return out
@@ -158,7 +168,9 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", default=None,
-                        help="profile one request: health, wallet, me, open_exhausted, fastapi_hello")
+                        help="profile one request: health, wallet, me, wallet_of, open_exhausted, fastapi_hello")
+    parser.add_argument("--database-url", default=None,
+                        help="an empty database to run on (default: a new SQLite file); e.g. a new PostgreSQL database")
     parser.add_argument("--sort", default="cumulative", help="the profile's order: cumulative or tottime")
     result = asyncio.run(main(parser.parse_args()))
     if result:

@@ -24,30 +24,25 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hongbao.adapters.metrics import REQUEST_BUCKETS_S, RequestTimes
 from hongbao.api.errors import INTERNAL_DETAIL, problem_body
-from hongbao.api.hotpath import OPEN_PATH
+from hongbao.api.hotpath import hot_route
 from hongbao.bootstrap import App
 from hongbao.logs import REQUEST_ID
 
 log = logging.getLogger(__name__)
 access = logging.getLogger("hongbao.access")
 _SANE_ID = re.compile(rb"[A-Za-z0-9._:+=/-]{1,128}")
-OPEN_ROUTE = "/v1/packets/{packet_id}/open"  # answered by api/hotpath.py, outside FastAPI's routing
-HEALTH_ROUTE = "/health"  # answered by api/hotpath.py too
 UNMATCHED = "unmatched"  # no route: 404s (one label value, however many paths are tried)
 # Request ids need to be unique, not secret: a Mersenne Twister seeded from the OS is ten times cheaper than urandom.
 _ids = random.Random()
 
 
 def route_of(scope: Scope) -> str:
-    """The route template that answered: FastAPI's (Starlette sets scope["route"]), the open fast path's, or none."""
+    """The route template that answered: FastAPI's (Starlette sets scope["route"]), the lean path's, or none."""
     route = scope.get("route")
     if route is not None:
         return getattr(route, "path", UNMATCHED)
-    if scope["method"] == "POST" and OPEN_PATH.match(scope["path"]):
-        return OPEN_ROUTE
-    if scope["path"] == HEALTH_ROUTE:
-        return HEALTH_ROUTE
-    return UNMATCHED
+    method = "GET" if scope["method"] == "HEAD" else scope["method"]  # HEAD is answered as GET (api/middleware.py)
+    return hot_route(method, scope["path"]) or UNMATCHED
 
 
 class Observe:

@@ -23,11 +23,12 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from hongbao.domain.errors import Rejected, Unauthorized
+from hongbao.domain.errors import NotFound, Rejected, Unauthorized
 from hongbao.service.batch import BatchLoader
 from hongbao.service.cache import Lru
 from hongbao.service.deps import Deps
 from hongbao.service.passwords import check_new_password
+from hongbao.service.ports.people import MeRow
 from hongbao.service.tokens import Revocations, TokenSigner, is_signed
 from hongbao.service.worlds import OWN, Worlds
 
@@ -165,6 +166,13 @@ class Users:
             # its user is of hongbao's own world, which the world checks then know without a read (service/worlds.py).
             self.worlds.learn(user_id, OWN)
         return user_id
+
+    async def me(self, user_id: int) -> MeRow:
+        """A user as they see themselves (GET /v1/me): who, and their roles; one lookup."""
+        found = await self.d.store.look(lambda q: q.me(user_id))
+        if found is None:
+            raise NotFound("No such user.", code="user_not_found")
+        return found
 
     async def _token_user(self, token: str) -> int:
         if is_signed(token) and self.signer is not None and self.revocations is not None:

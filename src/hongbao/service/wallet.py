@@ -131,7 +131,7 @@ class Wallet:
         return first
 
     async def balance(self, user_id: int) -> int:
-        return await self.d.store.read(lambda tx: tx.balance_fen(user_id))
+        return await self.d.store.look(lambda q: q.balance_fen(user_id))
 
     async def statement(self, user_id: int, cursor: int | None, limit: int) -> Statement:
         """Sent, received and refunded money, newest first; `next_cursor` fetches the older page."""

@@ -32,11 +32,13 @@ import contextlib
 import logging
 import queue
 import secrets
+import sqlite3
 import threading
 import time
 from bisect import bisect_left
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, insert, select, text
@@ -48,6 +50,7 @@ from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.engine import db_now_ms, discard, first_line, is_retryable, make_engine, unreachable
 from hongbao.adapters.sql.jobs import Deferred, Job, copy_outcomes, rows_wanted, run_job, run_jobs
+from hongbao.adapters.sql.lookup import SqlLookup, cursor_rows
 from hongbao.adapters.sql.tx import SqlTx
 from hongbao.domain.errors import HongbaoError, store_unavailable
 from hongbao.service.ports import Bulk
@@ -100,6 +103,14 @@ class SqlStore:
         self.write_resolve_s = write_resolve_s  # how long a lost COMMIT's outcome is asked before callers hear 503
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="hongbao-read")
+        # Lookups on SQLite run on the caller's thread, each thread on a connection of its own (lookup.py); not on
+        # an in-memory database, where every connection is another database.
+        database = self.engine.url.database
+        self._look_here = self.is_sqlite and bool(database) and database != ":memory:" and "memory" not in url
+        self._lookers = threading.local()
+        self._looker_conns: list[Any] = []  # every thread's lookup connection, closed with the store
+        self._looker_lock = threading.Lock()
+        self._closed = False
         self.batches = 0  # counters, for benchmarks, tests and /ready
         self.jobs_done = 0
         self.writer_cpu_s = 0.0  # CPU the writer thread spent on batches (time.thread_time): cost per write, unloaded
@@ -174,6 +185,59 @@ class SqlStore:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self.read_sync, job)
 
+    async def look(self, job: Callable[[SqlLookup], T]) -> T:
+        """Run a lookup (a row or two by key, lookup.py): on SQLite here, on this thread's own connection, without
+        ever waiting for a lock (busy, it goes to a reader thread instead); on PostgreSQL in a reader thread."""
+        if self._look_here:
+            cursor = self._lookers.__dict__.get("cursor") or self._looker()
+            if cursor is not None:
+                try:
+                    cursor.execute("BEGIN")  # one view for every statement of the job
+                    try:
+                        return job(SqlLookup(cursor_rows(self.engine.dialect, cursor)))
+                    finally:
+                        cursor.execute("ROLLBACK")
+                except sqlite3.Error as exc:
+                    # Busy (SQLite would make it wait), or failing: a reader thread runs it, whose connection
+                    # waits for a lock and whose failures are answered as every read's are (store_unavailable).
+                    log.debug("lookup goes to a reader thread: %s", first_line(exc))
+                    self._drop_looker()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self.look_sync, job)
+
+    def look_sync(self, job: Callable[[SqlLookup], T]) -> T:
+        """Run a lookup on a read connection of the pool (driver SQL, hot.py)."""
+        return self.read_sync(lambda tx: job(SqlLookup(partial(hot.rows, tx.conn))))
+
+    def _looker(self) -> Any:
+        """This thread's lookup cursor, on a connection taken from the engine (its pragmas, its faults) and kept:
+        read only, and never waiting for a lock.  None once the store is closed, or when none can be opened."""
+        if self._closed:
+            return None
+        try:
+            pooled = self.engine.raw_connection()
+            conn: Any = pooled.driver_connection
+            pooled.detach()  # this thread's own from now on: the pool opens another in its place
+        except (OperationalError, InterfaceError, PoolTimeout, sqlite3.Error):
+            return None
+        conn.execute("PRAGMA busy_timeout=0")
+        conn.execute("PRAGMA query_only=1")
+        cursor = conn.cursor()
+        self._lookers.conn, self._lookers.cursor = conn, cursor
+        with self._looker_lock:
+            self._looker_conns.append(conn)
+        return cursor
+
+    def _drop_looker(self) -> None:
+        conn = self._lookers.__dict__.pop("conn", None)
+        self._lookers.__dict__.pop("cursor", None)
+        if conn is not None:
+            with self._looker_lock:
+                if conn in self._looker_conns:  # not when the store closed it already
+                    self._looker_conns.remove(conn)
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+
     def read_sync(self, job: Callable[[SqlTx], T], *, snapshot: bool = False) -> T:
         """Run `job` on a read connection; `snapshot` gives every statement the same view (audits).
         Raises `store_unavailable` when the database cannot be reached."""
@@ -221,6 +285,12 @@ class SqlStore:
             self._jobs.put(_STOP)
             self._writer.join(timeout=timeout_s)  # a daemon thread: a stuck writer cannot keep the process up
         self._readers.shutdown(wait=True)
+        self._closed = True
+        with self._looker_lock:
+            conns, self._looker_conns = self._looker_conns, []
+        for conn in conns:  # a thread's lookup connection, idle between its lookups
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
         self.engine.dispose()
 
     # ------------------------------------------------------------------ the writer

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
@@ -57,13 +57,9 @@ async def logout(request: Request, app: AppDep, _: CurrentUser) -> None:
 @router.get("/me", response_model=MePublic)
 async def me(app: AppDep, user_id: CurrentUser) -> MePublic:
     """You, and your roles: verified as celebrity or enterprise, admin, merchant."""
-
-    def read(tx: Any) -> MePublic:
-        u = tx.users_by_ids([user_id])[user_id]
-        return MePublic(id=u.id, username=u.username, display_name=u.display_name, verified_as=tx.verified_as(user_id),
-                        is_admin=tx.is_admin(user_id), merchant=tx.owns_merchant(user_id))
-
-    return await app.store.read(read)
+    u = await app.users.me(user_id)
+    return MePublic(id=u.id, username=u.username, display_name=u.display_name, verified_as=u.verified_as,
+                    is_admin=u.is_admin, merchant=u.merchant)
 
 
 @router.get("/users", response_model=UserPublic)

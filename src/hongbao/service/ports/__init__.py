@@ -20,9 +20,12 @@ from hongbao.domain.packets import PacketView
 if TYPE_CHECKING:
     # The whole transaction API is the SQL adapter's repository; there is one store implementation
     # (SQLite and PostgreSQL share it), so its class doubles as the widest port's description.
+    from hongbao.adapters.sql.lookup import SqlLookup as Lookup
     from hongbao.adapters.sql.tx import SqlTx as Tx
 
-__all__ = ["Bulk", "Clock", "Gate", "PasswordHasher", "PaymentChannel", "ShareWanted", "Store", "SystemClock", "Tx"]
+__all__ = [
+    "Bulk", "Clock", "Gate", "Lookup", "PasswordHasher", "PaymentChannel", "ShareWanted", "Store", "SystemClock", "Tx"
+]
 
 T = TypeVar("T")
 ItemT = TypeVar("ItemT")
@@ -53,13 +56,16 @@ class ShareWanted:
 
 
 class Store(Protocol):
-    """Runs jobs against the store: writes are serialised and group-committed, reads run in parallel."""
+    """Runs jobs against the store: writes are serialised and group-committed, reads run in parallel, and lookups
+    (a row or two by key) run wherever they cost least without blocking the event loop."""
 
     async def write(self, job: Callable[[Tx], T]) -> T: ...
 
     async def settle(self, bulk: Bulk[Any]) -> Any: ...
 
     async def read(self, job: Callable[[Tx], T]) -> T: ...
+
+    async def look(self, job: Callable[[Lookup], T]) -> T: ...
 
     def write_sync(self, job: Callable[[Tx], T]) -> T: ...
 

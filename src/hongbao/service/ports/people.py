@@ -22,6 +22,18 @@ class UserRow:
 
 
 @dataclass(frozen=True)
+class MeRow:
+    """A user as they see themselves: who, and what they may do beyond their own money (GET /v1/me)."""
+
+    id: int
+    username: str
+    display_name: str
+    verified_as: str | None
+    is_admin: bool
+    merchant: bool
+
+
+@dataclass(frozen=True)
 class ProfileRow:
     id: int
     username: str
