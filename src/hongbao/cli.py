@@ -172,6 +172,7 @@ def serve(
             log_config=None,  # each worker logs through hongbao.logs (configured in app_from_env)
             access_log=False,  # hongbao's own access log has the route and request id: HONGBAO_ACCESS_LOG
             http=PROTOCOL,
+            ws=settings.ws_protocol,
             limit_concurrency=settings.connections_max,
             # SIGTERM: requests still running (a live-events stream never ends by itself) are cut after this.
             timeout_graceful_shutdown=settings.shutdown_grace_s,
@@ -190,6 +191,7 @@ def serve(
             loop="auto",
             # Each request head must arrive within HONGBAO_HEADER_READ_TIMEOUT_S (slow clients; api/protocol.py).
             http=PROTOCOL,
+            ws=settings.ws_protocol,
             limit_concurrency=settings.connections_max,
             # SIGTERM: requests still running (a live-events stream never ends by itself) are cut after this.
             timeout_graceful_shutdown=settings.shutdown_grace_s,
