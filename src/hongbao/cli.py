@@ -172,6 +172,10 @@ def serve(
             log_config=None,  # each worker logs through hongbao.logs (configured in app_from_env)
             access_log=False,  # hongbao's own access log has the route and request id: HONGBAO_ACCESS_LOG
             http=PROTOCOL,
+            ws=settings.ws_protocol,
+            # No permessage-deflate: the shake socket's messages are a few dozen bytes, and a browser always offers
+            # it; accepted, it cost ~5 µs of zlib per shake and ~50 KiB of zlib state per socket (1 GB at 20,000).
+            ws_per_message_deflate=False,
             limit_concurrency=settings.connections_max,
             # SIGTERM: requests still running (a live-events stream never ends by itself) are cut after this.
             timeout_graceful_shutdown=settings.shutdown_grace_s,
@@ -190,6 +194,10 @@ def serve(
             loop="auto",
             # Each request head must arrive within HONGBAO_HEADER_READ_TIMEOUT_S (slow clients; api/protocol.py).
             http=PROTOCOL,
+            ws=settings.ws_protocol,
+            # No permessage-deflate: the shake socket's messages are a few dozen bytes, and a browser always offers
+            # it; accepted, it cost ~5 µs of zlib per shake and ~50 KiB of zlib state per socket (1 GB at 20,000).
+            ws_per_message_deflate=False,
             limit_concurrency=settings.connections_max,
             # SIGTERM: requests still running (a live-events stream never ends by itself) are cut after this.
             timeout_graceful_shutdown=settings.shutdown_grace_s,

@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     body_read_timeout_s: float = 30.0  # a body not in by then is answered 408 body_timeout
     header_read_timeout_s: float = 10.0  # `hongbao serve`: a request head not in by then closes the connection
     connections_max: int | None = None  # `hongbao serve`: past this many connections or requests, answer 503
+    # `hongbao serve`: uvicorn's WebSocket implementation: "auto" (websockets-sansio, the least server CPU per
+    # shake-socket message measured), "websockets" (legacy), "wsproto" (if installed).
+    ws_protocol: str = "auto"
 
     # Live delivery (Server-Sent Events at /v1/events).
     events_heartbeat_s: float = 15.0  # a comment line this often keeps proxies from closing idle streams

@@ -169,3 +169,22 @@ def test_a_websocket_outlives_the_request_head_deadline(server: tuple[str, int])
         assert answer[:1] == b"\x88" and int.from_bytes(answer[2:4], "big") == 4401, answer[:40]
     finally:
         sock.close()
+
+
+def test_the_shake_socket_declines_compression_a_browser_offers(server: tuple[str, int]) -> None:
+    """A browser always offers permessage-deflate; for messages of a few dozen bytes it would cost zlib's time on
+    every shake and ~50 KiB of its state per socket, so `hongbao serve` accepts the socket without it."""
+    sock = connect(server)
+    try:
+        sock.sendall(b"GET /v1/shake/socket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                     b"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n")
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(4096)
+            assert chunk, f"closed before the upgrade: {head!r}"
+            head += chunk
+        assert head.startswith(b"HTTP/1.1 101"), head[:100]
+        assert b"sec-websocket-extensions" not in head.lower(), head
+    finally:
+        sock.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -121,3 +122,50 @@ def test_the_socket_tells_the_page_how_many_prizes_are_left_and_how_fast_it_shak
         ws.send_json({"live": event["id"]})
         live = ws.receive_json()["live"]
     assert live == {"event_id": event["id"], "prizes_left": 8, "shakes_per_s": 2}
+
+
+@pytest.mark.parametrize("token_in", ["header", "first message"])
+def test_a_socket_whose_session_is_logged_out_or_expires_is_closed_at_its_next_shake(
+    hb: App, client: TestClient, clock: FrozenClock, enterprise: Callable[..., User], new_user: Callable[..., User],
+    token_in: str,
+) -> None:  # fmt: skip
+    # given a session on a socket: signed on SQLite (its signature checked once, its expiry and logout before every
+    # message), first-format on PostgreSQL (checked whole each time): both are refused alike
+    host, viewer, other = enterprise(), new_user("viewer"), new_user("other")
+    signed = viewer.headers["Authorization"].removeprefix("Bearer ").startswith("v2.")
+    assert signed == hb.settings.resolved_database_url().startswith("sqlite")
+    event = gala(client, host, clock, win_permille=0)
+    pool(client, host, event["id"], 200, [{"kind": "cash", "amount_fen": 100}])
+    clock.advance(minutes=6)
+
+    def opened(user_headers: dict[str, str]) -> Any:
+        if token_in == "header":
+            return client.websocket_connect("/v1/shake/socket", headers=user_headers)
+        return client.websocket_connect("/v1/shake/socket")
+
+    def ready(ws: Any, user_headers: dict[str, str]) -> None:
+        if token_in == "first message":
+            ws.send_json({"token": user_headers["Authorization"].removeprefix("Bearer ")})
+            assert ws.receive_json()["ready"] is True
+
+    with opened(viewer.headers) as ws:
+        ready(ws, viewer.headers)
+        ws.send_json({"event_id": event["id"]})
+        assert ws.receive_json()["status"] == 200
+        # when the session is logged out (elsewhere: another tab, the account page)
+        assert client.delete("/v1/sessions/current", headers=viewer.headers).status_code in (200, 204)
+        # then the next shake closes the socket as a bad token does
+        ws.send_json({"event_id": event["id"]})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+    assert closed.value.code == 4401
+    # and a session that runs out on an open socket: refused from its expiry on
+    with opened(other.headers) as ws:
+        ready(ws, other.headers)
+        ws.send_json({"event_id": event["id"]})
+        assert ws.receive_json()["status"] == 200
+        clock.advance(seconds=hb.settings.token_ttl_s + 1)
+        ws.send_json({"event_id": event["id"]})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+    assert closed.value.code == 4401

@@ -9,7 +9,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -245,3 +245,32 @@ def test_a_batch_asked_for_before_a_lease_was_orphaned_does_not_call_the_round_e
     assert pool_figures(hb, event_id) == (400, 400, 0)
     assert sum(asyncio.run(hb.wallet.balance(u)) for u in users) == 400
     assert reconcile(hb.store).violations == []
+
+
+def test_a_process_that_keeps_shaking_renews_its_leases_every_third_of_a_lease(hb: App, clock: FrozenClock) -> None:
+    # given a round whose first shake leased this process a batch of tickets (every shake loses)
+    event_id = gala(hb, clock, 1_000, win_permille=0)
+    users = register_many(hb, "viewer", 3)
+    tickets = hb.shake.tickets
+    sl = sc.shake_leases
+
+    def expiries() -> set[datetime]:  # naive: SQLite keeps no time zone
+        rows = hb.store.read_sync(lambda tx: tx.conn.execute(select(sl.c.expires_at).where(sl.c.event_id == event_id)))
+        return {e.replace(tzinfo=None) for (e,) in rows}
+
+    async def go() -> tuple[set[datetime], set[datetime], set[datetime]]:
+        await hb.shake.shake(event_id, users[0])
+        first = expiries()
+        clock.advance(seconds=tickets.lease_s / 3 - 1)
+        await hb.shake.shake(event_id, users[1])  # before a third of the lease: nothing renewed
+        assert tickets._renewing is None or tickets._renewing.done()
+        before = expiries()
+        clock.advance(seconds=2)
+        await hb.shake.shake(event_id, users[2])  # past it: the leases run a whole lease from now
+        assert tickets._renewing is not None
+        await tickets._renewing
+        return first, before, expiries()
+
+    first, before, after = asyncio.run(go())
+    assert len(first) == 1 and before == first
+    assert after == {(clock.now() + timedelta(seconds=tickets.lease_s)).replace(tzinfo=None)}

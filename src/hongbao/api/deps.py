@@ -15,6 +15,7 @@ from hongbao.api.types import ID_MAX as ID_MAX  # re-exported: hotpath.py reads 
 from hongbao.bootstrap import App
 from hongbao.domain.errors import Rejected, Unauthorized
 from hongbao.service.hosts import is_host_key
+from hongbao.service.tokens import Signed
 
 
 def the_app(request: Request) -> App:
@@ -60,6 +61,16 @@ async def bearer_user(app: App, authorization: str, on_behalf_of: str | None = N
     if on_behalf_of is not None:
         raise Unauthorized("X-On-Behalf-Of is for host keys (hk_…).", code="on_behalf_of_needs_host_key")
     return await app.users.authenticate(token)
+
+
+async def bearer_user_kept(app: App, authorization: str, on_behalf_of: str | None = None) -> tuple[int, Signed | None]:
+    """bearer_user, and a signed session token's claims: a connection that keeps its Authorization (the shake
+    WebSocket) checks them again with `Users.authenticate_claims` (expiry, logout) instead of the signature."""
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() == "bearer" and token and on_behalf_of is None and not is_host_key(token):
+        return await app.users.authenticate_kept(token)
+    return await bearer_user(app, authorization, on_behalf_of), None
 
 
 class BearerUser(SecurityBase):

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
+from functools import partial
 
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hongbao.api.deps import ID_MAX, bearer_user, caller_headers
+from hongbao.api.deps import ID_MAX, bearer_user, bearer_user_kept, caller_headers
 from hongbao.api.errors import INTERNAL_DETAIL, problem_body
 from hongbao.api.security import API_CSP
 from hongbao.bootstrap import App
 from hongbao.domain.errors import HongbaoError
 from hongbao.service.idempotency import IdempotencyKey
+from hongbao.service.tokens import Signed
 
 log = logging.getLogger(__name__)
 SHAKE_PATH = re.compile(r"^/v1/shake/events/([1-9][0-9]{0,18})/shake$")
@@ -38,11 +41,30 @@ def client_address(scope: Scope) -> str | None:
     return None if not client else str(client[0])
 
 
-async def shake_reply(hongbao: App, event_id: int, authorization: str, key: str | None, behalf: str | None,
+class KeptBearer:
+    """A WebSocket's caller, checked before each of its messages as a request's is: the token's signature once (a
+    signed session token), then its expiry and logout each time (`Users.authenticate_claims`); any other token
+    (a first-format token, a host key) as bearer_user checks it each time."""
+
+    __slots__ = ("authorization", "behalf", "claims", "hongbao")
+
+    def __init__(self, hongbao: App, authorization: str, behalf: str | None) -> None:
+        self.hongbao, self.authorization, self.behalf = hongbao, authorization, behalf
+        self.claims: Signed | None = None
+
+    async def __call__(self) -> int:
+        if self.claims is not None:
+            return await self.hongbao.users.authenticate_claims(self.claims)
+        user_id, self.claims = await bearer_user_kept(self.hongbao, self.authorization, self.behalf)
+        return user_id
+
+
+async def shake_reply(hongbao: App, event_id: int, caller: Callable[[], Awaitable[int]], key: str | None,
                       address: str | None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:  # fmt: skip
-    """One shake as (status, headers, body): what the HTTP path and the WebSocket (api/shake_ws.py) answer."""
+    """One shake as (status, headers, body): what the HTTP path and the WebSocket answer; `caller()` is the user
+    (or raises 401)."""
     try:
-        user_id = await bearer_user(hongbao, authorization, behalf)
+        user_id = await caller()
         idem = IdempotencyKey.of(user_id, key, "shake", event_id) if key is not None else None
         reply = await hongbao.shake.shake(event_id, user_id, idem, address=address)
     except HongbaoError as exc:
@@ -73,9 +95,8 @@ class ShakePath:
             await self.app(scope, receive, send)
             return
         authorization, key, behalf = caller_headers(scope["headers"])
-        status, headers, body = await shake_reply(
-            self.hongbao, int(match.group(1)), authorization or "", key, behalf, client_address(scope)
-        )
+        caller = partial(bearer_user, self.hongbao, authorization or "", behalf)
+        status, headers, body = await shake_reply(self.hongbao, int(match.group(1)), caller, key, client_address(scope))
         await send({
             "type": "http.response.start", "status": status,
             "headers": [*headers, (b"content-length", str(len(body)).encode())],
@@ -91,6 +112,7 @@ class ShakePath:
         header or, from a browser (which cannot set headers), as the first message `{"token": "…"}`; a bad one
         closes the socket with code 4401."""
         authorization, _, behalf = caller_headers(scope["headers"])  # a shake's key comes in its message
+        caller = None if authorization is None else KeptBearer(self.hongbao, authorization, behalf)
         address = client_address(scope)
         message = await receive()
         if message["type"] != "websocket.connect":
@@ -111,14 +133,14 @@ class ShakePath:
                 await _send_json(send, {"status": 422, "problem": _bad_message()})
                 continue
             ref = asked.get("id")
-            if authorization is None:
+            if caller is None:
                 token = asked.get("token")
                 if not isinstance(token, str):
                     await send({"type": "websocket.close", "code": 4401, "reason": "send {\"token\": …} first"})
                     return
-                authorization = f"Bearer {token}"
+                caller = KeptBearer(self.hongbao, f"Bearer {token}", behalf)
                 try:
-                    user_id = await bearer_user(self.hongbao, authorization, behalf)
+                    user_id = await caller()
                 except HongbaoError:
                     await send({"type": "websocket.close", "code": 4401, "reason": "bad token"})
                     return
@@ -131,8 +153,7 @@ class ShakePath:
                     await _send_json(send, {"id": ref, "status": 422, "problem": _bad_message()})
                     continue
                 try:  # the counters of an event of the caller's world only (service/worlds.py)
-                    viewer = await bearer_user(self.hongbao, authorization, behalf)
-                    live = await self.hongbao.shake.live(live_of, viewer)
+                    live = await self.hongbao.shake.live(live_of, await caller())
                 except HongbaoError as exc:
                     if exc.status == 401:
                         await send({"type": "websocket.close", "code": 4401, "reason": "bad token"})
@@ -148,12 +169,14 @@ class ShakePath:
             ):
                 await _send_json(send, {"id": ref, "status": 422, "problem": _bad_message()})
                 continue
-            status, _, body = await shake_reply(self.hongbao, event_id, authorization, key, behalf, address)
-            if status == 401:
+            status, _, body = await shake_reply(self.hongbao, event_id, caller, key, address)
+            if status == 200:  # the shake's answer with the id and status first: {"id":…,"status":200,…}
+                answer = b'{"id":' + orjson.dumps(ref) + b',"status":200,' + body[1:]
+            elif status == 401:
                 await send({"type": "websocket.close", "code": 4401, "reason": "bad token"})
                 return
-            answer = b'{"id":' + orjson.dumps(ref) + b',"status":' + str(status).encode()
-            answer += (b"," + body[1:]) if status == 200 else (b',"problem":' + body + b"}")
+            else:
+                answer = b'{"id":%b,"status":%d,"problem":%b}' % (orjson.dumps(ref), status, body)
             await send({"type": "websocket.send", "text": answer.decode()})
 
 

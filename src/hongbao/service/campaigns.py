@@ -34,6 +34,7 @@ from hongbao.service.results.campaigns import (
     OwnedCampaign,
     StoredCampaign,
 )
+from hongbao.service.rng import BufferedSystemRandom
 from hongbao.service.sweep import sweep
 from hongbao.service.users import token_digest
 from hongbao.service.worlds import Worlds
@@ -57,7 +58,7 @@ class Campaigns(CampaignClaims, MerchantCoupons):
         self.worlds = worlds or Worlds(deps.store)
         self.key = key  # seals a link campaign's token for a keyed retry; derives coupons' redeem codes
         self.limits = limits or CampaignLimits()
-        self.rng: Rng = rng or secrets.SystemRandom()
+        self.rng: Rng = rng or BufferedSystemRandom()  # SystemRandom, 4 KiB per system call (service/rng.py)
         # Wrong claim-link tokens, per user and per client address (tokens are 128-bit: this stops scanning).
         self.link_failures = deps.limiters("link:user", 10, 900.0)
         self.link_failures_by_address = deps.limiters("link:address", 50, 900.0)

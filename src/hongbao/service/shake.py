@@ -278,7 +278,7 @@ class Shake:
         self, event: EventRow, seq: int, user_id: int, idem: IdempotencyKey | None, now: datetime
     ) -> Shaken:
         tickets, rng = self.tickets, self.campaigns.rng
-        book = await tickets.book(event.id, seq)
+        book = await tickets.book(event.id, seq, now)
         if not book.leases and book.empty_at is None:
             await tickets.refill(event.id, book, wait=True)  # the round's first batch
         if tickets.known_empty(book):

@@ -72,7 +72,7 @@ class Tickets:
         self.batch_max = batch_max
         self._books: dict[int, _Book] = {}
         self._booked = False  # whether this process ever took a book: one that never shook holds no ticket
-        self._renewed = deps.clock.now()
+        self._renew_after = deps.clock.now() + timedelta(seconds=self.lease_s / 3)
         self._renewing: asyncio.Future[None] | None = None
         self._orphans: set[int] = set()  # leases whose tickets are no longer handed out here, to give back
         self.redis: RedisTickets | None = None  # scaled mode: batches granted by Redis (adapters/redis_tickets.py)
@@ -91,11 +91,12 @@ class Tickets:
 
     # ------------------------------------------------------------------ the book of a round
 
-    async def book(self, event_id: int, round_seq: int) -> _Book:
-        """The event's book for this round; the tickets of an earlier round go back first."""
+    async def book(self, event_id: int, round_seq: int, now: datetime | None = None) -> _Book:
+        """The event's book for this round; the tickets of an earlier round go back first.  `now`: the caller's
+        clock reading, if it has one (a shake), saves reading it again."""
         book = self._books.get(event_id)
         if book is not None and book.round_seq == round_seq:
-            self._maybe_renew()
+            self._maybe_renew(now)
             return book
         new = self._books[event_id] = _Book(round_seq)  # before the await: a shake meanwhile finds this one
         self._booked = True
@@ -272,12 +273,13 @@ class Tickets:
 
         await self.d.store.write(job)
 
-    def _maybe_renew(self) -> None:
+    def _maybe_renew(self, now: datetime | None = None) -> None:
         """While this process shakes, its leases stay alive (renewed every third of a lease)."""
-        now = self.d.clock.now()
-        if (now - self._renewed).total_seconds() < self.lease_s / 3 or (self._renewing and not self._renewing.done()):
+        if now is None:
+            now = self.d.clock.now()
+        if now < self._renew_after or (self._renewing and not self._renewing.done()):
             return
-        self._renewed = now
+        self._renew_after = now + timedelta(seconds=self.lease_s / 3)
         holder, until = self.holder, self.d.clock.now() + timedelta(seconds=self.lease_s)
 
         def job(tx: TicketLeases) -> int:

@@ -159,7 +159,11 @@ class Revocations:
     async def is_revoked(self, token_id: str) -> bool:
         age = time.monotonic() - self._read_at
         if age >= self.poll_s:
-            reading = self._read_soon()
+            reading = self._reading
+            # A read under way is left to finish without asking for the running loop (in 3.11 each ask is a getpid
+            # system call, on every request while a read is slow); one of another loop is replaced once stale.
+            if reading is None or reading.done() or age >= self.poll_s * STALE_FACTOR:
+                reading = self._read_soon()
             if age >= self.poll_s * STALE_FACTOR:  # never read, or the reads failed for a while: wait for one
                 # shield: a request given up (client gone) must not cancel the read others wait for
                 await asyncio.shield(reading)

@@ -29,7 +29,7 @@ from hongbao.service.cache import Lru
 from hongbao.service.deps import Deps
 from hongbao.service.passwords import check_new_password
 from hongbao.service.ports.people import MeRow
-from hongbao.service.tokens import Revocations, TokenSigner, is_signed
+from hongbao.service.tokens import Revocations, Signed, TokenSigner, is_signed
 from hongbao.service.worlds import OWN, Worlds
 
 USERNAME_RE = re.compile(r"^[a-z0-9_]{3,32}$")
@@ -174,15 +174,38 @@ class Users:
             raise NotFound("No such user.", code="user_not_found")
         return found
 
+    async def authenticate_kept(self, token: str) -> tuple[int, Signed | None]:
+        """As authenticate, and a signed token's claims: a caller that keeps the token (a WebSocket sending many
+        shakes on one) checks them again with `authenticate_claims`, without the signature's cost each time."""
+        if is_signed(token) and self.signer is not None and self.revocations is not None:
+            signed = (await self.signer.ready()).read(token, self.d.clock.now())
+            if signed is None:
+                raise Unauthorized("Invalid or expired token.", code="token_invalid")
+            return await self.authenticate_claims(signed), signed
+        return await self.authenticate(token), None
+
+    async def authenticate_claims(self, signed: Signed) -> int:
+        """The user of a signed token whose signature was checked (`authenticate_kept`): refused once it expires or
+        its session is logged out, as `authenticate` refuses the token itself."""
+        user_id = await self._claims_user(signed)
+        if self.worlds is not None:
+            self.worlds.learn(user_id, OWN)  # as authenticate does: a session's user is of hongbao's own world
+        return user_id
+
+    async def _claims_user(self, signed: Signed) -> int:
+        assert self.revocations is not None, "signed tokens need the revocation list"
+        if signed.expires_at <= self.d.clock.now():
+            raise Unauthorized("Invalid or expired token.", code="token_invalid")
+        if await self.revocations.is_revoked(signed.token_id):
+            raise Unauthorized("This session was logged out.", code="token_invalid")
+        return signed.user_id
+
     async def _token_user(self, token: str) -> int:
         if is_signed(token) and self.signer is not None and self.revocations is not None:
-            now = self.d.clock.now()
-            signed = (await self.signer.ready()).read(token, now)
-            if signed is None or signed.expires_at <= now:
+            signed = (await self.signer.ready()).read(token, self.d.clock.now())
+            if signed is None:
                 raise Unauthorized("Invalid or expired token.", code="token_invalid")
-            if await self.revocations.is_revoked(signed.token_id):
-                raise Unauthorized("This session was logged out.", code="token_invalid")
-            return signed.user_id
+            return await self._claims_user(signed)
         token_id, _, secret = token.partition(".")
         if not token_id or not secret or len(token) > 128:
             raise Unauthorized("Invalid token.", code="token_invalid")
