@@ -58,6 +58,7 @@ from served import (
     CpuMeter,
     RawEngine,
     Request,
+    build_app_for,
     classify,
     code_version,
     free_port,
@@ -68,7 +69,6 @@ from served import (
     run_async,
     server_cpu_s,
     server_pids,
-    settings_for,
     start_server,
     stop_server,
     storm,
@@ -90,14 +90,8 @@ def server_env(a: argparse.Namespace) -> dict[str, str]:
 
 
 def build_app(a: argparse.Namespace, migrate: bool = True) -> Any:
-    from hongbao.bootstrap import build
-
-    top_up_max = max(5_000_000, a.total_fen, a.side_budget_fen)
-    settings = settings_for(a.data_dir, a.database_url, server_env(a), topup_fen_max=top_up_max)
-    if not a.pepper:
-        os.environ.pop("HONGBAO_SECRET_PEPPER", None)
-        settings = settings.model_copy(update={"secret_pepper": None})
-    return build(settings, migrate_schema=migrate)
+    return build_app_for(a.data_dir, a.database_url, server_env(a), a.pepper, migrate,
+                         topup_fen_max=max(5_000_000, a.total_fen, a.side_budget_fen))
 
 
 async def _set_up(app: Any, a: argparse.Namespace) -> dict[str, Any]:

@@ -58,6 +58,19 @@ def settings_for(data_dir: str, database_url: str | None, env: Mapping[str, str]
     return Settings().model_copy(update=update)
 
 
+def build_app_for(data_dir: str, database_url: str | None, env: Mapping[str, str], pepper: str, migrate: bool,
+                  **extra: Any) -> Any:
+    """The set-up's App on the server's store: `settings_for`, and no pepper at all where `pepper` is empty (the
+    older tokens that need a read per cold token), as the server started with `env` has none either."""
+    from hongbao.bootstrap import build
+
+    settings = settings_for(data_dir, database_url, env, **extra)
+    if not pepper:
+        os.environ.pop("HONGBAO_SECRET_PEPPER", None)
+        settings = settings.model_copy(update={"secret_pepper": None})
+    return build(settings, migrate_schema=migrate)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
