@@ -81,6 +81,12 @@ def configure(log_format: str = "text", level: str = "info") -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # theirs propagate to ours
+    for name in ("uvicorn", "uvicorn.error"):  # theirs propagate to ours
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+    # uvicorn's access line never: hongbao's own (HONGBAO_ACCESS_LOG, api/observe.py) has the route and request id.
+    # uvicorn writes one per request while its access logger has a handler up the chain; `access_log=False` cut it
+    # only where uvicorn configured logging after this (one process): a `--workers` process runs this afterwards.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers.clear()
+    access.propagate = False

@@ -52,8 +52,9 @@ def _hongbao() -> list[str]:
 
 
 @contextlib.contextmanager
-def running_server(data_dir: Path, **env: str) -> Iterator[str]:
-    """`hongbao serve` with demo users on a fresh data folder; yields its base URL, stops it after."""
+def running_server(data_dir: Path, *args: str, **env: str) -> Iterator[str]:
+    """`hongbao serve` with demo users on a fresh data folder (and `args` added to its command line); yields its base
+    URL, stops it after."""
     port = free_port()
     environ = {
         **os.environ,
@@ -66,7 +67,7 @@ def running_server(data_dir: Path, **env: str) -> Iterator[str]:
     environ.pop("HONGBAO_DATABASE_URL", None)
     log = open(data_dir / "server.log", "wb")  # noqa: SIM115 - closed below, after the process
     proc = subprocess.Popen(
-        [*_hongbao(), "serve", "--port", str(port), "--data-dir", str(data_dir), "--demo"],
+        [*_hongbao(), "serve", "--port", str(port), "--data-dir", str(data_dir), "--demo", *args],
         env=environ,
         stdout=log,
         stderr=subprocess.STDOUT,
