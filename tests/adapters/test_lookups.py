@@ -103,3 +103,22 @@ def test_a_busy_sqlite_lookup_goes_to_a_reader_thread(store: SqlStore, monkeypat
     assert ran_in[0] == "MainThread" and ran_in[1].startswith("hongbao-read")
     monkeypatch.setattr(dialect, "do_execute", real)
     assert asyncio.run(store.look(lambda q: q.balance_fen(plain))) == 500  # the loop's connection again, opened anew
+
+
+@pytest.mark.parametrize("store_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_a_postgres_lookup_survives_its_kept_connection_being_cut(store: SqlStore) -> None:
+    """On PostgreSQL a reader thread keeps one autocommit connection for lookups (one round trip each); when the
+    server ends it (a restart, an administrator), the lookup is answered on a pooled connection and a new one kept."""
+    plain, _ = people(store)
+    def keepers() -> list[int]:
+        return store.read_sync(lambda tx: [int(pid) for (pid,) in tx.conn.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE %s",
+            ("SELECT balance_fen FROM accounts%",))])  # a pooled read's last statement is its ROLLBACK
+
+    assert [asyncio.run(store.look(lambda q: q.balance_fen(plain))) for _ in range(4)] == [500] * 4
+    kept = keepers()
+    assert 1 <= len(kept) <= 4  # kept by the reader threads that ran them, not one connection per lookup
+    store.read_sync(lambda tx: [tx.conn.exec_driver_sql("SELECT pg_terminate_backend(%s)", (pid,)) for pid in kept])
+    store.write_sync(lambda tx: cross_the_edge(tx, WORLD_ACCOUNT_ID, tx.wallet_account_id(plain), 10, "after-cut"))
+    assert [asyncio.run(store.look(lambda q: q.balance_fen(plain))) for _ in range(8)] == [510] * 8
+    assert set(keepers()).isdisjoint(kept)

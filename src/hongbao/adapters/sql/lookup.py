@@ -11,7 +11,8 @@ driver SQL on the DBAPI cursor, run where it costs least without blocking the ev
   it wait (a WAL recovery after a crash, an exclusive lock taken by a maintenance tool) it answers "busy" at once
   and the lookup goes to a reader thread, whose connection may wait.  What runs on the loop is a B-tree descent
   of a few pages from SQLite's page cache or the OS's, ~10 µs with its BEGIN and ROLLBACK.
-* PostgreSQL: in a reader thread, as every read is: a round trip waits as long as the server takes.
+* PostgreSQL: in a reader thread (a round trip waits as long as the server takes), on a connection that thread
+  keeps in autocommit: one round trip per lookup, each lookup being one statement, its own snapshot.
 
 Statements are executed through the dialect (`do_execute`), as SQLAlchemy's would be, so faults injected on an
 engine (faults.py) reach lookups too.  SQL is written with `?` placeholders; hot.py turns them into the driver's.
@@ -36,7 +37,7 @@ _ME = (
 
 
 class SqlLookup:
-    """The lookups, over one consistent view of the database (one read transaction)."""
+    """The lookups, each one statement (on PostgreSQL each its own snapshot; on SQLite a job's statements share one)."""
 
     __slots__ = ("rows",)
 
@@ -60,11 +61,12 @@ class SqlLookup:
 
 
 def cursor_rows(dialect: Any, cursor: Any) -> Rows:
-    """`rows` on a DBAPI cursor of a qmark driver (SQLite's), executed through the dialect."""
+    """`rows` on a DBAPI cursor, executed through the dialect (`?` placeholders, as the driver wants them)."""
     execute = dialect.do_execute
+    qmark = dialect.paramstyle == "qmark"
 
     def rows(sql: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
-        execute(cursor, sql, tuple(params), None)
+        execute(cursor, sql if qmark else sql.replace("?", "%s"), tuple(params), None)
         found: list[Sequence[Any]] = cursor.fetchall()
         return found
 

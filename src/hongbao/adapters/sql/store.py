@@ -110,6 +110,7 @@ class SqlStore:
         self._lookers = threading.local()
         self._looker_conns: list[Any] = []  # every thread's lookup connection, closed with the store
         self._looker_lock = threading.Lock()
+        self._dbapi_error: type[Exception] = self.engine.dialect.loaded_dbapi.Error  # sqlite3's, psycopg's
         self._closed = False
         self.batches = 0  # counters, for benchmarks, tests and /ready
         self.jobs_done = 0
@@ -206,22 +207,37 @@ class SqlStore:
         return await loop.run_in_executor(self._readers, self.look_sync, job)
 
     def look_sync(self, job: Callable[[SqlLookup], T]) -> T:
-        """Run a lookup on a read connection of the pool (driver SQL, hot.py)."""
+        """Run a lookup in this thread (a reader thread).  On PostgreSQL on a connection this thread keeps, in
+        autocommit: a lookup is one statement, so one round trip, where a read of the pool takes five (pre-ping,
+        BEGIN, the statement, ROLLBACK and the pool's reset).  On SQLite, and when that connection fails (a restarted
+        server, a fault), on a read connection of the pool, whose failures are answered as every read's are."""
+        if not self.is_sqlite:
+            cursor = self._lookers.__dict__.get("cursor") or self._looker()
+            if cursor is not None:
+                try:
+                    return job(SqlLookup(cursor_rows(self.engine.dialect, cursor)))
+                except self._dbapi_error as exc:
+                    log.debug("lookup goes to a pooled connection: %s", first_line(exc))
+                    self._drop_looker()
         return self.read_sync(lambda tx: job(SqlLookup(partial(hot.rows, tx.conn))))
 
     def _looker(self) -> Any:
         """This thread's lookup cursor, on a connection taken from the engine (its pragmas, its faults) and kept:
-        read only, and never waiting for a lock.  None once the store is closed, or when none can be opened."""
+        on SQLite read only and never waiting for a lock, on PostgreSQL in autocommit.  None once the store is
+        closed, or when none can be opened."""
         if self._closed:
             return None
         try:
             pooled = self.engine.raw_connection()
             conn: Any = pooled.driver_connection
             pooled.detach()  # this thread's own from now on: the pool opens another in its place
-        except (OperationalError, InterfaceError, PoolTimeout, sqlite3.Error):
+            if self.is_sqlite:
+                conn.execute("PRAGMA busy_timeout=0")
+                conn.execute("PRAGMA query_only=1")
+            else:
+                conn.autocommit = True  # each lookup is one statement: its own snapshot, no BEGIN and ROLLBACK
+        except (OperationalError, InterfaceError, PoolTimeout, self._dbapi_error):
             return None
-        conn.execute("PRAGMA busy_timeout=0")
-        conn.execute("PRAGMA query_only=1")
         cursor = conn.cursor()
         self._lookers.conn, self._lookers.cursor = conn, cursor
         with self._looker_lock:
@@ -235,7 +251,7 @@ class SqlStore:
             with self._looker_lock:
                 if conn in self._looker_conns:  # not when the store closed it already
                     self._looker_conns.remove(conn)
-            with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(self._dbapi_error):
                 conn.close()
 
     def read_sync(self, job: Callable[[SqlTx], T], *, snapshot: bool = False) -> T:
@@ -289,7 +305,7 @@ class SqlStore:
         with self._looker_lock:
             conns, self._looker_conns = self._looker_conns, []
         for conn in conns:  # a thread's lookup connection, idle between its lookups
-            with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(self._dbapi_error):
                 conn.close()
         self.engine.dispose()
 
