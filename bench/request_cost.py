@@ -8,7 +8,7 @@ HTTP server (uvicorn with httptools) adds its own parsing and writing on top of 
 HTTP are in BENCHMARKS.md.  With --profile NAME it writes a cProfile of that request.
 
     python bench/request_cost.py --requests 5000 --runs 5
-    python bench/request_cost.py --profile wallet
+    python bench/request_cost.py --profile wallet   (or packet, group, statement: routes through FastAPI)
 """
 
 from __future__ import annotations
@@ -133,6 +133,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "me": asgi_caller(api, "GET", "/v1/me", auth),
         "wallet_of": asgi_caller(api, "GET", f"/v1/users/{user}/wallet", auth),
         "open_exhausted": asgi_caller(api, "POST", f"/v1/packets/{packet}/open", auth),
+        # Through FastAPI (routing, dependencies, the response model) and SqlStore.read: what most GETs cost.
+        "packet": asgi_caller(api, "GET", f"/v1/packets/{packet}", auth),
+        "group": asgi_caller(api, "GET", f"/v1/groups/{group}", auth),
+        "statement": asgi_caller(api, "GET", "/v1/wallet/statement", auth),
     }
     expected = {"open_exhausted": 409}
     for name, call in calls.items():  # each must answer as expected, else the figure means nothing
@@ -168,7 +172,8 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", default=None,
-                        help="profile one request: health, wallet, me, wallet_of, open_exhausted, fastapi_hello")
+                        help="profile one request: health, wallet, me, wallet_of, open_exhausted, packet, group, "
+                             "statement, fastapi_hello")
     parser.add_argument("--database-url", default=None,
                         help="an empty database to run on (default: a new SQLite file); e.g. a new PostgreSQL database")
     parser.add_argument("--sort", default="cumulative", help="the profile's order: cumulative or tottime")
