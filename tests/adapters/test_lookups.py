@@ -6,33 +6,20 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from hongbao.adapters.sql import migrate
 from hongbao.adapters.sql.store import SqlStore
 from hongbao.adapters.sql.tx import SqlTx
 from hongbao.domain.errors import NotFound
 from hongbao.domain.ledger import WORLD_ACCOUNT_ID
 from hongbao.service.ports.people import MeRow
-from hongbao.service.reconcile import reconcile
 from tests.adapters.test_store_contract import cross_the_edge
 
 NOW = datetime(2026, 2, 18, 20, 0, tzinfo=UTC)
 
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[SqlStore]:
-    sql_store = SqlStore(store_url)
-    migrate.upgrade(sql_store.engine)
-    try:
-        yield sql_store
-        assert reconcile(sql_store).violations == []
-    finally:
-        sql_store.close()
 
 
 def people(store: SqlStore) -> tuple[int, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -26,21 +26,9 @@ from hongbao.domain.ledger import (
     TransferCode,
     computed_balances,
 )
-from hongbao.service.reconcile import reconcile
 
 NOW = datetime(2026, 2, 18, 20, 0, tzinfo=UTC)
 
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[SqlStore]:
-    """A migrated store; checks the ledger when the test ends."""
-    sql_store = SqlStore(store_url)
-    migrate.upgrade(sql_store.engine)
-    try:
-        yield sql_store
-        assert reconcile(sql_store).violations == []
-    finally:
-        sql_store.close()
 
 
 def wallets(store: SqlStore, *names: str) -> list[int]:
