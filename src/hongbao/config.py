@@ -127,7 +127,7 @@ class Settings(BaseSettings):
 
     # Store.
     write_batch_max: int = 256  # most writes per group commit
-    read_threads: int = 4  # threads (and connections) for reads
+    read_threads: int = 4  # threads for reads; on PostgreSQL two connections each (pooled, and kept for lookups)
     write_timeout_s: float = 30.0  # the longest a request waits for its write; then 503 store_unavailable
     write_retry_s: float = 2.0  # a batch that surely did not commit (database away, deadlock) is retried this long
     # How long the writer asks whether a COMMIT whose reply was lost committed before its callers get 503 'outcome
