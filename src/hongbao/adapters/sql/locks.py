@@ -61,10 +61,17 @@ LOCK_ORDER: dict[str, tuple[str, ...]] = {
     "shake_players": ("event_id", "user_id"),
     "shake_leases": ("id",),
     "host_volume": ("host_id", "day"),
+    "asks": ("id",),
+    "channel_payments": ("id",),
+    "direct_transfers": ("id",),
+    "friendships": ("requester_id", "addressee_id"),
+    "webhook_outbox": ("id",),
+    "live_secrets": ("secret_hash",),
     "packets": ("id",),
     "accounts": ("id",),
 }
-_MADE_ON_FIRST_USE = {"campaign_claimers", "shake_players", "host_volume"}  # `ensure_row`'s, advisory-locked too
+# Made on first use (`ensure_row`'s, and a digest held by `lock_key`'s caller): advisory-locked too.
+_MADE_ON_FIRST_USE = {"campaign_claimers", "shake_players", "host_volume", "live_secrets"}
 _LOCK_NOT_AVAILABLE = "55P03"
 
 
@@ -102,13 +109,14 @@ def packets_nowait(ids: set[int]) -> Any:
 
 def _lock_sql(table: str, n: int) -> str:
     cols = LOCK_ORDER[table]
-    where = f"id IN ({hot.marks(n)})" if cols == ("id",) else hot.pairs_match(cols[0], cols[1], n)
+    where = f"{cols[0]} IN ({hot.marks(n)})" if len(cols) == 1 else hot.pairs_match(cols[0], cols[1], n)
     return f"SELECT {cols[0]} FROM {table} WHERE {where} ORDER BY {', '.join(cols)} FOR NO KEY UPDATE"
 
 
-def _key_name(table: str, key: tuple[Any, Any]) -> str:
+def _key_name(table: str, key: Key) -> str:
     """The text whose hash is the advisory lock of a row made on first use (a collision only defers a job)."""
-    return f"{table}:{key[0]}:{key[1]}"
+    parts = key if isinstance(key, tuple) else (key,)
+    return ":".join([table, *(part.hex() if isinstance(part, bytes) else str(part) for part in parts)])
 
 
 class RowLocks:
@@ -186,6 +194,21 @@ class RowLocks:
         )
         with rows_nowait(name, {key}):
             got = hot.rows(self.conn, sql, (_key_name(name, key), *key, *key))
+        if not got[0][0]:
+            raise RowsBusy(name, {key})
+
+    def lock_key(self, table: Table, key: Key) -> None:
+        """On PostgreSQL's writer, before a job inserts or deletes the row of a one-column `key` made on first use
+        (a password packet's live digest): the key's advisory lock tried and its row, if it exists, locked NOWAIT;
+        `RowsBusy` if another transaction holds either (its insert, or the row, would be waited for)."""
+        name = table.name
+        if not self.will_lock(name, key):
+            return
+        (col,) = LOCK_ORDER[name]
+        sql = (f"SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0)), "
+               f"(SELECT count(*) FROM (SELECT 1 FROM {name} WHERE {col} = ? FOR NO KEY UPDATE NOWAIT) AS r)")
+        with rows_nowait(name, {key}):
+            got = hot.rows(self.conn, sql, (_key_name(name, key), key))
         if not got[0][0]:
             raise RowsBusy(name, {key})
 
