@@ -22,13 +22,24 @@ inserted by others (KEY SHARE on the row they point at) free, so a batch inserti
 of a group or a packet of a group never waits for another batch holding that campaign or group.
 
 Rows made on first use (a (campaign, user) in campaign_claimers, an (event, user) in shake_players, a (host, day) in
-host_volume: `ensure_row`) have no row to lock before they exist, and an insert waits for another transaction
-inserting the same key.  So their key is also taken as a transaction-level advisory lock, with "try" mid-batch (busy:
-`RowsBusy`, as for a row) and waited for up front, before the rows themselves.
+host_volume: `ensure_row`; a password packet's live digest in live_secrets: `lock_key`) have no row to lock before
+they exist, and an insert waits for another transaction inserting the same key.  So their key is also taken as a
+transaction-level advisory lock, with "try" mid-batch (busy: `RowsBusy`, as for a row) and waited for up front,
+before the rows themselves.
 
-Not covered: rows updated by key outside `LOCK_ORDER` (asks, payments, friend requests, transfer orders, webhook
-messages, a password packet's live secret) are still waited for mid-batch: each is one user's, one message's or
-one digest's, rarely written by two processes at once.
+Rows settled once by key are covered the same way (issue 10, the rows left): asks answered, payments settled,
+transfer orders settled, friend requests accepted, webhook messages taken and marked, live digests held.  None is
+a cap, but two batches settling the same two in opposite orders (a double tap answered by two processes, the
+channel's answer and its retry) deadlocked as surely (tests/scaled/test_opposite_keyed_rows.py).
+
+Still waited for mid-batch.  A cycle of waits needs two waiting transactions, and a batch waiting up front holds
+only rows of `LOCK_ORDER`; so a wait left outside the scheme closes a cycle only with another such wait, or where it
+waits for a row of `LOCK_ORDER` while holding one:
+- rows of `LOCK_ORDER` updated by plain key: a new row no other transaction sees yet (a transfer order's escrow),
+  or `outbox_replay`, an operator's command, a batch of its own that holds nothing else;
+- rows outside `LOCK_ORDER` updated by key (a coupon redeemed, a read marker, a user's settings) and inserts racing
+  on a unique key (a friend request sent twice, an ask's daily slot): a cycle needs two batches each holding one of
+  the same two rows, one user's or one merchant's, from two processes at once in opposite orders.
 """
 
 from __future__ import annotations

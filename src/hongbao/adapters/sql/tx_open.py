@@ -71,9 +71,13 @@ class OpenTx(RowLocks):
         return True
 
     def release_secret(self, packet_id: int) -> None:
-        # Waited for mid-batch, yet never part of a deadlock: the caller holds the packet (NOWAIT), so two releases
-        # never cross, and whoever holds its digest otherwise (`hold_secret`) waits for nothing mid-batch.
-        self.conn.execute(delete(so.live_secrets).where(so.live_secrets.c.packet_id == packet_id))
+        ls = so.live_secrets
+        if self.held is not None:  # PostgreSQL's writer: the digest taken without waiting first, as `hold_secret` does
+            digest = self.conn.execute(select(ls.c.secret_hash).where(ls.c.packet_id == packet_id)).scalar()
+            if digest is None:
+                return
+            self.lock_key(ls, bytes(digest))
+        self.conn.execute(delete(ls).where(ls.c.packet_id == packet_id))
 
     def live_packet_by_secret(self, secret_hash: bytes) -> int | None:
         ls = so.live_secrets
