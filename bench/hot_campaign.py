@@ -30,6 +30,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +83,7 @@ async def _set_up(app: Any, a: argparse.Namespace) -> dict[str, Any]:
         fans += app.store.write_sync(job)
     await app.wallet.top_up(brand, budget)
     made = await app.campaigns.create(
-        brand, channel="followers", name="hot", starts_at=now, ends_at=now.replace(year=now.year + 1),
+        brand, channel="followers", name="hot", starts_at=now, ends_at=now + timedelta(days=30),
         budget_fen=budget, prizes=[{"kind": "cash", "amount_fen": a.prize_fen, "weight": 1, "count": a.prizes}],
         per_user_max=a.per_user_max, per_day_max=None, idem=None,
     )  # fmt: skip
