@@ -7,7 +7,7 @@ processes (each its own writer on the one database, as `hongbao up` runs them) s
 machine's Redis under a key prefix of this run's own (HONGBAO_REDIS_PREFIX; nothing else is touched, never
 FLUSHed), and every user claims `--claims-per-user` times, POST /v1/campaigns/{id}/claim, with `--connections` in
 flight, request i going to process i % 2: one user's claims land on both processes, so both writers cross on the
-campaign, its prize and the user's claimer row.
+campaign, its prize and the user's claimer row (`--processes 1`: the one-writer baseline).
 
 Reported: claims/s over the storm, p50/p99/max, server CPU µs per claim (both processes), answers by kind, the
 writers' deferrals and busy batches (each process's /metrics) and the deadlocks PostgreSQL counted in the database
@@ -135,7 +135,10 @@ async def claim_storm(a: argparse.Namespace, ports: list[int], pids: dict[str, i
         for i in queue:
             http, request = prepared[i]
             t0 = time.perf_counter()
-            status, body = await http.call(request)
+            try:
+                status, body = await http.call(request)
+            except Exception as exc:  # a transport failure is an error answer
+                status, body = -1, f"{type(exc).__name__}: {exc}".encode()
             samples.append((t0, time.perf_counter(), status, bytes(body)))
 
     meter = CpuMeter(pids)
@@ -187,6 +190,7 @@ def main() -> int:
     parser.add_argument("--prizes", type=int, default=1500)
     parser.add_argument("--prize-fen", type=int, default=88)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--processes", type=int, default=2, help="API processes (1: the one-writer baseline)")
     parser.add_argument("--max-seconds", type=float, default=300.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", default=None)
@@ -206,7 +210,7 @@ def main() -> int:
             app.close()
         order = [t for t in setup["tokens"] for _ in range(a.claims_per_user)]
         random.Random(a.seed).shuffle(order)
-        ports = [free_port(), free_port()]
+        ports = [free_port() for _ in range(a.processes)]
         procs = []
         try:
             for port in ports:
@@ -221,6 +225,7 @@ def main() -> int:
         found_deadlocks = deadlocks(db)
         facts = store_facts(a, env, setup["campaign"])
         clean, said = reconcile_cli(data_dir, db)
+        server_log = Path(data_dir, "server.log").read_text(errors="replace")
     kinds = Counter("won" if status == 201 else classify(status, body)[0] for _, _, status, body in got["samples"])
     lat = sorted((end - start) * 1000 for start, end, _, _ in got["samples"])
     won = sum(json.loads(body).get("amount_fen", 0) for _, _, status, body in got["samples"] if status == 201)
@@ -239,7 +244,8 @@ def main() -> int:
         "reconcile clean": clean,
     }
     out = {
-        "code": code_version(), "users": a.users, "claims": claims, "wall_s": round(got["wall"], 3),
+        "code": code_version(), "processes": a.processes, "users": a.users, "claims": claims,
+        "wall_s": round(got["wall"], 3),
         "claims_per_s": round(claims / got["wall"], 1),
         "latency_ms": {"p50": round(pct(lat, 0.5), 2), "p99": round(pct(lat, 0.99), 2), "max": round(lat[-1], 2),
                        "mean": round(statistics.fmean(lat), 2)},
@@ -249,6 +255,8 @@ def main() -> int:
     }  # fmt: skip
     if not clean:
         out["reconcile"] = said[-2000:]
+    if not all(checks.values()):
+        out["server_log"] = server_log[-3000:]
     print(json.dumps(out, indent=1, ensure_ascii=False))
     if a.json:
         Path(a.json).write_text(json.dumps(out, indent=1, ensure_ascii=False))

@@ -9,7 +9,8 @@ daily volume); and the rows settled once by key (tests/scaled/test_opposite_keye
 by two members at once), `payments` (declined top-ups marked failed twice), `friends` (requests accepted twice),
 `transfers` (orders accepted twice, to 4 recipients), `outbox` (webhook messages taken twice), `secrets` (the same
 password phrases held by two senders' packets).  Reports the seconds, the writes answered an error, the deadlocks
-PostgreSQL counted in the database (pg_stat_database), batches refused as busy and writes deferred; checks every
+PostgreSQL counted in the database (pg_stat_database), batches refused as busy and writes deferred, and this
+process's CPU per write (both writers and their callers run here; PostgreSQL's own CPU is not counted); checks every
 cap (each row settled once) and reconcile afterwards.
 
     PYTHONPATH=src python bench/two_writers_rows.py --kinds claims,coupons --runs 3
@@ -52,11 +53,12 @@ def one_run(kind: str) -> dict[str, float]:
         stores = (first, SqlStore(url))
         try:
             crossing = KINDS[kind](first)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             outcomes = cross(stores, crossing)
-            took = time.perf_counter() - started
+            took, cpu_s = time.perf_counter() - started, time.process_time() - cpu
             figures.update({
                 "seconds": took,
+                "cpu_ms_per_write": 1000 * cpu_s / len(outcomes),
                 "writes": len(outcomes),
                 "errors": sum(isinstance(o, BaseException) for o in outcomes),
                 "busy_failures": sum(s.busy_failures for s in stores),
