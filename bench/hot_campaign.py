@@ -6,8 +6,8 @@ that many, per-user cap `--per-user-max`), and `--users` followers with session 
 processes (each its own writer on the one database, as `hongbao up` runs them) start on that database with the
 machine's Redis under a key prefix of this run's own (HONGBAO_REDIS_PREFIX; nothing else is touched, never
 FLUSHed), and every user claims `--claims-per-user` times, POST /v1/campaigns/{id}/claim, with `--connections` in
-flight, request i going to process i % 2: one user's claims land on both processes, so both writers cross on the
-campaign, its prize and the user's claimer row (`--processes 1`: the one-writer baseline).
+flight, half on each process's connections; a user's two claims go one to each process, so both writers cross on
+the campaign, its prize and the user's claimer row (`--processes 1`: the one-writer baseline).
 
 Reported: claims/s over the storm, p50/p99/max, server CPU µs per claim (both processes), answers by kind, the
 writers' deferrals and busy batches (each process's /metrics) and the deadlocks PostgreSQL counted in the database
@@ -117,23 +117,23 @@ def deadlocks(url: str) -> int:
 
 
 async def claim_storm(a: argparse.Namespace, ports: list[int], pids: dict[str, int], campaign: int,
-                      order: list[tuple[int, str]]) -> dict[str, Any]:  # fmt: skip
-    engines = [RawEngine(f"http://127.0.0.1:{port}", a.connections) for port in ports]
+                      queues: list[list[str]]) -> dict[str, Any]:  # fmt: skip
+    """Each process's claims (`queues`, session tokens) through its own `--connections` / N keep-alive connections,
+    all at once: a connection per worker, so none sits idle past the server's keep-alive timeout."""
+    per = max(1, a.connections // len(ports))
+    engines = [RawEngine(f"http://127.0.0.1:{port}", per) for port in ports]
     for http in engines:
         probe = http.prepare(Request("GET", "/health"))
-        await asyncio.gather(*(http.call(probe) for _ in range(a.connections // len(engines) + 1)))
+        await asyncio.gather(*(http.call(probe) for _ in range(per)))
     path = f"/v1/campaigns/{campaign}/claim"
-    prepared = [(engines[i % len(engines)], engines[i % len(engines)].prepare(
-        Request("POST", path, {"Authorization": f"Bearer {token}", **JSON}, b"{}"))) for i, (_, token) in
-        enumerate(order)]  # fmt: skip
+    prepared = [iter([http.prepare(Request("POST", path, {"Authorization": f"Bearer {token}", **JSON}, b"{}"))
+                      for token in queue]) for http, queue in zip(engines, queues, strict=True)]  # fmt: skip
     samples: list[tuple[float, float, int, bytes]] = []
-    queue = iter(range(len(prepared)))
     gate = asyncio.Event()
 
-    async def worker() -> None:
+    async def worker(http: Any, queue: Any) -> None:
         await gate.wait()
-        for i in queue:
-            http, request = prepared[i]
+        for request in queue:
             t0 = time.perf_counter()
             try:
                 status, body = await http.call(request)
@@ -142,7 +142,8 @@ async def claim_storm(a: argparse.Namespace, ports: list[int], pids: dict[str, i
             samples.append((t0, time.perf_counter(), status, bytes(body)))
 
     meter = CpuMeter(pids)
-    tasks = [asyncio.ensure_future(worker()) for _ in range(a.connections)]
+    tasks = [asyncio.ensure_future(worker(http, queue)) for http, queue in zip(engines, prepared, strict=True)
+             for _ in range(per)]  # fmt: skip
     await asyncio.sleep(0)
     before = meter.snapshot()
     gate.set()
@@ -208,15 +209,20 @@ def main() -> int:
             setup = asyncio.run(_set_up(app, a))
         finally:
             app.close()
-        order = [t for t in setup["tokens"] for _ in range(a.claims_per_user)]
-        random.Random(a.seed).shuffle(order)
+        # A user's k-th claim goes to process (user + k) mod N: with two, one to each.
+        queues: list[list[str]] = [[] for _ in range(a.processes)]
+        for n, (_, token) in enumerate(setup["tokens"]):
+            for k in range(a.claims_per_user):
+                queues[(n + k) % a.processes].append(token)
+        for queue in queues:
+            random.Random(a.seed).shuffle(queue)
         ports = [free_port() for _ in range(a.processes)]
         procs = []
         try:
             for port in ports:
                 procs.append(start_server(data_dir, db, 1, port, env))
             pids = {f"api{i}": p.pid for i, p in enumerate(procs)}
-            got = run_async(claim_storm(a, ports, pids, setup["campaign"], order))
+            got = run_async(claim_storm(a, ports, pids, setup["campaign"], queues))
             writers = {name: sum(metric(port, name) for port in ports)
                        for name in ("hongbao_write_deferred", "hongbao_write_busy_failures")}  # fmt: skip
         finally:
@@ -234,7 +240,7 @@ def main() -> int:
     cpu_s = server_cpu_s(got["cpu"])
     expected = min(a.prizes, a.users * a.per_user_max)
     checks = {
-        "every request answered": claims == len(order),
+        "every request answered": claims == a.users * a.claims_per_user,
         "wins = min(prizes, users x cap)": wins == expected,
         "sum won = paid_fen = issued x prize": won == facts["paid_fen"] == facts["issued"] * a.prize_fen,
         "claims in store = wins": facts["claims_rows"] == wins == facts["claims_count"],
