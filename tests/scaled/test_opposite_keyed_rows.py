@@ -3,7 +3,14 @@ payments booked, friend requests accepted, transfer orders accepted, webhook mes
 packet's phrase held.  As in test_opposite_rows.py, each round both writers get one batch of writes over the same
 4 rows, one in its order and the other the other way round, and each row is settled by both: exactly one wins,
 every write is answered (none 503), no batch is refused as busy, PostgreSQL counted no deadlock, the ledger
-balances.  Before these rows were locked in order up front and NOWAIT mid-batch, nearly every round deadlocked."""
+balances.  Before these rows were locked in order up front and NOWAIT mid-batch, nearly every round deadlocked.
+
+How likely each is outside this harness: asks to a group (members answer through their own processes) and popular
+password phrases held by many senders at once are the real ones; a payment's status moved twice needs a request and
+its retry in two processes, and only where no money moves (booking a top-up debits the world account, NOWAIT
+already: crossing bookings only deferred); a transfer order is settled by its recipient alone (or the one sweeper),
+a friend request accepted by its addressee; webhook messages are written by the deliverer, which runs in the one
+process holding the sweeper lease (two only across a lease handover, or with `hongbao webhooks replay`)."""
 
 from __future__ import annotations
 
