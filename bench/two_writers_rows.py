@@ -1,12 +1,17 @@
-"""Two writers on one PostgreSQL crossing on the rows caps live in: seconds and deadlocks, per kind of row.
+"""Two writers on one PostgreSQL crossing on shared rows (caps; rows settled once by key): seconds and deadlocks.
 
 Two `SqlStore`s (each its own writer thread and connection, as two processes have) on a fresh database per run;
 each of 12 rounds (tests/scaled/test_opposite_rows.py) both writers at once submit one batch of writes over the
 same 4 rows, one writer in its order and the other the other way round: `claims` (a user's claims on 4 campaigns:
 claimer count, prize, campaign budget, wallets), `coupons` (4 offers' stock), `groups` (members added to 4 groups
 under the group's lock), `shakes` (K-wins counts of 4 players), `relay` (4 relay chains ended), `volumes` (4 hosts'
-daily volume).  Reports the seconds, the writes answered an error, the deadlocks PostgreSQL counted in the database
-(pg_stat_database), batches refused as busy and writes deferred; checks every cap and reconcile afterwards.
+daily volume); and the rows settled once by key (tests/scaled/test_opposite_keyed_rows.py): `asks` (declined
+by two members at once), `payments` (declined top-ups marked failed twice), `friends` (requests accepted twice),
+`transfers` (orders accepted twice, to 4 recipients), `outbox` (webhook messages taken twice), `secrets` (the same
+password phrases held by two senders' packets).  Reports the seconds, the writes answered an error, the deadlocks
+PostgreSQL counted in the database (pg_stat_database), batches refused as busy and writes deferred, and this
+process's CPU per write (both writers and their callers run here; PostgreSQL's own CPU is not counted); checks every
+cap (each row settled once) and reconcile afterwards.
 
     PYTHONPATH=src python bench/two_writers_rows.py --kinds claims,coupons --runs 3
 """
@@ -23,14 +28,16 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: tests/scaled/
+from tests.scaled import test_opposite_keyed_rows, test_opposite_rows
 from tests.scaled.crossing import deadlocks
-from tests.scaled.test_opposite_rows import KINDS, cross
+from tests.scaled.test_opposite_rows import cross
 
 from hongbao.adapters.sql import migrate
 from hongbao.adapters.sql.store import SqlStore
 from hongbao.service.reconcile import reconcile
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+KINDS = {**test_opposite_rows.KINDS, **test_opposite_keyed_rows.KINDS}
 
 
 def one_run(kind: str) -> dict[str, float]:
@@ -46,11 +53,12 @@ def one_run(kind: str) -> dict[str, float]:
         stores = (first, SqlStore(url))
         try:
             crossing = KINDS[kind](first)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             outcomes = cross(stores, crossing)
-            took = time.perf_counter() - started
+            took, cpu_s = time.perf_counter() - started, time.process_time() - cpu
             figures.update({
                 "seconds": took,
+                "cpu_ms_per_write": 1000 * cpu_s / len(outcomes),
                 "writes": len(outcomes),
                 "errors": sum(isinstance(o, BaseException) for o in outcomes),
                 "busy_failures": sum(s.busy_failures for s in stores),

@@ -149,7 +149,7 @@ class _AppCollector(Collector):
                                   "Batch attempts refused as busy (deadlock, serialization), then retried.",
                                   value=store.busy_failures)
         yield CounterMetricFamily("hongbao_write_deferred",
-                                  "Writes sent on to the next batch: another writer held their accounts or packets.",
+                                  "Writes sent on to the next batch: another writer held rows they need (locks.py).",
                                   value=store.deferred_jobs)
 
         runs = CounterMetricFamily("hongbao_sweeps", "Scheduler sweeps run in this process, by sweep and result.",

@@ -22,13 +22,24 @@ inserted by others (KEY SHARE on the row they point at) free, so a batch inserti
 of a group or a packet of a group never waits for another batch holding that campaign or group.
 
 Rows made on first use (a (campaign, user) in campaign_claimers, an (event, user) in shake_players, a (host, day) in
-host_volume: `ensure_row`) have no row to lock before they exist, and an insert waits for another transaction
-inserting the same key.  So their key is also taken as a transaction-level advisory lock, with "try" mid-batch (busy:
-`RowsBusy`, as for a row) and waited for up front, before the rows themselves.
+host_volume: `ensure_row`; a password packet's live digest in live_secrets: `lock_key`) have no row to lock before
+they exist, and an insert waits for another transaction inserting the same key.  So their key is also taken as a
+transaction-level advisory lock, with "try" mid-batch (busy: `RowsBusy`, as for a row) and waited for up front,
+before the rows themselves.
 
-Not covered: rows updated by key outside `LOCK_ORDER` (asks, payments, friend requests, transfer orders, webhook
-messages, a password packet's live secret) are still waited for mid-batch: each is one user's, one message's or
-one digest's, rarely written by two processes at once.
+Rows settled once by key are covered the same way (issue 10, the rows left): asks answered, payments settled,
+transfer orders settled, friend requests accepted, webhook messages taken and marked, live digests held.  None is
+a cap, but two batches settling the same two in opposite orders (a double tap answered by two processes, the
+channel's answer and its retry) deadlocked as surely (tests/scaled/test_opposite_keyed_rows.py).
+
+Still waited for mid-batch.  A cycle of waits needs two waiting transactions, and a batch waiting up front holds
+only rows of `LOCK_ORDER`; so a wait left outside the scheme closes a cycle only with another such wait, or where it
+waits for a row of `LOCK_ORDER` while holding one:
+- rows of `LOCK_ORDER` updated by plain key: a new row no other transaction sees yet (a transfer order's escrow),
+  or `outbox_replay`, an operator's command, a batch of its own that holds nothing else;
+- rows outside `LOCK_ORDER` updated by key (a coupon redeemed, a read marker, a user's settings) and inserts racing
+  on a unique key (a friend request sent twice, an ask's daily slot): a cycle needs two batches each holding one of
+  the same two rows, one user's or one merchant's, from two processes at once in opposite orders.
 """
 
 from __future__ import annotations
@@ -61,10 +72,17 @@ LOCK_ORDER: dict[str, tuple[str, ...]] = {
     "shake_players": ("event_id", "user_id"),
     "shake_leases": ("id",),
     "host_volume": ("host_id", "day"),
+    "asks": ("id",),
+    "channel_payments": ("id",),
+    "direct_transfers": ("id",),
+    "friendships": ("requester_id", "addressee_id"),
+    "webhook_outbox": ("id",),
+    "live_secrets": ("secret_hash",),
     "packets": ("id",),
     "accounts": ("id",),
 }
-_MADE_ON_FIRST_USE = {"campaign_claimers", "shake_players", "host_volume"}  # `ensure_row`'s, advisory-locked too
+# Made on first use (`ensure_row`'s, and a digest held by `lock_key`'s caller): advisory-locked too.
+_MADE_ON_FIRST_USE = {"campaign_claimers", "shake_players", "host_volume", "live_secrets"}
 _LOCK_NOT_AVAILABLE = "55P03"
 
 
@@ -102,13 +120,14 @@ def packets_nowait(ids: set[int]) -> Any:
 
 def _lock_sql(table: str, n: int) -> str:
     cols = LOCK_ORDER[table]
-    where = f"id IN ({hot.marks(n)})" if cols == ("id",) else hot.pairs_match(cols[0], cols[1], n)
+    where = f"{cols[0]} IN ({hot.marks(n)})" if len(cols) == 1 else hot.pairs_match(cols[0], cols[1], n)
     return f"SELECT {cols[0]} FROM {table} WHERE {where} ORDER BY {', '.join(cols)} FOR NO KEY UPDATE"
 
 
-def _key_name(table: str, key: tuple[Any, Any]) -> str:
+def _key_name(table: str, key: Key) -> str:
     """The text whose hash is the advisory lock of a row made on first use (a collision only defers a job)."""
-    return f"{table}:{key[0]}:{key[1]}"
+    parts = key if isinstance(key, tuple) else (key,)
+    return ":".join([table, *(part.hex() if isinstance(part, bytes) else str(part) for part in parts)])
 
 
 class RowLocks:
@@ -186,6 +205,21 @@ class RowLocks:
         )
         with rows_nowait(name, {key}):
             got = hot.rows(self.conn, sql, (_key_name(name, key), *key, *key))
+        if not got[0][0]:
+            raise RowsBusy(name, {key})
+
+    def lock_key(self, table: Table, key: Key) -> None:
+        """On PostgreSQL's writer, before a job inserts or deletes the row of a one-column `key` made on first use
+        (a password packet's live digest): the key's advisory lock tried and its row, if it exists, locked NOWAIT;
+        `RowsBusy` if another transaction holds either (its insert, or the row, would be waited for)."""
+        name = table.name
+        if not self.will_lock(name, key):
+            return
+        (col,) = LOCK_ORDER[name]
+        sql = (f"SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0)), "
+               f"(SELECT count(*) FROM (SELECT 1 FROM {name} WHERE {col} = ? FOR NO KEY UPDATE NOWAIT) AS r)")
+        with rows_nowait(name, {key}):
+            got = hot.rows(self.conn, sql, (_key_name(name, key), key))
         if not got[0][0]:
             raise RowsBusy(name, {key})
 

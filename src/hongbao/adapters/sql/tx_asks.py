@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hongbao.adapters.sql import schema_relay as r
 from hongbao.adapters.sql.aware import utc, utc_or_none
+from hongbao.adapters.sql.locks import RowLocks, rows_nowait
 from hongbao.domain.relay import AskStatus
 from hongbao.service.ports.relay import AskRow
 
@@ -30,7 +31,7 @@ def _ask(row: Any) -> AskRow:
     )
 
 
-class AskTx:
+class AskTx(RowLocks):
     conn: Connection
 
     def _core(self) -> SqlTx:
@@ -92,11 +93,12 @@ class AskTx:
     ) -> bool:
         """Move an open, unexpired ask to `status` once; False if it was answered or expired meanwhile."""
         a = r.asks
-        done = self.conn.execute(
-            update(a)
-            .where(a.c.id == ask_id, a.c.status == AskStatus.OPEN.value, a.c.expires_at > now)
-            .values(status=status.value, answered_by=by, answered_at=now, packet_id=packet_id)
-        )
+        with rows_nowait("asks", {ask_id}):  # never waited for mid-batch (locks.py)
+            done = self.conn.execute(
+                update(a)
+                .where(self.nowait_row(a, ask_id), a.c.status == AskStatus.OPEN.value, a.c.expires_at > now)
+                .values(status=status.value, answered_by=by, answered_at=now, packet_id=packet_id)
+            )
         return done.rowcount == 1
 
     def asks_of(self, user_id: int, limit: int, before_id: int | None = None) -> list[AskRow]:

@@ -217,28 +217,31 @@ class HostTx(RowLocks):
     def claim_outbox(self, outbox_id: int, now: datetime, until: datetime) -> bool:
         """Take a message for delivery unless another deliverer holds it or it is done: one conditional UPDATE."""
         o = h.webhook_outbox
-        done = self.conn.execute(
-            update(o)
-            .where(o.c.id == outbox_id, o.c.delivered_at.is_(None), o.c.failed_at.is_(None),
-                   or_(o.c.locked_until.is_(None), o.c.locked_until <= now))
-            .values(locked_until=until)
-        )
+        with rows_nowait("webhook_outbox", {outbox_id}):  # never waited for mid-batch (locks.py)
+            done = self.conn.execute(
+                update(o)
+                .where(self.nowait_row(o, outbox_id), o.c.delivered_at.is_(None), o.c.failed_at.is_(None),
+                       or_(o.c.locked_until.is_(None), o.c.locked_until <= now))
+                .values(locked_until=until)
+            )
         return bool(done.rowcount == 1)
 
     def outbox_delivered(self, outbox_id: int, now: datetime) -> None:
         o = h.webhook_outbox
-        self.conn.execute(
-            update(o).where(o.c.id == outbox_id)
-            .values(delivered_at=now, locked_until=None, attempts=o.c.attempts + 1, last_error=None)
-        )
+        with rows_nowait("webhook_outbox", {outbox_id}):
+            self.conn.execute(
+                update(o).where(self.nowait_row(o, outbox_id))
+                .values(delivered_at=now, locked_until=None, attempts=o.c.attempts + 1, last_error=None)
+            )
 
     def outbox_failed_attempt(self, outbox_id: int, error: str, next_at: datetime, give_up_at: datetime | None) -> None:
         o = h.webhook_outbox
-        self.conn.execute(
-            update(o).where(o.c.id == outbox_id)
-            .values(attempts=o.c.attempts + 1, last_error=error[:255], next_attempt_at=next_at, locked_until=None,
-                    failed_at=give_up_at)
-        )
+        with rows_nowait("webhook_outbox", {outbox_id}):
+            self.conn.execute(
+                update(o).where(self.nowait_row(o, outbox_id))
+                .values(attempts=o.c.attempts + 1, last_error=error[:255], next_attempt_at=next_at,
+                        locked_until=None, failed_at=give_up_at)
+            )
 
     def delete_delivered_outbox_before(self, cutoff: datetime, limit: int) -> int:
         """Messages delivered before `cutoff` (given-up ones stay, for `hongbao webhooks replay`)."""

@@ -11,12 +11,13 @@ from sqlalchemy.exc import IntegrityError
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql import schema_open as so
 from hongbao.adapters.sql.aware import utc
+from hongbao.adapters.sql.locks import RowLocks
 from hongbao.domain.packets import PacketStatus
 
 _INSERT_SHARE_EVENT = insert(so.share_events)  # built once; executed with a list of rows
 
 
-class OpenTx:
+class OpenTx(RowLocks):
     conn: Connection
 
     # ------------------------------------------------------------------ per-install key
@@ -54,9 +55,11 @@ class OpenTx:
         """Reserve a digest for a live packet; False if a live packet holds it.
 
         A holder that is no longer live (finished, expired, or past its expiry and not yet refunded)
-        gives the digest up.  The primary key decides between two processes racing for one digest.
+        gives the digest up.  The primary key decides between two processes racing for one digest; on PostgreSQL's
+        writer the digest is first taken without waiting (`lock_key`: another batch holding it defers this job).
         """
         ls = so.live_secrets
+        self.lock_key(ls, secret_hash)
         if not self.secret_free(secret_hash, now):
             return False
         self.conn.execute(delete(ls).where(ls.c.secret_hash == secret_hash))
@@ -68,7 +71,13 @@ class OpenTx:
         return True
 
     def release_secret(self, packet_id: int) -> None:
-        self.conn.execute(delete(so.live_secrets).where(so.live_secrets.c.packet_id == packet_id))
+        ls = so.live_secrets
+        if self.held is not None:  # PostgreSQL's writer: the digest taken without waiting first, as `hold_secret` does
+            digest = self.conn.execute(select(ls.c.secret_hash).where(ls.c.packet_id == packet_id)).scalar()
+            if digest is None:
+                return
+            self.lock_key(ls, bytes(digest))
+        self.conn.execute(delete(ls).where(ls.c.packet_id == packet_id))
 
     def live_packet_by_secret(self, secret_hash: bytes) -> int | None:
         ls = so.live_secrets

@@ -13,12 +13,13 @@ from sqlalchemy.exc import IntegrityError
 
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.aware import utc
+from hongbao.adapters.sql.locks import RowLocks, rows_nowait
 from hongbao.domain.errors import Conflict
 from hongbao.domain.ledger import PaymentFacts, PaymentStatus
 from hongbao.service.ports.ledger import PaymentRow
 
 
-class PaymentTx:
+class PaymentTx(RowLocks):
     conn: Connection
 
     def add_payment(
@@ -79,11 +80,12 @@ class PaymentTx:
         if channel_ref is not None:
             values["channel_ref"] = channel_ref
         try:
-            done = self.conn.execute(
-                update(cp)
-                .where(cp.c.id == payment_id, cp.c.status.in_([f.value for f in from_statuses]))
-                .values(**values)
-            )
+            with rows_nowait("channel_payments", {payment_id}):  # never waited for mid-batch (locks.py)
+                done = self.conn.execute(
+                    update(cp)
+                    .where(self.nowait_row(cp, payment_id), cp.c.status.in_([f.value for f in from_statuses]))
+                    .values(**values)
+                )
         except IntegrityError as exc:  # the channel answered a reference it gave another payment
             raise Conflict("The channel's reference is already recorded.", code="already_booked") from exc
         return bool(done.rowcount == 1)

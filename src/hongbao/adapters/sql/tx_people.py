@@ -162,11 +162,11 @@ class PeopleTx(RowLocks):
 
     def accept_friend_request(self, requester: int, addressee: int) -> bool:
         f = s.friendships
-        done = self.conn.execute(
-            update(f)
-            .where(f.c.requester_id == requester, f.c.addressee_id == addressee, f.c.status == "pending")
-            .values(status="accepted")
-        )
+        with rows_nowait("friendships", {(requester, addressee)}):  # never waited for mid-batch (locks.py)
+            done = self.conn.execute(
+                update(f).where(self.nowait_row(f, requester, addressee), f.c.status == "pending")
+                .values(status="accepted")
+            )
         return done.rowcount == 1
 
     def friends_of(self, user_id: int) -> list[int]:

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from hongbao.adapters.sql import schema_relay as r
 from hongbao.adapters.sql.aware import utc, utc_or_none
+from hongbao.adapters.sql.locks import RowLocks, rows_nowait
 from hongbao.domain.ledger import AccountKind, TransferCode, TransferOrderFacts
 from hongbao.domain.relay import TransferStatus
 from hongbao.service.ports.relay import TransferOrderRow
@@ -28,7 +29,7 @@ def _order(row: Any) -> TransferOrderRow:
     )
 
 
-class TransferOrderTx:
+class TransferOrderTx(RowLocks):
     conn: Connection
 
     def _core(self) -> SqlTx:
@@ -81,12 +82,13 @@ class TransferOrderTx:
         core = self._core()
         d = r.direct_transfers
         in_time = d.c.expires_at <= now if to is TransferStatus.REFUNDED else d.c.expires_at > now
-        done = self.conn.execute(
-            update(d)
-            .where(d.c.id == transfer_id, d.c.status == TransferStatus.PENDING.value, in_time)
-            .values(status=to.value, settled_at=now)
-            .returning(d.c.escrow_account_id, d.c.sender_id, d.c.recipient_id, d.c.amount_fen)
-        ).first()
+        with rows_nowait("direct_transfers", {transfer_id}):  # never waited for mid-batch (locks.py)
+            done = self.conn.execute(
+                update(d)
+                .where(self.nowait_row(d, transfer_id), d.c.status == TransferStatus.PENDING.value, in_time)
+                .values(status=to.value, settled_at=now)
+                .returning(d.c.escrow_account_id, d.c.sender_id, d.c.recipient_id, d.c.amount_fen)
+            ).first()
         if done is None:
             return False
         to_user, code = {
