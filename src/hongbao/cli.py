@@ -183,7 +183,7 @@ def serve(
         return
     # The app closes the App (the writer commits what is queued, the sweeper's tickets go back) in its lifespan's
     # end: uvicorn re-raises SIGTERM once it has shut down, so nothing after uvicorn.run would run then.
-    api = create_app(hb, close_on_shutdown=True)
+    api = create_app(hb, close_on_shutdown=True, tune_gc=True)
     try:
         uvicorn_runner(settings.reuse_port)(  # SO_REUSEPORT under `hongbao up` (cli_scaled.py)
             api,

@@ -61,7 +61,7 @@ def test_after_an_unfollow_is_caught_at_open_the_grab_gives_not_follower_too(cli
 
 def test_a_storm_of_distinct_followers_is_decided_by_a_read_per_turn_not_one_per_open(hb):
     """Thirty followers and five passers-by open at once (service level, as `hongbao serve` runs them on one loop):
-    each gets its own answer, the followers' `admits` questions share one read, the writer decides each batch's
+    each gets its own answer, the followers' `admits` questions share one lookup, the writer decides each batch's
     openers with one read, and the ledger holds (the hb fixture reconciles)."""
     import asyncio
 
@@ -76,14 +76,14 @@ def test_a_storm_of_distinct_followers_is_decided_by_a_read_per_turn_not_one_per
         hb.store.write_sync(lambda tx, fan=fan: tx.follow(fan, star, hb.deps.clock.now()))
     asyncio.run(hb.wallet.top_up(star, 10_000))
     packet = asyncio.run(hb.open_kinds.send_celebrity(star, how="double_mean", shares_count=40, total_fen=4_000))
-    reads = []
-    real_read = hb.store.read
+    looks = []
+    real_look = hb.store.look
 
     async def counted(job, *args, **kwargs):
-        reads.append(job)
-        return await real_read(job, *args, **kwargs)
+        looks.append(job)
+        return await real_look(job, *args, **kwargs)
 
-    hb.store.read = counted  # the real store, its reads counted
+    hb.store.look = counted  # the real store, its lookups counted
 
     async def storm():
         return await asyncio.gather(*(hb.packets.open(packet["id"], u) for u in fans + passers),
@@ -94,5 +94,20 @@ def test_a_storm_of_distinct_followers_is_decided_by_a_read_per_turn_not_one_per
     refused = [r.code for r in results[30:] if isinstance(r, HongbaoError)]
     assert len(won) == 30 and refused == ["not_follower"] * 5
     assert sum(wallet_of(hb, f) for f in fans) == sum(r["amount_fen"] for r in won)
-    asked = [job for job in reads if job.__qualname__.startswith("Followers.")]
-    assert 1 <= len(asked) <= 3, f"{len(asked)} follower reads for 35 openers"  # one per turn they arrived in
+    asked = [job for job in looks if job.__qualname__.startswith("Followers.")]
+    assert 1 <= len(asked) <= 3, f"{len(asked)} follower lookups for 35 openers"  # one per turn they arrived in
+
+
+def test_the_followers_lookup_answers_what_the_transaction_reads_across_several_in_lists(hb):
+    import asyncio
+
+    from tests.service.helpers import register
+
+    star, *people = register(hb, "star", *(f"fan{i}" for i in range(6)))
+    following = people[::2]
+    for fan in following:
+        hb.store.write_sync(lambda tx, fan=fan: tx.follow(fan, star, hb.deps.clock.now()))
+    asked = sorted({*people, *range(star + 100, star + 1_600)})  # past one IN list (hot.IN_LIST_MAX)
+    looked = asyncio.run(hb.store.look(lambda q: q.followers_among(star, asked)))
+    read = hb.store.read_sync(lambda tx: tx.followers_among(star, asked))
+    assert looked == read == set(following)

@@ -9,7 +9,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+
 from hongbao.adapters.sql import migrate
+from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.store import SqlStore
 from hongbao.bootstrap import App
 from hongbao.domain.errors import HongbaoError
@@ -114,3 +117,51 @@ def test_a_bulk_that_fails_as_a_whole_settles_each_item_alone(tmp_path: Path) ->
         store.close()
     assert results[:2] == [10, 20] and results[3:] == [40, 50]
     assert isinstance(results[2], ValueError)
+
+
+def test_a_send_queued_behind_an_open_storm_commits_beside_a_few_opens_not_the_whole_storm(hb: App) -> None:
+    # Given a writer busy with one write, and behind it 100 opens of a group packet then alice's personal send
+    alice, bob, *fans = register(hb, "alice", "bob", *(f"fan{i}" for i in range(100)))
+    befriend(hb, alice, bob, *fans)
+    asyncio.run(hb.wallet.top_up(alice, 10_000))
+    group = int(asyncio.run(hb.social.create_group(alice, "fans", fans))["id"])
+    pid = int(asyncio.run(hb.packets.send_group(alice, group, how="double_mean", shares_count=100,
+                                                total_fen=1_000))["id"])  # fmt: skip
+    beside_max = hb.store.bulk_beside_writes_max
+    assert beside_max < len(fans) <= hb.store.batch_max  # without the cap, they would all share one batch
+
+    async def storm() -> tuple[list[Any], Any]:
+        view = (await hb.store.read(lambda tx: tx.packet(pid))).view
+        now = hb.deps.clock.now()
+        holding, release = threading.Event(), threading.Event()
+
+        def hold(tx: Any) -> None:
+            holding.set()
+            release.wait(30)
+
+        held = asyncio.ensure_future(hb.store.write(hold))
+        await asyncio.to_thread(holding.wait, 30)
+        opens = [asyncio.ensure_future(hb.store.settle(Bulk("open", Opening(view, Claimant(fan), None, now),
+                                                            hb.packets._settle_opens))) for fan in fans]  # fmt: skip
+        send = asyncio.ensure_future(hb.packets.send_personal(alice, bob, 100))
+        while hb.store.health()["queued"] < len(fans) + 1:  # every open and the send wait in the queue
+            await asyncio.sleep(0.01)
+        # When the writer is free again
+        release.set()
+        await held
+        return await asyncio.gather(*opens), await send
+
+    opened, sent = asyncio.run(storm())
+
+    # Then the send's batch settled at most `beside_max` of the opens, and every open still won exactly once
+    def batch_claims(tx: Any) -> tuple[int, int]:
+        t = s.transfers.c
+        batch = tx.conn.execute(select(t.batch_id).where(t.ref == f"packet:{sent['id']}")).scalar_one()
+        claims = tx.conn.execute(select(func.count()).where(t.batch_id == batch, t.code == "packet_claim")).scalar_one()
+        every = tx.conn.execute(select(func.count()).where(t.ref.like(f"claim:{pid}:%"))).scalar_one()
+        return int(claims), int(every)
+
+    beside, claims = hb.store.read_sync(batch_claims)
+    assert beside <= beside_max and hb.store.carried_jobs >= len(fans) - beside_max
+    assert claims == len(fans) and all(not isinstance(o, HongbaoError) for o in opened)
+    assert sum(balance(hb, fan) for fan in fans) == 1_000 and balance(hb, bob) == 0  # bob has not opened yet

@@ -151,6 +151,9 @@ class _AppCollector(Collector):
         yield CounterMetricFamily("hongbao_write_deferred",
                                   "Writes sent on to the next batch: another writer held rows they need (locks.py).",
                                   value=store.deferred_jobs)
+        yield CounterMetricFamily("hongbao_write_carried",
+                                  "Opens sent on to the next batch so that a write beside them committed sooner.",
+                                  value=store.carried_jobs)
 
         runs = CounterMetricFamily("hongbao_sweeps", "Scheduler sweeps run in this process, by sweep and result.",
                                    labels=["sweep", "result"])

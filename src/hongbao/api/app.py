@@ -37,6 +37,7 @@ from hongbao.api.shake_path import ShakePath
 from hongbao.api.static import IMMUTABLE, SHORT, CachedStaticFiles, WebApp
 from hongbao.bootstrap import App
 from hongbao.domain.errors import HongbaoError
+from hongbao.gc_tuned import gc_tuned
 from hongbao.scheduler import Sweeper
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,10 @@ async def _expiry_loop(app: App, metrics: Metrics) -> None:
         await asyncio.sleep(app.settings.scheduler_interval_s)
 
 
-def create_app(hongbao: App, *, scheduler: bool | None = None, close_on_shutdown: bool = False) -> FastAPI:
+def create_app(hongbao: App, *, scheduler: bool | None = None, close_on_shutdown: bool = False,
+               tune_gc: bool = False) -> FastAPI:
+    """The API on `hongbao`.  `close_on_shutdown`: the App is closed when the server stops; `tune_gc`: a served
+    process's collector is tuned (gc_tuned.py) from start to stop, not a test's or a tool's."""
     run_scheduler = hongbao.settings.scheduler if scheduler is None else scheduler
     metrics = Metrics(hongbao)
 
@@ -72,7 +76,8 @@ def create_app(hongbao: App, *, scheduler: bool | None = None, close_on_shutdown
             log.warning("tokens not primed at start (database unavailable); the first request will")
         task = asyncio.create_task(_expiry_loop(hongbao, metrics)) if run_scheduler else None
         try:
-            yield
+            with gc_tuned() if tune_gc else contextlib.nullcontext():
+                yield
         finally:
             if task is not None:
                 task.cancel()

@@ -16,4 +16,4 @@ from hongbao.logs import configure as configure_logging
 def app_from_env() -> FastAPI:
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
-    return create_app(build(settings, migrate_schema=False), close_on_shutdown=True)
+    return create_app(build(settings, migrate_schema=False), close_on_shutdown=True, tune_gc=True)

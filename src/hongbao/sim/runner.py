@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import tempfile
 import threading
@@ -18,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from hongbao.config import Settings
+from hongbao.gc_tuned import gc_tuned
 from hongbao.sim.auditor import audit, audit_step, inject_fault, is_empty
 from hongbao.sim.base import Mismatch, SimResult
 from hongbao.sim.faults import Killed
@@ -38,11 +38,6 @@ STEP_AUDIT_EVERY = 10
 # the page cache holds), and fsync on a disk would be most of each operation's time.
 FAST_DIR = Path("/dev/shm")
 PROGRESS_EVERY = 100
-# The collector's generations: the youngest collected every 20,000 allocations rather than every 700, the older ones
-# every 20 passes of the one below rather than 10 (a run allocates fast and keeps much of it: with Python's defaults
-# the collector took 7% of a run's CPU in 640 passes per 3,000 operations, with these 4% in 50); what is alive at the
-# start (modules, the first App) is left out of full passes.
-GC_THRESHOLDS = (20_000, 20, 20)
 STEP_TIMEOUT_S = 60.0  # far above any step's time (the store gives up on a write after 30 s): a hang is a finding
 
 
@@ -85,19 +80,6 @@ def _quiet_store() -> Iterator[None]:
         store_log.setLevel(level)
         app_log.setLevel(app_level)
         threading.excepthook = hook
-
-
-@contextmanager
-def _gc_tuned() -> Iterator[None]:
-    """`GC_THRESHOLDS` for the run, and what is alive at its start frozen; both undone after it."""
-    before = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
-        gc.unfreeze()
 
 
 def full_audit_steps(ops: int) -> set[int]:
@@ -180,7 +162,7 @@ def run_simulation(
                 out.print(f"[red]{escape(failure)}[/]")
                 return SimResult(False, seed, ops, [failure], {}, [])
             started = time.monotonic()
-            with _quiet_store(), _gc_tuned():
+            with _quiet_store(), gc_tuned():
                 failures = _run(_drive(sim, ops, progress, step_audit_every))
             seconds = time.monotonic() - started
         finally:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from hongbao.adapters.sql.hot import chunks, marks
 from hongbao.domain.errors import NotFound
 from hongbao.domain.ledger import AccountKind
 from hongbao.service.ports.people import MeRow
@@ -34,6 +35,7 @@ _ME = (
     "SELECT u.id, u.username, u.display_name, u.verified_as, u.is_admin, "
     "EXISTS (SELECT 1 FROM merchants m WHERE m.owner_id = u.id) FROM users u WHERE u.id = ?"
 )
+_FOLLOWERS_AMONG = "SELECT follower_id FROM follows WHERE followee_id = ? AND follower_id IN "
 
 
 class SqlLookup:
@@ -58,6 +60,15 @@ class SqlLookup:
             return None
         uid, username, display_name, verified_as, is_admin, merchant = found[0]
         return MeRow(int(uid), username, display_name, verified_as, bool(is_admin), bool(merchant))
+
+    def followers_among(self, followee_id: int, user_ids: Sequence[int]) -> set[int]:
+        """Which of `user_ids` follow `followee_id` now: the gate's question about a celebrity packet's openers
+        (asked for all of a turn of the event loop at once), and the writer's again inside the atomic step."""
+        found: set[int] = set()
+        for some in chunks(user_ids):
+            found.update(int(uid) for (uid,) in self.rows(f"{_FOLLOWERS_AMONG}({marks(len(some))})",
+                                                          (followee_id, *some)))  # fmt: skip
+        return found
 
 
 def cursor_rows(dialect: Any, cursor: Any) -> Rows:

@@ -1,9 +1,10 @@
 """The one writer thread that group-commits every write, exactly once (its engines: engine.py; its jobs: jobs.py).
 
 Every write is a job: a function of a `SqlTx`.  The writer thread takes all jobs waiting (up to
-`batch_max`), runs each inside its own SAVEPOINT of one transaction, commits once, then answers
-each caller.  A job that raises a `HongbaoError` rolls back only its savepoint.  Many concurrent
-opens thus cost one durable commit (DESIGN.md §4: group commit), and SQLite sees one writer.
+`batch_max`; with a write other than an open among them, at most `bulk_beside_writes_max` opens),
+runs each inside its own SAVEPOINT of one transaction, commits once, then answers each caller.
+A job that raises a `HongbaoError` rolls back only its savepoint.  Many concurrent opens thus cost
+one durable commit (DESIGN.md §4: group commit), and SQLite sees one writer.
 
 Exactly once.  Each attempt at a batch first inserts a marker row (`write_batches`, a fresh random
 id) inside the batch's transaction, so it commits with the batch or not at all.  When an attempt
@@ -89,6 +90,7 @@ class SqlStore:
         url: str,
         *,
         batch_max: int = 256,
+        bulk_beside_writes_max: int = 32,
         readers: int = 4,
         write_timeout_s: float = 30.0,
         write_retry_s: float = 2.0,
@@ -98,6 +100,9 @@ class SqlStore:
         self.engine = make_engine(url, pool_size=readers + 1)
         self.is_sqlite = url.startswith("sqlite")
         self.batch_max = batch_max
+        # A batch that holds a write other than an open (a send, a transfer, a login's write) settles at most this
+        # many opens with it; the rest go first into the next batch (`_beside_writes`).
+        self.bulk_beside_writes_max = bulk_beside_writes_max
         self.write_timeout_s = write_timeout_s  # the longest a caller waits for its write
         self.write_retry_s = write_retry_s  # how long a batch that surely did not commit is tried again
         self.write_resolve_s = write_resolve_s  # how long a lost COMMIT's outcome is asked before callers hear 503
@@ -120,6 +125,7 @@ class SqlStore:
         self.unavailable_answers = 0  # jobs answered store_unavailable
         self.busy_failures = 0  # attempts the database refused as busy: deadlocks, serialization failures, lock waits
         self.deferred_jobs = 0  # jobs sent on to the next batch: another writer held their rows (tx_ledger.py)
+        self.carried_jobs = 0  # opens sent on to the next batch, so that a write beside them committed sooner
         self.unresolved: list[str] = []  # batch ids whose outcome could not be asked yet (logged when settled)
         self.busy_since: float | None = None  # monotonic start of the batch now running, None when idle
         self.last_failure: float | None = None  # monotonic time the database last failed a batch
@@ -337,6 +343,7 @@ class SqlStore:
                     break
                 item = self._next_job()
             if batch:
+                batch = self._beside_writes(batch)
                 self.busy_since = time.monotonic()
                 cpu0 = time.thread_time()
                 try:
@@ -349,6 +356,22 @@ class SqlStore:
                     self.writer_cpu_s += time.thread_time() - cpu0
                 self._deliver(batch)
                 self._prune_markers()
+
+    def _beside_writes(self, batch: list[Job]) -> list[Job]:
+        """The batch to run now: when it holds a write other than an open, that write and at most
+        `bulk_beside_writes_max` opens; the other opens go, in their order, first into the next batch.
+
+        An open storm fills every batch with opens (up to `batch_max`): a send queued behind them would otherwise
+        wait for a whole batch of them to settle and commit, then for another.  Opens alone still go in batches
+        of up to `batch_max` (their throughput is the group commit's)."""
+        bulk = [job for job in batch if isinstance(job.fn, Bulk)]
+        if len(bulk) <= self.bulk_beside_writes_max or len(bulk) == len(batch):
+            return batch
+        carried = bulk[self.bulk_beside_writes_max:]
+        self.carried_jobs += len(carried)
+        self._deferred = carried + self._deferred
+        kept = set(map(id, carried))
+        return [job for job in batch if id(job) not in kept]
 
     def _next_job(self) -> Any:
         """The next job waiting, `_STOP`, or None when none waits."""

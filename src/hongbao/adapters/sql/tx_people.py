@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import delete, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.engine import Connection
@@ -13,6 +14,7 @@ from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.aware import utc
 from hongbao.adapters.sql.locks import RowLocks, rows_nowait
+from hongbao.adapters.sql.lookup import SqlLookup
 from hongbao.domain.errors import Conflict
 from hongbao.domain.ledger import AccountKind
 from hongbao.service.ports.people import GroupRow, UserRow
@@ -212,12 +214,7 @@ class PeopleTx(RowLocks):
 
     def followers_among(self, followee_id: int, user_ids: list[int]) -> set[int]:
         """Which of `user_ids` follow `followee_id` now (one read for many opens of a celebrity packet)."""
-        found: set[int] = set()
-        for some in hot.chunks(user_ids):
-            found.update(int(uid) for (uid,) in hot.rows(
-                self.conn, f"SELECT follower_id FROM follows WHERE followee_id = ? AND follower_id IN "
-                f"({hot.marks(len(some))})", [followee_id, *some]))
-        return found
+        return SqlLookup(partial(hot.rows, self.conn)).followers_among(followee_id, user_ids)
 
     def follower_count(self, followee_id: int) -> int:
         f = s.follows
