@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -126,6 +127,7 @@ def one(spec: str, a: argparse.Namespace, out_dir: Path, tag: str) -> dict[str, 
                          pids, out_dir / f"{tag}-health.json")
     finally:
         stop_server(proc)
+        shutil.rmtree(data_dir, ignore_errors=True)
     names = set(pids)
     w1_runs, health_runs = per_run(w1, names), per_run(health, names)
     warm = w1_runs[1:] or w1_runs
