@@ -93,6 +93,24 @@ def test_a_connection_that_never_sends_a_request_is_closed(server: tuple[str, in
     assert answer == b"" or answer.startswith(b"HTTP/1.1 408")
 
 
+def test_a_keep_alive_connection_that_goes_quiet_after_its_answers_is_closed(server: tuple[str, int]) -> None:
+    """The deadline is moved by each answer rather than re-armed (one timer a connection): a connection quiet after
+    its answers must still be cut, and each answer must come whole (head and body written together)."""
+    with connect(server) as sock:
+        for _ in range(3):  # each answer moves the deadline on; the timer armed at the start must follow it
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            answer = b""
+            while b"\r\n\r\n" not in answer or not answer.endswith(b"}"):
+                chunk = sock.recv(4096)
+                assert chunk, f"closed during an answer: {answer!r}"
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200"), answer[:100]
+            assert answer.count(b"HTTP/1.1") == 1
+        rest = read_until_closed(sock)
+
+    assert rest == b"" or rest.startswith(b"HTTP/1.1 408")
+
+
 def test_a_body_that_stops_arriving_is_answered_408_and_closed(server: tuple[str, int]) -> None:
     with connect(server) as sock:
         sock.sendall(b"POST /v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"

@@ -112,8 +112,10 @@ def test_forged_altered_and_expired_tokens_are_refused(hb: App, clock: FrozenClo
     signer = asyncio.run(hb.users.signer.ready())  # type: ignore[union-attr]
     forever = signer.make(int(user), tid, clock.now().replace(year=clock.now().year + 5))
     assert refused(hb, forever) == "token_invalid"  # a genuine signature, a lifetime no token of ours has
+    assert refused(hb, forever) == "token_invalid"  # a refused token is not remembered as checked
+    assert [asyncio.run(hb.users.authenticate(token)) for _ in range(2)] == [int(user)] * 2  # the 2nd from memory
     clock.advance(days=8)
-    assert refused(hb, token) == "token_invalid"  # past its expiry (7 days)
+    assert refused(hb, token) == "token_invalid"  # past its expiry (7 days), though its signature was checked before
 
 
 def test_tokens_signed_before_a_pepper_rotation_still_work(store_url: str, clock: FrozenClock, tmp_path: Path) -> None:

@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 OPEN_PATH = re.compile(r"^/v1/packets/([1-9][0-9]{0,18})/open$")
 WALLET_OF_PATH = re.compile(r"^/v1/users/([1-9][0-9]{0,18})/wallet$")
 WALLET_OF_ROUTE = "/v1/users/{owner_id}/wallet"
+OPEN_ROUTE = "/v1/packets/{packet_id}/open"
+# The route template of a request answered here, put in its scope for the request metrics (api/observe.py), which
+# would otherwise match the path again.
+ROUTE_KEY = "hongbao.route"
 _JSON = [(b"content-type", b"application/json")]
 _PROBLEM = [(b"content-type", b"application/problem+json")]
 
@@ -65,7 +69,7 @@ def hot_route(method: str, path: str) -> str | None:
     if path == "/health":
         return path
     if method == "POST":
-        return "/v1/packets/{packet_id}/open" if OPEN_PATH.match(path) else None
+        return OPEN_ROUTE if OPEN_PATH.match(path) else None
     if method != "GET":
         return None
     if path in _GETS:
@@ -83,6 +87,7 @@ class HotPath:
             if scope["type"] == "http" and scope["method"] == "GET":
                 path = scope["path"]
                 if path == "/health":
+                    scope[ROUTE_KEY] = path
                     status, body = health(self.hongbao)  # what load balancers ask many times a second, answered here
                     await _answer(send, status, _JSON, body)
                     return
@@ -92,6 +97,7 @@ class HotPath:
                     path_id = int(match.group(1))
                     answer = _wallet_of if path_id <= ID_MAX else None
                 if answer is not None:
+                    scope[ROUTE_KEY] = WALLET_OF_ROUTE if path_id else path
                     await self._get(scope, send, answer, path_id)
                     return
             await self.app(scope, receive, send)
@@ -101,6 +107,7 @@ class HotPath:
             await self.app(scope, receive, send)
             return
         packet_id = int(match.group(1))
+        scope[ROUTE_KEY] = OPEN_ROUTE
         authorization, key, behalf = caller_headers(scope["headers"])
         try:
             user_id = await bearer_user(self.hongbao, authorization or "", behalf)

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hongbao.adapters.metrics import REQUEST_BUCKETS_S, RequestTimes
 from hongbao.api.errors import INTERNAL_DETAIL, problem_body
-from hongbao.api.hotpath import hot_route
+from hongbao.api.hotpath import ROUTE_KEY, hot_route
 from hongbao.bootstrap import App
 from hongbao.logs import REQUEST_ID
 
@@ -41,6 +41,9 @@ def route_of(scope: Scope) -> str:
     route = scope.get("route")
     if route is not None:
         return getattr(route, "path", UNMATCHED)
+    answered: str | None = scope.get(ROUTE_KEY)
+    if answered is not None:
+        return answered
     method = "GET" if scope["method"] == "HEAD" else scope["method"]  # HEAD is answered as GET (api/middleware.py)
     return hot_route(method, scope["path"]) or UNMATCHED
 

@@ -32,12 +32,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hongbao.cache import Lru
+
 if TYPE_CHECKING:
     from hongbao.service.install_key import InstallKey
     from hongbao.service.ports import Store
 
 PREFIX = "v2"
 SIG_BYTES = 16  # 128 bits
+CHECKED_MAX = 65_536  # tokens whose signature this process checked, remembered (~25 MB at most)
 STALE_FACTOR = 4  # past poll_s a request reads in the background; past poll_s * 4 it waits for the read
 log = logging.getLogger(__name__)
 TOKEN_RE = re.compile(r"v2\.([1-9][0-9]{0,18})\.([0-9a-f]{16})\.([0-9]{1,12})\.([A-Za-z0-9_-]{22})")
@@ -60,6 +63,9 @@ class TokenSigner:
         self.ttl_s = ttl_s  # no genuine token lives longer: a later expiry is a forgery, whatever its signature
         self._keys_derived: tuple[bytes, ...] | None = None
         self._load: tuple[asyncio.AbstractEventLoop, asyncio.Future[tuple[bytes, ...]]] | None = None
+        # A token's claims once its signature checked out: a client's next requests skip the HMAC and the parsing
+        # (~8 % of a refused open's CPU).  Only good tokens are kept; expiry and logout are the caller's, each time.
+        self._checked: Lru[str, Signed] = Lru(CHECKED_MAX)
 
     @classmethod
     def peppered(cls, install_key: InstallKey, ttl_s: float) -> TokenSigner:
@@ -102,6 +108,9 @@ class TokenSigner:
         """The token's claims if its signature is one of ours, else None (forged, altered or not a v2 token, or
         one claiming a longer life than a token made `now` gets).  `now` is the caller's clock, as the expiry
         check beside it uses: the wall clock here refused every token of a simulation run ahead of it."""
+        checked = self._checked.get(token)
+        if checked is not None:  # its life was no longer than allowed then, so it is not now, a later `now`
+            return checked
         m = TOKEN_RE.fullmatch(token)
         if m is None:
             return None
@@ -111,7 +120,9 @@ class TokenSigner:
         expires = int(m.group(3))
         if expires > now.timestamp() + self.ttl_s + 60:
             return None
-        return Signed(int(m.group(1)), m.group(2), datetime.fromtimestamp(expires, UTC))
+        signed = Signed(int(m.group(1)), m.group(2), datetime.fromtimestamp(expires, UTC))
+        self._checked.put(token, signed)
+        return signed
 
 
 def is_signed(token: str) -> bool:
