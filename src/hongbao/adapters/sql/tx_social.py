@@ -19,6 +19,11 @@ from hongbao.service.ports.conversations import ConversationRow, MessageRow
 from hongbao.service.ports.people import ProfileRow
 
 FOLLOWEES_MAX = 1_000
+# A write batch's claim notices, in one statement on PostgreSQL (hot.OverRows), in their order.
+_INSERT_MESSAGES = hot.insert_over_rows(
+    "INSERT INTO messages (conversation_id, sender_id, type, body, data, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    "bigint", "bigint", "text", "text", "text", "timestamptz",
+)
 
 
 def _conversation(r: Any) -> ConversationRow:
@@ -184,8 +189,7 @@ class SocialTx:
     def add_messages(self, messages: list[tuple[int, int | None, str, str, dict[str, Any], datetime]]) -> None:
         """Insert many messages (conversation, sender, type, body, data, at) in one statement, in this order."""
         stamp = hot.ts(self.conn)
-        hot.many(self.conn, "INSERT INTO messages (conversation_id, sender_id, type, body, data, created_at) "
-                 "VALUES (?, ?, ?, ?, ?, ?)", [
+        hot.many(self.conn, _INSERT_MESSAGES, [
                      (cid, sender, type_, body, json.dumps(data, ensure_ascii=False, separators=(",", ":")), stamp(at))
                      for cid, sender, type_, body, data, at in messages
                  ])
