@@ -76,6 +76,33 @@ def pairs_match(first: str, second: str, n: int) -> str:
     return " OR ".join([f"({first} = ? AND {second} = ?)"] * n)
 
 
+def rows_in(conn: Connection, sql: str, values: Sequence[Any], before: Sequence[Any] = (), *,
+            sql_type: str = "bigint") -> list[Any]:
+    """The rows of `sql` for all of `values`, where `sql` holds `{}` for "is one of `values`" (`WHERE id {}`) and
+    `before` is the parameters ahead of it.  SQLite: `IN (?, …)`, one statement per `IN_LIST_MAX` values.
+    PostgreSQL: one statement, `= ANY(?)` over an array (`sql_type`'s): the plan an IN list gets (PostgreSQL reads
+    one as `= ANY(ARRAY[…])`), but one text whatever the number of values, so parsed once and then prepared."""
+    if not values:
+        return []
+    if conn.dialect.name == "postgresql":
+        return rows(conn, sql.format(f"= ANY(?::{sql_type}[])"), [*before, list(values)])
+    return [row for some in chunks(values) for row in rows(conn, sql.format(f"IN ({marks(len(some))})"),
+                                                           [*before, *some])]
+
+
+def rows_in_pairs(conn: Connection, sql: str, columns: tuple[str, str], pairs: Sequence[tuple[Any, Any]]) -> list[Any]:
+    """`rows_in` for a two-column key: `sql` holds `{}` for "(first, second) is one of `pairs`" (bigint columns).
+    SQLite: `pairs_match`, `PAIRS_MAX` pairs a statement.  PostgreSQL: one statement over the pairs as two arrays."""
+    first, second = columns
+    if not pairs:
+        return []
+    if conn.dialect.name == "postgresql":
+        where = f"({first}, {second}) IN (SELECT * FROM {unnest('bigint', 'bigint')})"
+        return rows(conn, sql.format(where), [[a for a, _ in pairs], [b for _, b in pairs]])
+    return [row for some in chunks(pairs, PAIRS_MAX) for row in rows(
+        conn, sql.format(pairs_match(first, second, len(some))), [v for pair in some for v in pair])]
+
+
 def _driver(conn: Connection, sql: str) -> str:
     return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
 

@@ -181,31 +181,19 @@ class SettleTx:
             self.job_packets.update(ids)
         found: dict[int, PacketRow] = {}
         with packets_nowait(set(ids)):
-            for some in hot.chunks(ids):
-                for r in hot.rows(self.conn, f"SELECT {PACKET_COLUMNS} FROM packets WHERE id IN "
-                                  f"({hot.marks(len(some))}) ORDER BY id{lock}", some):
-                    found[int(r.id)] = _packet_row(r, hot.stamp)
+            sql = f"SELECT {PACKET_COLUMNS} FROM packets WHERE id {{}} ORDER BY id{lock}"
+            for r in hot.rows_in(self.conn, sql, ids):
+                found[int(r.id)] = _packet_row(r, hot.stamp)
         return found
 
     def _claimed(self, pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:
-        if not pairs:
-            return set()
-        found: set[tuple[int, int]] = set()
-        for some in hot.chunks(pairs, hot.PAIRS_MAX):
-            found.update((int(pid), int(uid)) for pid, uid in hot.rows(
-                self.conn, "SELECT packet_id, user_id FROM claims WHERE "
-                f"{hot.pairs_match('packet_id', 'user_id', len(some))}", [v for pair in some for v in pair]))
-        return found
+        return {(int(pid), int(uid)) for pid, uid in hot.rows_in_pairs(
+            self.conn, "SELECT packet_id, user_id FROM claims WHERE {}", ("packet_id", "user_id"), pairs)}
 
     def _wallet_ids(self, user_ids: list[int]) -> dict[int, int]:
-        if not user_ids:
-            return {}
-        found: dict[int, int] = {}
-        for some in hot.chunks(user_ids):
-            found.update((int(owner), int(acct)) for owner, acct in hot.rows(
-                self.conn, f"SELECT owner_id, id FROM accounts WHERE kind = ? AND owner_id IN ({hot.marks(len(some))})",
-                [AccountKind.WALLET.value, *some]))
-        return found
+        return {int(owner): int(acct) for owner, acct in hot.rows_in(
+            self.conn, "SELECT owner_id, id FROM accounts WHERE kind = ? AND owner_id {}", user_ids,
+            [AccountKind.WALLET.value])}
 
     def _amounts(
         self, rows: dict[int, PacketRow], taken: dict[int, int], rng: Rng | None
