@@ -80,12 +80,15 @@ def rows_in(conn: Connection, sql: str, values: Sequence[Any], before: Sequence[
             sql_type: str = "bigint") -> list[Any]:
     """The rows of `sql` for all of `values`, where `sql` holds `{}` for "is one of `values`" (`WHERE id {}`) and
     `before` is the parameters ahead of it.  SQLite: `IN (?, …)`, one statement per `IN_LIST_MAX` values.
-    PostgreSQL: one statement, `= ANY(?)` over an array (`sql_type`'s): the plan an IN list gets (PostgreSQL reads
-    one as `= ANY(ARRAY[…])`), but one text whatever the number of values, so parsed once and then prepared."""
+    PostgreSQL: one statement over an array (`sql_type`'s), one text whatever the number of values, so parsed once
+    and then prepared.  As `IN (SELECT unnest(?))`, not `= ANY(?)`: once prepared, PostgreSQL plans for an array of
+    unknown length, and with `= ANY` chose to scan a whole group's members (or every wallet) testing each against
+    the array (~3.6 ms a batch of 250 at 4,000 rows, growing with the table); a join on the unnested values probes
+    the index once per value."""
     if not values:
         return []
     if conn.dialect.name == "postgresql":
-        return rows(conn, sql.format(f"= ANY(?::{sql_type}[])"), [*before, list(values)])
+        return rows(conn, sql.format(f"IN (SELECT unnest(?::{sql_type}[]))"), [*before, list(values)])
     return [row for some in chunks(values) for row in rows(conn, sql.format(f"IN ({marks(len(some))})"),
                                                            [*before, *some])]
 

@@ -51,8 +51,8 @@ _CREDIT_ROWS = hot.OverRows(CREDIT, "UPDATE accounts a SET balance_fen = a.balan
                             f"{hot.unnest('bigint', 'bigint')} AS v(amount, id) WHERE a.id = v.id")
 TRANSFER_ROWS = hot.insert_over_rows(INSERT_TRANSFER, "bigint", "bigint", "bigint", "text", "text", "timestamptz",
                                      "text", "text")
-# PostgreSQL's writer locking the accounts of a credit_all it does not hold yet, without waiting.
-_LOCK_NOWAIT = "SELECT id FROM accounts WHERE id = ANY(?::bigint[]) ORDER BY id FOR NO KEY UPDATE NOWAIT"
+# PostgreSQL's writer locking the accounts of a credit_all it does not hold yet, without waiting (hot.rows_in).
+_LOCK_NOWAIT = "SELECT id FROM accounts WHERE id {} ORDER BY id FOR NO KEY UPDATE NOWAIT"
 _BOOK = INSERT_TRANSFER + " RETURNING id"
 # The same updates for an account not held yet: locked without waiting by the statement itself (no round trip more).
 _NOWAIT_ID = "id = (SELECT id FROM accounts WHERE id = ? FOR NO KEY UPDATE NOWAIT)"
@@ -87,7 +87,7 @@ class LedgerTx(RowLocks):
             new = sorted({acct for _, acct in credits if acct not in held})
             if new:
                 with rows_nowait("accounts", new):
-                    hot.rows(self.conn, _LOCK_NOWAIT, (new,))
+                    hot.rows_in(self.conn, _LOCK_NOWAIT, new)
                 held.update(new)
                 self.job_locked.update(new)
         if hot.many(self.conn, _CREDIT_ROWS, credits) != len(credits):
