@@ -4,7 +4,8 @@ Account row locks on PostgreSQL, where several processes' writers share the rows
 in the middle of its jobs, so two batches can never deadlock on accounts (A crediting wallets 5 then 9 while B
 credits 9 then 5).  Waiting happens in one place only, before the batch's first job: the writer locks the accounts
 its jobs are known to need, in id order (`lock_in_order`).  Any other account a job touches is locked with
-NOWAIT as it goes, by the balance update itself (`_update`, `credit_all`): if another transaction holds it, the job
+NOWAIT as it goes, by the balance update itself (`_update`), or for the bulk settle's wallets by one NOWAIT select
+of them all ahead of the one update over arrays (`credit_all`): if another transaction holds one, the job
 is rolled back to its savepoint and raises `RowsBusy`, and the writer runs it again in its next batch, every
 account it touched then locked up front (jobs.py).  SQLite has one writer: nothing to lock, nothing checked.
 
