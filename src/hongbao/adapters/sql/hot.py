@@ -88,7 +88,7 @@ def rows_in(conn: Connection, sql: str, values: Sequence[Any], before: Sequence[
     if not values:
         return []
     if conn.dialect.name == "postgresql":
-        return rows(conn, sql.format(f"IN (SELECT unnest(?::{sql_type}[]))"), [*before, list(values)])
+        return rows(conn, sql.format(f"IN (SELECT unnest({_ARRAY.format(sql_type)}))"), [*before, list(values)])
     return [row for some in chunks(values) for row in rows(conn, sql.format(f"IN ({marks(len(some))})"),
                                                            [*before, *some])]
 
@@ -133,10 +133,15 @@ class OverRows:
     arrays: str
 
 
+# An array parameter on PostgreSQL, bound in binary (psycopg's `%b`): its text form escapes every element in Python,
+# measured 2.2 ms for two columns of 250 strings against 0.14 ms.
+_ARRAY = "%b::{}[]"
+
+
 def unnest(*types: str) -> str:
-    """`unnest(?::bigint[], ?::text[], …)`: the rows of `OverRows.arrays`, one array parameter per column, typed
+    """`unnest(%b::bigint[], %b::text[], …)`: the rows of `OverRows.arrays`, one array parameter per column, typed
     (a column of NULLs alone has no type of its own)."""
-    return "unnest(" + ", ".join(f"?::{t}[]" for t in types) + ")"
+    return "unnest(" + ", ".join(_ARRAY.format(t) for t in types) + ")"
 
 
 def insert_over_rows(insert: str, *types: str) -> OverRows:
