@@ -59,6 +59,7 @@ class Run:
     batches: int
     jobs: int
     writer_cpu_s: float
+    server_cpu_s: float  # the PostgreSQL backends' CPU on the bench's database (0 on SQLite)
     ok: bool
     problems: list[str] = field(default_factory=list)
 
@@ -76,6 +77,11 @@ class Run:
         return self.writer_cpu_s / self.opens * 1e6
 
     @property
+    def server_us_per_open(self) -> float:
+        """The database server's CPU per open (its backends on this machine, from /proc): what the SQL costs there."""
+        return self.server_cpu_s / self.opens * 1e6
+
+    @property
     def jobs_per_commit(self) -> float:
         return self.jobs / self.batches if self.batches else 0.0
 
@@ -84,7 +90,8 @@ class Run:
                 f"wall {self.wall_s * 1000:7.1f} ms  cpu {self.cpu_s / self.wall_s:4.2f} cores  "
                 f"won {self.won}/{self.shares} = {self.won_fen} fen  refused {self.refusals or 0}  "
                 f"commits {self.batches} ({self.jobs_per_commit:.1f} jobs each)  "
-                f"writer {self.writer_us_per_open:.0f} us/open  ok={self.ok}"
+                f"writer {self.writer_us_per_open:.0f} us/open  server {self.server_us_per_open:.0f} us/open  "
+                f"ok={self.ok}"
                 + (f"  PROBLEMS {self.problems}" if self.problems else ""))
 
 
@@ -116,7 +123,7 @@ async def one_run(app: App, mix: str, sender: int, group_id: int, users: list[in
     await app.wallet.top_up(sender, total)
     packet = await app.packets.send_group(sender, group_id, how="double_mean", shares_count=shares,
                                           total_fen=total)
-    batches0, jobs0, writer0 = app.store.batches, app.store.jobs_done, writer_cpu_s(app)
+    batches0, jobs0, writer0, server0 = app.store.batches, app.store.jobs_done, writer_cpu_s(app), server_cpu(app)
     cpu0, t0 = time.process_time(), time.perf_counter()
     replies = await asyncio.gather(*(app.packets.open(packet["id"], u) for u in users), return_exceptions=True)
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
@@ -131,7 +138,8 @@ async def one_run(app: App, mix: str, sender: int, group_id: int, users: list[in
     if twice:
         problems.append(f"users winning twice: {twice[:10]}")
     return Run(mix, len(users), shares, wall, cpu, len(won), sum(a for _, a in won), dict(refusals),
-               dict(errors), batches, jobs, writer_cpu_s(app) - writer0, not problems, problems)
+               dict(errors), batches, jobs, writer_cpu_s(app) - writer0, server_cpu_since(app, server0),
+               not problems, problems)
 
 
 async def w1b_run(app: App, sender: int, group_id: int, users: list[int], a: argparse.Namespace) -> Run:
@@ -151,7 +159,7 @@ async def w1b_run(app: App, sender: int, group_id: int, users: list[int], a: arg
         async with gate:
             return await app.packets.open(pid, user)
 
-    batches0, jobs0, writer0 = app.store.batches, app.store.jobs_done, writer_cpu_s(app)
+    batches0, jobs0, writer0, server0 = app.store.batches, app.store.jobs_done, writer_cpu_s(app), server_cpu(app)
     cpu0, t0 = time.process_time(), time.perf_counter()
     replies = await asyncio.gather(*(one(pid, u) for pid, u in opens), return_exceptions=True)
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
@@ -167,12 +175,37 @@ async def w1b_run(app: App, sender: int, group_id: int, users: list[int], a: arg
     if twice:
         problems.append(f"users winning a packet twice: {twice[:10]}")
     return Run("w1b", len(opens), shares * packets, wall, cpu, len(won), sum(a for _, _, a in won), dict(refusals),
-               dict(errors), batches, jobs, writer_cpu_s(app) - writer0, not problems, problems)
+               dict(errors), batches, jobs, writer_cpu_s(app) - writer0, server_cpu_since(app, server0),
+               not problems, problems)
 
 
 def writer_cpu_s(app: App) -> float:
     """The writer thread's CPU so far (0 on a store from before it was counted: a "before" tree)."""
     return float(getattr(app.store, "writer_cpu_s", 0.0))
+
+
+def server_cpu(app: App) -> dict[int, float]:
+    """CPU seconds so far of each client backend (not autovacuum) on the bench's database, read from /proc (a server
+    on this machine; {} on SQLite, or where /proc does not show them)."""
+    if not app.store.url.startswith("postgresql"):
+        return {}
+    with app.store.engine.connect() as conn:
+        pids = [int(pid) for (pid,) in conn.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'")]
+    ticks = os.sysconf("SC_CLK_TCK")
+    out: dict[int, float] = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return out
+
+
+def server_cpu_since(app: App, before: dict[int, float]) -> float:
+    """The backends' CPU since `before` (a backend started since counts from zero)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in server_cpu(app).items())
 
 
 def spread(values: list[float]) -> dict[str, float]:
@@ -207,12 +240,14 @@ async def bench(app: App, a: argparse.Namespace) -> dict[str, Any]:
             "commits": spread([r.batches for r in runs]),
             "jobs_per_commit": spread([r.jobs_per_commit for r in runs]),
             "writer_us_per_open": spread([r.writer_us_per_open for r in runs]),
+            "server_us_per_open": spread([r.server_us_per_open for r in runs]),
             "all_ok": all(r.ok for r in runs),
             "runs": [{**vars(r), "opens_per_s": round(r.opens_per_s, 1)} for r in runs],
         }
         print(f"{mix}: opens/s {out[mix]['opens_per_s']}  wins/s {out[mix]['wins_per_s']}  "
               f"jobs/commit {out[mix]['jobs_per_commit']}  "
-              f"writer us/open {out[mix]['writer_us_per_open']}  all ok={out[mix]['all_ok']}", flush=True)
+              f"writer us/open {out[mix]['writer_us_per_open']}  server us/open {out[mix]['server_us_per_open']}  "
+              f"all ok={out[mix]['all_ok']}", flush=True)
     return out
 
 

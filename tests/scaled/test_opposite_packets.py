@@ -108,6 +108,36 @@ def open_bulk(packet_id: int, user_id: int) -> Bulk[ShareWanted]:
     return Bulk("open", ShareWanted(packet_id, user_id, datetime.now(UTC), None), settle_opens)
 
 
+def test_a_bulk_open_meeting_a_wallet_another_transaction_holds_runs_again_once_it_is_free(
+    stores: tuple[SqlStore, SqlStore],
+) -> None:
+    """The settle credits its wallets in one statement over arrays, the ones it does not hold yet locked first
+    without waiting (tx_ledger.credit_all): a held wallet sends the whole batch's opens to the next batch."""
+    store = stores[0]
+    sender, free, held = open_wallets(store, 3)
+    (packet,) = send_due(store, [sender], 1, live=True)
+    outside = store.engine.connect()  # another process's transaction, holding one opener's wallet
+    outside.begin()
+    outside.execute(text("SELECT id FROM accounts WHERE kind = 'wallet' AND owner_id = :u FOR UPDATE"), {"u": held})
+
+    async def open_both() -> list[object]:
+        return await asyncio.gather(*(store.settle(open_bulk(packet, user)) for user in (free, held)))
+
+    with ThreadPoolExecutor(1) as pool:
+        opening = pool.submit(asyncio.run, open_both())
+        wait_for(lambda: store.deferred_jobs >= 1)  # not waited for inside the batch: sent on to the next one
+        assert not opening.done()
+        outside.rollback()
+        outside.close()
+        opened = opening.result(timeout=30)
+
+    assert all(isinstance(o, Opened) for o in opened), opened
+    assert store.busy_failures == 0
+    share = TOTAL_FEN // 2
+    assert store.read_sync(lambda tx: [tx.balance_fen(u) for u in (free, held)]) == [START_FEN + share] * 2
+    assert reconcile(store).violations == []
+
+
 async def expire_then_open(store: SqlStore, due: list[int], live: list[int], user: int, out: list[object]) -> None:
     """One batch: the expiries in the order given, then opens of every packet (the settle locks them in id order)."""
     writes = [store.write(expire(p)) for p in due]

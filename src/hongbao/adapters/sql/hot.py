@@ -11,11 +11,17 @@ driver's error (a lost connection, a deadlock) in the same `DBAPIError` the writ
 What the statements leave to the caller is what Core's types did: integers and strings pass as they are,
 timestamps go through `ts(conn)` (SQLite stores them as text in SQLAlchemy's format, so the two paths write
 and compare the same values).  SQL is written with `?` placeholders and turned into the driver's style.
+
+A statement run over many rows (the bulk settle's, tx_settle.py) is written twice, as `OverRows`: per row for
+SQLite, whose executemany runs in process and is its fast path, and once over arrays for PostgreSQL, where an
+executemany is still one statement planned and executed per row (pipelined): there each column of the rows is
+bound as one array and the statement reads them with `unnest`, one statement for the whole batch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,6 +76,36 @@ def pairs_match(first: str, second: str, n: int) -> str:
     return " OR ".join([f"({first} = ? AND {second} = ?)"] * n)
 
 
+def rows_in(conn: Connection, sql: str, values: Sequence[Any], before: Sequence[Any] = (), *,
+            sql_type: str = "bigint") -> list[Any]:
+    """The rows of `sql` for all of `values`, where `sql` holds `{}` for "is one of `values`" (`WHERE id {}`) and
+    `before` is the parameters ahead of it.  SQLite: `IN (?, …)`, one statement per `IN_LIST_MAX` values.
+    PostgreSQL: one statement over an array (`sql_type`'s), one text whatever the number of values, so parsed once
+    and then prepared.  As `IN (SELECT unnest(?))`, not `= ANY(?)`: once prepared, PostgreSQL plans for an array of
+    unknown length, and with `= ANY` chose to scan a whole group's members (or every wallet) testing each against
+    the array (~3.6 ms a batch of 250 at 4,000 rows, growing with the table); a join on the unnested values probes
+    the index once per value."""
+    if not values:
+        return []
+    if conn.dialect.name == "postgresql":
+        return rows(conn, sql.format(f"IN (SELECT unnest({_ARRAY.format(sql_type)}))"), [*before, list(values)])
+    return [row for some in chunks(values) for row in rows(conn, sql.format(f"IN ({marks(len(some))})"),
+                                                           [*before, *some])]
+
+
+def rows_in_pairs(conn: Connection, sql: str, columns: tuple[str, str], pairs: Sequence[tuple[Any, Any]]) -> list[Any]:
+    """`rows_in` for a two-column key: `sql` holds `{}` for "(first, second) is one of `pairs`" (bigint columns).
+    SQLite: `pairs_match`, `PAIRS_MAX` pairs a statement.  PostgreSQL: one statement over the pairs as two arrays."""
+    first, second = columns
+    if not pairs:
+        return []
+    if conn.dialect.name == "postgresql":
+        where = f"({first}, {second}) IN (SELECT * FROM {unnest('bigint', 'bigint')})"
+        return rows(conn, sql.format(where), [[a for a, _ in pairs], [b for _, b in pairs]])
+    return [row for some in chunks(pairs, PAIRS_MAX) for row in rows(
+        conn, sql.format(pairs_match(first, second, len(some))), [v for pair in some for v in pair])]
+
+
 def _driver(conn: Connection, sql: str) -> str:
     return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
 
@@ -84,9 +120,47 @@ def run(conn: Connection, sql: str, params: Sequence[Any] = ()) -> int:
     return conn.exec_driver_sql(_driver(conn, sql), tuple(params)).rowcount
 
 
-def many(conn: Connection, sql: str, rows: Iterable[Sequence[Any]]) -> int:
-    """One statement for each parameter row (the driver's executemany); answers the rows it changed in all."""
+@dataclass(frozen=True)
+class OverRows:
+    """One statement over many parameter rows, in two forms: `each` takes one row's values (`?` each) and runs once
+    per row; `arrays` takes one array per column of the rows (in the rows' order, `unnest` below) and runs once.
+
+    Same effect, row for row, with one caveat the caller keeps: an `UPDATE … FROM unnest(…)` changes a row once
+    even if two array rows name it, so the rows of an update name distinct keys (and the rows changed are checked
+    against the rows given)."""
+
+    each: str
+    arrays: str
+
+
+# An array parameter on PostgreSQL, bound in binary (psycopg's `%b`): its text form escapes every element in Python,
+# measured 2.2 ms for two columns of 250 strings against 0.14 ms.
+_ARRAY = "%b::{}[]"
+
+
+def unnest(*types: str) -> str:
+    """`unnest(%b::bigint[], %b::text[], …)`: the rows of `OverRows.arrays`, one array parameter per column, typed
+    (a column of NULLs alone has no type of its own)."""
+    return "unnest(" + ", ".join(_ARRAY.format(t) for t in types) + ")"
+
+
+def insert_over_rows(insert: str, *types: str) -> OverRows:
+    """`INSERT INTO t (…) VALUES (?, …)` as `OverRows`, its arrays form `INSERT INTO t (…) SELECT * FROM unnest(…)`
+    (`types`: the columns', in order; the rows are inserted in the arrays' order)."""
+    head, values = insert.split(" VALUES ")
+    assert values.count("?") == len(types), "one type per column"
+    return OverRows(insert, f"{head} SELECT * FROM {unnest(*types)}")
+
+
+def many(conn: Connection, sql: str | OverRows, rows: Iterable[Sequence[Any]]) -> int:
+    """One statement for each parameter row (the driver's executemany), or for an `OverRows` on PostgreSQL one
+    statement over the rows' columns as arrays; answers the rows it changed in all."""
     listed = [tuple(row) for row in rows]
     if not listed:
         return 0
+    if isinstance(sql, OverRows):
+        if conn.dialect.name == "postgresql":
+            columns = tuple(list(col) for col in zip(*listed, strict=True))
+            return conn.exec_driver_sql(_driver(conn, sql.arrays), columns).rowcount
+        sql = sql.each
     return conn.exec_driver_sql(_driver(conn, sql), listed).rowcount

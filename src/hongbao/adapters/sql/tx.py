@@ -198,12 +198,11 @@ class SqlTx(LedgerTx, SettleTx, PeopleTx, SocialTx, OpenTx, RelayTx, CampaignTx,
     def amounts_claimed(self, packet_ids: Sequence[int]) -> dict[int, list[tuple[int, int]]]:
         """Each packet's claims as (user id, amount) in seq order, for many packets in one read (best luck)."""
         out: dict[int, list[tuple[int, int]]] = {pid: [] for pid in packet_ids}
-        for some in hot.chunks(list(out)):
-            for pid, uid, amount in hot.rows(
-                self.conn, f"SELECT packet_id, user_id, amount_fen FROM claims WHERE packet_id IN "
-                f"({hot.marks(len(some))}) ORDER BY packet_id, seq", some,
-            ):
-                out[int(pid)].append((int(uid), int(amount)))
+        for pid, uid, amount in hot.rows_in(
+            self.conn, "SELECT packet_id, user_id, amount_fen FROM claims WHERE packet_id {} ORDER BY packet_id, seq",
+            list(out),
+        ):
+            out[int(pid)].append((int(uid), int(amount)))
         return out
 
     def claimer_ids(self, packet_id: int) -> list[int]:

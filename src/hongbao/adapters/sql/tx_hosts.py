@@ -107,10 +107,10 @@ class HostTx(RowLocks):
             return []
         # Driver SQL (hot.py): every write batch of opens asks this once, for its webhooks.
         sql = ("SELECT hu.host_id, hu.external_id, hu.user_id FROM host_users hu JOIN hosts ON hosts.id = hu.host_id "
-               "WHERE hosts.webhook_url IS NOT NULL AND hu.user_id IN ({})" if with_webhook
-               else "SELECT hu.host_id, hu.external_id, hu.user_id FROM host_users hu WHERE hu.user_id IN ({})")
-        return [HostUserRow(int(host), external, int(user)) for some in hot.chunks(ids)
-                for host, external, user in hot.rows(self.conn, sql.format(hot.marks(len(some))), some)]
+               "WHERE hosts.webhook_url IS NOT NULL AND hu.user_id {}" if with_webhook
+               else "SELECT hu.host_id, hu.external_id, hu.user_id FROM host_users hu WHERE hu.user_id {}")
+        return [HostUserRow(int(host), external, int(user))
+                for host, external, user in hot.rows_in(self.conn, sql, ids)]
 
     def worlds_of(self, user_ids: Iterable[int]) -> dict[int, int]:
         """The world of each existing user among `user_ids`: their host's id, 0 for hongbao's own (service/worlds.py);

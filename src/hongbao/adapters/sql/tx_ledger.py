@@ -4,7 +4,8 @@ Account row locks on PostgreSQL, where several processes' writers share the rows
 in the middle of its jobs, so two batches can never deadlock on accounts (A crediting wallets 5 then 9 while B
 credits 9 then 5).  Waiting happens in one place only, before the batch's first job: the writer locks the accounts
 its jobs are known to need, in id order (`lock_in_order`).  Any other account a job touches is locked with
-NOWAIT as it goes, by the balance update itself (`_update`, `credit_all`): if another transaction holds it, the job
+NOWAIT as it goes, by the balance update itself (`_update`), or for the bulk settle's wallets by one NOWAIT select
+of them all ahead of the one update over arrays (`credit_all`): if another transaction holds one, the job
 is rolled back to its savepoint and raises `RowsBusy`, and the writer runs it again in its next batch, every
 account it touched then locked up front (jobs.py).  SQLite has one writer: nothing to lock, nothing checked.
 
@@ -27,16 +28,15 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.aware import utc
-from hongbao.adapters.sql.locks import RowLocks, RowsBusy, lock_not_available
+from hongbao.adapters.sql.locks import RowLocks, RowsBusy, lock_not_available, rows_nowait
 from hongbao.domain import errors
-from hongbao.domain.errors import Conflict, NotFound
+from hongbao.domain.errors import Conflict, InvariantViolation, NotFound
 from hongbao.domain.ledger import WORLD_ACCOUNT_ID, AccountKind, TransferCode
 
 # Every money path runs these (sends, opens alone, transfers, top-ups, refunds, prizes): driver SQL (hot.py), no
 # per-call compilation.  Measured with bench/send_rate.py, see BENCHMARKS.md.
 _WALLET = AccountKind.WALLET.value
 _WALLET_ID = "SELECT id FROM accounts WHERE kind = ? AND owner_id = ?"
-# DEBIT and INSERT_TRANSFER are also the bulk settle's, as executemany (tx_settle.py), and CREDIT (credit_all).
 DEBIT = "UPDATE accounts SET balance_fen = balance_fen - ? WHERE id = ? AND balance_fen >= ?"
 _DEBIT_WORLD = "UPDATE accounts SET balance_fen = balance_fen - ? WHERE id = ?"  # the world mints: it may go below 0
 CREDIT = "UPDATE accounts SET balance_fen = balance_fen + ? WHERE id = ?"
@@ -44,6 +44,16 @@ INSERT_TRANSFER = (
     "INSERT INTO transfers (debit_account_id, credit_account_id, amount_fen, code, ref, created_at, write_id, "
     "batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+# The same over many rows (hot.OverRows), the bulk settle's (tx_settle.py, credit_all): one statement on PostgreSQL.
+DEBIT_ROWS = hot.OverRows(DEBIT, "UPDATE accounts a SET balance_fen = a.balance_fen - v.amount FROM "
+                          f"{hot.unnest('bigint', 'bigint', 'bigint')} AS v(amount, id, floor) "
+                          "WHERE a.id = v.id AND a.balance_fen >= v.floor")
+_CREDIT_ROWS = hot.OverRows(CREDIT, "UPDATE accounts a SET balance_fen = a.balance_fen + v.amount FROM "
+                            f"{hot.unnest('bigint', 'bigint')} AS v(amount, id) WHERE a.id = v.id")
+TRANSFER_ROWS = hot.insert_over_rows(INSERT_TRANSFER, "bigint", "bigint", "bigint", "text", "text", "timestamptz",
+                                     "text", "text")
+# PostgreSQL's writer locking the accounts of a credit_all it does not hold yet, without waiting (hot.rows_in).
+_LOCK_NOWAIT = "SELECT id FROM accounts WHERE id {} ORDER BY id FOR NO KEY UPDATE NOWAIT"
 _BOOK = INSERT_TRANSFER + " RETURNING id"
 # The same updates for an account not held yet: locked without waiting by the statement itself (no round trip more).
 _NOWAIT_ID = "id = (SELECT id FROM accounts WHERE id = ? FOR NO KEY UPDATE NOWAIT)"
@@ -69,23 +79,20 @@ class LedgerTx(RowLocks):
     # ------------------------------------------------------------------ account locks (PostgreSQL's writer)
 
     def credit_all(self, credits: list[tuple[int, int]]) -> None:
-        """Credit each (amount, account) in one executemany each for the accounts held and the others, those locked
-        without waiting (the bulk settle's wallets): raises `RowsBusy` when another transaction holds one."""
+        """Credit each (amount, account), every account once, in one statement (hot.OverRows); on PostgreSQL's writer
+        the accounts not held yet (the bulk settle's wallets) are first locked without waiting: raises `RowsBusy`
+        when another transaction holds one."""
         held = self.held
-        if held is None:
-            hot.many(self.conn, CREDIT, credits)
-            return
-        self.job_accounts.update(acct for _, acct in credits)
-        hot.many(self.conn, CREDIT, [c for c in credits if c[1] in held])
-        new = [c for c in credits if c[1] not in held]
-        try:
-            hot.many(self.conn, _CREDIT_NOWAIT, new)
-        except OperationalError as exc:
-            if lock_not_available(exc):
-                raise RowsBusy("accounts", {acct for _, acct in new}) from exc
-            raise
-        held.update(acct for _, acct in new)
-        self.job_locked.update(acct for _, acct in new)
+        if held is not None:
+            self.job_accounts.update(acct for _, acct in credits)
+            new = sorted({acct for _, acct in credits if acct not in held})
+            if new:
+                with rows_nowait("accounts", new):
+                    hot.rows_in(self.conn, _LOCK_NOWAIT, new)
+                held.update(new)
+                self.job_locked.update(new)
+        if hot.many(self.conn, _CREDIT_ROWS, credits) != len(credits):
+            raise InvariantViolation("a credit's account is missing, or named twice")
 
     def _update(self, sql: str, nowait: str, params: tuple[int, ...], account: int) -> int:
         """Run one balance update (`sql`), or its NOWAIT form where the account is not held yet; the rows changed."""

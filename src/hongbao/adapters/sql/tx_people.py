@@ -51,11 +51,8 @@ class PeopleTx(RowLocks):
 
     def display_names(self, ids: Collection[int]) -> dict[int, str]:
         """Users' display names by id, in one read (the claim notices of a write batch)."""
-        found: dict[int, str] = {}
-        for some in hot.chunks(sorted(ids)):
-            found.update((int(uid), name) for uid, name in hot.rows(
-                self.conn, f"SELECT id, display_name FROM users WHERE id IN ({hot.marks(len(some))})", some))
-        return found
+        return {int(uid): name for uid, name in hot.rows_in(
+            self.conn, "SELECT id, display_name FROM users WHERE id {}", sorted(ids))}
 
     def users_by_ids(self, ids: Sequence[int]) -> dict[int, UserRow]:
         if not ids:
@@ -297,12 +294,8 @@ class PeopleTx(RowLocks):
 
     def members_among(self, group_id: int, user_ids: list[int]) -> set[int]:
         """Which of `user_ids` are members of the group now (one read for a batch of opens)."""
-        found: set[int] = set()
-        for some in hot.chunks(user_ids):
-            found.update(int(uid) for (uid,) in hot.rows(
-                self.conn, f"SELECT user_id FROM group_members WHERE group_id = ? AND user_id IN "
-                f"({hot.marks(len(some))})", [group_id, *some]))
-        return found
+        return {int(uid) for (uid,) in hot.rows_in(
+            self.conn, "SELECT user_id FROM group_members WHERE group_id = ? AND user_id {}", user_ids, [group_id])}
 
     def member_ids(self, group_id: int) -> list[int]:
         gm = s.group_members

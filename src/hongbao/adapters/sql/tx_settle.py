@@ -2,9 +2,9 @@
 
 `open_shares` settles every open of one write batch, across any number of packets, with a fixed handful
 of statements: the packets locked in id order (without waiting on PostgreSQL, tx_ledger.py), one read of the
-claims already made and one of the shares to hand out, then one executemany each for the packet
+claims already made and one of the shares to hand out, then one statement each over the rows for the packet
 counters, the claims, the escrow debits, the wallet credits (summed per wallet, locked without waiting:
-tx_ledger.py) and the transfers.
+tx_ledger.py) and the transfers (hot.OverRows: an executemany on SQLite, one statement over arrays on PostgreSQL).
 The statements are driver SQL written once (hot.py): no per-call compilation, no per-row processing.
 
 What decides stays where it was: "one claim per user per packet" is the claims table's unique key (the
@@ -26,7 +26,7 @@ from hongbao.adapters.sql import hot
 from hongbao.adapters.sql import schema as s
 from hongbao.adapters.sql.hot import ts
 from hongbao.adapters.sql.locks import packets_nowait
-from hongbao.adapters.sql.tx_ledger import DEBIT, INSERT_TRANSFER
+from hongbao.adapters.sql.tx_ledger import DEBIT_ROWS, TRANSFER_ROWS
 from hongbao.domain import errors
 from hongbao.domain.errors import InvariantViolation, NotFound
 from hongbao.domain.ledger import AccountKind, TransferCode
@@ -40,12 +40,19 @@ if TYPE_CHECKING:
 _CLAIM_CODE = TransferCode.PACKET_CLAIM.value
 PACKET_COLUMNS = ", ".join(c.name for c in s.packets.columns)  # every column, as `select(packets)` reads
 
-# Driver SQL (hot.py), run with a list of parameter rows (executemany).
-_ADVANCE = (
+# Driver SQL (hot.py) over a list of parameter rows: executemany on SQLite, one statement over arrays on PostgreSQL.
+_ADVANCE = hot.OverRows(
     "UPDATE packets SET claimed_count = ?, claimed_fen = claimed_fen + ?, status = ?, finished_at = ? "
-    "WHERE id = ? AND claimed_count = ? AND status = ?"
+    "WHERE id = ? AND claimed_count = ? AND status = ?",
+    "UPDATE packets p SET claimed_count = v.claimed, claimed_fen = p.claimed_fen + v.fen, status = v.status, "
+    f"finished_at = v.finished_at FROM {hot.unnest('int', 'bigint', 'text', 'timestamptz', 'bigint', 'int', 'text')} "
+    "AS v(claimed, fen, status, finished_at, id, expected, was) "
+    "WHERE p.id = v.id AND p.claimed_count = v.expected AND p.status = v.was",
 )
-_INSERT_CLAIMS = "INSERT INTO claims (packet_id, seq, user_id, amount_fen, created_at) VALUES (?, ?, ?, ?, ?)"
+_INSERT_CLAIMS = hot.insert_over_rows(
+    "INSERT INTO claims (packet_id, seq, user_id, amount_fen, created_at) VALUES (?, ?, ?, ?, ?)",
+    "bigint", "int", "bigint", "bigint", "timestamptz",
+)
 
 
 @dataclass(frozen=True)
@@ -155,12 +162,12 @@ class SettleTx:
         if hot.many(self.conn, _ADVANCE, advances) != len(advances):
             raise InvariantViolation("a packet's counter moved under its lock")
         hot.many(self.conn, _INSERT_CLAIMS, claims)  # the unique keys decide; a clash fails the whole settle
-        if hot.many(self.conn, DEBIT, debits) != len(debits):
+        if hot.many(self.conn, DEBIT_ROWS, debits) != len(debits):
             raise InvariantViolation("an escrow would go below zero")
         # Another writer holding a wallet sends these opens to the next batch, it is not waited for here (tx_ledger.py).
         # An escrow moves only under its packet's lock, held here.
         self.credit_all([(amt, acct) for acct, amt in sorted(credits.items())])
-        hot.many(self.conn, INSERT_TRANSFER, transfers)
+        hot.many(self.conn, TRANSFER_ROWS, transfers)
         return out
 
     def _lock_packets(self, ids: list[int]) -> dict[int, PacketRow]:
@@ -174,31 +181,19 @@ class SettleTx:
             self.job_packets.update(ids)
         found: dict[int, PacketRow] = {}
         with packets_nowait(set(ids)):
-            for some in hot.chunks(ids):
-                for r in hot.rows(self.conn, f"SELECT {PACKET_COLUMNS} FROM packets WHERE id IN "
-                                  f"({hot.marks(len(some))}) ORDER BY id{lock}", some):
-                    found[int(r.id)] = _packet_row(r, hot.stamp)
+            sql = f"SELECT {PACKET_COLUMNS} FROM packets WHERE id {{}} ORDER BY id{lock}"
+            for r in hot.rows_in(self.conn, sql, ids):
+                found[int(r.id)] = _packet_row(r, hot.stamp)
         return found
 
     def _claimed(self, pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:
-        if not pairs:
-            return set()
-        found: set[tuple[int, int]] = set()
-        for some in hot.chunks(pairs, hot.PAIRS_MAX):
-            found.update((int(pid), int(uid)) for pid, uid in hot.rows(
-                self.conn, "SELECT packet_id, user_id FROM claims WHERE "
-                f"{hot.pairs_match('packet_id', 'user_id', len(some))}", [v for pair in some for v in pair]))
-        return found
+        return {(int(pid), int(uid)) for pid, uid in hot.rows_in_pairs(
+            self.conn, "SELECT packet_id, user_id FROM claims WHERE {}", ("packet_id", "user_id"), pairs)}
 
     def _wallet_ids(self, user_ids: list[int]) -> dict[int, int]:
-        if not user_ids:
-            return {}
-        found: dict[int, int] = {}
-        for some in hot.chunks(user_ids):
-            found.update((int(owner), int(acct)) for owner, acct in hot.rows(
-                self.conn, f"SELECT owner_id, id FROM accounts WHERE kind = ? AND owner_id IN ({hot.marks(len(some))})",
-                [AccountKind.WALLET.value, *some]))
-        return found
+        return {int(owner): int(acct) for owner, acct in hot.rows_in(
+            self.conn, "SELECT owner_id, id FROM accounts WHERE kind = ? AND owner_id {}", user_ids,
+            [AccountKind.WALLET.value])}
 
     def _amounts(
         self, rows: dict[int, PacketRow], taken: dict[int, int], rng: Rng | None

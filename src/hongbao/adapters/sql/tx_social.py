@@ -19,6 +19,11 @@ from hongbao.service.ports.conversations import ConversationRow, MessageRow
 from hongbao.service.ports.people import ProfileRow
 
 FOLLOWEES_MAX = 1_000
+# A write batch's claim notices, in one statement on PostgreSQL (hot.OverRows), in their order.
+_INSERT_MESSAGES = hot.insert_over_rows(
+    "INSERT INTO messages (conversation_id, sender_id, type, body, data, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    "bigint", "bigint", "text", "text", "text", "timestamptz",
+)
 
 
 def _conversation(r: Any) -> ConversationRow:
@@ -102,15 +107,11 @@ class SocialTx:
         self, group_ids: Collection[int], pairs: Collection[tuple[int, int]]
     ) -> tuple[dict[int, int], dict[tuple[int, int], int]]:
         """The existing conversations of these groups and of these (low, high) pairs, in at most two reads."""
-        groups: dict[int, int] = {}
-        for some in hot.chunks(sorted(group_ids)):
-            groups.update((int(g), int(cid)) for g, cid in hot.rows(
-                self.conn, f"SELECT group_id, id FROM conversations WHERE group_id IN ({hot.marks(len(some))})", some))
-        of_pair: dict[tuple[int, int], int] = {}
-        for some in hot.chunks(sorted(pairs), hot.PAIRS_MAX):
-            of_pair.update(((int(low), int(high)), int(cid)) for low, high, cid in hot.rows(
-                self.conn, "SELECT user_low_id, user_high_id, id FROM conversations WHERE "
-                f"{hot.pairs_match('user_low_id', 'user_high_id', len(some))}", [v for pair in some for v in pair]))
+        groups = {int(g): int(cid) for g, cid in hot.rows_in(
+            self.conn, "SELECT group_id, id FROM conversations WHERE group_id {}", sorted(group_ids))}
+        of_pair = {(int(low), int(high)): int(cid) for low, high, cid in hot.rows_in_pairs(
+            self.conn, "SELECT user_low_id, user_high_id, id FROM conversations WHERE {}",
+            ("user_low_id", "user_high_id"), sorted(pairs))}
         return groups, of_pair
 
     def group_conversation_id(self, group_id: int) -> int | None:
@@ -184,8 +185,7 @@ class SocialTx:
     def add_messages(self, messages: list[tuple[int, int | None, str, str, dict[str, Any], datetime]]) -> None:
         """Insert many messages (conversation, sender, type, body, data, at) in one statement, in this order."""
         stamp = hot.ts(self.conn)
-        hot.many(self.conn, "INSERT INTO messages (conversation_id, sender_id, type, body, data, created_at) "
-                 "VALUES (?, ?, ?, ?, ?, ?)", [
+        hot.many(self.conn, _INSERT_MESSAGES, [
                      (cid, sender, type_, body, json.dumps(data, ensure_ascii=False, separators=(",", ":")), stamp(at))
                      for cid, sender, type_, body, data, at in messages
                  ])
