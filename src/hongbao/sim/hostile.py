@@ -67,6 +67,7 @@ class HostileOps(SimBase):
 
     async def _faulty(self, armed: Armed, call: Any) -> tuple[Any, str | None, bool]:
         """Run `call` with the fault armed: (reply, code, whether the outcome is unknown to the client)."""
+        await self._writer_caught_up()
         self.faults.arm(armed)
         death = self.faults.death
         assert death is not None
@@ -88,6 +89,13 @@ class HostileOps(SimBase):
         if struck is not None and struck.struck:
             self.counts[f"survived:{struck.kind}"] += 1
         return reply, code, False
+
+    async def _writer_caught_up(self) -> None:
+        """Let writes an earlier step left running in the background (a shake lease's renewal) commit first: the
+        armed fault counts the commits made while its request runs, and a background write landing among them or
+        not, by timing, gave the same seed a fault that struck in one run and not in the next."""
+        await asyncio.sleep(0)  # a background task just scheduled submits its write now, ahead of ours
+        await self.app.store.write(lambda _tx: None)  # one queue: answered once everything before it committed
 
     async def _retry_until_known(
         self, what: str, user: int, params: dict[str, Any], key: str
