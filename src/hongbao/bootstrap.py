@@ -152,7 +152,11 @@ def build(
     if settings.redis_url:
         from hongbao.adapters import scaled
 
-        app.fanout = scaled.wire(app, settings.redis_url, settings.redis_prefix)
+        try:
+            app.fanout = scaled.wire(app, settings.redis_url, settings.redis_prefix)
+        except BaseException:  # the prefix is another database's (PrefixTaken): nothing of this App keeps running
+            app.close()
+            raise
     return app
 
 

@@ -76,6 +76,7 @@ def _build(settings: Settings, *, check_only: bool = False, migrate: bool = True
     from sqlalchemy import inspect
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
+    from hongbao.adapters.redis_shared import PrefixTaken
     from hongbao.bootstrap import build
 
     if check_only and settings.database_url is None and not (settings.data_dir / "hongbao.db").exists():
@@ -94,6 +95,8 @@ def _build(settings: Settings, *, check_only: bool = False, migrate: bool = True
         _fail(f"cannot reach the database at {_where(settings)}: {_first_line(exc.orig or exc)}")
     except SQLAlchemyError as exc:
         _fail(f"the database at {_where(settings)} refused: {_first_line(exc)}")
+    except PrefixTaken as exc:
+        _fail(str(exc))
     except OSError as exc:
         _fail(f"cannot use the data folder {settings.data_dir}: {exc.strerror or exc}")
     return hb

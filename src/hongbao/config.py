@@ -28,7 +28,8 @@ class Settings(BaseSettings):
         description="redis://host:6379/0, or redis+cluster://host:port for a Redis Cluster: scaled mode (the grab "
         "gate, live events, logouts and guess limits shared by every process, docs/deploy.md); default: per process.",
     )
-    # Every key and channel of this install in Redis starts with this (installs or tests sharing one Redis).
+    # Every key and channel of this install in Redis starts with this (installs or tests sharing one Redis); one
+    # database's: a process refuses to start on a prefix another database holds (docs/deploy.md).
     redis_prefix: str = "hongbao:"
     redis_gate: bool = True  # with redis_url: each packet's live state in Redis (0: in each process, store decides)
     host: str = "127.0.0.1"  # `hongbao serve` listens on this address

@@ -151,7 +151,7 @@ def test_an_unreachable_redis_refuses_guesses_with_a_503() -> None:
 def test_two_apps_with_one_redis_url_share_the_login_lockout(redis_client: redis.Redis, tmp_path: Path) -> None:
     name = f"lock_{uuid.uuid4().hex[:12]}"
     settings = fast_settings(database_url=f"sqlite:///{tmp_path / 'hongbao.db'}", data_dir=tmp_path,
-                             redis_url=REDIS_URL)
+                             redis_url=REDIS_URL, redis_prefix=f"hongbao:test:{name}:")  # this database's own
     first_app, second_app = build(settings), build(settings)
     try:
         # A client address of this test's own: wrong passwords also count per address (login:address:…).
@@ -169,7 +169,7 @@ def test_two_apps_with_one_redis_url_share_the_login_lockout(redis_client: redis
     finally:
         first_app.close()
         second_app.close()
-        redis_client.delete(f"{PREFIX}login:{name}", f"{PREFIX}login:address:{name}")
+        redis_client.delete(f"{PREFIX}login:{name}", f"{PREFIX}login:address:{name}", f"{settings.redis_prefix}owner")
 
 
 def test_an_app_whose_redis_is_unreachable_refuses_logins_with_a_503_problem(tmp_path: Path) -> None:

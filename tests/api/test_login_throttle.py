@@ -74,6 +74,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
     settings = fast_settings(
         database_url=f"sqlite:///{tmp_path / 'hongbao.db'}", data_dir=tmp_path,
         redis_url=REDIS_URL if shared else None,
+        redis_prefix=f"hongbao:test:{uuid.uuid4().hex[:10]}:",  # this database's own (the shared Redis is shared)
         login_failures_max_per_address=PER_ADDRESS, login_failures_max_per_account=PER_ACCOUNT,
         login_failures_max_per_device=PER_DEVICE,
     )
@@ -91,6 +92,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
                 keys.delete(f"{PREFIX}login:address:{address}")
             for nonce in made.devices:
                 keys.delete(f"{PREFIX}login:device:{nonce}")
+            keys.delete(f"{settings.redis_prefix}owner")
             keys.close()
 
 

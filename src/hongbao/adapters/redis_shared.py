@@ -60,6 +60,33 @@ def connect(url: str, *, timeout_s: float = 0.5, retries: int = 0) -> Client:
     return redis.Redis.from_url(url, retry=retry, health_check_interval=0, **common)
 
 
+OWNER_META_KEY = "redis_owner"  # meta: this database's id, written under <prefix>owner in the Redis it uses
+OWNER_TTL_S = 30 * 24 * 3600  # renewed by every process start; the gate's keys live a day past their packets
+
+
+class PrefixTaken(RuntimeError):
+    """HONGBAO_REDIS_PREFIX already holds the keys of another database (see `claim_prefix`)."""
+
+
+def claim_prefix(client: Client, prefix: str, owner: str) -> None:
+    """Mark `prefix` in this Redis as the keys of the database whose id is `owner`, or raise `PrefixTaken` where
+    another database's id is there.  The gate's keys name packets by id alone: a fresh or recreated database behind
+    the keys of the old one (packet 1 again) would have its opens refused as taken by packets that are not its own.
+    Refusing to start says so at once.  (A database restored from a backup keeps its id: take a new prefix then,
+    docs/deploy.md.)"""
+    key = f"{prefix}owner"
+    client.set(key, owner, nx=True, ex=OWNER_TTL_S)
+    raw: Any = client.get(key)
+    found = raw.decode() if isinstance(raw, bytes) else raw
+    if found is not None and found != owner:
+        raise PrefixTaken(
+            f"the Redis prefix {prefix!r} holds the keys of another hongbao database (its {key} is {found}, "
+            f"this database's is {owner}): set HONGBAO_REDIS_PREFIX to a prefix of this database's own, or delete "
+            f"that database's keys under {prefix!r} if it is gone"
+        )
+    client.expire(key, OWNER_TTL_S)
+
+
 class Fanout:
     """Notes from this process to every other process of the install (see the module doc)."""
 

@@ -4,20 +4,28 @@ Called by bootstrap after the areas are wired.  It adds, on top of the embedded 
 - a `Fanout` (adapters/redis_shared.py) whose notes poke every process's live feed after a commit, carry live
   events that are not stored messages to the process holding the user's streams, revoke logged-out tokens at
   once, and drop cached group members everywhere when a group changes;
-- the gate's forgets told to every process (`TellingGate`), and the gate itself in Redis (`make_gate`).
+- the gate's forgets told to every process (`TellingGate`), and the gate itself in Redis (`make_gate`);
+- the prefix claimed for this database (`claim_prefix`): a process does not start on another database's keys.
 """
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import redis
+
 from hongbao.adapters.events import Event, direct_event
 from hongbao.adapters.gate import LocalGate
-from hongbao.adapters.redis_shared import Fanout
+from hongbao.adapters.redis_shared import OWNER_META_KEY, Fanout, claim_prefix, connect
 from hongbao.domain.packets import PacketView
+
+REDIS_FAILED = (redis.RedisError, OSError)
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from hongbao.bootstrap import App
@@ -90,7 +98,13 @@ def make_gate(settings: Settings, store: Store) -> LocalGate:
 
 
 def wire(app: App, url: str, prefix: str) -> Fanout:
-    """Connect `app` to the other processes of its install through the Redis at `url` (see the module doc)."""
+    """Connect `app` to the other processes of its install through the Redis at `url` (see the module doc), once
+    the prefix is found to be this database's (`claim_prefix`; raises `PrefixTaken` if it is another's)."""
+    owner = app.store.write_sync(lambda tx: tx.meta_get_or_add(OWNER_META_KEY, secrets.token_hex(8)))
+    try:
+        claim_prefix(connect(url), prefix, owner)
+    except REDIS_FAILED as exc:  # Redis away at start: the gate falls back as it does whenever Redis fails
+        log.warning("could not check who owns the Redis prefix %r: %s", prefix, exc)
     fanout = Fanout(url, prefix=prefix)
     live, bus = app.live, app.live.bus
 
