@@ -17,39 +17,30 @@ import json
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: tests/scaled/money_moves.py
+from tests.conftest import fresh_pg_database
+from tests.scaled.crossing import deadlocks
 from tests.scaled.money_moves import open_wallets, race
 
 from hongbao.adapters.sql import migrate
 from hongbao.adapters.sql.store import SqlStore
 from hongbao.service.reconcile import reconcile
 
-ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
-
 
 def one_run(users: int, rounds: int) -> dict[str, float]:
-    name = f"hongbao_bench_two_writers_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    try:
+    with fresh_pg_database("hongbao_bench_two_writers") as url:
         first = SqlStore(url)
         migrate.upgrade(first.engine)
-        second = SqlStore(url)
+        stores = (first, SqlStore(url))
         try:
             wallets = open_wallets(first, users)
             started = time.perf_counter()
-            writes, failed = race((first, second), wallets, rounds)
+            writes, failed = race(stores, wallets, rounds)
             took = time.perf_counter() - started
             report = reconcile(first)
             assert report.violations == [], report.violations  # a write answered 503 here changed nothing
-            stores = (first, second)
             figures = {
                 "writes_per_s": writes / took,
                 "seconds": took,
@@ -58,17 +49,9 @@ def one_run(users: int, rounds: int) -> dict[str, float]:
                 "batches": sum(s.batches for s in stores),
             }
         finally:
-            first.close()
-            second.close()
-        with admin.connect() as conn:  # the closed backends have reported their statistics
-            figures["deadlocks"] = conn.execute(
-                text("SELECT deadlocks FROM pg_stat_database WHERE datname = :n"), {"n": name}
-            ).scalar_one()
+            dead = deadlocks(stores)  # closes both stores
+        figures["deadlocks"] = dead
         return figures
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def main() -> None:

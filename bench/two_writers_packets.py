@@ -18,14 +18,12 @@ import asyncio
 import json
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: tests/scaled/
-from tests.scaled.crossing import both_at_once, one_batch
+from tests.conftest import fresh_pg_database
+from tests.scaled.crossing import both_at_once, deadlocks, one_batch
 from tests.scaled.money_moves import open_wallets
 from tests.scaled.test_opposite_packets import PACKETS, expire, expire_then_open, open_bulk, send_due
 
@@ -36,7 +34,6 @@ from hongbao.domain.packets import PacketKind
 from hongbao.domain.split import Split
 from hongbao.service.reconcile import reconcile
 
-ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 HOT_SHARES = 400
 
 
@@ -77,16 +74,10 @@ async def open_all(store: SqlStore, packet: int, openers: list[int], out: list[o
 
 
 def one_run(kind: str, rounds: int) -> dict[str, float]:
-    name = f"hongbao_bench_two_writers_packets_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    try:
+    with fresh_pg_database("hongbao_bench_two_writers_packets") as url:
         first = SqlStore(url)
         migrate.upgrade(first.engine)
-        second = SqlStore(url)
-        stores = (first, second)
+        stores = (first, SqlStore(url))
         try:
             users = open_wallets(first, 4 + (HOT_SHARES if kind == "hot" else 0))
             outs: list[list[object]] = [[], []]
@@ -103,17 +94,9 @@ def one_run(kind: str, rounds: int) -> dict[str, float]:
                 "deferred": sum(s.deferred_jobs for s in stores),
             }
         finally:
-            first.close()
-            second.close()
-        with admin.connect() as conn:  # the closed backends have reported their statistics
-            figures["deadlocks"] = conn.execute(
-                text("SELECT deadlocks FROM pg_stat_database WHERE datname = :n"), {"n": name}
-            ).scalar_one()
+            dead = deadlocks(stores)  # closes both stores
+        figures["deadlocks"] = dead
         return figures
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def main() -> None:

@@ -22,12 +22,10 @@ import argparse
 import json
 import sys
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: tests/scaled/
+from tests.conftest import fresh_pg_database
 from tests.scaled import test_opposite_keyed_rows, test_opposite_rows
 from tests.scaled.crossing import deadlocks
 from tests.scaled.test_opposite_rows import cross
@@ -36,18 +34,12 @@ from hongbao.adapters.sql import migrate
 from hongbao.adapters.sql.store import SqlStore
 from hongbao.service.reconcile import reconcile
 
-ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 KINDS = {**test_opposite_rows.KINDS, **test_opposite_keyed_rows.KINDS}
 
 
 def one_run(kind: str) -> dict[str, float]:
-    name = f"hongbao_bench_two_writers_rows_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = ADMIN.rsplit("/", 1)[0] + f"/{name}"
     figures: dict[str, float] = {}
-    try:
+    with fresh_pg_database("hongbao_bench_two_writers_rows") as url:
         first = SqlStore(url)
         migrate.upgrade(first.engine)
         stores = (first, SqlStore(url))
@@ -71,10 +63,6 @@ def one_run(kind: str) -> dict[str, float]:
         finally:
             figures["deadlocks"] = deadlocks(stores)  # closes both stores
         return figures
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def main() -> None:
