@@ -4,6 +4,7 @@ under CI=true (or HONGBAO_REQUIRE_SERVICES=1), where they fail."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import shutil
 import socket
@@ -30,18 +31,25 @@ def pg_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def stores(pg_url: str) -> Iterator[tuple[SqlStore, SqlStore]]:
+@contextlib.contextmanager
+def two_stores(url: str) -> Iterator[tuple[SqlStore, SqlStore]]:
     """Two stores on one migrated database, each with its own writer thread and connection: what two processes
     have (crossing.py)."""
-    first = SqlStore(pg_url)
+    first = SqlStore(url)
     migrate.upgrade(first.engine)
-    second = SqlStore(pg_url)
+    second = SqlStore(url)
     try:
         yield first, second
     finally:
         first.close()
         second.close()
+
+
+@pytest.fixture
+def stores(pg_url: str) -> Iterator[tuple[SqlStore, SqlStore]]:
+    """`two_stores` on a fresh PostgreSQL database."""
+    with two_stores(pg_url) as both:
+        yield both
 
 
 @pytest.fixture(params=["redis", pytest.param("cluster", marks=pytest.mark.redis)])

@@ -8,22 +8,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from hongbao.adapters.sql import migrate
 from hongbao.adapters.sql.lease import SweepLease
 from hongbao.adapters.sql.store import SqlStore
+from tests.scaled.conftest import two_stores
 
 
 @pytest.fixture
 def stores(store_url: str) -> Iterator[tuple[SqlStore, SqlStore]]:
-    """Two stores on one database: what two processes have."""
-    first = SqlStore(store_url)
-    migrate.upgrade(first.engine)
-    second = SqlStore(store_url)
-    try:
-        yield first, second
-    finally:
-        first.close()
-        second.close()
+    """Two stores on one database, on each engine: what two processes have."""
+    with two_stores(store_url) as both:
+        yield both
 
 
 def test_one_holder_renews_and_a_silent_one_is_taken_over_with_a_higher_token(
